@@ -1,0 +1,259 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+
+/// The Kinesis client over HTTP: AWS, LocalStack, moto, or `kinesis-load serve`.
+///
+/// Requests are JSON 1.1, signed with SigV4, sent over a pooled AsyncHTTPClient, and retried
+/// by the configuration's ``RetryPolicy``. Call ``shutdown()`` when done if the client made
+/// its own `HTTPClient`.
+///
+/// ```swift
+/// let client = HTTPKinesisClient(configuration: try .fromEnvironment())
+/// let out = try await client.putRecord(.init(streamName: "orders", data: Data("hi".utf8), partitionKey: "user-1"))
+/// try await client.shutdown()
+/// ```
+public final class HTTPKinesisClient: KinesisAPI {
+    public let configuration: KinesisConfiguration
+    private let httpClient: HTTPClient
+    private let ownsHTTPClient: Bool
+    private let signer: SigV4Signer
+    private let credentialProvider: any CredentialProvider
+    private let logger: Logger
+    private let endpoint: URL
+    private let hostHeader: String
+
+    /// Largest answer read; GetRecords returns at most 10 MiB of data, base64 makes it 4/3 larger.
+    static let maximumResponseBytes = 32 * 1024 * 1024
+
+    /// - Parameters:
+    ///   - credentials: where credentials come from; defaults to the SDK chain (explicit
+    ///     credentials of the configuration, environment, shared files).
+    ///   - httpClient: a client to share; when nil one is made and ``shutdown()`` closes it.
+    ///   - logger: where to log; nothing is logged without one.
+    public init(
+        configuration: KinesisConfiguration, credentials: (any CredentialProvider)? = nil,
+        httpClient: HTTPClient? = nil, logger: Logger? = nil
+    ) {
+        self.configuration = configuration
+        self.credentialProvider =
+            credentials
+            ?? DefaultCredentialChain(explicit: configuration.credentials, profile: configuration.profile)
+        if let httpClient {
+            self.httpClient = httpClient
+            self.ownsHTTPClient = false
+        } else {
+            var clientConfiguration = HTTPClient.Configuration()
+            clientConfiguration.timeout.connect = .nanoseconds(Self.nanoseconds(configuration.timeout.connect))
+            clientConfiguration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit =
+                configuration.maximumConnections
+            clientConfiguration.decompression = .disabled
+            self.httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
+            self.ownsHTTPClient = true
+        }
+        self.signer = SigV4Signer(service: "kinesis", region: configuration.region)
+        self.logger = logger ?? Logger(label: "kinesis", factory: { _ in SwiftLogNoOpLogHandler() })
+        self.endpoint = configuration.resolvedEndpoint
+        self.hostHeader = Self.hostHeader(for: configuration.resolvedEndpoint)
+    }
+
+    /// Closes the HTTP client if this client made it.
+    public func shutdown() async throws {
+        if ownsHTTPClient { try await httpClient.shutdown() }
+    }
+
+    /// The `Host` header for an endpoint: the port appears only when it is not the scheme's default.
+    static func hostHeader(for url: URL) -> String {
+        let host = url.host ?? ""
+        let bracketed = host.contains(":") ? "[\(host)]" : host
+        guard let port = url.port else { return bracketed }
+        let scheme = url.scheme?.lowercased()
+        if (scheme == "http" && port == 80) || (scheme == "https" && port == 443) { return bracketed }
+        return "\(bracketed):\(port)"
+    }
+
+    static func nanoseconds(_ duration: Duration) -> Int64 {
+        duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000
+    }
+
+    // MARK: - Calls
+
+    /// Sends one operation with retries and decodes its answer.
+    public func send<Input: Encodable, Output: Decodable & Sendable>(
+        _ operation: KinesisOperation, _ input: Input, as output: Output.Type
+    ) async throws -> Output {
+        let body: [UInt8]
+        do {
+            body = Array(try KinesisWire.makeEncoder().encode(input))
+        } catch {
+            throw KinesisError(
+                code: .serialization, message: "could not encode the request: \(error)", operation: operation.rawValue)
+        }
+        return try await configuration.retry.run(
+            onRetry: { error, attempt, wait in
+                self.logger.debug(
+                    "retrying Kinesis call",
+                    metadata: [
+                        "kinesis.operation": "\(operation.rawValue)", "kinesis.attempt": "\(attempt)",
+                        "kinesis.error": "\(error.code)", "kinesis.wait_ms": "\(Self.nanoseconds(wait) / 1_000_000)",
+                    ])
+            }
+        ) { _ in
+            try await self.attempt(operation, body: body, as: output)
+        }
+    }
+
+    private func attempt<Output: Decodable>(
+        _ operation: KinesisOperation, body: [UInt8], as output: Output.Type
+    ) async throws -> Output {
+        let credentials: AWSCredentials
+        do {
+            credentials = try await credentialProvider.credentials()
+        } catch let error as CredentialsError {
+            throw KinesisError(code: "MissingCredentials", message: error.message, operation: operation.rawValue)
+        }
+        let path = endpoint.path.isEmpty ? "/" : endpoint.path
+        let signed = signer.sign(
+            method: "POST", path: path,
+            headers: [
+                ("Host", hostHeader), ("Content-Type", KinesisWire.contentType),
+                ("X-Amz-Target", KinesisWire.target(operation.rawValue)),
+            ],
+            body: body, credentials: credentials, date: Date())
+
+        var request = HTTPClientRequest(url: endpoint.absoluteString)
+        request.method = .POST
+        for header in signed.headers { request.headers.add(name: header.name, value: header.value) }
+        request.headers.add(name: "User-Agent", value: "KinesisToolkit/0.1")
+        request.headers.add(name: "Content-Length", value: String(body.count))
+        request.body = .bytes(ByteBuffer(bytes: body))
+
+        logger.trace("sending Kinesis request", metadata: ["kinesis.operation": "\(operation.rawValue)"])
+        let status: Int
+        let responseBody: ByteBuffer
+        let requestId: String?
+        let errorType: String?
+        do {
+            let response = try await httpClient.execute(
+                request, timeout: .nanoseconds(Self.nanoseconds(configuration.timeout.request)), logger: nil)
+            status = Int(response.status.code)
+            requestId = response.headers.first(name: "x-amzn-RequestId")
+            errorType = response.headers.first(name: "x-amzn-ErrorType")
+            responseBody = try await response.body.collect(upTo: Self.maximumResponseBytes)
+        } catch let error as KinesisError {
+            throw error
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            throw Self.transportError(error, operation: operation)
+        }
+
+        let bytes = Array(responseBody.readableBytesView)
+        guard status == 200 else {
+            let error = KinesisError.fromResponse(
+                status: status, body: bytes, errorTypeHeader: errorType, requestId: requestId,
+                operation: operation.rawValue)
+            logger.debug(
+                "Kinesis call failed",
+                metadata: [
+                    "kinesis.operation": "\(operation.rawValue)", "kinesis.error": "\(error.code)",
+                    "http.status": "\(status)",
+                ])
+            throw error
+        }
+        if Output.self == EmptyResponse.self { return EmptyResponse() as! Output }
+        do {
+            return try KinesisWire.makeDecoder().decode(Output.self, from: Data(bytes.isEmpty ? Array("{}".utf8) : bytes))
+        } catch {
+            throw KinesisError(
+                code: .invalidResponse, message: "could not read the \(operation.rawValue) answer: \(error)",
+                httpStatus: status, requestId: requestId, operation: operation.rawValue)
+        }
+    }
+
+    /// Maps a failure of the transport to a retryable ``KinesisError``.
+    static func transportError(_ error: any Error, operation: KinesisOperation) -> KinesisError {
+        if let httpError = error as? HTTPClientError {
+            switch httpError {
+            case .deadlineExceeded, .readTimeout, .connectTimeout, .writeTimeout:
+                return KinesisError(code: .timeout, message: "\(httpError)", operation: operation.rawValue)
+            default:
+                break
+            }
+        }
+        if error is NIOTooManyBytesError {
+            return KinesisError(
+                code: .invalidResponse, message: "the answer exceeded \(maximumResponseBytes) bytes",
+                operation: operation.rawValue)
+        }
+        return KinesisError(code: .connectionFailure, message: "\(error)", operation: operation.rawValue)
+    }
+
+    // MARK: - KinesisAPI
+
+    public func createStream(_ input: CreateStreamInput) async throws {
+        _ = try await send(.createStream, input, as: EmptyResponse.self)
+    }
+
+    public func deleteStream(_ input: DeleteStreamInput) async throws {
+        _ = try await send(.deleteStream, input, as: EmptyResponse.self)
+    }
+
+    public func describeStream(_ input: DescribeStreamInput) async throws -> DescribeStreamOutput {
+        try await send(.describeStream, input, as: DescribeStreamOutput.self)
+    }
+
+    public func describeStreamSummary(_ input: DescribeStreamSummaryInput) async throws -> DescribeStreamSummaryOutput {
+        try await send(.describeStreamSummary, input, as: DescribeStreamSummaryOutput.self)
+    }
+
+    public func listStreams(_ input: ListStreamsInput) async throws -> ListStreamsOutput {
+        try await send(.listStreams, input, as: ListStreamsOutput.self)
+    }
+
+    public func listShards(_ input: ListShardsInput) async throws -> ListShardsOutput {
+        try await send(.listShards, input, as: ListShardsOutput.self)
+    }
+
+    public func putRecord(_ input: PutRecordInput) async throws -> PutRecordOutput {
+        try await send(.putRecord, input, as: PutRecordOutput.self)
+    }
+
+    public func putRecords(_ input: PutRecordsInput) async throws -> PutRecordsOutput {
+        try await send(.putRecords, input, as: PutRecordsOutput.self)
+    }
+
+    public func getShardIterator(_ input: GetShardIteratorInput) async throws -> GetShardIteratorOutput {
+        try await send(.getShardIterator, input, as: GetShardIteratorOutput.self)
+    }
+
+    public func getRecords(_ input: GetRecordsInput) async throws -> GetRecordsOutput {
+        try await send(.getRecords, input, as: GetRecordsOutput.self)
+    }
+
+    public func increaseStreamRetentionPeriod(_ input: IncreaseStreamRetentionPeriodInput) async throws {
+        _ = try await send(.increaseStreamRetentionPeriod, input, as: EmptyResponse.self)
+    }
+
+    public func decreaseStreamRetentionPeriod(_ input: DecreaseStreamRetentionPeriodInput) async throws {
+        _ = try await send(.decreaseStreamRetentionPeriod, input, as: EmptyResponse.self)
+    }
+
+    public func updateShardCount(_ input: UpdateShardCountInput) async throws -> UpdateShardCountOutput {
+        try await send(.updateShardCount, input, as: UpdateShardCountOutput.self)
+    }
+
+    public func splitShard(_ input: SplitShardInput) async throws {
+        _ = try await send(.splitShard, input, as: EmptyResponse.self)
+    }
+
+    public func mergeShards(_ input: MergeShardsInput) async throws {
+        _ = try await send(.mergeShards, input, as: EmptyResponse.self)
+    }
+
+    public func updateStreamMode(_ input: UpdateStreamModeInput) async throws {
+        _ = try await send(.updateStreamMode, input, as: EmptyResponse.self)
+    }
+}

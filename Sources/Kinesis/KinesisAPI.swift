@@ -1,0 +1,46 @@
+/// The one seam through which everything talks to Kinesis.
+///
+/// `HTTPKinesisClient` implements it over the network (AWS, LocalStack, moto, or the local
+/// endpoint of `kinesis-load serve`); the in-memory engine implements it in process; a user may
+/// wrap either (a spy, a tracing decorator). Publishers, consumers and the load runner take any
+/// `KinesisAPI`, so the same code runs against AWS, a local endpoint or the embedded engine.
+///
+/// Every method throws ``KinesisError`` for an error the service (or the transport) reported.
+public protocol KinesisAPI: Sendable {
+    func createStream(_ input: CreateStreamInput) async throws
+    func deleteStream(_ input: DeleteStreamInput) async throws
+    func describeStream(_ input: DescribeStreamInput) async throws -> DescribeStreamOutput
+    func describeStreamSummary(_ input: DescribeStreamSummaryInput) async throws -> DescribeStreamSummaryOutput
+    func listStreams(_ input: ListStreamsInput) async throws -> ListStreamsOutput
+    func listShards(_ input: ListShardsInput) async throws -> ListShardsOutput
+    func putRecord(_ input: PutRecordInput) async throws -> PutRecordOutput
+    func putRecords(_ input: PutRecordsInput) async throws -> PutRecordsOutput
+    func getShardIterator(_ input: GetShardIteratorInput) async throws -> GetShardIteratorOutput
+    func getRecords(_ input: GetRecordsInput) async throws -> GetRecordsOutput
+    func increaseStreamRetentionPeriod(_ input: IncreaseStreamRetentionPeriodInput) async throws
+    func decreaseStreamRetentionPeriod(_ input: DecreaseStreamRetentionPeriodInput) async throws
+    func updateShardCount(_ input: UpdateShardCountInput) async throws -> UpdateShardCountOutput
+    func splitShard(_ input: SplitShardInput) async throws
+    func mergeShards(_ input: MergeShardsInput) async throws
+    func updateStreamMode(_ input: UpdateStreamModeInput) async throws
+}
+
+/// The operation names, as they appear in `X-Amz-Target`.
+public enum KinesisOperation: String, Sendable, CaseIterable {
+    case createStream = "CreateStream"
+    case deleteStream = "DeleteStream"
+    case describeStream = "DescribeStream"
+    case describeStreamSummary = "DescribeStreamSummary"
+    case listStreams = "ListStreams"
+    case listShards = "ListShards"
+    case putRecord = "PutRecord"
+    case putRecords = "PutRecords"
+    case getShardIterator = "GetShardIterator"
+    case getRecords = "GetRecords"
+    case increaseStreamRetentionPeriod = "IncreaseStreamRetentionPeriod"
+    case decreaseStreamRetentionPeriod = "DecreaseStreamRetentionPeriod"
+    case updateShardCount = "UpdateShardCount"
+    case splitShard = "SplitShard"
+    case mergeShards = "MergeShards"
+    case updateStreamMode = "UpdateStreamMode"
+}

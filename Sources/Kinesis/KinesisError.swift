@@ -1,0 +1,134 @@
+import Foundation
+
+/// An error reported by Kinesis, or by the transport on the way to it.
+///
+/// `code` is the AWS error type (`__type` without its namespace), or one of the client-side
+/// codes (``Code/connectionFailure``, ``Code/timeout``, ...) when no answer arrived.
+/// ``isRetryable`` tells whether sending the same request again can help.
+public struct KinesisError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// An error type. Open-ended: any `__type` the service sends is kept as it is.
+    public struct Code: RawRepresentable, Sendable, Hashable, CustomStringConvertible, ExpressibleByStringLiteral {
+        public var rawValue: String
+        public init(rawValue: String) { self.rawValue = rawValue }
+        public init(stringLiteral value: String) { self.rawValue = value }
+        public var description: String { rawValue }
+
+        // Service errors.
+        public static let provisionedThroughputExceeded: Code = "ProvisionedThroughputExceededException"
+        public static let limitExceeded: Code = "LimitExceededException"
+        public static let throttling: Code = "ThrottlingException"
+        public static let internalFailure: Code = "InternalFailure"
+        public static let serviceUnavailable: Code = "ServiceUnavailable"
+        public static let kmsThrottling: Code = "KMSThrottlingException"
+        public static let resourceNotFound: Code = "ResourceNotFoundException"
+        public static let resourceInUse: Code = "ResourceInUseException"
+        public static let invalidArgument: Code = "InvalidArgumentException"
+        public static let validation: Code = "ValidationException"
+        public static let expiredIterator: Code = "ExpiredIteratorException"
+        public static let expiredNextToken: Code = "ExpiredNextTokenException"
+        public static let accessDenied: Code = "AccessDeniedException"
+        public static let serialization: Code = "SerializationException"
+        public static let unknownOperation: Code = "UnknownOperationException"
+        public static let missingAuthenticationToken: Code = "MissingAuthenticationTokenException"
+        public static let invalidSignature: Code = "InvalidSignatureException"
+        public static let unrecognizedClient: Code = "UnrecognizedClientException"
+        public static let incompleteSignature: Code = "IncompleteSignatureException"
+
+        // Client-side errors: no usable answer came back.
+        /// The connection could not be made or broke before an answer arrived.
+        public static let connectionFailure: Code = "ConnectionFailure"
+        /// No answer arrived within the request timeout.
+        public static let timeout: Code = "RequestTimeout"
+        /// An answer arrived that is not the Kinesis wire format.
+        public static let invalidResponse: Code = "InvalidResponse"
+        /// A stream did not reach the awaited state in time.
+        public static let waiterTimeout: Code = "WaiterTimeout"
+        /// The retry deadline passed before an attempt succeeded.
+        public static let deadlineExceeded: Code = "DeadlineExceeded"
+    }
+
+    public var code: Code
+    public var message: String
+    /// The HTTP status of the answer; nil when none arrived.
+    public var httpStatus: Int?
+    /// The `x-amzn-RequestId` of the answer, to quote to AWS support.
+    public var requestId: String?
+    /// The operation that failed, when known.
+    public var operation: String?
+
+    public init(code: Code, message: String, httpStatus: Int? = nil, requestId: String? = nil, operation: String? = nil) {
+        self.code = code
+        self.message = message
+        self.httpStatus = httpStatus
+        self.requestId = requestId
+        self.operation = operation
+    }
+
+    /// Codes that mean "slow down", which a retry after a pause can fix.
+    public static let throttlingCodes: Set<Code> = [
+        .provisionedThroughputExceeded, .limitExceeded, .throttling, .kmsThrottling,
+        "RequestLimitExceeded", "TooManyRequestsException", "RequestThrottled", "RequestThrottledException",
+    ]
+
+    /// Codes of transient failures on the service side or on the way to it.
+    public static let transientCodes: Set<Code> = [
+        .internalFailure, .serviceUnavailable, .connectionFailure, .timeout, "InternalServerError",
+        "KMSInternalException",
+    ]
+
+    /// Whether the error is throttling (the request was valid but arrived too fast).
+    public var isThrottling: Bool { Self.throttlingCodes.contains(code) }
+
+    /// Whether sending the same request again can succeed: throttling, 5xx answers and
+    /// connection failures are retryable; validation and other client errors never are.
+    public var isRetryable: Bool {
+        if isThrottling || Self.transientCodes.contains(code) { return true }
+        if let httpStatus, httpStatus >= 500 { return true }
+        return false
+    }
+
+    public var description: String {
+        var text = "\(code.rawValue)"
+        if let operation { text = "\(operation) failed: " + text }
+        if !message.isEmpty { text += ": \(message)" }
+        var extras: [String] = []
+        if let httpStatus { extras.append("HTTP \(httpStatus)") }
+        if let requestId { extras.append("request id \(requestId)") }
+        if !extras.isEmpty { text += " (\(extras.joined(separator: ", ")))" }
+        return text
+    }
+}
+
+extension KinesisError {
+    /// Reads an error answer: the JSON body's `__type` (namespace stripped) and `message`
+    /// (or `Message`, as SerializationException has it), falling back to the
+    /// `x-amzn-ErrorType` header and the HTTP status.
+    public static func fromResponse(
+        status: Int, body: [UInt8], errorTypeHeader: String?, requestId: String?, operation: String?
+    ) -> KinesisError {
+        struct ErrorBody: Decodable {
+            var type: String?
+            var message: String?
+            var capitalMessage: String?
+            enum CodingKeys: String, CodingKey {
+                case type = "__type"
+                case message
+                case capitalMessage = "Message"
+            }
+        }
+        let parsed = try? JSONDecoder().decode(ErrorBody.self, from: Data(body))
+        var type = parsed?.type ?? errorTypeHeader.map { String($0.split(separator: ":").first ?? "") } ?? ""
+        if let hash = type.lastIndex(of: "#") { type = String(type[type.index(after: hash)...]) }
+        if type.isEmpty {
+            type = status >= 500 ? Code.internalFailure.rawValue : "HTTP\(status)"
+        }
+        var message = parsed?.message ?? parsed?.capitalMessage
+        if message == nil, parsed == nil, !body.isEmpty {
+            // Not the Kinesis error format (a proxy page, say): keep a short excerpt.
+            message = String(decoding: body.prefix(200), as: UTF8.self)
+        }
+        return KinesisError(
+            code: Code(rawValue: type), message: message ?? "", httpStatus: status, requestId: requestId,
+            operation: operation)
+    }
+}

@@ -1,0 +1,43 @@
+import ArgumentParser
+import Foundation
+import Kinesis
+
+/// Where to reach Kinesis: flags win over the environment (`AWS_REGION`, `AWS_PROFILE`,
+/// `AWS_ENDPOINT_URL_KINESIS`, ...).
+struct ConnectionOptions: ParsableArguments {
+    @Option(help: "Endpoint URL of a Kinesis-compatible service, such as http://127.0.0.1:4567.")
+    var endpoint: String?
+
+    @Option(help: "AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, the profile's region, us-east-1).")
+    var region: String?
+
+    @Option(help: "Profile of the shared AWS files to read credentials from (default: AWS_PROFILE, then default).")
+    var profile: String?
+
+    func configuration() throws -> KinesisConfiguration {
+        var configuration = try KinesisConfiguration.fromEnvironment()
+        if let region {
+            try KinesisConfiguration.validateRegion(region, source: "--region")
+            configuration.region = region
+        }
+        if let profile { configuration.profile = profile }
+        if let endpoint {
+            configuration.endpoint = try KinesisConfiguration.parseEndpoint(endpoint, source: "--endpoint")
+        }
+        return configuration
+    }
+
+    /// Runs `body` with a client that is shut down afterwards, whatever happens.
+    func withClient<T: Sendable>(_ body: (HTTPKinesisClient) async throws -> T) async throws -> T {
+        let client = HTTPKinesisClient(configuration: try configuration())
+        let result: T
+        do {
+            result = try await body(client)
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
+        try await client.shutdown()
+        return result
+    }
+}
