@@ -50,6 +50,9 @@ public final class HTTPKinesisClient: KinesisAPI {
             clientConfiguration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit =
                 configuration.maximumConnections
             clientConfiguration.decompression = .disabled
+            // A refused connection fails the attempt at once; the RetryPolicy decides what follows.
+            // (AsyncHTTPClient would otherwise retry it silently until the connect timeout.)
+            clientConfiguration.connectionPool.retryConnectionEstablishment = false
             self.httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
             self.ownsHTTPClient = true
         }

@@ -97,7 +97,10 @@ public struct ShardMap: Sendable, Hashable {
     /// shard i covers [i*step, (i+1)*step - 1], and the last one ends at 2^128-1.
     public static func evenRanges(count: Int) -> [ClosedRange<UInt128>] {
         precondition(count >= 1, "a stream has at least one shard")
-        let step = UInt128.max / UInt128(count) + (UInt128.max % UInt128(count) == UInt128(count) - 1 ? 1 : 0)
+        guard count > 1 else { return [0...UInt128.max] }
+        // floor(2^128 / n) without 2^128 itself: (2^128 - 1) / n, plus one when n divides 2^128.
+        let divisor = UInt128(count)
+        let step = UInt128.max / divisor + (UInt128.max % divisor == divisor - 1 ? 1 : 0)
         return (0..<count).map { index in
             let start = UInt128(index) * step
             let end = index == count - 1 ? UInt128.max : UInt128(index + 1) * step - 1

@@ -1,0 +1,70 @@
+import Foundation
+import Testing
+
+@testable import Kinesis
+
+@Suite("Wire format and errors")
+struct WireAndErrorTests {
+    @Test("encodes PascalCase keys, base64 data and keeps sequence numbers as strings")
+    func encodesWireShape() throws {
+        let input = PutRecordInput(
+            streamName: "orders", data: Data([0, 1, 2, 255]), partitionKey: "user-1",
+            sequenceNumberForOrdering: "49590338271490256608559692538361571095921575989136588898")
+        let json = try JSONSerialization.jsonObject(with: KinesisWire.makeEncoder().encode(input)) as! [String: Any]
+        #expect(json["StreamName"] as? String == "orders")
+        #expect(json["Data"] as? String == "AAEC/w==")
+        #expect(json["PartitionKey"] as? String == "user-1")
+        #expect(json["SequenceNumberForOrdering"] as? String == "49590338271490256608559692538361571095921575989136588898")
+        #expect(json["ExplicitHashKey"] == nil)
+    }
+
+    @Test("decodes GetRecords with fractional timestamps and child shards")
+    func decodesGetRecords() throws {
+        let body = """
+            {"Records":[{"SequenceNumber":"49590338271490256608559692538361571095921575989136588898",
+            "ApproximateArrivalTimestamp":1.7959190705E9,"Data":"aGk=","PartitionKey":"k"}],
+            "MillisBehindLatest":0,"ChildShards":[{"ShardId":"shardId-000000000002","ParentShards":["shardId-000000000000"],
+            "HashKeyRange":{"StartingHashKey":"0","EndingHashKey":"5"}}]}
+            """
+        let output = try KinesisWire.makeDecoder().decode(GetRecordsOutput.self, from: Data(body.utf8))
+        #expect(output.records.first?.sequenceNumber == "49590338271490256608559692538361571095921575989136588898")
+        #expect(output.records.first?.data == Data("hi".utf8))
+        #expect(output.records.first?.approximateArrivalTimestamp?.timeIntervalSince1970 == 1_795_919_070.5)
+        #expect(output.nextShardIterator == nil)
+        #expect(output.childShards?.first?.parentShards == ["shardId-000000000000"])
+    }
+
+    @Test("reads __type with its namespace stripped, message and request id")
+    func parsesErrorBody() {
+        let body = #"{"__type":"com.amazonaws.kinesis.v20131202#ResourceNotFoundException","message":"Stream s under account 1 not found."}"#
+        let error = KinesisError.fromResponse(
+            status: 400, body: Array(body.utf8), errorTypeHeader: nil, requestId: "req-1", operation: "PutRecord")
+        #expect(error.code == .resourceNotFound)
+        #expect(error.message == "Stream s under account 1 not found.")
+        #expect(error.httpStatus == 400)
+        #expect(error.requestId == "req-1")
+        #expect(!error.isRetryable)
+        #expect(error.description.contains("PutRecord failed: ResourceNotFoundException"))
+    }
+
+    @Test("reads SerializationException's capital Message")
+    func capitalMessage() {
+        let body = #"{"__type":"SerializationException","Message":"class java.lang.Boolean can not be converted to an String"}"#
+        let error = KinesisError.fromResponse(status: 400, body: Array(body.utf8), errorTypeHeader: nil, requestId: nil, operation: nil)
+        #expect(error.code == .serialization)
+        #expect(error.message == "class java.lang.Boolean can not be converted to an String")
+    }
+
+    @Test("falls back to x-amzn-ErrorType and to the status when the body is not JSON")
+    func fallbacks() {
+        let fromHeader = KinesisError.fromResponse(
+            status: 400, body: [], errorTypeHeader: "UnknownOperationException:http://internal.amazon.com/",
+            requestId: nil, operation: nil)
+        #expect(fromHeader.code == .unknownOperation)
+        let gateway = KinesisError.fromResponse(
+            status: 502, body: Array("<html>Bad Gateway</html>".utf8), errorTypeHeader: nil, requestId: nil, operation: nil)
+        #expect(gateway.code == .internalFailure)
+        #expect(gateway.isRetryable)
+        #expect(gateway.message.contains("Bad Gateway"))
+    }
+}

@@ -1,0 +1,44 @@
+# Shared helpers for the scripts: Python dependencies and a moto_server on 127.0.0.1.
+
+ensure_python_deps() {
+    # Everything the tests and the demo need from PyPI; pip is quiet when all is present.
+    if ! python3 -c 'import moto, flask, flask_cors, boto3, botocore' 2>/dev/null; then
+        echo "==> installing moto[server] and boto3 with pip"
+        python3 -m pip install --quiet 'moto[server]' boto3
+    fi
+}
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+# Starts moto_server on a free port of 127.0.0.1; sets MOTO_PID and MOTO_ENDPOINT.
+start_moto() {
+    local port log
+    port=$(free_port)
+    log=${MOTO_LOG:-$(mktemp -t moto.XXXXXX.log)}
+    python3 -m moto.server -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
+    MOTO_PID=$!
+    MOTO_ENDPOINT="http://127.0.0.1:$port"
+    export MOTO_ENDPOINT
+    # Poll until it answers (at most 30 s); fail with its log if it dies or never answers.
+    for _ in $(seq 1 300); do
+        if python3 -c "import urllib.request,sys; urllib.request.urlopen('$MOTO_ENDPOINT/moto-api/', timeout=1)" 2>/dev/null; then
+            echo "==> moto_server on $MOTO_ENDPOINT (pid $MOTO_PID)"
+            return 0
+        fi
+        if ! kill -0 "$MOTO_PID" 2>/dev/null; then break; fi
+        sleep 0.1
+    done
+    echo "moto_server did not start; its log:" >&2
+    cat "$log" >&2
+    return 1
+}
+
+stop_moto() {
+    if [ -n "${MOTO_PID:-}" ]; then
+        kill "$MOTO_PID" 2>/dev/null || true
+        wait "$MOTO_PID" 2>/dev/null || true
+        MOTO_PID=
+    fi
+}
