@@ -1,0 +1,166 @@
+import Foundation
+import Kinesis
+import KinesisTesting
+
+/// The Kinesis JSON 1.1 protocol over an ``InMemoryKinesis``, independent of any HTTP server:
+/// a request's method, path, headers and body in, a status, headers and body out.
+///
+/// Bad input gets AWS's answers: an unknown or missing `X-Amz-Target` is
+/// UnknownOperationException, malformed JSON and wrong types are SerializationException,
+/// broken constraints are ValidationException; with ``credentials`` set, requests must carry
+/// a valid SigV4 signature. It never crashes on input.
+public struct KinesisEndpoint: Sendable {
+    public let engine: InMemoryKinesis
+    /// When set, every request must be signed with this key pair.
+    public var credentials: AWSCredentials?
+    /// Bodies larger than this get HTTP 413.
+    public var maximumRequestBytes: Int
+
+    /// PutRecords carries up to 10 MiB of data, which base64 and JSON make about 14 MiB.
+    public static let defaultMaximumRequestBytes = 16 * 1024 * 1024
+
+    public init(engine: InMemoryKinesis, credentials: AWSCredentials? = nil, maximumRequestBytes: Int = defaultMaximumRequestBytes) {
+        self.engine = engine
+        self.credentials = credentials
+        self.maximumRequestBytes = maximumRequestBytes
+    }
+
+    /// An answer to send back.
+    public struct Response: Sendable {
+        public var status: Int
+        public var headers: [(name: String, value: String)]
+        public var body: [UInt8]
+    }
+
+    /// The answer to a request whose body was larger than ``maximumRequestBytes``.
+    public func tooLarge(_ size: Int?) -> Response {
+        let detail = size.map { "Request body of \($0) bytes" } ?? "Request body"
+        return errorResponse(
+            KinesisError(
+                code: "RequestEntityTooLargeException", message: "\(detail) exceeds the limit of \(maximumRequestBytes) bytes",
+                httpStatus: 413))
+    }
+
+    /// Answers one request.
+    public func handle(
+        method: String, path: String, query: [(name: String, value: String)], headers: [(name: String, value: String)],
+        body: [UInt8]
+    ) async -> Response {
+        func header(_ name: String) -> String? {
+            headers.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
+        }
+        do {
+            if let credentials {
+                try SignatureVerifier(credentials: credentials).verify(
+                    method: method, path: path, query: query, headers: headers, body: body)
+            }
+            guard method == "POST", let target = header("X-Amz-Target"), target.hasPrefix("Kinesis_20131202."),
+                let operation = KinesisOperation(rawValue: String(target.dropFirst("Kinesis_20131202.".count)))
+            else {
+                throw KinesisError(code: .unknownOperation, message: "", httpStatus: 400)
+            }
+            if let contentType = header("Content-Type"), contentType.contains("cbor") {
+                throw KinesisError(
+                    code: .serialization,
+                    message: "CBOR is not supported by this endpoint: send application/x-amz-json-1.1 (for Java SDKs, set AWS_CBOR_DISABLE=true)",
+                    httpStatus: 400)
+            }
+            let output = try await dispatch(operation, body: body)
+            return Response(status: 200, headers: commonHeaders(), body: output)
+        } catch let error as KinesisError {
+            return errorResponse(error)
+        } catch {
+            return errorResponse(KinesisError(code: .internalFailure, message: "\(error)", httpStatus: 500))
+        }
+    }
+
+    private func commonHeaders() -> [(name: String, value: String)] {
+        [("Content-Type", KinesisWire.contentType), ("x-amzn-RequestId", UUID().uuidString.lowercased())]
+    }
+
+    /// AWS's error body: `__type` and `message` (`Message` for SerializationException).
+    public func errorResponse(_ error: KinesisError) -> Response {
+        var object: [String: String] = ["__type": error.code.rawValue]
+        if !error.message.isEmpty || error.code != .unknownOperation {
+            object[error.code == .serialization ? "Message" : "message"] = error.message
+        }
+        let body = (try? JSONEncoder().encode(object)).map(Array.init) ?? Array(#"{"__type":"InternalFailure"}"#.utf8)
+        var headers = commonHeaders()
+        headers.append(("x-amzn-ErrorType", "\(error.code.rawValue):"))
+        return Response(status: error.httpStatus ?? 400, headers: headers, body: body)
+    }
+
+    // MARK: - Dispatch
+
+    private func dispatch(_ operation: KinesisOperation, body: [UInt8]) async throws -> [UInt8] {
+        let data = Data(body.isEmpty ? Array("{}".utf8) : body)
+        let json: JSONValue
+        do {
+            json = try JSONDecoder().decode(JSONValue.self, from: data)
+        } catch {
+            throw KinesisError(code: .serialization, message: "", httpStatus: 400)
+        }
+        let fields = try Validator.fields(of: operation, json: json)
+        try Validator.validate(operation, fields)
+
+        func run<Input: Decodable, Output: Encodable>(_ type: Input.Type, _ call: (Input) async throws -> Output) async throws -> [UInt8] {
+            let input: Input
+            do {
+                input = try KinesisWire.makeDecoder().decode(Input.self, from: data)
+            } catch {
+                throw KinesisError(code: .serialization, message: Self.describe(error), httpStatus: 400)
+            }
+            return Array(try KinesisWire.makeEncoder().encode(try await call(input)))
+        }
+        func runVoid<Input: Decodable>(_ type: Input.Type, _ call: (Input) async throws -> Void) async throws -> [UInt8] {
+            try await run(type) { input in
+                try await call(input)
+                return EmptyResponse()
+            }
+        }
+
+        switch operation {
+        case .createStream: return try await runVoid(CreateStreamInput.self, engine.createStream)
+        case .deleteStream: return try await runVoid(DeleteStreamInput.self, engine.deleteStream)
+        case .describeStream: return try await run(DescribeStreamInput.self, engine.describeStream)
+        case .describeStreamSummary: return try await run(DescribeStreamSummaryInput.self, engine.describeStreamSummary)
+        case .listStreams: return try await run(ListStreamsInput.self, engine.listStreams)
+        case .listShards: return try await run(ListShardsInput.self, engine.listShards)
+        case .putRecord: return try await run(PutRecordInput.self, engine.putRecord)
+        case .putRecords: return try await run(PutRecordsInput.self, engine.putRecords)
+        case .getShardIterator: return try await run(GetShardIteratorInput.self, engine.getShardIterator)
+        case .getRecords: return try await run(GetRecordsInput.self, engine.getRecords)
+        case .increaseStreamRetentionPeriod:
+            return try await runVoid(IncreaseStreamRetentionPeriodInput.self, engine.increaseStreamRetentionPeriod)
+        case .decreaseStreamRetentionPeriod:
+            return try await runVoid(DecreaseStreamRetentionPeriodInput.self, engine.decreaseStreamRetentionPeriod)
+        case .updateShardCount: return try await run(UpdateShardCountInput.self, engine.updateShardCount)
+        case .splitShard: return try await runVoid(SplitShardInput.self, engine.splitShard)
+        case .mergeShards: return try await runVoid(MergeShardsInput.self, engine.mergeShards)
+        case .updateStreamMode: return try await runVoid(UpdateStreamModeInput.self, engine.updateStreamMode)
+        }
+    }
+
+    /// A decoding error in a sentence, naming the member.
+    static func describe(_ error: any Error) -> String {
+        guard let error = error as? DecodingError else { return "\(error)" }
+        func path(_ context: DecodingError.Context) -> String {
+            context.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue.capitalizingFirstLetter() }.joined(separator: ".")
+        }
+        switch error {
+        case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
+            return "Could not read \(path(context)): \(context.debugDescription)"
+        case .keyNotFound(let key, let context):
+            return "Missing \(path(context)).\(key.stringValue)"
+        @unknown default:
+            return "\(error)"
+        }
+    }
+}
+
+extension String {
+    func capitalizingFirstLetter() -> String {
+        guard let first else { return self }
+        return first.uppercased() + dropFirst()
+    }
+}

@@ -1,0 +1,56 @@
+import HTTPTypes
+import Hummingbird
+import Kinesis
+import KinesisTesting
+import Logging
+import NIOCore
+
+/// The engine served over HTTP: a Kinesis-compatible endpoint that boto3, the AWS CLI or any
+/// SDK can use (`endpoint_url=http://127.0.0.1:4567`).
+///
+/// ```swift
+/// let app = KinesisLocalServer.application(endpoint: KinesisEndpoint(engine: InMemoryKinesis()), port: 4567)
+/// try await app.runService()
+/// ```
+public enum KinesisLocalServer {
+    /// Makes the Hummingbird application. Binds 127.0.0.1 unless told otherwise; port 0
+    /// picks a free port, which `onRunning` receives.
+    public static func application(
+        endpoint: KinesisEndpoint, host: String = "127.0.0.1", port: Int = 4567, logger: Logger? = nil,
+        onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        let responder = CallbackResponder<BasicRequestContext> { request, _ in
+            var request = request
+            let body: ByteBuffer
+            do {
+                body = try await request.collectBody(upTo: endpoint.maximumRequestBytes)
+            } catch {
+                let length = request.headers[.contentLength].flatMap { Int($0) }
+                return makeResponse(endpoint.tooLarge(length))
+            }
+            var headers: [(name: String, value: String)] = []
+            if let authority = request.head.authority { headers.append(("Host", authority)) }
+            for field in request.headers { headers.append((field.name.rawName, field.value)) }
+            let query = request.uri.queryParameters.map { (name: String($0.key), value: String($0.value)) }
+            let answer = await endpoint.handle(
+                method: request.method.rawValue, path: request.uri.path, query: query, headers: headers,
+                body: Array(body.readableBytesView))
+            return makeResponse(answer)
+        }
+        var quiet = logger ?? Logger(label: "kinesis-local")
+        if logger == nil { quiet.logLevel = .warning }
+        return Application(
+            responder: responder, configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: nil),
+            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) }, logger: quiet)
+    }
+
+    static func makeResponse(_ answer: KinesisEndpoint.Response) -> Response {
+        var fields = HTTPFields()
+        for header in answer.headers {
+            if let name = HTTPField.Name(header.name) { fields.append(HTTPField(name: name, value: header.value)) }
+        }
+        return Response(
+            status: HTTPResponse.Status(code: answer.status), headers: fields,
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: answer.body)))
+    }
+}

@@ -1,0 +1,72 @@
+import Foundation
+import Kinesis
+
+/// Checks a request's SigV4 `Authorization` header against one key pair, answering with
+/// AWS's error types: MissingAuthenticationTokenException, IncompleteSignatureException,
+/// UnrecognizedClientException, InvalidSignatureException.
+public struct SignatureVerifier: Sendable {
+    public let credentials: AWSCredentials
+
+    public init(credentials: AWSCredentials) { self.credentials = credentials }
+
+    public func verify(
+        method: String, path: String, query: [(name: String, value: String)], headers: [(name: String, value: String)],
+        body: [UInt8]
+    ) throws {
+        func header(_ name: String) -> String? {
+            headers.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
+        }
+        guard let authorization = header("Authorization") else {
+            throw KinesisError(code: .missingAuthenticationToken, message: "Missing Authentication Token", httpStatus: 400)
+        }
+        guard authorization.hasPrefix("AWS4-HMAC-SHA256 ") else {
+            throw KinesisError(
+                code: .incompleteSignature, message: "Unsupported Authorization Type: only AWS4-HMAC-SHA256 is accepted",
+                httpStatus: 400)
+        }
+        var parameters: [String: String] = [:]
+        for part in authorization.dropFirst("AWS4-HMAC-SHA256 ".count).split(separator: ",") {
+            let pair = part.trimmingCharacters(in: .whitespaces).split(separator: "=", maxSplits: 1)
+            if pair.count == 2 { parameters[String(pair[0])] = String(pair[1]) }
+        }
+        let missing = ["Credential", "Signature", "SignedHeaders"].filter { parameters[$0] == nil }
+        guard missing.isEmpty, let credential = parameters["Credential"], let signature = parameters["Signature"],
+            let signedHeaders = parameters["SignedHeaders"]
+        else {
+            throw KinesisError(
+                code: .incompleteSignature,
+                message: missing.map { "Authorization header requires '\($0)' parameter." }.joined(separator: " "),
+                httpStatus: 400)
+        }
+        guard let amzDate = header("X-Amz-Date"), let date = SigV4Signer.parseAmzDate(amzDate) else {
+            throw KinesisError(
+                code: .incompleteSignature,
+                message: "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.", httpStatus: 400)
+        }
+        let scope = credential.split(separator: "/")
+        guard scope.count == 5, scope[4] == "aws4_request" else {
+            throw KinesisError(
+                code: .incompleteSignature, message: "Credential should be scoped to a valid region, not '\(credential)'.",
+                httpStatus: 400)
+        }
+        guard scope[0] == credentials.accessKeyId else {
+            throw KinesisError(
+                code: .unrecognizedClient, message: "The security token included in the request is invalid.", httpStatus: 400)
+        }
+        let names = Set(signedHeaders.split(separator: ";").map { $0.lowercased() })
+        let signed = headers.filter { names.contains($0.name.lowercased()) }
+        let token = names.contains("x-amz-security-token") ? header("X-Amz-Security-Token") : nil
+        let signer = SigV4Signer(service: String(scope[3]), region: String(scope[2]))
+        let expected = signer.sign(
+            method: method, path: path, query: query, headers: signed, body: body,
+            credentials: AWSCredentials(
+                accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey, sessionToken: token),
+            date: date)
+        guard expected.signature == signature, String(scope[1]) == String(amzDate.prefix(8)) else {
+            throw KinesisError(
+                code: .invalidSignature,
+                message: "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.",
+                httpStatus: 400)
+        }
+    }
+}

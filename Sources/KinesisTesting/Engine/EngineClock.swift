@@ -1,0 +1,43 @@
+import Foundation
+import Synchronization
+
+/// The engine's sense of wall-clock time: arrival timestamps, sequence numbers, iterator
+/// expiry, retention, rate limits and lifecycle delays all read it.
+public protocol EngineClock: Sendable {
+    /// Seconds since 1970.
+    func now() -> Double
+}
+
+/// The system's wall clock.
+public struct SystemEngineClock: EngineClock {
+    public init() {}
+    public func now() -> Double { Date().timeIntervalSince1970 }
+}
+
+/// A clock that moves only when told: for tests of iterator expiry, retention and rate limits.
+///
+/// ```swift
+/// let clock = ManualEngineClock()
+/// let kinesis = InMemoryKinesis(clock: clock)
+/// clock.advance(by: .seconds(301))   // iterators issued before now are expired
+/// ```
+public final class ManualEngineClock: EngineClock {
+    private let seconds: Mutex<Double>
+
+    public init(start: Date = Date(timeIntervalSince1970: 1_795_919_070)) {
+        seconds = Mutex(start.timeIntervalSince1970)
+    }
+
+    public func now() -> Double { seconds.withLock { $0 } }
+
+    public func advance(by duration: Duration) {
+        let delta = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        seconds.withLock { $0 += delta }
+    }
+
+    public func set(_ date: Date) { seconds.withLock { $0 = date.timeIntervalSince1970 } }
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}

@@ -1,0 +1,79 @@
+import Kinesis
+
+/// How the engine behaves: account, lifecycle delays, throughput limits, history.
+public struct EngineConfiguration: Sendable {
+    /// The account id in ARNs and error messages.
+    public var accountId: String
+    /// The region in ARNs.
+    public var region: String
+    /// How long a new stream stays CREATING.
+    public var creatingDelay: Duration
+    /// How long a reshard, a retention change or a mode change keeps the stream UPDATING.
+    public var updatingDelay: Duration
+    /// How long a deleted stream stays DELETING.
+    public var deletingDelay: Duration
+    /// Per-shard throughput limits; nil (the default) for none.
+    public var limits: ThroughputLimits?
+    /// Shards an on-demand stream starts with.
+    public var onDemandShardCount: Int
+    /// Calls kept for ``InMemoryKinesis/calls``; older ones are dropped.
+    public var callHistoryLimit: Int
+    /// How long a shard iterator stays valid.
+    public var iteratorLifetime: Duration
+    /// Seed of the per-record fault draws.
+    public var seed: UInt64
+
+    public init(
+        accountId: String = "000000000000", region: String = "us-east-1", creatingDelay: Duration = .zero,
+        updatingDelay: Duration = .zero, deletingDelay: Duration = .zero, limits: ThroughputLimits? = nil,
+        onDemandShardCount: Int = 4, callHistoryLimit: Int = 10_000, iteratorLifetime: Duration = .seconds(300),
+        seed: UInt64 = 42
+    ) {
+        self.accountId = accountId
+        self.region = region
+        self.creatingDelay = creatingDelay
+        self.updatingDelay = updatingDelay
+        self.deletingDelay = deletingDelay
+        self.limits = limits
+        self.onDemandShardCount = onDemandShardCount
+        self.callHistoryLimit = callHistoryLimit
+        self.iteratorLifetime = iteratorLifetime
+        self.seed = seed
+    }
+}
+
+/// Per-shard throughput limits, enforced with token buckets that hold one second's worth.
+public struct ThroughputLimits: Sendable, Hashable {
+    public var writeRecordsPerSecond: Double
+    /// Data plus partition key bytes.
+    public var writeBytesPerSecond: Double
+    public var readCallsPerSecond: Double
+    public var readBytesPerSecond: Double
+
+    public init(
+        writeRecordsPerSecond: Double = 1000, writeBytesPerSecond: Double = 1_048_576, readCallsPerSecond: Double = 5,
+        readBytesPerSecond: Double = 2_097_152
+    ) {
+        self.writeRecordsPerSecond = writeRecordsPerSecond
+        self.writeBytesPerSecond = writeBytesPerSecond
+        self.readCallsPerSecond = readCallsPerSecond
+        self.readBytesPerSecond = readBytesPerSecond
+    }
+
+    /// The limits of a Kinesis shard: 1,000 records/s and 1 MiB/s in; 5 reads/s and 2 MiB/s out.
+    public static let aws = ThroughputLimits()
+}
+
+/// A call the engine answered, for assertions.
+public struct RecordedCall: Sendable, Hashable {
+    public var operation: KinesisOperation
+    public var streamName: String?
+    /// Engine-clock seconds since 1970.
+    public var time: Double
+    /// Records written or read.
+    public var recordCount: Int
+    /// The error it failed with, nil on success (a PutRecords with failed entries succeeded).
+    public var errorCode: KinesisError.Code?
+    /// PutRecords entries that failed.
+    public var failedRecordCount: Int
+}

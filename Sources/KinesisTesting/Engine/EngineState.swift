@@ -1,0 +1,143 @@
+import Foundation
+import Kinesis
+
+/// A record as the engine keeps it.
+struct StoredRecord: Sendable {
+    var counter: UInt64
+    var arrival: Double
+    var data: Data
+    var partitionKey: String
+    var sequenceNumber: String
+}
+
+struct ShardState: Sendable {
+    var index: Int
+    var id: String
+    var parentShardId: String?
+    var adjacentParentShardId: String?
+    var range: ClosedRange<UInt128>
+    var startingSequenceNumber: String
+    var endingSequenceNumber: String?
+    var createdAt: Double
+    var closedAt: Double?
+    /// Records from `head` on are live; earlier ones were trimmed by retention.
+    var records: [StoredRecord] = []
+    var head = 0
+    var writeRecords: TokenBucket?
+    var writeBytes: TokenBucket?
+    var readCalls: TokenBucket?
+    var readBytes: TokenBucket?
+
+    var isOpen: Bool { endingSequenceNumber == nil }
+    var liveCount: Int { records.count - head }
+
+    var wire: Shard {
+        Shard(
+            shardId: id, parentShardId: parentShardId, adjacentParentShardId: adjacentParentShardId,
+            hashKeyRange: HashKeyRange(startingHashKey: String(range.lowerBound), endingHashKey: String(range.upperBound)),
+            sequenceNumberRange: SequenceNumberRange(
+                startingSequenceNumber: startingSequenceNumber, endingSequenceNumber: endingSequenceNumber))
+    }
+
+    /// The index in `records` of the first live record whose counter is at least `counter`.
+    func firstIndex(atOrAfter counter: UInt64) -> Int {
+        var low = head
+        var high = records.count
+        while low < high {
+            let middle = (low + high) / 2
+            if records[middle].counter < counter { low = middle + 1 } else { high = middle }
+        }
+        return low
+    }
+
+    /// Drops records older than the retention period.
+    mutating func trim(before cutoff: Double) {
+        while head < records.count, records[head].arrival < cutoff { head += 1 }
+        if head > 4096, head * 2 > records.count {
+            records.removeFirst(head)
+            head = 0
+        }
+    }
+
+    static func id(_ index: Int) -> String {
+        let digits = String(index)
+        return "shardId-" + String(repeating: "0", count: max(0, 12 - digits.count)) + digits
+    }
+
+    /// The index named by a shard id (`shardId-000000000004` or `4`), if it is one.
+    static func index(of shardId: String) -> Int? {
+        let digits = shardId.hasPrefix("shardId-") ? shardId.dropFirst(8) : Substring(shardId)
+        guard !digits.isEmpty, digits.count <= 12, digits.allSatisfy(\.isASCII), let value = Int(digits), value >= 0 else {
+            return nil
+        }
+        return value
+    }
+}
+
+/// A change the engine applies when a stream's UPDATING or DELETING period ends.
+enum PendingChange: Sendable {
+    case split(shard: Int, at: UInt128)
+    case merge(shard: Int, adjacent: Int)
+    case uniform(target: Int)
+    case mode(StreamMode)
+    case delete
+}
+
+struct StreamState: Sendable {
+    var name: String
+    var arn: String
+    var createdAt: Double
+    var creationSecond: Int
+    var mode: StreamMode
+    var retentionHours: Int
+    var status: StreamStatus
+    var statusUntil: Double?
+    var pending: [PendingChange] = []
+    var shards: [ShardState] = []
+    var counter: UInt64 = 1
+    var tags: [String: String] = [:]
+    /// Open shards for routing, rebuilt on every reshard.
+    var openMap: ShardMap
+    var openIndices: [Int] = []
+
+    var openShardCount: Int { openIndices.count }
+
+    mutating func rebuildOpenMap() {
+        let open = shards.filter(\.isOpen).sorted { $0.range.lowerBound < $1.range.lowerBound }
+        openIndices = open.map(\.index)
+        openMap = (try? ShardMap(shards: open.map(\.wire))) ?? openMap
+    }
+
+    /// The shard index holding a hash key, among open shards.
+    func openShard(forHashKey hashKey: UInt128) -> Int? {
+        openMap.index(forHashKey: hashKey).map { openIndices[$0] }
+    }
+
+    func sequenceNumber(shard: Int, counter: UInt64, at time: Double) -> String {
+        SequenceNumber.format(
+            streamCreation: creationSecond, shardIndex: shard, counter: counter, millis: Int64(time * 1000))
+    }
+
+    mutating func addShard(
+        range: ClosedRange<UInt128>, parent: String?, adjacentParent: String?, now: Double, limits: ThroughputLimits?
+    ) {
+        let index = shards.count
+        var shard = ShardState(
+            index: index, id: ShardState.id(index), parentShardId: parent, adjacentParentShardId: adjacentParent, range: range,
+            startingSequenceNumber: sequenceNumber(shard: index, counter: counter, at: now), createdAt: now)
+        if let limits {
+            shard.writeRecords = TokenBucket(rate: limits.writeRecordsPerSecond, now: now)
+            shard.writeBytes = TokenBucket(rate: limits.writeBytesPerSecond, now: now)
+            shard.readCalls = TokenBucket(rate: limits.readCallsPerSecond, now: now)
+            shard.readBytes = TokenBucket(rate: limits.readBytesPerSecond, now: now)
+        }
+        shards.append(shard)
+    }
+
+    mutating func close(_ index: Int, now: Double) {
+        shards[index].endingSequenceNumber = SequenceNumber.format(
+            streamCreation: creationSecond, shardIndex: index, counter: SequenceNumber.maximumCounter,
+            millis: Int64(now * 1000))
+        shards[index].closedAt = now
+    }
+}

@@ -1,0 +1,788 @@
+import Crypto
+import Foundation
+import Kinesis
+import Synchronization
+
+/// An in-process Kinesis with the service's semantics: shards and hash key ranges, 56-digit
+/// sequence numbers, all five iterator types with expiry, retention, resharding with
+/// lineage, AWS's validation and error messages, opt-in per-shard throughput limits,
+/// scripted faults, and an injectable clock.
+///
+/// ```swift
+/// let kinesis = InMemoryKinesis()
+/// try await kinesis.createStream(.init(streamName: "orders", shardCount: 2))
+/// let out = try await kinesis.putRecord(.init(streamName: "orders", data: Data("hi".utf8), partitionKey: "user-1"))
+/// ```
+///
+/// Every call is recorded (``calls``); ``snapshot()`` shows the streams and their records;
+/// ``reset()`` forgets everything.
+public final class InMemoryKinesis: KinesisAPI {
+    public let configuration: EngineConfiguration
+    public let clock: any EngineClock
+
+    struct State: Sendable {
+        var streams: [String: StreamState] = [:]
+        var faults = FaultPlan()
+        var calls: [RecordedCall] = []
+        var random: SplitMix64
+    }
+
+    private let state: Mutex<State>
+
+    public init(configuration: EngineConfiguration = EngineConfiguration(), clock: any EngineClock = SystemEngineClock()) {
+        self.configuration = configuration
+        self.clock = clock
+        self.state = Mutex(State(random: SplitMix64(seed: configuration.seed)))
+    }
+
+    // MARK: - Test controls
+
+    /// Changes the fault plan.
+    public func faults(_ change: (inout FaultPlan) -> Void) {
+        state.withLock { change(&$0.faults) }
+    }
+
+    /// The calls answered so far, oldest first (at most `callHistoryLimit`).
+    public var calls: [RecordedCall] {
+        state.withLock { Array($0.calls.suffix(configuration.callHistoryLimit)) }
+    }
+
+    /// Forgets every stream, fault and recorded call.
+    public func reset() {
+        state.withLock { $0 = State(random: SplitMix64(seed: configuration.seed)) }
+    }
+
+    /// A copy of every stream: status, shards and their live records.
+    public func snapshot() -> EngineSnapshot {
+        let now = clock.now()
+        return state.withLock { state in
+            for name in state.streams.keys { Self.advance(&state, name, now: now, configuration: configuration) }
+            return EngineSnapshot(
+                streams: state.streams.values.sorted { $0.name < $1.name }.map { stream in
+                    EngineSnapshot.Stream(
+                        name: stream.name, arn: stream.arn, status: stream.status, mode: stream.mode,
+                        retentionPeriodHours: stream.retentionHours,
+                        shards: stream.shards.map { shard in
+                            EngineSnapshot.Shard(
+                                shard: shard.wire,
+                                records: shard.records[shard.head...].map {
+                                    Record(
+                                        sequenceNumber: $0.sequenceNumber,
+                                        approximateArrivalTimestamp: Date(timeIntervalSince1970: $0.arrival), data: $0.data,
+                                        partitionKey: $0.partitionKey)
+                                })
+                        })
+                })
+        }
+    }
+
+    // MARK: - Plumbing
+
+    /// Runs one operation: latency, outage and scripted faults first, then `body` under the
+    /// lock, and the call recorded whatever its outcome.
+    private func perform<T: Sendable>(
+        _ operation: KinesisOperation, stream: String?, validate fields: [String: FieldValue]? = nil,
+        _ body: (inout State, Double) throws -> (result: T, records: Int, failed: Int)
+    ) async throws -> T {
+        let latency = state.withLock { $0.faults.latency }
+        if latency > .zero { try await Task.sleep(for: latency) }
+        let now = clock.now()
+        let limit = configuration.callHistoryLimit
+        return try state.withLock { state in
+            var call = RecordedCall(
+                operation: operation, streamName: stream, time: now, recordCount: 0, errorCode: nil, failedRecordCount: 0)
+            defer {
+                state.calls.append(call)
+                if state.calls.count > limit * 2 { state.calls.removeFirst(state.calls.count - limit) }
+            }
+            do {
+                if let outage = state.faults.outage, outage.contains(now) {
+                    throw KinesisError(
+                        code: .serviceUnavailable, message: "Service unavailable (scripted outage)", httpStatus: 503)
+                }
+                if let scripted = state.faults.takeScripted(for: operation) { throw scripted }
+                if let fields { try Validator.validate(operation, fields) }
+                let (result, records, failed) = try body(&state, now)
+                call.recordCount = records
+                call.failedRecordCount = failed
+                return result
+            } catch var error as KinesisError {
+                error.operation = operation.rawValue
+                call.errorCode = error.code
+                throw error
+            }
+        }
+    }
+
+    private var account: String { configuration.accountId }
+
+    private func notFound(_ name: String) -> KinesisError {
+        KinesisError(code: .resourceNotFound, message: "Stream \(name) under account \(account) not found.", httpStatus: 400)
+    }
+
+    private func notActive(_ stream: StreamState) -> KinesisError {
+        KinesisError(
+            code: .resourceInUse,
+            message: "Stream \(stream.name) under account \(account) not ACTIVE, instead in state \(stream.status.rawValue)",
+            httpStatus: 400)
+    }
+
+    private func invalidArgument(_ message: String) -> KinesisError {
+        KinesisError(code: .invalidArgument, message: message, httpStatus: 400)
+    }
+
+    /// Moves a stream along its lifecycle: CREATING and UPDATING end (applying pending
+    /// reshards), DELETING removes it.
+    private static func advance(_ state: inout State, _ name: String, now: Double, configuration: EngineConfiguration) {
+        guard var stream = state.streams[name], let until = stream.statusUntil, now >= until else { return }
+        if stream.status == .deleting {
+            state.streams[name] = nil
+            return
+        }
+        for change in stream.pending { apply(change, to: &stream, now: until, limits: configuration.limits) }
+        stream.pending = []
+        stream.status = .active
+        stream.statusUntil = nil
+        state.streams[name] = stream
+    }
+
+    /// The stream, brought up to date; ResourceNotFoundException if it does not exist.
+    private func stream(_ state: inout State, _ name: String, now: Double) throws -> StreamState {
+        Self.advance(&state, name, now: now, configuration: configuration)
+        guard let stream = state.streams[name] else { throw notFound(name) }
+        return stream
+    }
+
+    /// Like ``stream(_:_:now:)`` for data calls: a stream being created or deleted is not found.
+    private func readableStream(_ state: inout State, _ name: String, now: Double) throws -> StreamState {
+        let stream = try stream(&state, name, now: now)
+        guard stream.status == .active || stream.status == .updating else { throw notFound(name) }
+        return stream
+    }
+
+    private static func apply(_ change: PendingChange, to stream: inout StreamState, now: Double, limits: ThroughputLimits?) {
+        switch change {
+        case .split(let index, let at):
+            let parent = stream.shards[index]
+            stream.close(index, now: now)
+            stream.addShard(range: parent.range.lowerBound...(at - 1), parent: parent.id, adjacentParent: nil, now: now, limits: limits)
+            stream.addShard(range: at...parent.range.upperBound, parent: parent.id, adjacentParent: nil, now: now, limits: limits)
+        case .merge(let index, let adjacent):
+            let first = stream.shards[index]
+            let second = stream.shards[adjacent]
+            stream.close(index, now: now)
+            stream.close(adjacent, now: now)
+            let lower = min(first.range.lowerBound, second.range.lowerBound)
+            let upper = max(first.range.upperBound, second.range.upperBound)
+            stream.addShard(range: lower...upper, parent: first.id, adjacentParent: second.id, now: now, limits: limits)
+        case .uniform(let target):
+            // Kinesis reaches the target through splits and merges; the engine goes there in
+            // one step, giving each new shard the old shards its range overlaps as parents.
+            let old = stream.shards.filter(\.isOpen)
+            for shard in old { stream.close(shard.index, now: now) }
+            for range in ShardMap.evenRanges(count: target) {
+                let parent = old.first { $0.range.contains(range.lowerBound) }
+                let adjacent = old.first { $0.range.contains(range.upperBound) && $0.index != parent?.index }
+                stream.addShard(range: range, parent: parent?.id, adjacentParent: adjacent?.id, now: now, limits: limits)
+            }
+        case .mode(let mode):
+            stream.mode = mode
+        case .delete:
+            break
+        }
+        stream.rebuildOpenMap()
+    }
+
+    /// Starts an UPDATING period that ends with `change` applied (at once when the delay is zero).
+    private func update(_ state: inout State, _ name: String, with change: PendingChange, now: Double) {
+        guard var stream = state.streams[name] else { return }
+        if configuration.updatingDelay == .zero {
+            Self.apply(change, to: &stream, now: now, limits: configuration.limits)
+        } else {
+            stream.status = .updating
+            stream.statusUntil = now + configuration.updatingDelay.seconds
+            stream.pending.append(change)
+        }
+        state.streams[name] = stream
+    }
+
+    // MARK: - Stream lifecycle
+
+    public func createStream(_ input: CreateStreamInput) async throws {
+        try await perform(.createStream, stream: input.streamName, validate: input.validationFields) { state, now in
+            Self.advance(&state, input.streamName, now: now, configuration: configuration)
+            if state.streams[input.streamName] != nil {
+                throw KinesisError(
+                    code: .resourceInUse, message: "Stream \(input.streamName) under account \(account) already exists.",
+                    httpStatus: 400)
+            }
+            let mode = input.streamModeDetails?.streamMode ?? .provisioned
+            let shardCount: Int
+            switch mode {
+            case .onDemand:
+                if input.shardCount != nil {
+                    throw invalidArgument("ShardCount is not supported for a stream in ON_DEMAND mode.")
+                }
+                shardCount = configuration.onDemandShardCount
+            default:
+                guard let count = input.shardCount else {
+                    throw invalidArgument("ShardCount is required for a stream in PROVISIONED mode.")
+                }
+                shardCount = count
+            }
+            let second = Int(now)
+            var stream = StreamState(
+                name: input.streamName,
+                arn: "arn:aws:kinesis:\(configuration.region):\(account):stream/\(input.streamName)", createdAt: now,
+                creationSecond: second, mode: mode, retentionHours: 24, status: .creating, statusUntil: nil,
+                openMap: try! ShardMap(shards: []))
+            stream.tags = input.tags ?? [:]
+            for range in ShardMap.evenRanges(count: shardCount) {
+                stream.addShard(range: range, parent: nil, adjacentParent: nil, now: now, limits: configuration.limits)
+            }
+            stream.rebuildOpenMap()
+            if configuration.creatingDelay == .zero {
+                stream.status = .active
+            } else {
+                stream.statusUntil = now + configuration.creatingDelay.seconds
+            }
+            state.streams[input.streamName] = stream
+            return ((), 0, 0)
+        }
+    }
+
+    public func deleteStream(_ input: DeleteStreamInput) async throws {
+        try await perform(.deleteStream, stream: input.streamName, validate: input.validationFields) { state, now in
+            var stream = try stream(&state, input.streamName, now: now)
+            if configuration.deletingDelay == .zero {
+                state.streams[input.streamName] = nil
+            } else {
+                stream.status = .deleting
+                stream.statusUntil = now + configuration.deletingDelay.seconds
+                stream.pending = []
+                state.streams[input.streamName] = stream
+            }
+            return ((), 0, 0)
+        }
+    }
+
+    public func describeStream(_ input: DescribeStreamInput) async throws -> DescribeStreamOutput {
+        try await perform(.describeStream, stream: input.streamName, validate: input.validationFields) { state, now in
+            let stream = try stream(&state, input.streamName, now: now)
+            var shards = stream.shards
+            if let start = input.exclusiveStartShardId {
+                let after = ShardState.index(of: start) ?? -1
+                shards = shards.filter { $0.index > after }
+            }
+            let limit = input.limit ?? 100
+            let page = shards.prefix(limit)
+            let description = StreamDescription(
+                streamName: stream.name, streamARN: stream.arn, streamStatus: stream.status,
+                streamModeDetails: StreamModeDetails(streamMode: stream.mode), shards: page.map(\.wire),
+                hasMoreShards: shards.count > limit, retentionPeriodHours: stream.retentionHours,
+                streamCreationTimestamp: Date(timeIntervalSince1970: stream.createdAt), encryptionType: "NONE")
+            return (DescribeStreamOutput(streamDescription: description), 0, 0)
+        }
+    }
+
+    public func describeStreamSummary(_ input: DescribeStreamSummaryInput) async throws -> DescribeStreamSummaryOutput {
+        try await perform(.describeStreamSummary, stream: input.streamName, validate: input.validationFields) { state, now in
+            let stream = try stream(&state, input.streamName, now: now)
+            let summary = StreamDescriptionSummary(
+                streamName: stream.name, streamARN: stream.arn, streamStatus: stream.status,
+                streamModeDetails: StreamModeDetails(streamMode: stream.mode), retentionPeriodHours: stream.retentionHours,
+                streamCreationTimestamp: Date(timeIntervalSince1970: stream.createdAt), openShardCount: stream.openShardCount,
+                consumerCount: 0, encryptionType: "NONE")
+            return (DescribeStreamSummaryOutput(streamDescriptionSummary: summary), 0, 0)
+        }
+    }
+
+    public func listStreams(_ input: ListStreamsInput) async throws -> ListStreamsOutput {
+        try await perform(.listStreams, stream: nil, validate: input.validationFields) { state, now in
+            for name in Array(state.streams.keys) { Self.advance(&state, name, now: now, configuration: configuration) }
+            var names = state.streams.keys.sorted()
+            let after: String?
+            if let token = input.nextToken {
+                guard let decoded = Data(base64Encoded: token).map({ String(decoding: $0, as: UTF8.self) }),
+                    decoded.hasPrefix("streams|")
+                else {
+                    throw invalidArgument("NextToken \(token) is not valid.")
+                }
+                after = String(decoded.dropFirst("streams|".count))
+            } else {
+                after = input.exclusiveStartStreamName
+            }
+            if let after { names = names.filter { $0 > after } }
+            let limit = input.limit ?? 100
+            let page = Array(names.prefix(limit))
+            let more = names.count > limit
+            let token = more ? Data("streams|\(page.last ?? "")".utf8).base64EncodedString() : nil
+            return (ListStreamsOutput(streamNames: page, hasMoreStreams: more, nextToken: token), 0, 0)
+        }
+    }
+
+    public func listShards(_ input: ListShardsInput) async throws -> ListShardsOutput {
+        try await perform(.listShards, stream: input.streamName, validate: input.validationFields) { state, now in
+            var name = input.streamName
+            var afterIndex = input.exclusiveStartShardId.flatMap(ShardState.index(of:)) ?? -1
+            var filter = input.shardFilter
+            switch (input.streamName, input.nextToken) {
+            case (nil, nil):
+                throw invalidArgument("Either NextToken or StreamName should be provided.")
+            case (.some, .some):
+                throw invalidArgument("NextToken and StreamName cannot be provided together.")
+            case (nil, let token?):
+                guard let cursor = ListShardsCursor(token: token) else {
+                    throw invalidArgument("NextToken \(token) is not valid.")
+                }
+                name = cursor.stream
+                afterIndex = cursor.afterIndex
+                filter = cursor.filter
+            default:
+                break
+            }
+            let stream = try stream(&state, name!, now: now)
+            var shards = stream.shards.filter { $0.index > afterIndex }
+            if let filter { shards = shards.filter { Self.matches($0, filter, stream: stream, now: now) } }
+            let limit = input.maxResults ?? 1000
+            let page = Array(shards.prefix(limit))
+            var token: String?
+            if shards.count > limit, let last = page.last {
+                token = ListShardsCursor(stream: stream.name, afterIndex: last.index, filter: filter).token
+            }
+            return (ListShardsOutput(shards: page.map(\.wire), nextToken: token), 0, 0)
+        }
+    }
+
+    private static func matches(_ shard: ShardState, _ filter: ShardFilter, stream: StreamState, now: Double) -> Bool {
+        let trimHorizon = now - Double(stream.retentionHours) * 3600
+        switch filter.type {
+        case .atLatest:
+            return shard.isOpen
+        case .afterShardId:
+            return shard.index > (filter.shardId.flatMap(ShardState.index(of:)) ?? -1)
+        case .atTrimHorizon:
+            return shard.isOpen || (shard.closedAt ?? now) >= trimHorizon
+        case .atTimestamp, .fromTimestamp:
+            let at = filter.timestamp?.timeIntervalSince1970 ?? now
+            let openThen = shard.createdAt <= at && (shard.closedAt.map { $0 >= at } ?? true)
+            return filter.type == .atTimestamp ? openThen : openThen || shard.createdAt >= at
+        default:
+            return true
+        }
+    }
+
+    // MARK: - Writing
+
+    private func throttled(_ shard: ShardState, _ stream: StreamState) -> (code: String, message: String) {
+        (
+            KinesisError.Code.provisionedThroughputExceeded.rawValue,
+            "Rate exceeded for shard \(shard.id) in stream \(stream.name) under account \(account)."
+        )
+    }
+
+    /// Appends one record unless a fault or the shard's limit refuses it.
+    private func write(
+        _ data: Data, partitionKey: String, explicitHashKey: String?, to stream: inout StreamState, state: inout State,
+        now: Double
+    ) throws -> Result<(shardId: String, sequenceNumber: String), RecordFailure> {
+        let hashKey: UInt128
+        if let explicitHashKey {
+            guard let parsed = try? ShardMap.parseHashKey(explicitHashKey) else {
+                throw invalidArgument("Invalid ExplicitHashKey. ExplicitHashKey must be in the range: [0, 2^128-1]. Specified value was \(explicitHashKey)")
+            }
+            hashKey = parsed
+        } else {
+            hashKey = ShardMap.hashKey(forPartitionKey: partitionKey)
+        }
+        guard let index = stream.openShard(forHashKey: hashKey) else {
+            throw KinesisError(code: .internalFailure, message: "No open shard covers hash key \(hashKey).", httpStatus: 500)
+        }
+        if state.faults.injectsRecordFaults {
+            let draw = state.random.unit()
+            if draw < state.faults.recordThrottleProbability {
+                let failure = throttled(stream.shards[index], stream)
+                return .failure(RecordFailure(code: failure.code, message: failure.message))
+            }
+            if draw < state.faults.recordThrottleProbability + state.faults.recordInternalFailureProbability {
+                return .failure(RecordFailure(code: KinesisError.Code.internalFailure.rawValue, message: "Internal service failure."))
+            }
+        }
+        if var records = stream.shards[index].writeRecords, var bytes = stream.shards[index].writeBytes {
+            let size = Double(data.count + partitionKey.utf8.count)
+            let allowed = TokenBucket.take(&records, 1, &bytes, size, now: now)
+            stream.shards[index].writeRecords = records
+            stream.shards[index].writeBytes = bytes
+            if !allowed {
+                let failure = throttled(stream.shards[index], stream)
+                return .failure(RecordFailure(code: failure.code, message: failure.message))
+            }
+        }
+        let counter = stream.counter
+        stream.counter += 1
+        let sequenceNumber = stream.sequenceNumber(shard: index, counter: counter, at: now)
+        stream.shards[index].records.append(
+            StoredRecord(counter: counter, arrival: now, data: data, partitionKey: partitionKey, sequenceNumber: sequenceNumber))
+        let head = stream.shards[index].head
+        let cutoff = now - Double(stream.retentionHours) * 3600
+        if head < stream.shards[index].records.count, stream.shards[index].records[head].arrival < cutoff {
+            stream.shards[index].trim(before: cutoff)
+        }
+        return .success((stream.shards[index].id, sequenceNumber))
+    }
+
+    struct RecordFailure: Error {
+        var code: String
+        var message: String
+    }
+
+    public func putRecord(_ input: PutRecordInput) async throws -> PutRecordOutput {
+        try await perform(.putRecord, stream: input.streamName, validate: input.validationFields) { state, now in
+            var stream = try readableStream(&state, input.streamName, now: now)
+            let outcome = try write(
+                input.data, partitionKey: input.partitionKey, explicitHashKey: input.explicitHashKey, to: &stream,
+                state: &state, now: now)
+            state.streams[input.streamName] = stream
+            switch outcome {
+            case .success(let written):
+                return (PutRecordOutput(shardId: written.shardId, sequenceNumber: written.sequenceNumber, encryptionType: "NONE"), 1, 0)
+            case .failure(let failure):
+                throw KinesisError(
+                    code: KinesisError.Code(rawValue: failure.code), message: failure.message,
+                    httpStatus: failure.code == KinesisError.Code.internalFailure.rawValue ? 500 : 400)
+            }
+        }
+    }
+
+    /// The most a PutRecords request may carry, data and partition keys together.
+    public static let putRecordsByteLimit = 10 * 1024 * 1024
+
+    public func putRecords(_ input: PutRecordsInput) async throws -> PutRecordsOutput {
+        try await perform(.putRecords, stream: input.streamName, validate: input.validationFields) { state, now in
+            var stream = try readableStream(&state, input.streamName, now: now)
+            let total = input.records.reduce(0) { $0 + $1.data.count + $1.partitionKey.utf8.count }
+            if total > Self.putRecordsByteLimit {
+                throw invalidArgument(
+                    "Records size exceeds \(Self.putRecordsByteLimit) bytes: the request carries \(total) bytes of data and partition keys.")
+            }
+            var results: [PutRecordsResultEntry] = []
+            results.reserveCapacity(input.records.count)
+            var failed = 0
+            for entry in input.records {
+                switch try write(
+                    entry.data, partitionKey: entry.partitionKey, explicitHashKey: entry.explicitHashKey, to: &stream,
+                    state: &state, now: now)
+                {
+                case .success(let written):
+                    results.append(PutRecordsResultEntry(sequenceNumber: written.sequenceNumber, shardId: written.shardId))
+                case .failure(let failure):
+                    failed += 1
+                    results.append(PutRecordsResultEntry(errorCode: failure.code, errorMessage: failure.message))
+                }
+            }
+            state.streams[input.streamName] = stream
+            return (
+                PutRecordsOutput(failedRecordCount: failed, records: results, encryptionType: "NONE"),
+                input.records.count - failed, failed
+            )
+        }
+    }
+
+    // MARK: - Reading
+
+    public func getShardIterator(_ input: GetShardIteratorInput) async throws -> GetShardIteratorOutput {
+        try await perform(.getShardIterator, stream: input.streamName, validate: input.validationFields) { state, now in
+            let stream = try readableStream(&state, input.streamName, now: now)
+            let name = stream.name
+            guard let index = ShardState.index(of: input.shardId), index < stream.shards.count else {
+                throw KinesisError(
+                    code: .resourceNotFound,
+                    message: "Shard \(ShardState.index(of: input.shardId).map(ShardState.id) ?? input.shardId) in stream \(name) under account \(account) does not exist",
+                    httpStatus: 400)
+            }
+            var shard = stream.shards[index]
+            shard.trim(before: now - Double(stream.retentionHours) * 3600)
+            let type = input.shardIteratorType
+            let position: UInt64
+            switch type {
+            case .atSequenceNumber, .afterSequenceNumber:
+                guard let text = input.startingSequenceNumber else {
+                    throw invalidArgument(
+                        "Must either specify (1) AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER and StartingSequenceNumber or (2) TRIM_HORIZON or LATEST and no StartingSequenceNumber. Request specified \(type.rawValue) and no StartingSequenceNumber."
+                    )
+                }
+                guard let parts = SequenceNumber.parse(text) else {
+                    throw invalidArgument(
+                        "StartingSequenceNumber \(text) used in GetShardIterator on shard \(shard.id) in stream \(name) under account \(account) is invalid."
+                    )
+                }
+                guard parts.shardIndex == index else {
+                    throw invalidArgument(
+                        "Invalid StartingSequenceNumber. It encodes \(ShardState.id(parts.shardIndex)), while it was used in a call to a shard with \(shard.id)"
+                    )
+                }
+                guard parts.streamCreation == stream.creationSecond else {
+                    throw invalidArgument(
+                        "StartingSequenceNumber \(text) used in GetShardIterator on shard \(shard.id) in stream \(name) under account \(account) is invalid because it did not come from this stream."
+                    )
+                }
+                position = type == .atSequenceNumber ? parts.counter : parts.counter + 1
+            case .trimHorizon, .latest:
+                if input.startingSequenceNumber != nil {
+                    throw invalidArgument(
+                        "Must either specify (1) AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER and StartingSequenceNumber or (2) TRIM_HORIZON or LATEST and no StartingSequenceNumber. Request specified \(type.rawValue) and also a StartingSequenceNumber."
+                    )
+                }
+                position = type == .trimHorizon ? 0 : stream.counter
+            case .atTimestamp:
+                guard let timestamp = input.timestamp?.timeIntervalSince1970 else {
+                    throw invalidArgument(
+                        "Must specify timestampInMillis parameter for iterator of type AT_TIMESTAMP. Current request has no timestamp parameter.")
+                }
+                let live = shard.records[shard.head...]
+                position = live.first { $0.arrival >= timestamp }?.counter ?? stream.counter
+            default:
+                throw invalidArgument("Unsupported ShardIteratorType \(type.rawValue).")
+            }
+            let iterator = ShardIteratorToken(
+                stream: name, streamCreation: stream.creationSecond, shardIndex: index, position: position,
+                issuedMillis: Int64(now * 1000))
+            return (GetShardIteratorOutput(shardIterator: iterator.encoded), 0, 0)
+        }
+    }
+
+    /// The most GetRecords returns in one call.
+    public static let getRecordsByteLimit = 10 * 1024 * 1024
+
+    public func getRecords(_ input: GetRecordsInput) async throws -> GetRecordsOutput {
+        let token = ShardIteratorToken(encoded: input.shardIterator)
+        return try await perform(.getRecords, stream: token?.stream, validate: input.validationFields) { state, now in
+            guard let token else { throw invalidArgument("Invalid ShardIterator.") }
+            let lifetime = configuration.iteratorLifetime.seconds
+            let issued = Double(token.issuedMillis) / 1000
+            if now - issued > lifetime {
+                throw KinesisError(
+                    code: .expiredIterator,
+                    message: "Iterator expired. The iterator was created at time \(Self.javaDate(issued)) while right now it is \(Self.javaDate(now)) which is further in the future than the tolerated delay of \(Int(lifetime * 1000)) milliseconds.",
+                    httpStatus: 400)
+            }
+            var stream = try readableStream(&state, token.stream, now: now)
+            guard stream.creationSecond == token.streamCreation, token.shardIndex < stream.shards.count else {
+                throw invalidArgument("Invalid ShardIterator.")
+            }
+            let index = token.shardIndex
+            stream.shards[index].trim(before: now - Double(stream.retentionHours) * 3600)
+            if stream.shards[index].readCalls != nil {
+                let hasCall = stream.shards[index].readCalls!.take(1, now: now)
+                let hasBytes = stream.shards[index].readBytes!.take(0, now: now) && stream.shards[index].readBytes!.tokens > 0
+                if !hasCall || !hasBytes {
+                    state.streams[stream.name] = stream
+                    throw KinesisError(
+                        code: .provisionedThroughputExceeded,
+                        message: "Rate exceeded for Shard - \(stream.shards[index].id) in stream \(stream.name) under account \(account).",
+                        httpStatus: 400)
+                }
+            }
+            let shard = stream.shards[index]
+            let limit = input.limit ?? 10_000
+            var position = shard.firstIndex(atOrAfter: token.position)
+            var records: [Record] = []
+            var bytes = 0
+            while position < shard.records.count, records.count < limit {
+                let stored = shard.records[position]
+                let size = stored.data.count + stored.partitionKey.utf8.count
+                if !records.isEmpty, bytes + size > Self.getRecordsByteLimit { break }
+                bytes += size
+                records.append(
+                    Record(
+                        sequenceNumber: stored.sequenceNumber, approximateArrivalTimestamp: Date(timeIntervalSince1970: stored.arrival),
+                        data: stored.data, partitionKey: stored.partitionKey))
+                position += 1
+            }
+            if stream.shards[index].readBytes != nil {
+                _ = stream.shards[index].readBytes!.take(0, now: now)
+                stream.shards[index].readBytes!.spend(Double(bytes))
+            }
+            state.streams[stream.name] = stream
+            let nextCounter = position < shard.records.count ? shard.records[position].counter : max(token.position, stream.counter)
+            let drained = position >= shard.records.count
+            let millisBehind = drained || records.isEmpty ? 0 : Int((now - shard.records[position - 1].arrival) * 1000)
+            if drained, !shard.isOpen {
+                let children = stream.shards.filter { $0.parentShardId == shard.id || $0.adjacentParentShardId == shard.id }
+                    .map { child in
+                        ChildShard(
+                            shardId: child.id, parentShards: [child.parentShardId, child.adjacentParentShardId].compactMap { $0 },
+                            hashKeyRange: child.wire.hashKeyRange)
+                    }
+                return (GetRecordsOutput(records: records, nextShardIterator: nil, millisBehindLatest: 0, childShards: children), records.count, 0)
+            }
+            let next = ShardIteratorToken(
+                stream: stream.name, streamCreation: stream.creationSecond, shardIndex: index, position: nextCounter,
+                issuedMillis: Int64(now * 1000))
+            return (GetRecordsOutput(records: records, nextShardIterator: next.encoded, millisBehindLatest: millisBehind), records.count, 0)
+        }
+    }
+
+    /// `Thu Jan 22 01:22:02 UTC 2015`, as Java prints a date.
+    static func javaDate(_ seconds: Double) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "EEE MMM dd HH:mm:ss 'UTC' yyyy"
+        return formatter.string(from: Date(timeIntervalSince1970: seconds))
+    }
+
+    // MARK: - Retention and resharding
+
+    public func increaseStreamRetentionPeriod(_ input: IncreaseStreamRetentionPeriodInput) async throws {
+        try await changeRetention(input, operation: .increaseStreamRetentionPeriod)
+    }
+
+    public func decreaseStreamRetentionPeriod(_ input: DecreaseStreamRetentionPeriodInput) async throws {
+        try await changeRetention(input, operation: .decreaseStreamRetentionPeriod)
+    }
+
+    private func changeRetention(_ input: IncreaseStreamRetentionPeriodInput, operation: KinesisOperation) async throws {
+        try await perform(operation, stream: input.streamName, validate: input.validationFields) { state, now in
+            var stream = try stream(&state, input.streamName, now: now)
+            let hours = input.retentionPeriodHours
+            if hours < 24 {
+                throw invalidArgument("Minimum allowed retention period is 24 hours. Requested retention period (\(hours) hours) is too short.")
+            }
+            if hours > 8760 {
+                throw invalidArgument("Maximum allowed retention period is 8760 hours. Requested retention period (\(hours) hours) is too long.")
+            }
+            if operation == .increaseStreamRetentionPeriod, hours < stream.retentionHours {
+                throw invalidArgument(
+                    "Requested retention period (\(hours) hours) for stream \(stream.name) can not be shorter than existing retention period (\(stream.retentionHours) hours). Use DecreaseRetentionPeriod API."
+                )
+            }
+            if operation == .decreaseStreamRetentionPeriod, hours > stream.retentionHours {
+                throw invalidArgument(
+                    "Requested retention period (\(hours) hours) for stream \(stream.name) can not be longer than existing retention period (\(stream.retentionHours) hours). Use IncreaseRetentionPeriod API."
+                )
+            }
+            guard stream.status == .active else { throw notActive(stream) }
+            stream.retentionHours = hours
+            state.streams[input.streamName] = stream
+            return ((), 0, 0)
+        }
+    }
+
+    public func updateShardCount(_ input: UpdateShardCountInput) async throws -> UpdateShardCountOutput {
+        try await perform(.updateShardCount, stream: input.streamName, validate: input.validationFields) { state, now in
+            let stream = try stream(&state, input.streamName, now: now)
+            if stream.mode == .onDemand {
+                throw KinesisError(
+                    code: .validation,
+                    message: "UpdateShardCount is not supported for stream \(stream.name) under account \(account) because it is in ON_DEMAND mode.",
+                    httpStatus: 400)
+            }
+            guard stream.status == .active else { throw notActive(stream) }
+            let current = stream.openShardCount
+            let target = input.targetShardCount
+            if target > current * 2 || target * 2 < current {
+                throw KinesisError(
+                    code: .limitExceeded,
+                    message: "UpdateShardCount cannot scale stream \(stream.name) under account \(account) from \(current) to \(target) shards: the target must be between half and double the current open shard count (\((current + 1) / 2) to \(current * 2)).",
+                    httpStatus: 400)
+            }
+            update(&state, input.streamName, with: .uniform(target: target), now: now)
+            return (
+                UpdateShardCountOutput(streamName: stream.name, currentShardCount: current, targetShardCount: target, streamARN: stream.arn),
+                0, 0
+            )
+        }
+    }
+
+    private func shardIndex(_ shardId: String, in stream: StreamState) throws -> Int {
+        guard let index = ShardState.index(of: shardId), index < stream.shards.count else {
+            throw KinesisError(
+                code: .resourceNotFound, message: "Could not find shard \(shardId) in stream \(stream.name) under account \(account).",
+                httpStatus: 400)
+        }
+        guard stream.shards[index].isOpen else {
+            throw KinesisError(
+                code: .resourceInUse,
+                message: "Shard \(stream.shards[index].id) in stream \(stream.name) under account \(account) has already been merged or split, and thus is not eligible for merging or splitting.",
+                httpStatus: 400)
+        }
+        return index
+    }
+
+    public func splitShard(_ input: SplitShardInput) async throws {
+        try await perform(.splitShard, stream: input.streamName, validate: input.validationFields) { state, now in
+            let stream = try stream(&state, input.streamName, now: now)
+            let index = try shardIndex(input.shardToSplit, in: stream)
+            let shard = stream.shards[index]
+            guard let key = try? ShardMap.parseHashKey(input.newStartingHashKey), key > shard.range.lowerBound + 1,
+                key < shard.range.upperBound
+            else {
+                throw invalidArgument(
+                    "NewStartingHashKey \(input.newStartingHashKey) used in SplitShard() on shard \(shard.id) in stream \(stream.name) under account \(account) is not both greater than one plus the shard's StartingHashKey \(shard.range.lowerBound) and less than the shard's EndingHashKey \(shard.range.upperBound)."
+                )
+            }
+            guard stream.status == .active else { throw notActive(stream) }
+            update(&state, input.streamName, with: .split(shard: index, at: key), now: now)
+            return ((), 0, 0)
+        }
+    }
+
+    public func mergeShards(_ input: MergeShardsInput) async throws {
+        try await perform(.mergeShards, stream: input.streamName, validate: input.validationFields) { state, now in
+            let stream = try stream(&state, input.streamName, now: now)
+            let first = try shardIndex(input.shardToMerge, in: stream)
+            let second = try shardIndex(input.adjacentShardToMerge, in: stream)
+            let a = stream.shards[first].range
+            let b = stream.shards[second].range
+            guard a.upperBound != UInt128.max && a.upperBound + 1 == b.lowerBound || b.upperBound != UInt128.max && b.upperBound + 1 == a.lowerBound
+            else {
+                throw invalidArgument(
+                    "Shards \(stream.shards[first].id) and \(stream.shards[second].id) in stream \(stream.name) under account \(account) are not an adjacent pair of shards eligible for merging"
+                )
+            }
+            guard stream.status == .active else { throw notActive(stream) }
+            update(&state, input.streamName, with: .merge(shard: first, adjacent: second), now: now)
+            return ((), 0, 0)
+        }
+    }
+
+    public func updateStreamMode(_ input: UpdateStreamModeInput) async throws {
+        try await perform(.updateStreamMode, stream: nil, validate: input.validationFields) { state, now in
+            guard let name = state.streams.values.first(where: { $0.arn == input.streamARN })?.name else {
+                throw KinesisError(
+                    code: .resourceNotFound, message: "Stream with ARN \(input.streamARN) not found.", httpStatus: 400)
+            }
+            let stream = try stream(&state, name, now: now)
+            guard stream.status == .active else { throw notActive(stream) }
+            if stream.mode != input.streamModeDetails.streamMode {
+                update(&state, name, with: .mode(input.streamModeDetails.streamMode), now: now)
+            }
+            return ((), 0, 0)
+        }
+    }
+}
+
+/// What ``InMemoryKinesis/snapshot()`` returns.
+public struct EngineSnapshot: Sendable {
+    public struct Shard: Sendable {
+        public var shard: Kinesis.Shard
+        public var records: [Record]
+    }
+
+    public struct Stream: Sendable {
+        public var name: String
+        public var arn: String
+        public var status: StreamStatus
+        public var mode: StreamMode
+        public var retentionPeriodHours: Int
+        public var shards: [Shard]
+
+        /// Every live record of the stream, shard by shard.
+        public var records: [Record] { shards.flatMap(\.records) }
+    }
+
+    public var streams: [Stream]
+
+    public func stream(_ name: String) -> Stream? { streams.first { $0.name == name } }
+}

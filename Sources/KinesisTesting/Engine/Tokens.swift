@@ -1,0 +1,69 @@
+import Foundation
+import Kinesis
+
+/// A shard iterator: where to read next in which shard, and when it was issued. Opaque to
+/// callers (base64), parsed back by the engine; anything else is "Invalid ShardIterator.".
+struct ShardIteratorToken: Sendable, Equatable {
+    var stream: String
+    var streamCreation: Int
+    var shardIndex: Int
+    var position: UInt64
+    var issuedMillis: Int64
+
+    var encoded: String {
+        Data("KTI1|\(stream)|\(streamCreation)|\(shardIndex)|\(position)|\(issuedMillis)".utf8).base64EncodedString()
+    }
+
+    init(stream: String, streamCreation: Int, shardIndex: Int, position: UInt64, issuedMillis: Int64) {
+        self.stream = stream
+        self.streamCreation = streamCreation
+        self.shardIndex = shardIndex
+        self.position = position
+        self.issuedMillis = issuedMillis
+    }
+
+    init?(encoded: String) {
+        guard let data = Data(base64Encoded: encoded) else { return nil }
+        let parts = String(decoding: data, as: UTF8.self).split(separator: "|", omittingEmptySubsequences: false)
+        guard parts.count == 6, parts[0] == "KTI1", let creation = Int(parts[2]), let shard = Int(parts[3]), shard >= 0,
+            let position = UInt64(parts[4]), let issued = Int64(parts[5])
+        else { return nil }
+        self.init(
+            stream: String(parts[1]), streamCreation: creation, shardIndex: shard, position: position, issuedMillis: issued)
+    }
+}
+
+/// ListShards' NextToken: the stream, the last shard listed and the filter.
+struct ListShardsCursor: Sendable {
+    var stream: String
+    var afterIndex: Int
+    var filter: ShardFilter?
+
+    init(stream: String, afterIndex: Int, filter: ShardFilter?) {
+        self.stream = stream
+        self.afterIndex = afterIndex
+        self.filter = filter
+    }
+
+    var token: String {
+        let filterPart = filter.map { "\($0.type.rawValue),\($0.shardId ?? ""),\($0.timestamp?.timeIntervalSince1970 ?? -1)" } ?? ""
+        return Data("shards|\(stream)|\(afterIndex)|\(filterPart)".utf8).base64EncodedString()
+    }
+
+    init?(token: String) {
+        guard let data = Data(base64Encoded: token) else { return nil }
+        let parts = String(decoding: data, as: UTF8.self).split(separator: "|", omittingEmptySubsequences: false)
+        guard parts.count == 4, parts[0] == "shards", let after = Int(parts[2]) else { return nil }
+        stream = String(parts[1])
+        afterIndex = after
+        if parts[3].isEmpty {
+            filter = nil
+        } else {
+            let fields = parts[3].split(separator: ",", omittingEmptySubsequences: false)
+            guard fields.count == 3, let seconds = Double(fields[2]) else { return nil }
+            filter = ShardFilter(
+                type: .init(rawValue: String(fields[0])), shardId: fields[1].isEmpty ? nil : String(fields[1]),
+                timestamp: seconds < 0 ? nil : Date(timeIntervalSince1970: seconds))
+        }
+    }
+}

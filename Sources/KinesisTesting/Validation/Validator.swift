@@ -1,0 +1,410 @@
+import Foundation
+import Kinesis
+
+/// Checks inputs against ``KinesisSchema`` and words the failures as AWS does.
+public enum Validator {
+    /// At most this many errors are reported in one message, as AWS does.
+    static let maximumErrors = 10
+
+    /// Throws a `ValidationException` listing the constraints `fields` break, or returns.
+    public static func validate(_ operation: KinesisOperation, _ fields: [String: FieldValue]) throws {
+        var errors: [String] = []
+        check(members: KinesisSchema.members(of: operation), in: fields, prefix: "", errors: &errors)
+        guard !errors.isEmpty else { return }
+        let count = errors.count
+        let message = "\(count) validation error\(count == 1 ? "" : "s") detected: " + errors.joined(separator: "; ")
+        throw KinesisError(code: .validation, message: message, httpStatus: 400, operation: operation.rawValue)
+    }
+
+    private static func check(members: [Member], in fields: [String: FieldValue], prefix: String, errors: inout [String]) {
+        for member in members {
+            let value = fields[member.name] ?? .null
+            let path = prefix + member.name.lowercasingFirstLetter()
+            for constraint in member.constraints {
+                guard errors.count < maximumErrors else { return }
+                if let failure = failure(of: constraint, value: value) {
+                    errors.append("Value \(render(value, type: member.type)) at '\(path)' failed to satisfy constraint: \(failure)")
+                }
+            }
+            switch (member.type, value) {
+            case (.structure(let children), .structure(let childFields)):
+                check(members: children, in: childFields, prefix: path + ".", errors: &errors)
+            case (.list(.structure(let children), _), .list(let items)):
+                for (index, item) in items.enumerated() {
+                    guard case .structure(let childFields) = item else { continue }
+                    check(members: children, in: childFields, prefix: "\(path).\(index + 1).member.", errors: &errors)
+                }
+            default:
+                break
+            }
+        }
+    }
+
+    /// The constraint's wording when `value` breaks it; nil when it holds. Only `notNull`
+    /// applies to a missing value.
+    static func failure(of constraint: Constraint, value: FieldValue) -> String? {
+        if case .null = value {
+            if case .notNull = constraint { return "Member must not be null" }
+            return nil
+        }
+        switch constraint {
+        case .notNull:
+            return nil
+        case .pattern(let pattern):
+            guard case .string(let text) = value, !matches(text, pattern: pattern) else { return nil }
+            return "Member must satisfy regular expression pattern: \(pattern)"
+        case .minLength(let minimum):
+            guard let length = length(of: value), length < minimum else { return nil }
+            return "Member must have length greater than or equal to \(minimum)"
+        case .maxLength(let maximum):
+            guard let length = length(of: value), length > maximum else { return nil }
+            return "Member must have length less than or equal to \(maximum)"
+        case .minValue(let minimum):
+            guard case .integer(let number) = value, number < minimum else { return nil }
+            return "Member must have value greater than or equal to \(minimum)"
+        case .maxValue(let maximum):
+            guard case .integer(let number) = value, number > maximum else { return nil }
+            return "Member must have value less than or equal to \(maximum)"
+        case .oneOf(let allowed):
+            guard case .string(let text) = value, !allowed.contains(text) else { return nil }
+            return "Member must satisfy enum value set: [\(allowed.joined(separator: ", "))]"
+        }
+    }
+
+    static func length(of value: FieldValue) -> Int? {
+        switch value {
+        case .string(let text): return text.count
+        case .blob(let length): return length
+        case .list(let items): return items.count
+        case .map(let entries): return entries.count
+        default: return nil
+        }
+    }
+
+    /// How AWS shows a value in a validation message.
+    static func render(_ value: FieldValue, type: FieldType) -> String {
+        switch value {
+        case .null: return "null"
+        case .string(let text): return "'\(text)'"
+        case .integer(let number): return "'\(number)'"
+        case .boolean(let flag): return "'\(flag)'"
+        case .timestamp(let seconds): return "'\(seconds)'"
+        case .blob(let length): return "'java.nio.HeapByteBuffer[pos=0 lim=\(length) cap=\(length)]'"
+        case .list(let items):
+            let name: String
+            if case .list(_, let memberName?) = type { name = "com.amazonaws.kinesis.model.\(memberName)" } else { name = "" }
+            return "'[\(items.map { _ in name }.joined(separator: ", "))]'"
+        case .structure: return "'{}'"
+        case .map(let entries): return "'{\(entries.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: ", "))}'"
+        }
+    }
+
+    /// The model's patterns, matched by hand: they are few, and this is on every call's path.
+    static func matches(_ text: String, pattern: String) -> Bool {
+        switch pattern {
+        case KinesisSchema.streamNamePattern:
+            return !text.isEmpty && text.utf8.allSatisfy(isNameByte)
+        case KinesisSchema.hashKeyPattern:
+            return isDecimal(text, maximumDigits: 39)
+        case KinesisSchema.sequenceNumberPattern:
+            return isDecimal(text, maximumDigits: 129)
+        default:
+            return text.range(of: "^(\(pattern))$", options: .regularExpression) != nil
+        }
+    }
+
+    static func isNameByte(_ byte: UInt8) -> Bool {
+        (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x30 && byte <= 0x39)
+            || byte == 0x5F || byte == 0x2E || byte == 0x2D
+    }
+
+    /// `0|([1-9]\d{0,n-1})`.
+    static func isDecimal(_ text: String, maximumDigits: Int) -> Bool {
+        let utf8 = text.utf8
+        guard let first = utf8.first, utf8.count <= maximumDigits, utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
+            return false
+        }
+        return first != 0x30 || utf8.count == 1
+    }
+}
+
+extension String {
+    func lowercasingFirstLetter() -> String {
+        guard let first else { return self }
+        return first.lowercased() + dropFirst()
+    }
+}
+
+// MARK: - JSON bodies
+
+extension Validator {
+    /// Imposes the operation's member types on a parsed body. A value of the wrong JSON type
+    /// is a `SerializationException` worded as AWS's Java deserializer words it; unknown
+    /// members are ignored, as AWS ignores them.
+    public static func fields(of operation: KinesisOperation, json: JSONValue) throws -> [String: FieldValue] {
+        guard case .object(let object) = json else {
+            throw serialization(operation, "Start of list found where not expected")
+        }
+        return try structure(KinesisSchema.members(of: operation), object, operation)
+    }
+
+    private static func structure(_ members: [Member], _ object: [String: JSONValue], _ operation: KinesisOperation) throws
+        -> [String: FieldValue]
+    {
+        var fields: [String: FieldValue] = [:]
+        for member in members {
+            guard let raw = object[member.name] else { continue }
+            let value = try convert(raw, member.type, operation)
+            if value != .null { fields[member.name] = value }
+        }
+        return fields
+    }
+
+    static func serialization(_ operation: KinesisOperation, _ message: String) -> KinesisError {
+        KinesisError(code: .serialization, message: message, httpStatus: 400, operation: operation.rawValue)
+    }
+
+    private static func convert(_ raw: JSONValue, _ type: FieldType, _ operation: KinesisOperation) throws -> FieldValue {
+        if case .null = raw { return .null }
+        func fail(_ message: String) -> KinesisError { serialization(operation, message) }
+        func structural(_ raw: JSONValue) -> KinesisError? {
+            switch raw {
+            case .array: return fail("Start of list found where not expected")
+            case .object: return fail("Start of structure or map found where not expected.")
+            default: return nil
+            }
+        }
+        switch type {
+        case .string:
+            switch raw {
+            case .string(let text): return .string(text)
+            case .bool: throw fail("class java.lang.Boolean can not be converted to an String")
+            case .number: throw fail("class java.math.BigDecimal can not be converted to an String")
+            default: throw structural(raw)!
+            }
+        case .integer:
+            switch raw {
+            case .number(let number):
+                guard number.isFinite, abs(number) < 9.2e18 else { throw fail("Numeric value (\(number)) out of range of int") }
+                return .integer(Int64(number.rounded(.down)))
+            case .bool: throw fail("class java.lang.Boolean can not be converted to an Integer")
+            case .string: throw fail("class java.lang.String can not be converted to an Integer")
+            default: throw structural(raw)!
+            }
+        case .timestamp:
+            switch raw {
+            case .number(let number): return .timestamp(number)
+            case .bool: throw fail("class java.lang.Boolean can not be converted to an Double")
+            case .string: throw fail("class java.lang.String can not be converted to an Double")
+            default: throw structural(raw)!
+            }
+        case .boolean:
+            switch raw {
+            case .bool(let flag): return .boolean(flag)
+            case .number: throw fail("class java.math.BigDecimal can not be converted to an Boolean")
+            case .string(let text): throw fail("'\(text.uppercased())' can not be converted to an Boolean")
+            default: throw structural(raw)!
+            }
+        case .blob:
+            switch raw {
+            case .string(let text):
+                return .blob(length: try base64Length(text, fail: fail))
+            case .bool: throw fail("class java.lang.Boolean can not be converted to a Blob")
+            case .number: throw fail("class java.math.BigDecimal can not be converted to a Blob")
+            default: throw structural(raw)!
+            }
+        case .list(let element, _):
+            switch raw {
+            case .array(let items): return .list(try items.map { try convert($0, element, operation) })
+            case .object: throw fail("Start of structure or map found where not expected.")
+            default: throw fail("Expected list or null")
+            }
+        case .structure(let members):
+            switch raw {
+            case .object(let object): return .structure(try structure(members, object, operation))
+            case .array: throw fail("Start of list found where not expected")
+            default: throw fail("Expected null")
+            }
+        case .map:
+            switch raw {
+            case .object(let object):
+                var entries: [String: String] = [:]
+                for (key, value) in object {
+                    guard case .string(let text) = value else { throw fail("class java.lang.Boolean can not be converted to an String") }
+                    entries[key] = text
+                }
+                return .map(entries)
+            case .array: throw fail("Start of list found where not expected")
+            default: throw fail("Expected map or null")
+            }
+        }
+    }
+
+    /// The decoded length of a base64 string, with AWS's complaints about bad ones.
+    static func base64Length(_ text: String, fail: (String) -> KinesisError) throws -> Int {
+        let bytes = text.utf8
+        guard bytes.count % 4 == 0 else {
+            throw fail("'\(text)' can not be converted to a Blob: Base64 encoded length is expected a multiple of 4 bytes but found: \(bytes.count)")
+        }
+        var padding = 0
+        for (offset, byte) in bytes.enumerated() {
+            let isAlphabet = (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x30 && byte <= 0x39)
+                || byte == 0x2B || byte == 0x2F
+            if byte == 0x3D {
+                guard offset >= bytes.count - 2 else {
+                    throw fail("'\(text)' can not be converted to a Blob: Invalid Base64 character: '='")
+                }
+                padding += 1
+            } else if !isAlphabet || padding > 0 {
+                let character = padding > 0 ? "=" : String(UnicodeScalar(byte))
+                throw fail("'\(text)' can not be converted to a Blob: Invalid Base64 character: '\(character)'")
+            }
+        }
+        return bytes.count / 4 * 3 - padding
+    }
+}
+
+// MARK: - Typed inputs
+
+/// Inputs give the validator their fields: the same rules as a JSON body, no JSON involved.
+public protocol ValidatableInput: Sendable {
+    static var operation: KinesisOperation { get }
+    var validationFields: [String: FieldValue] { get }
+}
+
+extension FieldValue {
+    init(_ text: String?) { self = text.map(FieldValue.string) ?? .null }
+    init(_ number: Int?) { self = number.map { .integer(Int64($0)) } ?? .null }
+}
+
+extension CreateStreamInput: ValidatableInput {
+    public static let operation = KinesisOperation.createStream
+    public var validationFields: [String: FieldValue] {
+        var fields: [String: FieldValue] = ["StreamName": .string(streamName), "ShardCount": FieldValue(shardCount)]
+        if let mode = streamModeDetails { fields["StreamModeDetails"] = .structure(["StreamMode": .string(mode.streamMode.rawValue)]) }
+        if let tags { fields["Tags"] = .map(tags) }
+        return fields
+    }
+}
+
+extension DeleteStreamInput: ValidatableInput {
+    public static let operation = KinesisOperation.deleteStream
+    public var validationFields: [String: FieldValue] { ["StreamName": .string(streamName)] }
+}
+
+extension DescribeStreamInput: ValidatableInput {
+    public static let operation = KinesisOperation.describeStream
+    public var validationFields: [String: FieldValue] {
+        ["StreamName": .string(streamName), "Limit": FieldValue(limit), "ExclusiveStartShardId": FieldValue(exclusiveStartShardId)]
+    }
+}
+
+extension DescribeStreamSummaryInput: ValidatableInput {
+    public static let operation = KinesisOperation.describeStreamSummary
+    public var validationFields: [String: FieldValue] { ["StreamName": .string(streamName)] }
+}
+
+extension ListStreamsInput: ValidatableInput {
+    public static let operation = KinesisOperation.listStreams
+    public var validationFields: [String: FieldValue] {
+        ["Limit": FieldValue(limit), "ExclusiveStartStreamName": FieldValue(exclusiveStartStreamName), "NextToken": FieldValue(nextToken)]
+    }
+}
+
+extension ListShardsInput: ValidatableInput {
+    public static let operation = KinesisOperation.listShards
+    public var validationFields: [String: FieldValue] {
+        var fields: [String: FieldValue] = [
+            "StreamName": FieldValue(streamName), "NextToken": FieldValue(nextToken),
+            "ExclusiveStartShardId": FieldValue(exclusiveStartShardId), "MaxResults": FieldValue(maxResults),
+        ]
+        if let shardFilter {
+            fields["ShardFilter"] = .structure([
+                "Type": .string(shardFilter.type.rawValue), "ShardId": FieldValue(shardFilter.shardId),
+            ])
+        }
+        return fields
+    }
+}
+
+extension PutRecordInput: ValidatableInput {
+    public static let operation = KinesisOperation.putRecord
+    public var validationFields: [String: FieldValue] {
+        [
+            "StreamName": .string(streamName), "Data": .blob(length: data.count), "PartitionKey": .string(partitionKey),
+            "ExplicitHashKey": FieldValue(explicitHashKey), "SequenceNumberForOrdering": FieldValue(sequenceNumberForOrdering),
+        ]
+    }
+}
+
+extension PutRecordsInput: ValidatableInput {
+    public static let operation = KinesisOperation.putRecords
+    public var validationFields: [String: FieldValue] {
+        [
+            "StreamName": .string(streamName),
+            "Records": .list(
+                records.map { entry in
+                    .structure([
+                        "Data": .blob(length: entry.data.count), "PartitionKey": .string(entry.partitionKey),
+                        "ExplicitHashKey": FieldValue(entry.explicitHashKey),
+                    ])
+                }),
+        ]
+    }
+}
+
+extension GetShardIteratorInput: ValidatableInput {
+    public static let operation = KinesisOperation.getShardIterator
+    public var validationFields: [String: FieldValue] {
+        [
+            "StreamName": .string(streamName), "ShardId": .string(shardId), "ShardIteratorType": .string(shardIteratorType.rawValue),
+            "StartingSequenceNumber": FieldValue(startingSequenceNumber),
+        ]
+    }
+}
+
+extension GetRecordsInput: ValidatableInput {
+    public static let operation = KinesisOperation.getRecords
+    public var validationFields: [String: FieldValue] { ["ShardIterator": .string(shardIterator), "Limit": FieldValue(limit)] }
+}
+
+extension IncreaseStreamRetentionPeriodInput: ValidatableInput {
+    public static let operation = KinesisOperation.increaseStreamRetentionPeriod
+    public var validationFields: [String: FieldValue] {
+        ["StreamName": .string(streamName), "RetentionPeriodHours": .integer(Int64(retentionPeriodHours))]
+    }
+}
+
+extension UpdateShardCountInput: ValidatableInput {
+    public static let operation = KinesisOperation.updateShardCount
+    public var validationFields: [String: FieldValue] {
+        [
+            "StreamName": .string(streamName), "TargetShardCount": .integer(Int64(targetShardCount)),
+            "ScalingType": .string(scalingType.rawValue),
+        ]
+    }
+}
+
+extension SplitShardInput: ValidatableInput {
+    public static let operation = KinesisOperation.splitShard
+    public var validationFields: [String: FieldValue] {
+        ["StreamName": .string(streamName), "ShardToSplit": .string(shardToSplit), "NewStartingHashKey": .string(newStartingHashKey)]
+    }
+}
+
+extension MergeShardsInput: ValidatableInput {
+    public static let operation = KinesisOperation.mergeShards
+    public var validationFields: [String: FieldValue] {
+        [
+            "StreamName": .string(streamName), "ShardToMerge": .string(shardToMerge),
+            "AdjacentShardToMerge": .string(adjacentShardToMerge),
+        ]
+    }
+}
+
+extension UpdateStreamModeInput: ValidatableInput {
+    public static let operation = KinesisOperation.updateStreamMode
+    public var validationFields: [String: FieldValue] {
+        ["StreamARN": .string(streamARN), "StreamModeDetails": .structure(["StreamMode": .string(streamModeDetails.streamMode.rawValue)])]
+    }
+}

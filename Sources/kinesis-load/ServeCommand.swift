@@ -1,0 +1,126 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Kinesis
+import KinesisLocal
+import KinesisTesting
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve the in-memory Kinesis engine as a Kinesis-compatible HTTP endpoint.",
+        discussion: """
+            Point any SDK at it: boto3.client("kinesis", endpoint_url="http://127.0.0.1:4567"), or
+            aws --endpoint-url http://127.0.0.1:4567 kinesis list-streams.
+
+            --faults takes comma-separated settings: throttle=P and internal=P (per-record chances of
+            ProvisionedThroughputExceededException and InternalFailure, 0 to 1), latency=DURATION (20ms, 1s),
+            seed=N, and fail=OPERATION:COUNT:KIND (KIND: throttled, internal, unavailable, limit).
+            Example: --faults throttle=0.1,internal=0.01,fail=PutRecords:3:throttled
+            """
+    )
+
+    @Option(help: "Address to bind. Only loopback unless you mean otherwise.") var host = "127.0.0.1"
+    @Option(help: "Port to listen on; 0 picks a free one.") var port = 4567
+    @Option(name: .customLong("stream"), help: "Create a stream at start, as NAME:SHARDS (repeatable).")
+    var streams: [String] = []
+    @Flag(help: "Enforce per-shard limits: 1,000 records/s and 1 MiB/s in, 5 reads/s and 2 MiB/s out.")
+    var enforceLimits = false
+    @Option(help: "Inject faults (see below).") var faults: String?
+    @Option(help: "Require SigV4 signatures made with ACCESS_KEY:SECRET.") var auth: String?
+
+    func run() async throws {
+        let plan = try FaultSpec.parse(faults ?? "", flag: "--faults")
+        let credentials = try auth.map(Self.parseAuth)
+        let initial = try streams.map(Self.parseStream)
+        guard (0...65535).contains(port) else {
+            throw ValidationError("--port \(port) is out of range: expected 0 to 65535")
+        }
+        let engine = InMemoryKinesis(
+            configuration: EngineConfiguration(limits: enforceLimits ? .aws : nil, seed: plan.seed ?? 42))
+        engine.faults { $0 = plan.plan }
+        for (name, shards) in initial {
+            try await engine.createStream(.init(streamName: name, shardCount: shards))
+        }
+        let endpoint = KinesisEndpoint(engine: engine, credentials: credentials)
+        let host = self.host
+        let app = KinesisLocalServer.application(endpoint: endpoint, host: host, port: port) { port in
+            var lines = ["Kinesis endpoint listening on http://\(host):\(port)"]
+            if let credentials { lines.append("SigV4 required for access key \(credentials.maskedAccessKeyId)") }
+            if !initial.isEmpty { lines.append("Streams: " + initial.map { "\($0.0) (\($0.1) shards)" }.joined(separator: ", ")) }
+            print(lines.joined(separator: "\n"))
+            fflush(nil)
+        }
+        try await app.runService()
+    }
+
+    static func parseAuth(_ text: String) throws -> AWSCredentials {
+        let parts = text.split(separator: ":", maxSplits: 1)
+        guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
+            throw ValidationError("--auth expects ACCESS_KEY:SECRET, both non-empty")
+        }
+        return AWSCredentials(accessKeyId: String(parts[0]), secretAccessKey: String(parts[1]))
+    }
+
+    static func parseStream(_ text: String) throws -> (String, Int) {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 2, let shards = Int(parts[1]), KinesisConfiguration.shardCountRange.contains(shards) else {
+            throw ValidationError("--stream '\(text)' is not valid: expected NAME:SHARDS with SHARDS from 1 to 100000")
+        }
+        do {
+            try KinesisConfiguration.validateStreamName(String(parts[0]), source: "--stream name")
+        } catch let error as ConfigurationError {
+            throw ValidationError(error.description)
+        }
+        return (String(parts[0]), shards)
+    }
+}
+
+/// The `--faults` language: `throttle=0.1,internal=0.01,latency=20ms,seed=7,fail=PutRecords:3:throttled`.
+enum FaultSpec {
+    static func parse(_ text: String, flag: String) throws -> (plan: FaultPlan, seed: UInt64?) {
+        var plan = FaultPlan()
+        var seed: UInt64?
+        for item in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !item.isEmpty {
+            let pair = item.split(separator: "=", maxSplits: 1).map(String.init)
+            guard pair.count == 2 else { throw ValidationError("\(flag): '\(item)' is not KEY=VALUE") }
+            let (key, value) = (pair[0], pair[1])
+            switch key {
+            case "throttle", "internal":
+                guard let probability = Double(value), (0...1).contains(probability) else {
+                    throw ValidationError("\(flag): \(key)='\(value)' is not a probability from 0 to 1")
+                }
+                if key == "throttle" { plan.recordThrottleProbability = probability } else { plan.recordInternalFailureProbability = probability }
+            case "latency":
+                guard let duration = parseDuration(value) else {
+                    throw ValidationError("\(flag): latency='\(value)' is not a duration such as 20ms or 1s")
+                }
+                plan.latency = duration
+            case "seed":
+                guard let number = UInt64(value) else { throw ValidationError("\(flag): seed='\(value)' is not a non-negative integer") }
+                seed = number
+            case "fail":
+                let parts = value.split(separator: ":").map(String.init)
+                let kinds: [String: FaultPlan.Failure] = [
+                    "throttled": .throttled, "internal": .internalFailure, "unavailable": .unavailable, "limit": .limitExceeded,
+                ]
+                guard parts.count == 3, let operation = KinesisOperation(rawValue: parts[0]), let count = Int(parts[1]), count > 0,
+                    let kind = kinds[parts[2]]
+                else {
+                    throw ValidationError(
+                        "\(flag): fail='\(value)' is not OPERATION:COUNT:KIND, e.g. PutRecords:3:throttled (KIND: \(kinds.keys.sorted().joined(separator: ", ")))")
+                }
+                plan.failNext(count, operation, with: kind)
+            default:
+                throw ValidationError("\(flag): unknown setting '\(key)' (expected throttle, internal, latency, seed or fail)")
+            }
+        }
+        return (plan, seed)
+    }
+
+    static func parseDuration(_ text: String) -> Duration? {
+        if text.hasSuffix("ms"), let value = Double(text.dropLast(2)), value >= 0 { return .microseconds(Int64(value * 1000)) }
+        if text.hasSuffix("s"), let value = Double(text.dropLast(1)), value >= 0 { return .microseconds(Int64(value * 1_000_000)) }
+        return nil
+    }
+}
