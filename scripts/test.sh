@@ -1,22 +1,52 @@
 #!/usr/bin/env bash
 # Runs every test: installs what they need, starts moto_server on a free port of 127.0.0.1,
 # regenerates the botocore SigV4 vectors with the installed botocore, runs the Swift tests,
-# and checks the CLI end to end against moto.
-set -euo pipefail
+# the boto3 and AWS CLI tests against `kinesis-load serve`, and checks the CLI end to end
+# against moto. Ends with one line: "tests: N passed, M failed".
+set -uo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
 
-ensure_python_deps
+ensure_python_deps || exit 1
 trap stop_moto EXIT
-start_moto
+start_moto || exit 1
+
+failed_steps=0
+swift_passed=0; swift_failed=0; py_passed=0; py_failed=0; cli_passed=0; cli_failed=0
 
 echo "==> botocore SigV4 vectors"
-python3 scripts/gen_botocore_sigv4.py Tests/KinesisTests/Fixtures/botocore-sigv4.json
+python3 scripts/gen_botocore_sigv4.py Tests/KinesisTests/Fixtures/botocore-sigv4.json || failed_steps=$((failed_steps + 1))
+
+echo "==> swift build"
+swift build --build-tests 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\] (Compiling|Emitting|Linking|Write|Wrapping|Applying)'
+if [ "${PIPESTATUS[0]}" -ne 0 ]; then echo "build failed"; echo "tests: 0 passed, 1 failed"; exit 1; fi
+KINESIS_LOAD_BIN="$(swift build --show-bin-path)/kinesis-load"
+export KINESIS_LOAD_BIN
 
 echo "==> swift test"
-swift test 2>&1 | tee /tmp/kinesis-swift-test.log | grep -vE '^\[[0-9]+/[0-9]+\] (Compiling|Emitting|Linking|Write|Wrapping|Applying)'
-status=${PIPESTATUS[0]}
-if [ "$status" -ne 0 ]; then exit "$status"; fi
+log=$(mktemp)
+swift test --skip-build 2>&1 | tee "$log" | grep -vE '^\[[0-9]+/[0-9]+\]'
+[ "${PIPESTATUS[0]}" -eq 0 ] || failed_steps=$((failed_steps + 1))
+swift_passed=$(grep -cE '^✔ Test .*(passed after)' "$log" || true)
+swift_failed=$(grep -cE '^✘ Test .*(failed after)' "$log" || true)
 
-echo "==> CLI against moto"
-bash scripts/cli-smoke.sh "$MOTO_ENDPOINT"
+echo "==> boto3 and AWS CLI against kinesis-load serve"
+pylog=$(mktemp)
+python3 -m pytest -q Tests/python 2>&1 | tee "$pylog"
+[ "${PIPESTATUS[0]}" -eq 0 ] || failed_steps=$((failed_steps + 1))
+py_passed=$(grep -oE '[0-9]+ passed' "$pylog" | tail -1 | grep -oE '[0-9]+' || echo 0)
+py_failed=$(grep -oE '[0-9]+ failed' "$pylog" | tail -1 | grep -oE '[0-9]+' || echo 0)
+
+echo "==> kinesis-load streams against moto"
+clilog=$(mktemp)
+bash scripts/cli-smoke.sh "$MOTO_ENDPOINT" 2>&1 | tee "$clilog"
+[ "${PIPESTATUS[0]}" -eq 0 ] || failed_steps=$((failed_steps + 1))
+cli_passed=$(grep -c '^ok: ' "$clilog" || true)
+cli_failed=$(grep -c '^FAILED: ' "$clilog" || true)
+
+passed=$((swift_passed + py_passed + cli_passed))
+failed=$((swift_failed + py_failed + cli_failed))
+if [ "$failed_steps" -gt 0 ] && [ "$failed" -eq 0 ]; then failed=$failed_steps; fi
+echo "swift: $swift_passed passed, $swift_failed failed; python: $py_passed passed, $py_failed failed; cli: $cli_passed passed, $cli_failed failed"
+echo "tests: $passed passed, $failed failed"
+[ "$failed_steps" -eq 0 ]
