@@ -11,6 +11,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "Kinesis", targets: ["Kinesis"]),
+        .library(name: "KinesisProducer", targets: ["KinesisProducer"]),
         .library(name: "KinesisTesting", targets: ["KinesisTesting"]),
         .library(name: "KinesisLocal", targets: ["KinesisLocal"]),
         .executable(name: "kinesis-load", targets: ["kinesis-load"]),
@@ -38,9 +39,15 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "KinesisProducer",
+            dependencies: ["Kinesis"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "KinesisTesting",
             dependencies: [
                 "Kinesis",
+                "KinesisProducer",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
@@ -83,6 +90,7 @@ let package = Package(
             name: "KinesisTestingTests",
             dependencies: [
                 "Kinesis",
+                "KinesisProducer",
                 "KinesisTesting",
                 "KinesisLocal",
                 .product(name: "Hummingbird", package: "hummingbird"),

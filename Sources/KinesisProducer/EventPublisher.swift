@@ -1,0 +1,64 @@
+import Foundation
+import Kinesis
+
+/// What an app publishes through: the NestJS module's `publish(event, partitionKey)` and
+/// batch publishing. Production code depends on this protocol; tests swap in
+/// `RecordingPublisher` from `KinesisTesting`.
+public protocol EventPublisher: Sendable {
+    /// Encodes `event` as JSON and publishes it.
+    func publish<Event: Encodable & Sendable>(_ event: Event, partitionKey: String) async throws -> PublishResult
+
+    /// Publishes raw bytes; an explicit hash key, when given, picks the shard instead of the key's MD5.
+    func publish(data: Data, partitionKey: String, explicitHashKey: String?) async throws -> PublishResult
+
+    /// Publishes many records; the result tells the fate of every entry, in order.
+    func publishBatch(_ entries: [PublishEntry]) async throws -> BatchPublishResult
+}
+
+extension EventPublisher {
+    public func publish(data: Data, partitionKey: String) async throws -> PublishResult {
+        try await publish(data: data, partitionKey: partitionKey, explicitHashKey: nil)
+    }
+}
+
+/// Where a published record landed.
+public struct PublishResult: Sendable, Hashable {
+    public var shardId: String
+    public var sequenceNumber: String
+    public init(shardId: String, sequenceNumber: String) {
+        self.shardId = shardId
+        self.sequenceNumber = sequenceNumber
+    }
+}
+
+/// One record of a batch.
+public struct PublishEntry: Sendable, Hashable {
+    public var data: Data
+    public var partitionKey: String
+    public var explicitHashKey: String?
+    public init(data: Data, partitionKey: String, explicitHashKey: String? = nil) {
+        self.data = data
+        self.partitionKey = partitionKey
+        self.explicitHashKey = explicitHashKey
+    }
+
+    /// An entry holding `event` encoded as JSON.
+    public init(_ event: some Encodable, partitionKey: String, encoder: JSONEncoder = JSONEncoder()) throws {
+        self.init(data: try encoder.encode(event), partitionKey: partitionKey)
+    }
+}
+
+/// The fate of every entry of a batch, in the order given.
+public struct BatchPublishResult: Sendable, Hashable {
+    public enum Outcome: Sendable, Hashable {
+        case published(PublishResult)
+        /// The entry was not published: the last error code and message, and how many attempts were made.
+        case failed(code: String, message: String, attempts: Int)
+    }
+
+    public var outcomes: [Outcome]
+    public init(outcomes: [Outcome]) { self.outcomes = outcomes }
+
+    public var publishedCount: Int { outcomes.filter { if case .published = $0 { true } else { false } }.count }
+    public var failedCount: Int { outcomes.count - publishedCount }
+}
