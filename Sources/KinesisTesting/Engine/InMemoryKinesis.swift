@@ -526,7 +526,7 @@ public final class InMemoryKinesis: KinesisAPI {
                         "StartingSequenceNumber \(text) used in GetShardIterator on shard \(shard.id) in stream \(name) under account \(account) is invalid because it did not come from this stream."
                     )
                 }
-                position = type == .atSequenceNumber ? parts.counter : parts.counter + 1
+                position = type == .atSequenceNumber ? parts.counter : parts.counter &+ (parts.counter == .max ? 0 : 1)
             case .trimHorizon, .latest:
                 if input.startingSequenceNumber != nil {
                     throw invalidArgument(
