@@ -2,9 +2,9 @@
 
 ensure_python_deps() {
     # Everything the tests and the demo need from PyPI; pip is quiet when all is present.
-    if ! python3 -c 'import moto, flask, flask_cors, boto3, botocore, pytest' 2>/dev/null || ! command -v aws >/dev/null; then
-        echo "==> installing moto[server], boto3, awscli and pytest with pip"
-        python3 -m pip install --quiet 'moto[server]' boto3 awscli pytest
+    if ! python3 -c 'import moto, flask, flask_cors, boto3, botocore, pytest, aws_kinesis_agg' 2>/dev/null || ! command -v aws >/dev/null; then
+        echo "==> installing moto[server], boto3, awscli, pytest and aws_kinesis_agg with pip"
+        python3 -m pip install --quiet 'moto[server]' boto3 awscli pytest aws_kinesis_agg
     fi
 }
 

@@ -1,0 +1,287 @@
+import Crypto
+import Foundation
+
+/// The KPL aggregation format: many user records in one Kinesis record.
+///
+/// Bytes: magic `F3 89 9A C2`, a proto2 `AggregatedRecord` message, then the 16-byte MD5 of
+/// the message bytes. Written by hand (the message has three fields) so the client module
+/// needs no protobuf runtime or code generator.
+///
+/// ```swift
+/// var builder = AggregatedRecordBuilder(maximumSize: 51_200)
+/// _ = builder.append(UserRecord(partitionKey: "user-1", data: payload))
+/// let (partitionKey, explicitHashKey, data) = builder.build()!    // send as one PutRecords entry
+/// let records = try AggregatedRecord.deaggregate(data)             // [UserRecord], or nil for a plain record
+/// ```
+public enum AggregatedRecord {
+    public static let magic: [UInt8] = [0xF3, 0x89, 0x9A, 0xC2]
+    static let digestSize = 16
+
+    /// A record as the producer's user gave it, or as deaggregation yields it.
+    public struct UserRecord: Sendable, Hashable {
+        public var partitionKey: String
+        public var explicitHashKey: String?
+        public var data: Data
+        public init(partitionKey: String, explicitHashKey: String? = nil, data: Data) {
+            self.partitionKey = partitionKey
+            self.explicitHashKey = explicitHashKey
+            self.data = data
+        }
+    }
+
+    /// Whether `data` starts with the aggregation magic.
+    public static func hasMagic(_ data: Data) -> Bool {
+        data.count > magic.count + digestSize && data.prefix(4).elementsEqual(magic)
+    }
+
+    /// The user records of an aggregated record; nil when `data` is a plain record (no magic,
+    /// a wrong MD5, or a message that does not parse), which readers pass on unchanged.
+    public static func deaggregate(_ data: Data) -> [UserRecord]? {
+        guard hasMagic(data) else { return nil }
+        let bytes = [UInt8](data)
+        let message = bytes[4..<(bytes.count - digestSize)]
+        let digest = bytes[(bytes.count - digestSize)...]
+        guard Insecure.MD5.hash(data: message).elementsEqual(digest) else { return nil }
+        return try? decodeMessage(message)
+    }
+
+    // MARK: - Protobuf
+
+    struct ParseError: Error {}
+
+    static func decodeMessage(_ bytes: ArraySlice<UInt8>) throws -> [UserRecord] {
+        var reader = ProtoReader(bytes: bytes)
+        var partitionKeys: [String] = []
+        var hashKeys: [String] = []
+        var raw: [(pk: UInt64, ehk: UInt64?, data: ArraySlice<UInt8>)] = []
+        while let (field, wire) = try reader.nextTag() {
+            switch (field, wire) {
+            case (1, 2): partitionKeys.append(try reader.string())
+            case (2, 2): hashKeys.append(try reader.string())
+            case (3, 2):
+                var record = ProtoReader(bytes: try reader.lengthDelimited())
+                var pk: UInt64?
+                var ehk: UInt64?
+                var data: ArraySlice<UInt8>?
+                while let (f, w) = try record.nextTag() {
+                    switch (f, w) {
+                    case (1, 0): pk = try record.varint()
+                    case (2, 0): ehk = try record.varint()
+                    case (3, 2): data = try record.lengthDelimited()
+                    default: try record.skip(wire: w)
+                    }
+                }
+                guard let pk, let data else { throw ParseError() }
+                raw.append((pk, ehk, data))
+            default:
+                try reader.skip(wire: wire)
+            }
+        }
+        return try raw.map { entry in
+            guard entry.pk < partitionKeys.count else { throw ParseError() }
+            var hashKey: String?
+            if let ehk = entry.ehk {
+                guard ehk < hashKeys.count else { throw ParseError() }
+                hashKey = hashKeys[Int(ehk)]
+            }
+            return UserRecord(partitionKey: partitionKeys[Int(entry.pk)], explicitHashKey: hashKey, data: Data(entry.data))
+        }
+    }
+
+    static func varintSize(_ value: UInt64) -> Int {
+        var size = 1
+        var rest = value >> 7
+        while rest != 0 {
+            size += 1
+            rest >>= 7
+        }
+        return size
+    }
+
+    static func appendVarint(_ value: UInt64, to out: inout [UInt8]) {
+        var rest = value
+        while rest >= 0x80 {
+            out.append(UInt8(rest & 0x7F) | 0x80)
+            rest >>= 7
+        }
+        out.append(UInt8(rest))
+    }
+
+    static func appendBytes(field: UInt8, _ bytes: some Collection<UInt8>, to out: inout [UInt8]) {
+        out.append(field << 3 | 2)
+        appendVarint(UInt64(bytes.count), to: &out)
+        out.append(contentsOf: bytes)
+    }
+}
+
+/// Reads proto2 wire format.
+struct ProtoReader {
+    var bytes: ArraySlice<UInt8>
+
+    mutating func nextTag() throws -> (field: UInt64, wire: UInt8)? {
+        guard !bytes.isEmpty else { return nil }
+        let key = try varint()
+        return (key >> 3, UInt8(key & 7))
+    }
+
+    mutating func varint() throws -> UInt64 {
+        var value: UInt64 = 0
+        var shift: UInt64 = 0
+        while let byte = bytes.popFirst() {
+            guard shift < 64 else { throw AggregatedRecord.ParseError() }
+            value |= UInt64(byte & 0x7F) << shift
+            if byte & 0x80 == 0 { return value }
+            shift += 7
+        }
+        throw AggregatedRecord.ParseError()
+    }
+
+    mutating func lengthDelimited() throws -> ArraySlice<UInt8> {
+        let length = try varint()
+        guard length <= UInt64(bytes.count) else { throw AggregatedRecord.ParseError() }
+        let start = bytes.startIndex
+        let end = start + Int(length)
+        defer { bytes = bytes[end...] }
+        return bytes[start..<end]
+    }
+
+    mutating func string() throws -> String {
+        guard let text = String(validating: try lengthDelimited(), as: UTF8.self) else { throw AggregatedRecord.ParseError() }
+        return text
+    }
+
+    mutating func skip(wire: UInt8) throws {
+        switch wire {
+        case 0: _ = try varint()
+        case 1: try drop(8)
+        case 2: _ = try lengthDelimited()
+        case 5: try drop(4)
+        default: throw AggregatedRecord.ParseError()
+        }
+    }
+
+    private mutating func drop(_ count: Int) throws {
+        guard bytes.count >= count else { throw AggregatedRecord.ParseError() }
+        bytes = bytes.dropFirst(count)
+    }
+}
+
+/// Collects user records bound for one shard into an aggregated record of bounded size.
+///
+/// The size is exact, not estimated: ``size`` is what ``build()`` will return, so a producer
+/// can fill records up to the limit. Partition and explicit hash keys are stored once each.
+public struct AggregatedRecordBuilder: Sendable {
+    /// The largest aggregated record to build, magic and digest included (KPL default 51,200).
+    public let maximumSize: Int
+    private var partitionKeys: [String] = []
+    private var partitionKeyIndex: [String: Int] = [:]
+    private var hashKeys: [String] = []
+    private var hashKeyIndex: [String: Int] = [:]
+    private var records: [(pk: Int, ehk: Int?, data: Data)] = []
+    private var messageSize = 0
+    /// The hash key of the first record: the aggregate's explicit hash key, so it lands on that
+    /// record's shard.
+    private var firstHashKey: String?
+
+    public init(maximumSize: Int = 51_200) {
+        self.maximumSize = maximumSize
+    }
+
+    public var count: Int { records.count }
+    public var isEmpty: Bool { records.isEmpty }
+    /// Bytes of the aggregated record as built now: magic, message and digest.
+    public var size: Int { AggregatedRecord.magic.count + messageSize + AggregatedRecord.digestSize }
+
+    /// Bytes `record` would add.
+    public func addedSize(of record: AggregatedRecord.UserRecord) -> Int {
+        var added = 0
+        var pkIndex = partitionKeyIndex[record.partitionKey]
+        if pkIndex == nil {
+            let length = record.partitionKey.utf8.count
+            added += 1 + AggregatedRecord.varintSize(UInt64(length)) + length
+            pkIndex = partitionKeys.count
+        }
+        var recordSize = 1 + AggregatedRecord.varintSize(UInt64(pkIndex!))
+        if let hashKey = record.explicitHashKey {
+            var index = hashKeyIndex[hashKey]
+            if index == nil {
+                added += 1 + AggregatedRecord.varintSize(UInt64(hashKey.utf8.count)) + hashKey.utf8.count
+                index = hashKeys.count
+            }
+            recordSize += 1 + AggregatedRecord.varintSize(UInt64(index!))
+        }
+        recordSize += 1 + AggregatedRecord.varintSize(UInt64(record.data.count)) + record.data.count
+        return added + 1 + AggregatedRecord.varintSize(UInt64(recordSize)) + recordSize
+    }
+
+    /// Adds `record` if the result stays within ``maximumSize``; returns false (and adds
+    /// nothing) otherwise. An empty builder accepts any one record.
+    @discardableResult
+    public mutating func append(_ record: AggregatedRecord.UserRecord, hashKey: UInt128? = nil) -> Bool {
+        let added = addedSize(of: record)
+        if !records.isEmpty, size + added > maximumSize { return false }
+        messageSize += added
+        let pk: Int
+        if let index = partitionKeyIndex[record.partitionKey] {
+            pk = index
+        } else {
+            pk = partitionKeys.count
+            partitionKeys.append(record.partitionKey)
+            partitionKeyIndex[record.partitionKey] = pk
+        }
+        var ehk: Int?
+        if let hashKey = record.explicitHashKey {
+            if let index = hashKeyIndex[hashKey] {
+                ehk = index
+            } else {
+                ehk = hashKeys.count
+                hashKeys.append(hashKey)
+                hashKeyIndex[hashKey] = ehk
+            }
+        }
+        if records.isEmpty {
+            firstHashKey = record.explicitHashKey ?? String(hashKey ?? ShardMap.hashKey(forPartitionKey: record.partitionKey))
+        }
+        records.append((pk, ehk, record.data))
+        return true
+    }
+
+    /// The Kinesis record to send: one user record is sent plain, with its own keys; more are
+    /// aggregated under partition key `"a"` and the first record's hash key, as the KPL does.
+    public func build() -> (partitionKey: String, explicitHashKey: String?, data: Data)? {
+        guard let first = records.first else { return nil }
+        if records.count == 1 {
+            return (partitionKeys[first.pk], first.ehk.map { hashKeys[$0] }, first.data)
+        }
+        var message: [UInt8] = []
+        message.reserveCapacity(messageSize)
+        for key in partitionKeys { AggregatedRecord.appendBytes(field: 1, Array(key.utf8), to: &message) }
+        for key in hashKeys { AggregatedRecord.appendBytes(field: 2, Array(key.utf8), to: &message) }
+        var record: [UInt8] = []
+        for entry in records {
+            record.removeAll(keepingCapacity: true)
+            record.append(0x08)
+            AggregatedRecord.appendVarint(UInt64(entry.pk), to: &record)
+            if let ehk = entry.ehk {
+                record.append(0x10)
+                AggregatedRecord.appendVarint(UInt64(ehk), to: &record)
+            }
+            AggregatedRecord.appendBytes(field: 3, entry.data, to: &record)
+            AggregatedRecord.appendBytes(field: 3, record, to: &message)
+        }
+        var out = AggregatedRecord.magic
+        out.reserveCapacity(message.count + 20)
+        out.append(contentsOf: message)
+        out.append(contentsOf: Insecure.MD5.hash(data: message))
+        return ("a", firstHashKey, Data(out))
+    }
+
+    /// The user records added, in order.
+    public var userRecords: [AggregatedRecord.UserRecord] {
+        records.map { .init(partitionKey: partitionKeys[$0.pk], explicitHashKey: $0.ehk.map { hashKeys[$0] }, data: $0.data) }
+    }
+
+    public mutating func reset() {
+        self = AggregatedRecordBuilder(maximumSize: maximumSize)
+    }
+}
