@@ -40,7 +40,10 @@ let package = Package(
         ),
         .target(
             name: "KinesisProducer",
-            dependencies: ["Kinesis"],
+            dependencies: [
+                "Kinesis",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -85,6 +88,11 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "KinesisProducerTests",
+            dependencies: ["Kinesis", "KinesisProducer", "KinesisTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,0 +1,150 @@
+import Foundation
+import Kinesis
+import Logging
+
+/// Publishes events to one stream: the NestJS module's `KinesisService`, done properly.
+///
+/// - `publish(_:partitionKey:)` encodes an event as JSON (the encoder is yours to configure)
+///   and sends it with PutRecord, retrying throttling and transient failures.
+/// - `publishBatch(_:)` splits by 500 entries and by the request byte limit, resends only
+///   the entries that failed, with backoff, until they succeed or the deadline passes, and
+///   reports the fate of every entry.
+///
+/// ```swift
+/// let service = KinesisService(api: client, streamName: "orders")
+/// let result = try await service.publish(OrderCreated(orderId: "o-1"), partitionKey: "o-1")
+/// print(result.shardId, result.sequenceNumber)
+/// ```
+public struct KinesisService: EventPublisher {
+    public let api: any KinesisAPI
+    public let streamName: String
+    public var limits: RecordLimits
+    /// Retries of whole calls and of failed batch entries.
+    public var retry: RetryPolicy
+    private let encode: @Sendable (any Encodable) throws -> Data
+    private let logger: Logger?
+
+    public init(
+        api: any KinesisAPI, streamName: String, limits: RecordLimits = .default,
+        retry: RetryPolicy = RetryPolicy(maxAttempts: 10, baseDelay: .milliseconds(50), maxDelay: .seconds(2), deadline: .seconds(30)),
+        encoder: @escaping @Sendable () -> JSONEncoder = { JSONEncoder() }, logger: Logger? = nil
+    ) {
+        self.api = api
+        self.streamName = streamName
+        self.limits = limits
+        self.retry = retry
+        self.encode = { value in try encoder().encode(value) }
+        self.logger = logger
+    }
+
+    public func publish<Event: Encodable & Sendable>(_ event: Event, partitionKey: String) async throws -> PublishResult {
+        let data: Data
+        do {
+            data = try encode(event)
+        } catch {
+            throw RecordProblem(index: nil, code: "EncodingFailed", message: "could not encode \(Event.self) as JSON: \(error)")
+        }
+        return try await publish(data: data, partitionKey: partitionKey, explicitHashKey: nil)
+    }
+
+    public func publish(data: Data, partitionKey: String, explicitHashKey: String?) async throws -> PublishResult {
+        let entry = PublishEntry(data: data, partitionKey: partitionKey, explicitHashKey: explicitHashKey)
+        if let problem = limits.problem(with: entry) { throw problem }
+        let output = try await retry.run { _ in
+            try await api.putRecord(
+                PutRecordInput(streamName: streamName, data: data, partitionKey: partitionKey, explicitHashKey: explicitHashKey))
+        }
+        return PublishResult(shardId: output.shardId, sequenceNumber: output.sequenceNumber)
+    }
+
+    /// Publishes `entries`; never throws for a failed entry (its outcome says why), only for
+    /// cancellation.
+    public func publishBatch(_ entries: [PublishEntry]) async throws -> BatchPublishResult {
+        var outcomes = [BatchPublishResult.Outcome?](repeating: nil, count: entries.count)
+        var attempts = [Int](repeating: 0, count: entries.count)
+        var pending: [Int] = []
+        for (index, entry) in entries.enumerated() {
+            if let problem = limits.problem(with: entry, index: index) {
+                outcomes[index] = .failed(code: problem.code, message: problem.message, attempts: 0)
+            } else {
+                pending.append(index)
+            }
+        }
+        let clock = ContinuousClock()
+        let start = clock.now
+        var random = SystemRandomNumberGenerator()
+        var round = 0
+        while !pending.isEmpty {
+            try Task.checkCancellation()
+            round += 1
+            var retryable: [Int] = []
+            var lastError: KinesisError?
+            for chunk in chunks(of: pending, entries: entries) {
+                for index in chunk { attempts[index] += 1 }
+                do {
+                    let output = try await api.putRecords(
+                        PutRecordsInput(
+                            streamName: streamName,
+                            records: chunk.map {
+                                PutRecordsRequestEntry(
+                                    data: entries[$0].data, partitionKey: entries[$0].partitionKey,
+                                    explicitHashKey: entries[$0].explicitHashKey)
+                            }))
+                    guard output.records.count == chunk.count else {
+                        throw KinesisError(
+                            code: .invalidResponse,
+                            message: "PutRecords answered \(output.records.count) entries for \(chunk.count) sent", operation: "PutRecords")
+                    }
+                    for (position, result) in output.records.enumerated() {
+                        let index = chunk[position]
+                        if let code = result.errorCode {
+                            let error = KinesisError(code: .init(rawValue: code), message: result.errorMessage ?? "")
+                            outcomes[index] = .failed(code: code, message: error.message, attempts: attempts[index])
+                            if error.isRetryable { retryable.append(index) }
+                            lastError = error
+                        } else if let shardId = result.shardId, let sequenceNumber = result.sequenceNumber {
+                            outcomes[index] = .published(PublishResult(shardId: shardId, sequenceNumber: sequenceNumber))
+                        }
+                    }
+                } catch let error as KinesisError {
+                    for index in chunk {
+                        outcomes[index] = .failed(code: error.code.rawValue, message: error.message, attempts: attempts[index])
+                    }
+                    if error.isRetryable { retryable += chunk }
+                    lastError = error
+                }
+            }
+            pending = retryable.sorted()
+            guard !pending.isEmpty, let lastError else { break }
+            switch retry.decide(after: lastError, attempt: round, elapsed: start.duration(to: clock.now), using: &random) {
+            case .fail:
+                pending = []
+            case .retry(let wait):
+                logger?.debug(
+                    "resending failed entries",
+                    metadata: ["kinesis.stream": "\(streamName)", "kinesis.entries": "\(pending.count)", "kinesis.round": "\(round)"])
+                try await Task.sleep(for: wait)
+            }
+        }
+        return BatchPublishResult(outcomes: outcomes.map { $0 ?? .failed(code: "NotSent", message: "not sent", attempts: 0) })
+    }
+
+    /// Splits entry indices into PutRecords requests: at most 500 entries and the byte limit each.
+    func chunks(of indices: [Int], entries: [PublishEntry]) -> [[Int]] {
+        var result: [[Int]] = []
+        var current: [Int] = []
+        var bytes = 0
+        for index in indices {
+            let size = entries[index].data.count + entries[index].partitionKey.utf8.count
+            if !current.isEmpty, current.count == limits.maximumRequestRecords || bytes + size > limits.maximumRequestBytes {
+                result.append(current)
+                current = []
+                bytes = 0
+            }
+            current.append(index)
+            bytes += size
+        }
+        if !current.isEmpty { result.append(current) }
+        return result
+    }
+}

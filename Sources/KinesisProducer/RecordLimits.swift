@@ -1,0 +1,53 @@
+import Foundation
+import Kinesis
+
+/// The service's limits on what a producer sends, checked before sending so that a bad
+/// record fails alone, with a message naming it and the limit, instead of failing a batch.
+public struct RecordLimits: Sendable, Hashable {
+    /// Data plus partition key bytes of one record: 1 MiB unless the stream opted in to more (up to 10 MiB).
+    public var maximumRecordBytes: Int
+    /// Data plus partition keys of one PutRecords request.
+    public var maximumRequestBytes: Int
+    /// Entries of one PutRecords request.
+    public var maximumRequestRecords: Int
+
+    public init(maximumRecordBytes: Int = 1_048_576, maximumRequestBytes: Int = 10_485_760, maximumRequestRecords: Int = 500) {
+        self.maximumRecordBytes = maximumRecordBytes
+        self.maximumRequestBytes = maximumRequestBytes
+        self.maximumRequestRecords = maximumRequestRecords
+    }
+
+    public static let `default` = RecordLimits()
+
+    /// Why `entry` cannot be sent, or nil when it can. `index` names it in the message.
+    public func problem(with entry: PublishEntry, index: Int? = nil) -> RecordProblem? {
+        let name = index.map { "record \($0) (partition key '\(entry.partitionKey.prefix(40))')" }
+            ?? "record with partition key '\(entry.partitionKey.prefix(40))'"
+        let keyLength = entry.partitionKey.utf16.count
+        if keyLength < 1 || keyLength > 256 {
+            return RecordProblem(
+                index: index, code: "InvalidPartitionKey",
+                message: "\(name): the partition key is \(keyLength) characters; Kinesis accepts 1 to 256")
+        }
+        let size = entry.data.count + entry.partitionKey.utf8.count
+        if size > maximumRecordBytes {
+            return RecordProblem(
+                index: index, code: "RecordTooLarge",
+                message: "\(name): data and partition key are \(size) bytes, over the maximum record size of \(maximumRecordBytes) bytes")
+        }
+        if let hashKey = entry.explicitHashKey, (try? ShardMap.parseHashKey(hashKey)) == nil {
+            return RecordProblem(
+                index: index, code: "InvalidExplicitHashKey",
+                message: "\(name): explicit hash key '\(hashKey.prefix(50))' is not a decimal integer from 0 to 2^128-1")
+        }
+        return nil
+    }
+}
+
+/// A record that breaks a limit.
+public struct RecordProblem: Error, Sendable, Hashable, CustomStringConvertible {
+    public var index: Int?
+    public var code: String
+    public var message: String
+    public var description: String { message }
+}
