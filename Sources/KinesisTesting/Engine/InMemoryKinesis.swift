@@ -160,6 +160,19 @@ public final class InMemoryKinesis: KinesisAPI {
         return stream
     }
 
+    /// Runs `body` on the stream moved out of the dictionary, so that appending to a shard
+    /// mutates its records in place instead of copying them (copy-on-write would otherwise
+    /// copy every record of the shard on every put), and puts it back whatever happens.
+    private func mutateStream<T>(
+        _ state: inout State, _ name: String, now: Double, _ body: (inout StreamState, inout State) throws -> T
+    ) throws -> T {
+        Self.advance(&state, name, now: now, configuration: configuration)
+        guard var stream = state.streams.removeValue(forKey: name) else { throw notFound(name) }
+        defer { state.streams[name] = stream }
+        guard stream.status == .active || stream.status == .updating else { throw notFound(name) }
+        return try body(&stream, &state)
+    }
+
     private static func apply(_ change: PendingChange, to stream: inout StreamState, now: Double, limits: ThroughputLimits?) {
         switch change {
         case .split(let index, let at):
@@ -438,11 +451,11 @@ public final class InMemoryKinesis: KinesisAPI {
 
     public func putRecord(_ input: PutRecordInput) async throws -> PutRecordOutput {
         try await perform(.putRecord, stream: input.streamName, validate: input.validationFields) { state, now in
-            var stream = try readableStream(&state, input.streamName, now: now)
-            let outcome = try write(
-                input.data, partitionKey: input.partitionKey, explicitHashKey: input.explicitHashKey, to: &stream,
-                state: &state, now: now)
-            state.streams[input.streamName] = stream
+            let outcome = try mutateStream(&state, input.streamName, now: now) { stream, state in
+                try write(
+                    input.data, partitionKey: input.partitionKey, explicitHashKey: input.explicitHashKey, to: &stream,
+                    state: &state, now: now)
+            }
             switch outcome {
             case .success(let written):
                 return (PutRecordOutput(shardId: written.shardId, sequenceNumber: written.sequenceNumber, encryptionType: "NONE"), 1, 0)
@@ -459,28 +472,29 @@ public final class InMemoryKinesis: KinesisAPI {
 
     public func putRecords(_ input: PutRecordsInput) async throws -> PutRecordsOutput {
         try await perform(.putRecords, stream: input.streamName, validate: input.validationFields) { state, now in
-            var stream = try readableStream(&state, input.streamName, now: now)
             let total = input.records.reduce(0) { $0 + $1.data.count + $1.partitionKey.utf8.count }
             if total > Self.putRecordsByteLimit {
+                _ = try readableStream(&state, input.streamName, now: now)
                 throw invalidArgument(
                     "Records size exceeds \(Self.putRecordsByteLimit) bytes: the request carries \(total) bytes of data and partition keys.")
             }
             var results: [PutRecordsResultEntry] = []
             results.reserveCapacity(input.records.count)
             var failed = 0
-            for entry in input.records {
-                switch try write(
-                    entry.data, partitionKey: entry.partitionKey, explicitHashKey: entry.explicitHashKey, to: &stream,
-                    state: &state, now: now)
-                {
-                case .success(let written):
-                    results.append(PutRecordsResultEntry(sequenceNumber: written.sequenceNumber, shardId: written.shardId))
-                case .failure(let failure):
-                    failed += 1
-                    results.append(PutRecordsResultEntry(errorCode: failure.code, errorMessage: failure.message))
+            try mutateStream(&state, input.streamName, now: now) { stream, state in
+                for entry in input.records {
+                    switch try write(
+                        entry.data, partitionKey: entry.partitionKey, explicitHashKey: entry.explicitHashKey, to: &stream,
+                        state: &state, now: now)
+                    {
+                    case .success(let written):
+                        results.append(PutRecordsResultEntry(sequenceNumber: written.sequenceNumber, shardId: written.shardId))
+                    case .failure(let failure):
+                        failed += 1
+                        results.append(PutRecordsResultEntry(errorCode: failure.code, errorMessage: failure.message))
+                    }
                 }
             }
-            state.streams[input.streamName] = stream
             return (
                 PutRecordsOutput(failedRecordCount: failed, records: results, encryptionType: "NONE"),
                 input.records.count - failed, failed
@@ -566,60 +580,59 @@ public final class InMemoryKinesis: KinesisAPI {
                     message: "Iterator expired. The iterator was created at time \(Self.javaDate(issued)) while right now it is \(Self.javaDate(now)) which is further in the future than the tolerated delay of \(Int(lifetime * 1000)) milliseconds.",
                     httpStatus: 400)
             }
-            var stream = try readableStream(&state, token.stream, now: now)
-            guard stream.creationSecond == token.streamCreation, token.shardIndex < stream.shards.count else {
-                throw invalidArgument("Invalid ShardIterator.")
-            }
-            let index = token.shardIndex
-            stream.shards[index].trim(before: now - Double(stream.retentionHours) * 3600)
-            if stream.shards[index].readCalls != nil {
-                let hasCall = stream.shards[index].readCalls!.take(1, now: now)
-                let hasBytes = stream.shards[index].readBytes!.take(0, now: now) && stream.shards[index].readBytes!.tokens > 0
-                if !hasCall || !hasBytes {
-                    state.streams[stream.name] = stream
-                    throw KinesisError(
-                        code: .provisionedThroughputExceeded,
-                        message: "Rate exceeded for Shard - \(stream.shards[index].id) in stream \(stream.name) under account \(account).",
-                        httpStatus: 400)
+            return try mutateStream(&state, token.stream, now: now) { stream, _ in
+                guard stream.creationSecond == token.streamCreation, token.shardIndex < stream.shards.count else {
+                    throw invalidArgument("Invalid ShardIterator.")
                 }
-            }
-            let shard = stream.shards[index]
-            let limit = input.limit ?? 10_000
-            var position = shard.firstIndex(atOrAfter: token.position)
-            var records: [Record] = []
-            var bytes = 0
-            while position < shard.records.count, records.count < limit {
-                let stored = shard.records[position]
-                let size = stored.data.count + stored.partitionKey.utf8.count
-                if !records.isEmpty, bytes + size > Self.getRecordsByteLimit { break }
-                bytes += size
-                records.append(
-                    Record(
-                        sequenceNumber: stored.sequenceNumber, approximateArrivalTimestamp: Date(timeIntervalSince1970: stored.arrival),
-                        data: stored.data, partitionKey: stored.partitionKey))
-                position += 1
-            }
-            if stream.shards[index].readBytes != nil {
-                _ = stream.shards[index].readBytes!.take(0, now: now)
-                stream.shards[index].readBytes!.spend(Double(bytes))
-            }
-            state.streams[stream.name] = stream
-            let nextCounter = position < shard.records.count ? shard.records[position].counter : max(token.position, stream.counter)
-            let drained = position >= shard.records.count
-            let millisBehind = drained || records.isEmpty ? 0 : Int((now - shard.records[position - 1].arrival) * 1000)
-            if drained, !shard.isOpen {
-                let children = stream.shards.filter { $0.parentShardId == shard.id || $0.adjacentParentShardId == shard.id }
-                    .map { child in
-                        ChildShard(
-                            shardId: child.id, parentShards: [child.parentShardId, child.adjacentParentShardId].compactMap { $0 },
-                            hashKeyRange: child.wire.hashKeyRange)
+                let index = token.shardIndex
+                stream.shards[index].trim(before: now - Double(stream.retentionHours) * 3600)
+                if stream.shards[index].readCalls != nil {
+                    let hasCall = stream.shards[index].readCalls!.take(1, now: now)
+                    let hasBytes = stream.shards[index].readBytes!.take(0, now: now) && stream.shards[index].readBytes!.tokens > 0
+                    if !hasCall || !hasBytes {
+                        throw KinesisError(
+                            code: .provisionedThroughputExceeded,
+                            message: "Rate exceeded for Shard - \(stream.shards[index].id) in stream \(stream.name) under account \(account).",
+                            httpStatus: 400)
                     }
-                return (GetRecordsOutput(records: records, nextShardIterator: nil, millisBehindLatest: 0, childShards: children), records.count, 0)
+                }
+                let shard = stream.shards[index]
+                let limit = input.limit ?? 10_000
+                var position = shard.firstIndex(atOrAfter: token.position)
+                var records: [Record] = []
+                var bytes = 0
+                while position < shard.records.count, records.count < limit {
+                    let stored = shard.records[position]
+                    let size = stored.data.count + stored.partitionKey.utf8.count
+                    if !records.isEmpty, bytes + size > Self.getRecordsByteLimit { break }
+                    bytes += size
+                    records.append(
+                        Record(
+                            sequenceNumber: stored.sequenceNumber, approximateArrivalTimestamp: Date(timeIntervalSince1970: stored.arrival),
+                            data: stored.data, partitionKey: stored.partitionKey))
+                    position += 1
+                }
+                if stream.shards[index].readBytes != nil {
+                    _ = stream.shards[index].readBytes!.take(0, now: now)
+                    stream.shards[index].readBytes!.spend(Double(bytes))
+                }
+                let nextCounter = position < shard.records.count ? shard.records[position].counter : max(token.position, stream.counter)
+                let drained = position >= shard.records.count
+                let millisBehind = drained || records.isEmpty ? 0 : Int((now - shard.records[position - 1].arrival) * 1000)
+                if drained, !shard.isOpen {
+                    let children = stream.shards.filter { $0.parentShardId == shard.id || $0.adjacentParentShardId == shard.id }
+                        .map { child in
+                            ChildShard(
+                                shardId: child.id, parentShards: [child.parentShardId, child.adjacentParentShardId].compactMap { $0 },
+                                hashKeyRange: child.wire.hashKeyRange)
+                        }
+                    return (GetRecordsOutput(records: records, nextShardIterator: nil, millisBehindLatest: 0, childShards: children), records.count, 0)
+                }
+                let next = ShardIteratorToken(
+                    stream: stream.name, streamCreation: stream.creationSecond, shardIndex: index, position: nextCounter,
+                    issuedMillis: Int64(now * 1000))
+                return (GetRecordsOutput(records: records, nextShardIterator: next.encoded, millisBehindLatest: millisBehind), records.count, 0)
             }
-            let next = ShardIteratorToken(
-                stream: stream.name, streamCreation: stream.creationSecond, shardIndex: index, position: nextCounter,
-                issuedMillis: Int64(now * 1000))
-            return (GetRecordsOutput(records: records, nextShardIterator: next.encoded, millisBehindLatest: millisBehind), records.count, 0)
         }
     }
 
