@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Kinesis
 import KinesisTesting
 
@@ -75,7 +76,7 @@ public struct KinesisEndpoint: Sendable {
     }
 
     private func commonHeaders() -> [(name: String, value: String)] {
-        [("Content-Type", KinesisWire.contentType), ("x-amzn-RequestId", UUID().uuidString.lowercased())]
+        [("Content-Type", KinesisWire.contentType), ("x-amzn-RequestId", RequestIds.next())]
     }
 
     /// AWS's error body: `__type` and `message` (`Message` for SerializationException).
@@ -94,20 +95,29 @@ public struct KinesisEndpoint: Sendable {
 
     private func dispatch(_ operation: KinesisOperation, body: [UInt8]) async throws -> [UInt8] {
         let data = Data(body.isEmpty ? Array("{}".utf8) : body)
-        let json: JSONValue
-        do {
-            json = try JSONDecoder().decode(JSONValue.self, from: data)
-        } catch {
-            throw KinesisError(code: .serialization, message: "", httpStatus: 400)
+        // Fast path: a well-formed request decodes straight into its input, which the engine
+        // validates with the same rules (Validator) as below. Only a body that does not decode
+        // takes the slow path, which names the wrong type or missing member as AWS does.
+        var slowPathChecked = false
+        func checkSlowPath() throws {
+            guard !slowPathChecked else { return }
+            slowPathChecked = true
+            let json: JSONValue
+            do {
+                json = try JSONDecoder().decode(JSONValue.self, from: data)
+            } catch {
+                throw KinesisError(code: .serialization, message: "", httpStatus: 400)
+            }
+            let fields = try Validator.fields(of: operation, json: json)
+            try Validator.validate(operation, fields)
         }
-        let fields = try Validator.fields(of: operation, json: json)
-        try Validator.validate(operation, fields)
 
         func run<Input: Decodable, Output: Encodable>(_ type: Input.Type, _ call: (Input) async throws -> Output) async throws -> [UInt8] {
             let input: Input
             do {
                 input = try KinesisWire.makeDecoder().decode(Input.self, from: data)
             } catch {
+                try checkSlowPath()
                 throw KinesisError(code: .serialization, message: Self.describe(error), httpStatus: 400)
             }
             return Array(try KinesisWire.makeEncoder().encode(try await call(input)))
@@ -155,6 +165,15 @@ public struct KinesisEndpoint: Sendable {
         @unknown default:
             return "\(error)"
         }
+    }
+}
+
+/// Request ids: a random prefix per process and a counter, cheaper than a UUID per answer.
+enum RequestIds {
+    static let prefix = String(UInt64.random(in: 0...UInt64.max), radix: 16)
+    static let counter = Atomic<UInt64>(0)
+    static func next() -> String {
+        "\(prefix)-\(String(counter.wrappingAdd(1, ordering: .relaxed).newValue, radix: 16))"
     }
 }
 

@@ -40,6 +40,10 @@ public struct ShardIteratorType: RawRepresentable, Codable, Sendable, Hashable, 
 public struct StreamModeDetails: Codable, Sendable, Hashable {
     public var streamMode: StreamMode
     public init(streamMode: StreamMode) { self.streamMode = streamMode }
+
+    enum CodingKeys: String, CodingKey {
+        case streamMode = "StreamMode"
+    }
 }
 
 /// An inclusive range of 128-bit hash keys, as decimal strings.
@@ -50,6 +54,11 @@ public struct HashKeyRange: Codable, Sendable, Hashable {
         self.startingHashKey = startingHashKey
         self.endingHashKey = endingHashKey
     }
+
+    enum CodingKeys: String, CodingKey {
+        case startingHashKey = "StartingHashKey"
+        case endingHashKey = "EndingHashKey"
+    }
 }
 
 /// The sequence numbers a shard holds; a closed shard has an ending sequence number.
@@ -59,6 +68,11 @@ public struct SequenceNumberRange: Codable, Sendable, Hashable {
     public init(startingSequenceNumber: String, endingSequenceNumber: String? = nil) {
         self.startingSequenceNumber = startingSequenceNumber
         self.endingSequenceNumber = endingSequenceNumber
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case startingSequenceNumber = "StartingSequenceNumber"
+        case endingSequenceNumber = "EndingSequenceNumber"
     }
 }
 
@@ -83,6 +97,14 @@ public struct Shard: Codable, Sendable, Hashable {
 
     /// A shard is open until it is split or merged; only open shards receive new records.
     public var isOpen: Bool { sequenceNumberRange.endingSequenceNumber == nil }
+
+    enum CodingKeys: String, CodingKey {
+        case shardId = "ShardId"
+        case parentShardId = "ParentShardId"
+        case adjacentParentShardId = "AdjacentParentShardId"
+        case hashKeyRange = "HashKeyRange"
+        case sequenceNumberRange = "SequenceNumberRange"
+    }
 }
 
 /// A child shard named by GetRecords when a closed parent is drained.
@@ -94,6 +116,12 @@ public struct ChildShard: Codable, Sendable, Hashable {
         self.shardId = shardId
         self.parentShards = parentShards
         self.hashKeyRange = hashKeyRange
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case shardId = "ShardId"
+        case parentShards = "ParentShards"
+        case hashKeyRange = "HashKeyRange"
     }
 }
 
@@ -112,6 +140,13 @@ public struct CreateStreamInput: Codable, Sendable, Hashable {
         self.streamModeDetails = mode.map(StreamModeDetails.init(streamMode:))
         self.tags = tags
     }
+
+    enum CodingKeys: String, CodingKey {
+        case streamName = "StreamName"
+        case shardCount = "ShardCount"
+        case streamModeDetails = "StreamModeDetails"
+        case tags = "Tags"
+    }
 }
 
 public struct DeleteStreamInput: Codable, Sendable, Hashable {
@@ -120,6 +155,11 @@ public struct DeleteStreamInput: Codable, Sendable, Hashable {
     public init(streamName: String, enforceConsumerDeletion: Bool? = nil) {
         self.streamName = streamName
         self.enforceConsumerDeletion = enforceConsumerDeletion
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case streamName = "StreamName"
+        case enforceConsumerDeletion = "EnforceConsumerDeletion"
     }
 }
 
@@ -131,6 +171,12 @@ public struct DescribeStreamInput: Codable, Sendable, Hashable {
         self.streamName = streamName
         self.limit = limit
         self.exclusiveStartShardId = exclusiveStartShardId
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case streamName = "StreamName"
+        case limit = "Limit"
+        case exclusiveStartShardId = "ExclusiveStartShardId"
     }
 }
 
@@ -160,16 +206,36 @@ public struct StreamDescription: Codable, Sendable, Hashable {
         self.streamCreationTimestamp = streamCreationTimestamp
         self.encryptionType = encryptionType
     }
+
+    enum CodingKeys: String, CodingKey {
+        case streamName = "StreamName"
+        case streamARN = "StreamARN"
+        case streamStatus = "StreamStatus"
+        case streamModeDetails = "StreamModeDetails"
+        case shards = "Shards"
+        case hasMoreShards = "HasMoreShards"
+        case retentionPeriodHours = "RetentionPeriodHours"
+        case streamCreationTimestamp = "StreamCreationTimestamp"
+        case encryptionType = "EncryptionType"
+    }
 }
 
 public struct DescribeStreamOutput: Codable, Sendable, Hashable {
     public var streamDescription: StreamDescription
     public init(streamDescription: StreamDescription) { self.streamDescription = streamDescription }
+
+    enum CodingKeys: String, CodingKey {
+        case streamDescription = "StreamDescription"
+    }
 }
 
 public struct DescribeStreamSummaryInput: Codable, Sendable, Hashable {
     public var streamName: String
     public init(streamName: String) { self.streamName = streamName }
+
+    enum CodingKeys: String, CodingKey {
+        case streamName = "StreamName"
+    }
 }
 
 public struct StreamDescriptionSummary: Codable, Sendable, Hashable {
@@ -198,12 +264,28 @@ public struct StreamDescriptionSummary: Codable, Sendable, Hashable {
         self.consumerCount = consumerCount
         self.encryptionType = encryptionType
     }
+
+    enum CodingKeys: String, CodingKey {
+        case streamName = "StreamName"
+        case streamARN = "StreamARN"
+        case streamStatus = "StreamStatus"
+        case streamModeDetails = "StreamModeDetails"
+        case retentionPeriodHours = "RetentionPeriodHours"
+        case streamCreationTimestamp = "StreamCreationTimestamp"
+        case openShardCount = "OpenShardCount"
+        case consumerCount = "ConsumerCount"
+        case encryptionType = "EncryptionType"
+    }
 }
 
 public struct DescribeStreamSummaryOutput: Codable, Sendable, Hashable {
     public var streamDescriptionSummary: StreamDescriptionSummary
     public init(streamDescriptionSummary: StreamDescriptionSummary) {
         self.streamDescriptionSummary = streamDescriptionSummary
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case streamDescriptionSummary = "StreamDescriptionSummary"
     }
 }
 
@@ -216,6 +298,12 @@ public struct ListStreamsInput: Codable, Sendable, Hashable {
         self.exclusiveStartStreamName = exclusiveStartStreamName
         self.nextToken = nextToken
     }
+
+    enum CodingKeys: String, CodingKey {
+        case limit = "Limit"
+        case exclusiveStartStreamName = "ExclusiveStartStreamName"
+        case nextToken = "NextToken"
+    }
 }
 
 public struct ListStreamsOutput: Codable, Sendable, Hashable {
@@ -226,6 +314,12 @@ public struct ListStreamsOutput: Codable, Sendable, Hashable {
         self.streamNames = streamNames
         self.hasMoreStreams = hasMoreStreams
         self.nextToken = nextToken
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case streamNames = "StreamNames"
+        case hasMoreStreams = "HasMoreStreams"
+        case nextToken = "NextToken"
     }
 }
 
@@ -249,6 +343,12 @@ public struct ShardFilter: Codable, Sendable, Hashable {
         self.shardId = shardId
         self.timestamp = timestamp
     }
+
+    enum CodingKeys: String, CodingKey {
+        case type = "Type"
+        case shardId = "ShardId"
+        case timestamp = "Timestamp"
+    }
 }
 
 public struct ListShardsInput: Codable, Sendable, Hashable {
@@ -268,6 +368,14 @@ public struct ListShardsInput: Codable, Sendable, Hashable {
         self.maxResults = maxResults
         self.shardFilter = shardFilter
     }
+
+    enum CodingKeys: String, CodingKey {
+        case streamName = "StreamName"
+        case nextToken = "NextToken"
+        case exclusiveStartShardId = "ExclusiveStartShardId"
+        case maxResults = "MaxResults"
+        case shardFilter = "ShardFilter"
+    }
 }
 
 public struct ListShardsOutput: Codable, Sendable, Hashable {
@@ -276,6 +384,11 @@ public struct ListShardsOutput: Codable, Sendable, Hashable {
     public init(shards: [Shard], nextToken: String? = nil) {
         self.shards = shards
         self.nextToken = nextToken
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case shards = "Shards"
+        case nextToken = "NextToken"
     }
 }
 
@@ -297,6 +410,14 @@ public struct PutRecordInput: Codable, Sendable, Hashable {
         self.explicitHashKey = explicitHashKey
         self.sequenceNumberForOrdering = sequenceNumberForOrdering
     }
+
+    enum CodingKeys: String, CodingKey {
+        case streamName = "StreamName"
+        case data = "Data"
+        case partitionKey = "PartitionKey"
+        case explicitHashKey = "ExplicitHashKey"
+        case sequenceNumberForOrdering = "SequenceNumberForOrdering"
+    }
 }
 
 public struct PutRecordOutput: Codable, Sendable, Hashable {
@@ -307,6 +428,12 @@ public struct PutRecordOutput: Codable, Sendable, Hashable {
         self.shardId = shardId
         self.sequenceNumber = sequenceNumber
         self.encryptionType = encryptionType
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case shardId = "ShardId"
+        case sequenceNumber = "SequenceNumber"
+        case encryptionType = "EncryptionType"
     }
 }
 
@@ -319,6 +446,12 @@ public struct PutRecordsRequestEntry: Codable, Sendable, Hashable {
         self.partitionKey = partitionKey
         self.explicitHashKey = explicitHashKey
     }
+
+    enum CodingKeys: String, CodingKey {
+        case data = "Data"
+        case explicitHashKey = "ExplicitHashKey"
+        case partitionKey = "PartitionKey"
+    }
 }
 
 public struct PutRecordsInput: Codable, Sendable, Hashable {
@@ -327,6 +460,11 @@ public struct PutRecordsInput: Codable, Sendable, Hashable {
     public init(streamName: String, records: [PutRecordsRequestEntry]) {
         self.streamName = streamName
         self.records = records
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case streamName = "StreamName"
+        case records = "Records"
     }
 }
 
@@ -343,6 +481,13 @@ public struct PutRecordsResultEntry: Codable, Sendable, Hashable {
         self.errorMessage = errorMessage
     }
     public var isFailure: Bool { errorCode != nil }
+
+    enum CodingKeys: String, CodingKey {
+        case sequenceNumber = "SequenceNumber"
+        case shardId = "ShardId"
+        case errorCode = "ErrorCode"
+        case errorMessage = "ErrorMessage"
+    }
 }
 
 public struct PutRecordsOutput: Codable, Sendable, Hashable {
@@ -353,6 +498,12 @@ public struct PutRecordsOutput: Codable, Sendable, Hashable {
         self.failedRecordCount = failedRecordCount
         self.records = records
         self.encryptionType = encryptionType
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case failedRecordCount = "FailedRecordCount"
+        case records = "Records"
+        case encryptionType = "EncryptionType"
     }
 }
 
@@ -374,11 +525,23 @@ public struct GetShardIteratorInput: Codable, Sendable, Hashable {
         self.startingSequenceNumber = startingSequenceNumber
         self.timestamp = timestamp
     }
+
+    enum CodingKeys: String, CodingKey {
+        case streamName = "StreamName"
+        case shardId = "ShardId"
+        case shardIteratorType = "ShardIteratorType"
+        case startingSequenceNumber = "StartingSequenceNumber"
+        case timestamp = "Timestamp"
+    }
 }
 
 public struct GetShardIteratorOutput: Codable, Sendable, Hashable {
     public var shardIterator: String?
     public init(shardIterator: String?) { self.shardIterator = shardIterator }
+
+    enum CodingKeys: String, CodingKey {
+        case shardIterator = "ShardIterator"
+    }
 }
 
 public struct GetRecordsInput: Codable, Sendable, Hashable {
@@ -387,6 +550,11 @@ public struct GetRecordsInput: Codable, Sendable, Hashable {
     public init(shardIterator: String, limit: Int? = nil) {
         self.shardIterator = shardIterator
         self.limit = limit
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case shardIterator = "ShardIterator"
+        case limit = "Limit"
     }
 }
 
@@ -407,6 +575,14 @@ public struct Record: Codable, Sendable, Hashable {
         self.partitionKey = partitionKey
         self.encryptionType = encryptionType
     }
+
+    enum CodingKeys: String, CodingKey {
+        case sequenceNumber = "SequenceNumber"
+        case approximateArrivalTimestamp = "ApproximateArrivalTimestamp"
+        case data = "Data"
+        case partitionKey = "PartitionKey"
+        case encryptionType = "EncryptionType"
+    }
 }
 
 public struct GetRecordsOutput: Codable, Sendable, Hashable {
@@ -421,6 +597,13 @@ public struct GetRecordsOutput: Codable, Sendable, Hashable {
         self.millisBehindLatest = millisBehindLatest
         self.childShards = childShards
     }
+
+    enum CodingKeys: String, CodingKey {
+        case records = "Records"
+        case nextShardIterator = "NextShardIterator"
+        case millisBehindLatest = "MillisBehindLatest"
+        case childShards = "ChildShards"
+    }
 }
 
 // MARK: - Retention and resharding
@@ -431,6 +614,11 @@ public struct IncreaseStreamRetentionPeriodInput: Codable, Sendable, Hashable {
     public init(streamName: String, retentionPeriodHours: Int) {
         self.streamName = streamName
         self.retentionPeriodHours = retentionPeriodHours
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case streamName = "StreamName"
+        case retentionPeriodHours = "RetentionPeriodHours"
     }
 }
 
@@ -452,6 +640,12 @@ public struct UpdateShardCountInput: Codable, Sendable, Hashable {
         self.targetShardCount = targetShardCount
         self.scalingType = scalingType
     }
+
+    enum CodingKeys: String, CodingKey {
+        case streamName = "StreamName"
+        case targetShardCount = "TargetShardCount"
+        case scalingType = "ScalingType"
+    }
 }
 
 public struct UpdateShardCountOutput: Codable, Sendable, Hashable {
@@ -465,6 +659,13 @@ public struct UpdateShardCountOutput: Codable, Sendable, Hashable {
         self.targetShardCount = targetShardCount
         self.streamARN = streamARN
     }
+
+    enum CodingKeys: String, CodingKey {
+        case streamName = "StreamName"
+        case currentShardCount = "CurrentShardCount"
+        case targetShardCount = "TargetShardCount"
+        case streamARN = "StreamARN"
+    }
 }
 
 public struct SplitShardInput: Codable, Sendable, Hashable {
@@ -475,6 +676,12 @@ public struct SplitShardInput: Codable, Sendable, Hashable {
         self.streamName = streamName
         self.shardToSplit = shardToSplit
         self.newStartingHashKey = newStartingHashKey
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case streamName = "StreamName"
+        case shardToSplit = "ShardToSplit"
+        case newStartingHashKey = "NewStartingHashKey"
     }
 }
 
@@ -487,6 +694,12 @@ public struct MergeShardsInput: Codable, Sendable, Hashable {
         self.shardToMerge = shardToMerge
         self.adjacentShardToMerge = adjacentShardToMerge
     }
+
+    enum CodingKeys: String, CodingKey {
+        case streamName = "StreamName"
+        case shardToMerge = "ShardToMerge"
+        case adjacentShardToMerge = "AdjacentShardToMerge"
+    }
 }
 
 public struct UpdateStreamModeInput: Codable, Sendable, Hashable {
@@ -495,5 +708,10 @@ public struct UpdateStreamModeInput: Codable, Sendable, Hashable {
     public init(streamARN: String, mode: StreamMode) {
         self.streamARN = streamARN
         self.streamModeDetails = StreamModeDetails(streamMode: mode)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case streamARN = "StreamARN"
+        case streamModeDetails = "StreamModeDetails"
     }
 }

@@ -2,16 +2,14 @@ import Foundation
 
 /// The JSON coders for the Kinesis wire format (`application/x-amz-json-1.1`).
 ///
-/// Swift properties are lowerCamelCase; the wire is PascalCase (`StreamName`, `ShardId`).
-/// Blobs are base64 (Foundation's default for `Data`) and timestamps are epoch seconds,
+/// Swift properties are lowerCamelCase; the wire is PascalCase (`StreamName`, `ShardId`): every
+/// shape names its keys in `CodingKeys`, which decodes several times faster than a key strategy
+/// that rewrites each key. Blobs are base64 (Foundation's default for `Data`) and timestamps are epoch seconds,
 /// possibly fractional.
 public enum KinesisWire {
     /// Makes an encoder that writes the wire format.
     public static func makeEncoder() -> JSONEncoder {
         let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .custom { path in
-            PascalKey(path.last!.stringValue.capitalizingFirst())
-        }
         encoder.dateEncodingStrategy = .secondsSince1970
         encoder.dataEncodingStrategy = .base64
         return encoder
@@ -20,9 +18,6 @@ public enum KinesisWire {
     /// Makes a decoder that reads the wire format.
     public static func makeDecoder() -> JSONDecoder {
         let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .custom { path in
-            PascalKey(path.last!.stringValue.lowercasingFirst())
-        }
         decoder.dateDecodingStrategy = .secondsSince1970
         decoder.dataDecodingStrategy = .base64
         return decoder
@@ -33,26 +28,6 @@ public enum KinesisWire {
 
     /// The content type of requests and responses.
     public static let contentType = "application/x-amz-json-1.1"
-}
-
-struct PascalKey: CodingKey {
-    var stringValue: String
-    var intValue: Int? { nil }
-    init(_ value: String) { self.stringValue = value }
-    init?(stringValue: String) { self.stringValue = stringValue }
-    init?(intValue: Int) { nil }
-}
-
-extension String {
-    func capitalizingFirst() -> String {
-        guard let first = self.first, first.isLowercase else { return self }
-        return first.uppercased() + self.dropFirst()
-    }
-
-    func lowercasingFirst() -> String {
-        guard let first = self.first, first.isUppercase else { return self }
-        return first.lowercased() + self.dropFirst()
-    }
 }
 
 /// A response with no members (`{}`), as DeleteStream and SplitShard return.
