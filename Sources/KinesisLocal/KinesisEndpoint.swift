@@ -48,7 +48,7 @@ public struct KinesisEndpoint: Sendable {
         body: [UInt8]
     ) async -> Response {
         func header(_ name: String) -> String? {
-            headers.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
+            headers.first { asciiCaseInsensitiveEquals($0.name, name) }?.value
         }
         do {
             if let credentials {
@@ -165,6 +165,17 @@ public struct KinesisEndpoint: Sendable {
         @unknown default:
             return "\(error)"
         }
+    }
+}
+
+/// Header names compared without Foundation's locale-aware comparison, which showed up in
+/// profiles of the endpoint.
+func asciiCaseInsensitiveEquals(_ a: String, _ b: String) -> Bool {
+    let x = a.utf8
+    let y = b.utf8
+    guard x.count == y.count else { return false }
+    return zip(x, y).allSatisfy { left, right in
+        left == right || (left | 0x20 == right | 0x20 && (left | 0x20) >= 0x61 && (left | 0x20) <= 0x7A)
     }
 }
 

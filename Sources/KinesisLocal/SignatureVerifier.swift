@@ -14,7 +14,7 @@ public struct SignatureVerifier: Sendable {
         body: [UInt8]
     ) throws {
         func header(_ name: String) -> String? {
-            headers.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
+            headers.first { asciiCaseInsensitiveEquals($0.name, name) }?.value
         }
         guard let authorization = header("Authorization") else {
             throw KinesisError(code: .missingAuthenticationToken, message: "Missing Authentication Token", httpStatus: 400)
