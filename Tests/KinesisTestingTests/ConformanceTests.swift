@@ -395,6 +395,12 @@ struct ConformanceTests {
             h.clock.advance(by: .seconds(61))
             _ = try await h.api.listStreams(.init())
 
+            h.engine.faults { $0.latency = .milliseconds(50) }
+            let started = ContinuousClock.now
+            _ = try await h.api.listStreams(.init())
+            #expect(ContinuousClock.now - started >= .milliseconds(50))   // a lower bound only: never flaky
+            h.engine.faults { $0.latency = .zero }
+
             let calls = h.engine.calls
             #expect(calls.filter { $0.operation == .putRecord }.map(\.errorCode) == [.provisionedThroughputExceeded, .provisionedThroughputExceeded, nil])
             #expect(calls.first { $0.operation == .putRecords }?.failedRecordCount == throttled + internalFailures)

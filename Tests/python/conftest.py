@@ -31,7 +31,7 @@ class Server:
         return boto3.client(
             "kinesis", endpoint_url=self.url, region_name="us-east-1", aws_access_key_id=ACCESS_KEY,
             aws_secret_access_key=secret,
-            config=Config(parameter_validation=validate, retries={"max_attempts": 1}))
+            config=Config(parameter_validation=validate, retries={"total_max_attempts": 1}))
 
     def stop(self):
         self.process.terminate()

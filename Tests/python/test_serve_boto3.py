@@ -128,3 +128,34 @@ def test_aws_cli(server):
     assert "ResourceNotFoundException" in missing.stderr
     names = json.loads(aws(server, "list-streams").stdout)["StreamNames"]
     assert "cli" in names and "fixture" in names
+
+
+def test_faults_and_limits_flags():
+    server = Server("--stream", "f:1", "--enforce-limits", "--faults", "fail=PutRecord:1:throttled,seed=3")
+    try:
+        kinesis = server.client(validate=False)
+        with pytest.raises(ClientError) as excinfo:
+            kinesis.put_record(StreamName="f", Data=b"x", PartitionKey="k")
+        assert error_code(excinfo) == "ProvisionedThroughputExceededException"
+        kinesis.put_record(StreamName="f", Data=b"x", PartitionKey="k")
+        # --enforce-limits: 1,000 records/s per shard, so a burst of 1,500 is partly throttled.
+        failed = 0
+        for _ in range(3):
+            out = kinesis.put_records(StreamName="f", Records=[{"Data": b"r", "PartitionKey": f"k{i}"} for i in range(500)])
+            failed += out["FailedRecordCount"]
+        assert failed > 0
+        assert all(r["ErrorCode"] == "ProvisionedThroughputExceededException" for r in out["Records"] if "ErrorCode" in r)
+    finally:
+        server.stop()
+
+
+def test_bad_flags_are_named():
+    import subprocess as sp
+    from conftest import binary
+    for args, expected in [(["--faults", "throttle=2"], "throttle='2' is not a probability"),
+                           (["--stream", "bad name:2"], "--stream name='bad name'"),
+                           (["--stream", "s:zero"], "expected NAME:SHARDS"),
+                           (["--auth", "nosecret"], "--auth expects ACCESS_KEY:SECRET")]:
+        result = sp.run([binary(), "serve", "--port", "0", *args], capture_output=True, text=True, timeout=30)
+        assert result.returncode != 0
+        assert expected in result.stderr, (args, result.stderr)
