@@ -10,8 +10,10 @@ struct UserAction: Codable, Equatable, Sendable {
     var at: Date
 }
 
-func makeStream(shards: Int = 2, configuration: EngineConfiguration = EngineConfiguration()) async throws -> InMemoryKinesis {
-    let engine = InMemoryKinesis(configuration: configuration, clock: ManualEngineClock())
+func makeStream(
+    shards: Int = 2, configuration: EngineConfiguration = EngineConfiguration(), clock: any EngineClock = ManualEngineClock()
+) async throws -> InMemoryKinesis {
+    let engine = InMemoryKinesis(configuration: configuration, clock: clock)
     try await engine.createStream(.init(streamName: "events", shardCount: shards))
     return engine
 }

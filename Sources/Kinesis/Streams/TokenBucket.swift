@@ -1,12 +1,13 @@
 /// A token bucket refilled continuously: `rate` tokens a second, holding at most one
-/// second's worth. A pure value: the engine's clock drives it.
-struct TokenBucket: Sendable {
-    let rate: Double
-    let capacity: Double
-    private(set) var tokens: Double
-    private(set) var updated: Double
+/// second's worth. A pure value: the caller's clock (seconds) drives it. The engine uses it for
+/// Kinesis's per-shard limits, the producer for its own rate limit.
+public struct TokenBucket: Sendable {
+    public let rate: Double
+    public let capacity: Double
+    public private(set) var tokens: Double
+    public private(set) var updated: Double
 
-    init(rate: Double, now: Double) {
+    public init(rate: Double, now: Double) {
         self.rate = rate
         self.capacity = rate
         self.tokens = rate
@@ -21,7 +22,7 @@ struct TokenBucket: Sendable {
     }
 
     /// Takes `amount` tokens if there are that many; otherwise takes none.
-    mutating func take(_ amount: Double, now: Double) -> Bool {
+    public mutating func take(_ amount: Double, now: Double) -> Bool {
         refill(now: now)
         guard tokens + Self.slack >= amount else { return false }
         tokens -= amount
@@ -33,10 +34,10 @@ struct TokenBucket: Sendable {
     static let slack = 1e-3
 
     /// Spends tokens already used, going below zero if need be (reads are charged after the fact).
-    mutating func spend(_ amount: Double) { tokens -= amount }
+    public mutating func spend(_ amount: Double) { tokens -= amount }
 
     /// Takes from two buckets only if both have enough: a record needs a record token and its bytes.
-    static func take(_ first: inout TokenBucket, _ a: Double, _ second: inout TokenBucket, _ b: Double, now: Double) -> Bool {
+    public static func take(_ first: inout TokenBucket, _ a: Double, _ second: inout TokenBucket, _ b: Double, now: Double) -> Bool {
         first.refill(now: now)
         second.refill(now: now)
         guard first.tokens + slack >= a, second.tokens + slack >= b else { return false }
@@ -46,17 +47,3 @@ struct TokenBucket: Sendable {
     }
 }
 
-/// Seeded SplitMix64: the engine's fault draws repeat run after run.
-struct SplitMix64: RandomNumberGenerator, Sendable {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
-}

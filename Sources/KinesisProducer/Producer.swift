@@ -1,0 +1,646 @@
+import CoreMetrics
+import Foundation
+import Kinesis
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// What the KPL does, without its daemon: buffering, KPL-format aggregation of records bound
+/// for the same shard, collection into PutRecords, per-shard rate limits, retries of failed
+/// entries, a time-to-live, and backpressure so memory stays bounded.
+///
+/// Run it as a ServiceLifecycle `Service`; graceful shutdown flushes what it holds:
+///
+/// ```swift
+/// let producer = Producer(api: client, configuration: .init(streamName: "orders"))
+/// let group = ServiceGroup(services: [producer], logger: logger)
+/// // elsewhere: suspends while the in-flight budget is full
+/// let ticket = try await producer.put(data: payload, partitionKey: order.id)
+/// let landed = try await ticket.result()          // shard and sequence number, or ProducerError
+/// ```
+public final class Producer: Service, EventPublisher {
+    public struct Configuration: Sendable {
+        public var streamName: String
+        /// Longest a record waits in the buffer before it is sent (KPL RecordMaxBufferedTime).
+        public var maxBufferedTime: Duration = .milliseconds(100)
+        /// Pack records bound for the same shard into KPL aggregated records.
+        public var aggregation = true
+        /// Largest aggregated record (KPL AggregationMaxSize).
+        public var aggregationMaxSize = 51_200
+        /// Per-request limits and the per-record checks.
+        public var limits = RecordLimits.default
+        /// Most records accepted but not yet delivered; `put` suspends beyond it.
+        public var maxInFlightRecords = 100_000
+        /// Most bytes accepted but not yet delivered; `put` suspends beyond it.
+        public var maxInFlightBytes = 64 * 1024 * 1024
+        /// A record not delivered within this time fails with ``ProducerError/Code/expired``.
+        public var recordTTL: Duration = .seconds(30)
+        /// Client-side per-shard limit, in percent of Kinesis's 1,000 records/s and 1 MiB/s
+        /// (KPL RateLimit, 150 by default); nil for none.
+        public var rateLimitPercent: Double? = 150
+        /// PutRecords requests in flight at once.
+        public var maxConcurrentRequests = 8
+        /// Backoff of failed entries: the wait before retry n is uniform in 0...min(max, base*2^(n-1)).
+        public var retryBaseDelay: Duration = .milliseconds(50)
+        public var retryMaxDelay: Duration = .seconds(2)
+        /// Where metrics go; the process's bootstrapped factory when nil.
+        public var metricsFactory: (any MetricsFactory)? = nil
+
+        public init(streamName: String) { self.streamName = streamName }
+    }
+
+    public let api: any KinesisAPI
+    public let configuration: Configuration
+    private let logger: Logger?
+    private let clock = ContinuousClock()
+    private let origin = ContinuousClock.now
+    private let state: Mutex<State>
+    private let metrics: ProducerMetrics
+    private let encode: @Sendable (any Encodable) throws -> Data
+
+    public init(
+        api: any KinesisAPI, configuration: Configuration, encoder: @escaping @Sendable () -> JSONEncoder = { JSONEncoder() },
+        logger: Logger? = nil
+    ) {
+        self.api = api
+        self.configuration = configuration
+        self.logger = logger
+        self.encode = { try encoder().encode($0) }
+        self.state = Mutex(State())
+        self.metrics = ProducerMetrics(stream: configuration.streamName, factory: configuration.metricsFactory ?? MetricsSystem.factory)
+    }
+
+    // MARK: - State
+
+    /// A user record in the producer's care.
+    struct UserEntry {
+        var partitionKey: String
+        var explicitHashKey: String?
+        var data: Data
+        var hashKey: UInt128
+        var arrival: Double
+        var ticket: RecordTicket
+        var bytes: Int { data.count + partitionKey.utf8.count }
+    }
+
+    /// A Kinesis record to send: one user record, or an aggregate of several for one shard.
+    struct Outgoing {
+        var partitionKey: String
+        var explicitHashKey: String?
+        var data: Data
+        var users: [UserEntry]
+        var shardId: String?
+        var attempts = 0
+        var notBefore = 0.0
+        var lastError: String?
+        var size: Int { data.count + partitionKey.utf8.count }
+        var oldest: Double { users.map(\.arrival).min() ?? 0 }
+    }
+
+    struct Buffer {
+        var builder: AggregatedRecordBuilder
+        var users: [UserEntry] = []
+        var firstArrival: Double
+    }
+
+    struct Waiter {
+        var bytes: Int
+        var continuation: CheckedContinuation<Void, any Error>
+    }
+
+    struct State {
+        var shardMap: ShardMap?
+        var mapIsStale = true
+        /// Puts waiting for the first shard map, so that the first records are aggregated too.
+        var mapLoading = false
+        var mapWaiters: [CheckedContinuation<Void, Never>] = []
+        var mapAttempted = false
+        var buffers: [String: Buffer] = [:]
+        var ready: [Outgoing] = []
+        var retrying: [Outgoing] = []
+        var inFlightRecords = 0
+        var inFlightBytes = 0
+        var inFlightRequests = 0
+        var waiters: [Waiter] = []
+        var flushRequested = false
+        var flushWaiters: [CheckedContinuation<Void, Never>] = []
+        var shuttingDown = false
+        var buckets: [String: (records: TokenBucket, bytes: TokenBucket)] = [:]
+        var random = SystemRandomNumberGenerator()
+    }
+
+    private func now() -> Double {
+        let elapsed = origin.duration(to: clock.now)
+        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    }
+
+    private static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+
+    /// Records accepted and not yet delivered or failed.
+    public var inFlightRecordCount: Int { state.withLock { $0.inFlightRecords } }
+
+    // MARK: - Putting records
+
+    /// Hands a record to the producer. Suspends while the in-flight budget (records and bytes)
+    /// is full, so a fast caller cannot exhaust memory; returns once the record is buffered.
+    ///
+    /// - Throws: ``ProducerError`` with ``ProducerError/Code/invalidRecord`` when the record
+    ///   breaks a limit (nothing is buffered), or ``ProducerError/Code/shutDown``.
+    public func put(data: Data, partitionKey: String, explicitHashKey: String? = nil) async throws -> RecordTicket {
+        let entry = PublishEntry(data: data, partitionKey: partitionKey, explicitHashKey: explicitHashKey)
+        if let problem = configuration.limits.problem(with: entry) {
+            metrics.error(problem.code)
+            throw ProducerError(code: .invalidRecord, message: problem.message, attempts: 0, lastErrorCode: nil)
+        }
+        let hashKey: UInt128
+        if let explicitHashKey {
+            hashKey = try ShardMap.parseHashKey(explicitHashKey)
+        } else {
+            hashKey = ShardMap.hashKey(forPartitionKey: partitionKey)
+        }
+        await ensureShardMap()
+        try await reserve(bytes: entry.data.count + partitionKey.utf8.count)
+        let ticket = RecordTicket()
+        let user = UserEntry(
+            partitionKey: partitionKey, explicitHashKey: explicitHashKey, data: data, hashKey: hashKey, arrival: now(), ticket: ticket)
+        metrics.received.increment()
+        state.withLock { state in buffer(user, in: &state) }
+        return ticket
+    }
+
+    /// Waits for room in the in-flight budget and takes it.
+    private func reserve(bytes: Int) async throws {
+        let admitted: Bool = try state.withLock { state in
+            if state.shuttingDown {
+                throw ProducerError(code: .shutDown, message: "the producer is shutting down", attempts: 0, lastErrorCode: nil)
+            }
+            if state.waiters.isEmpty, fits(bytes, in: state) {
+                state.inFlightRecords += 1
+                state.inFlightBytes += bytes
+                return true
+            }
+            return false
+        }
+        if admitted { return }
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            let resumeNow: Bool = state.withLock { state in
+                if state.waiters.isEmpty, fits(bytes, in: state) {
+                    state.inFlightRecords += 1
+                    state.inFlightBytes += bytes
+                    return true
+                }
+                state.waiters.append(Waiter(bytes: bytes, continuation: continuation))
+                return false
+            }
+            if resumeNow { continuation.resume() }
+        }
+    }
+
+    private func fits(_ bytes: Int, in state: State) -> Bool {
+        state.inFlightRecords == 0
+            || (state.inFlightRecords + 1 <= configuration.maxInFlightRecords
+                && state.inFlightBytes + bytes <= configuration.maxInFlightBytes)
+    }
+
+    /// Gives back budget and admits waiting callers in order.
+    private func release(records: Int, bytes: Int, in state: inout State) -> [CheckedContinuation<Void, any Error>] {
+        state.inFlightRecords -= records
+        state.inFlightBytes -= bytes
+        var admitted: [CheckedContinuation<Void, any Error>] = []
+        while let first = state.waiters.first, fits(first.bytes, in: state) {
+            state.waiters.removeFirst()
+            state.inFlightRecords += 1
+            state.inFlightBytes += first.bytes
+            admitted.append(first.continuation)
+        }
+        if state.inFlightRecords == 0 {
+            state.flushRequested = false
+        }
+        return admitted
+    }
+
+    private func buffer(_ user: UserEntry, in state: inout State) {
+        guard configuration.aggregation, let map = state.shardMap, let shard = map.shardId(forHashKey: user.hashKey) else {
+            state.ready.append(
+                Outgoing(partitionKey: user.partitionKey, explicitHashKey: user.explicitHashKey, data: user.data, users: [user], shardId: state.shardMap?.shardId(forHashKey: user.hashKey)))
+            return
+        }
+        let record = AggregatedRecord.UserRecord(partitionKey: user.partitionKey, explicitHashKey: user.explicitHashKey, data: user.data)
+        if state.buffers[shard] == nil {
+            state.buffers[shard] = Buffer(builder: AggregatedRecordBuilder(maximumSize: configuration.aggregationMaxSize), firstArrival: user.arrival)
+        }
+        if !state.buffers[shard]!.builder.append(record, hashKey: user.hashKey) {
+            seal(shard, in: &state)
+            state.buffers[shard] = Buffer(builder: AggregatedRecordBuilder(maximumSize: configuration.aggregationMaxSize), firstArrival: user.arrival)
+            state.buffers[shard]!.builder.append(record, hashKey: user.hashKey)
+        }
+        state.buffers[shard]!.users.append(user)
+    }
+
+    /// Turns a shard's aggregate into a record ready to send.
+    private func seal(_ shard: String, in state: inout State) {
+        guard let buffer = state.buffers.removeValue(forKey: shard), let built = buffer.builder.build() else { return }
+        state.ready.append(
+            Outgoing(partitionKey: built.partitionKey, explicitHashKey: built.explicitHashKey, data: built.data, users: buffer.users, shardId: shard))
+    }
+
+    // MARK: - EventPublisher
+
+    public func publish<Event: Encodable & Sendable>(_ event: Event, partitionKey: String) async throws -> PublishResult {
+        let data: Data
+        do {
+            data = try encode(event)
+        } catch {
+            throw ProducerError(code: .invalidRecord, message: "could not encode \(Event.self) as JSON: \(error)", attempts: 0, lastErrorCode: nil)
+        }
+        return try await put(data: data, partitionKey: partitionKey).result()
+    }
+
+    public func publish(data: Data, partitionKey: String, explicitHashKey: String?) async throws -> PublishResult {
+        try await put(data: data, partitionKey: partitionKey, explicitHashKey: explicitHashKey).result()
+    }
+
+    public func publishBatch(_ entries: [PublishEntry]) async throws -> BatchPublishResult {
+        var tickets: [Result<RecordTicket, ProducerError>] = []
+        for entry in entries {
+            do {
+                tickets.append(.success(try await put(data: entry.data, partitionKey: entry.partitionKey, explicitHashKey: entry.explicitHashKey)))
+            } catch let error as ProducerError {
+                tickets.append(.failure(error))
+            }
+        }
+        var outcomes: [BatchPublishResult.Outcome] = []
+        for ticket in tickets {
+            switch ticket {
+            case .success(let ticket):
+                do {
+                    outcomes.append(.published(try await ticket.result()))
+                } catch let error as ProducerError {
+                    outcomes.append(.failed(code: error.lastErrorCode ?? error.code.rawValue, message: error.message, attempts: error.attempts))
+                }
+            case .failure(let error):
+                outcomes.append(.failed(code: error.code.rawValue, message: error.message, attempts: 0))
+            }
+        }
+        return BatchPublishResult(outcomes: outcomes)
+    }
+
+    /// Sends everything buffered now and waits until every record accepted before the call is
+    /// delivered or has failed. Needs ``run()`` to be running.
+    public func flush() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let done = state.withLock { state -> Bool in
+                if state.inFlightRecords == 0 { return true }
+                state.flushRequested = true
+                state.flushWaiters.append(continuation)
+                return false
+            }
+            if done { continuation.resume() }
+        }
+    }
+
+    // MARK: - Running
+
+    /// Sends what is buffered until graceful shutdown (or cancellation), then flushes:
+    /// every record accepted before shutdown is delivered or failed before `run` returns.
+    public func run() async throws {
+        await refreshShardMap()
+        try await withGracefulShutdownHandler {
+            try await self.loop()
+        } onGracefulShutdown: {
+            self.state.withLock { $0.shuttingDown = true }
+        }
+    }
+
+    /// Stops accepting records; ``run()`` returns once what is held is delivered or failed.
+    public func shutdown() {
+        state.withLock { $0.shuttingDown = true }
+    }
+
+    private var tick: Duration {
+        min(max(configuration.maxBufferedTime / 4, .milliseconds(1)), .milliseconds(20))
+    }
+
+    private func loop() async throws {
+        await withDiscardingTaskGroup { group in
+            while true {
+                if state.withLock({ $0.mapIsStale && $0.inFlightRequests == 0 }) { await refreshShardMap() }
+                let (requests, finished) = collect()
+                for request in requests {
+                    group.addTask { await self.send(request) }
+                }
+                if finished { break }
+                if requests.isEmpty {
+                    try? await Task.sleep(for: tick)
+                } else {
+                    await Task.yield()
+                }
+            }
+        }
+    }
+
+    /// Takes what is due: sealed aggregates, expired buffers, retries whose wait is over;
+    /// fails records past their TTL; and cuts PutRecords requests within the limits.
+    private func collect() -> (requests: [[Outgoing]], finished: Bool) {
+        let now = now()
+        let ttl = Self.seconds(configuration.recordTTL)
+        let buffered = Self.seconds(configuration.maxBufferedTime)
+        var expired: [(user: UserEntry, attempts: Int, lastError: String?)] = []
+        var admitted: [CheckedContinuation<Void, any Error>] = []
+        var flushed: [CheckedContinuation<Void, Never>] = []
+        let result: ([[Outgoing]], Bool) = state.withLock { state in
+            let sealAll = state.flushRequested || state.shuttingDown
+            for (shard, buffer) in state.buffers where sealAll || now - buffer.firstArrival >= buffered {
+                seal(shard, in: &state)
+            }
+            if !state.retrying.isEmpty {
+                var waiting: [Outgoing] = []
+                for record in state.retrying {
+                    if record.notBefore <= now { state.ready.append(record) } else { waiting.append(record) }
+                }
+                state.retrying = waiting
+            }
+            // Expire records past their TTL, whole Kinesis records at a time.
+            if state.ready.contains(where: { now - $0.oldest > ttl }) {
+                var kept: [Outgoing] = []
+                for record in state.ready {
+                    if now - record.oldest > ttl {
+                        expired += record.users.map { ($0, record.attempts, record.lastError) }
+                    } else {
+                        kept.append(record)
+                    }
+                }
+                state.ready = kept
+            }
+            var requests: [[Outgoing]] = []
+            var leftover: [Outgoing] = []
+            var current: [Outgoing] = []
+            var bytes = 0
+            var index = 0
+            while index < state.ready.count {
+                let record = state.ready[index]
+                index += 1
+                if state.inFlightRequests + requests.count >= configuration.maxConcurrentRequests {
+                    leftover.append(record)
+                    continue
+                }
+                if let percent = configuration.rateLimitPercent, let shard = record.shardId {
+                    var buckets = state.buckets[shard] ?? (
+                        TokenBucket(rate: 1000 * percent / 100, now: now), TokenBucket(rate: 1_048_576 * percent / 100, now: now)
+                    )
+                    let allowed = TokenBucket.take(&buckets.records, 1, &buckets.bytes, Double(record.size), now: now)
+                    state.buckets[shard] = buckets
+                    if !allowed {
+                        leftover.append(record)
+                        continue
+                    }
+                }
+                if !current.isEmpty,
+                    current.count == configuration.limits.maximumRequestRecords || bytes + record.size > configuration.limits.maximumRequestBytes
+                {
+                    requests.append(current)
+                    current = []
+                    bytes = 0
+                }
+                current.append(record)
+                bytes += record.size
+            }
+            // A partial request waits for more records until its oldest has waited maxBufferedTime
+            // (or a flush or shutdown asks for everything now).
+            if !current.isEmpty {
+                let due = sealAll || current.contains { now - $0.oldest >= buffered || $0.attempts > 0 }
+                if due, state.inFlightRequests + requests.count < configuration.maxConcurrentRequests {
+                    requests.append(current)
+                } else {
+                    leftover += current
+                    if configuration.rateLimitPercent != nil {
+                        // Give back the tokens taken for records that stay.
+                        for record in current {
+                            guard let shard = record.shardId, var buckets = state.buckets[shard] else { continue }
+                            buckets.records.spend(-1)
+                            buckets.bytes.spend(-Double(record.size))
+                            state.buckets[shard] = buckets
+                        }
+                    }
+                }
+            }
+            state.ready = leftover
+            state.inFlightRequests += requests.count
+            var releasedRecords = 0
+            var releasedBytes = 0
+            for entry in expired {
+                releasedRecords += 1
+                releasedBytes += entry.user.bytes
+            }
+            if releasedRecords > 0 {
+                admitted = release(records: releasedRecords, bytes: releasedBytes, in: &state)
+            }
+            if state.inFlightRecords == 0 {
+                flushed = state.flushWaiters
+                state.flushWaiters = []
+            }
+            let finished = state.shuttingDown && state.inFlightRecords == 0 && state.inFlightRequests == 0
+            return (requests, finished)
+        }
+        for entry in expired {
+            metrics.expired.increment()
+            metrics.error(ProducerError.Code.expired.rawValue)
+            entry.user.ticket.complete(
+                .failure(
+                    ProducerError(
+                        code: .expired,
+                        message: "not delivered within the record TTL of \(configuration.recordTTL) (partition key '\(entry.user.partitionKey.prefix(40))')",
+                        attempts: entry.attempts, lastErrorCode: entry.lastError)))
+        }
+        admitted.forEach { $0.resume() }
+        flushed.forEach { $0.resume() }
+        return result
+    }
+
+    /// Sends one PutRecords request and settles every user record in it.
+    private func send(_ records: [Outgoing]) async {
+        let started = now()
+        for record in records { metrics.bufferingTime.recordSeconds(started - record.oldest) }
+        let input = PutRecordsInput(
+            streamName: configuration.streamName,
+            records: records.map { PutRecordsRequestEntry(data: $0.data, partitionKey: $0.partitionKey, explicitHashKey: $0.explicitHashKey) })
+        var outcomes: [(Outgoing, Result<PutRecordsResultEntry, KinesisError>)] = []
+        do {
+            let output = try await api.putRecords(input)
+            if output.records.count == records.count {
+                outcomes = zip(records, output.records).map { record, entry in
+                    if let code = entry.errorCode {
+                        return (record, .failure(KinesisError(code: .init(rawValue: code), message: entry.errorMessage ?? "")))
+                    }
+                    return (record, .success(entry))
+                }
+            } else {
+                let error = KinesisError(code: .invalidResponse, message: "PutRecords answered \(output.records.count) entries for \(records.count)")
+                outcomes = records.map { ($0, .failure(error)) }
+            }
+        } catch let error as KinesisError {
+            outcomes = records.map { ($0, .failure(error)) }
+        } catch {
+            outcomes = records.map { ($0, .failure(KinesisError(code: .connectionFailure, message: "\(error)"))) }
+        }
+        metrics.requestTime.recordSeconds(now() - started)
+        settle(outcomes)
+    }
+
+    private func settle(_ outcomes: [(Outgoing, Result<PutRecordsResultEntry, KinesisError>)]) {
+        let now = now()
+        var delivered: [(RecordTicket, PublishResult)] = []
+        var failed: [(RecordTicket, ProducerError)] = []
+        var admitted: [CheckedContinuation<Void, any Error>] = []
+        var flushed: [CheckedContinuation<Void, Never>] = []
+        state.withLock { state in
+            state.inFlightRequests -= 1
+            var releasedRecords = 0
+            var releasedBytes = 0
+            for (record, result) in outcomes {
+                var record = record
+                record.attempts += 1
+                switch result {
+                case .success(let entry):
+                    let shardId = entry.shardId ?? ""
+                    if let predicted = record.shardId, predicted != shardId {
+                        // The stream was resharded: predictions are wrong until the map is refreshed.
+                        state.mapIsStale = true
+                        metrics.error("WrongShard")
+                    }
+                    for user in record.users {
+                        delivered.append((user.ticket, PublishResult(shardId: shardId, sequenceNumber: entry.sequenceNumber ?? "")))
+                        releasedRecords += 1
+                        releasedBytes += user.bytes
+                    }
+                    metrics.kinesisRecordsPut.increment()
+                    metrics.userRecordsPut.increment(by: Int64(record.users.count))
+                    metrics.bytesPut.increment(by: Int64(record.size))
+                case .failure(let error):
+                    metrics.error(error.code.rawValue)
+                    record.lastError = error.code.rawValue
+                    if error.isRetryable {
+                        metrics.retries.increment()
+                        let ceiling = min(
+                            Self.seconds(configuration.retryBaseDelay) * pow(2, Double(min(record.attempts - 1, 20))),
+                            Self.seconds(configuration.retryMaxDelay))
+                        record.notBefore = now + Double.random(in: 0...ceiling, using: &state.random)
+                        state.retrying.append(record)
+                    } else {
+                        for user in record.users {
+                            failed.append(
+                                (user.ticket, ProducerError(code: .rejected, message: error.message, attempts: record.attempts, lastErrorCode: error.code.rawValue)))
+                            releasedRecords += 1
+                            releasedBytes += user.bytes
+                        }
+                    }
+                }
+            }
+            admitted = release(records: releasedRecords, bytes: releasedBytes, in: &state)
+            if state.inFlightRecords == 0 {
+                flushed = state.flushWaiters
+                state.flushWaiters = []
+            }
+        }
+        for (ticket, result) in delivered { ticket.complete(.success(result)) }
+        for (ticket, error) in failed { ticket.complete(.failure(error)) }
+        admitted.forEach { $0.resume() }
+        flushed.forEach { $0.resume() }
+    }
+
+    /// Loads the shard map once, before the first record is buffered; concurrent callers wait
+    /// for the one load.
+    private func ensureShardMap() async {
+        enum Step { case ready, load, wait }
+        let step: Step = state.withLock { state in
+            if state.mapAttempted { return .ready }
+            if state.mapLoading { return .wait }
+            state.mapLoading = true
+            return .load
+        }
+        switch step {
+        case .ready:
+            return
+        case .wait:
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let ready = state.withLock { state -> Bool in
+                    if state.mapAttempted { return true }
+                    state.mapWaiters.append(continuation)
+                    return false
+                }
+                if ready { continuation.resume() }
+            }
+        case .load:
+            await refreshShardMap()
+        }
+    }
+
+    /// Reloads the open shards. Until it succeeds, records are sent without aggregation.
+    public func refreshShardMap() async {
+        defer {
+            let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+                state.mapAttempted = true
+                state.mapLoading = false
+                let waiters = state.mapWaiters
+                state.mapWaiters = []
+                return waiters
+            }
+            waiters.forEach { $0.resume() }
+        }
+        do {
+            var shards: [Shard] = []
+            var page = try await api.listShards(ListShardsInput(streamName: configuration.streamName, shardFilter: ShardFilter(type: .atLatest)))
+            shards += page.shards
+            while let token = page.nextToken, !page.shards.isEmpty {
+                page = try await api.listShards(ListShardsInput(nextToken: token))
+                shards += page.shards
+            }
+            let map = try ShardMap(shards: shards)
+            state.withLock { state in
+                state.shardMap = map
+                state.mapIsStale = false
+            }
+        } catch {
+            logger?.warning("could not list shards; sending without aggregation", metadata: ["error": "\(error)"])
+            state.withLock { $0.mapIsStale = false }
+        }
+    }
+}
+
+/// The producer's metrics, named as the KPL names them.
+struct ProducerMetrics: Sendable {
+    let stream: String
+    let factory: any MetricsFactory
+    let received: Counter
+    let userRecordsPut: Counter
+    let kinesisRecordsPut: Counter
+    let bytesPut: Counter
+    let retries: Counter
+    let expired: Counter
+    let bufferingTime: CoreMetrics.Timer
+    let requestTime: CoreMetrics.Timer
+
+    init(stream: String, factory: any MetricsFactory) {
+        self.stream = stream
+        self.factory = factory
+        let dimensions = [("stream", stream)]
+        received = Counter(label: "kinesis_producer_user_records_received", dimensions: dimensions, factory: factory)
+        userRecordsPut = Counter(label: "kinesis_producer_user_records_put", dimensions: dimensions, factory: factory)
+        kinesisRecordsPut = Counter(label: "kinesis_producer_kinesis_records_put", dimensions: dimensions, factory: factory)
+        bytesPut = Counter(label: "kinesis_producer_kinesis_records_bytes", dimensions: dimensions, factory: factory)
+        retries = Counter(label: "kinesis_producer_retries", dimensions: dimensions, factory: factory)
+        expired = Counter(label: "kinesis_producer_user_records_expired", dimensions: dimensions, factory: factory)
+        bufferingTime = CoreMetrics.Timer(label: "kinesis_producer_buffering_time", dimensions: dimensions, factory: factory)
+        requestTime = CoreMetrics.Timer(label: "kinesis_producer_request_time", dimensions: dimensions, factory: factory)
+    }
+
+    func error(_ code: String) {
+        Counter(label: "kinesis_producer_errors", dimensions: [("stream", stream), ("error_code", code)], factory: factory).increment()
+    }
+}
+
+extension CoreMetrics.Timer {
+    func recordSeconds(_ seconds: Double) { recordNanoseconds(Int64(max(0, seconds) * 1e9)) }
+}

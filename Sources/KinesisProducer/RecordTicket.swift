@@ -1,0 +1,79 @@
+import Kinesis
+import Synchronization
+
+/// The fate of one record handed to a ``Producer``: await ``result()`` to learn where it
+/// landed, or why it never will.
+public final class RecordTicket: Sendable {
+    private enum State {
+        case pending([CheckedContinuation<PublishResult, any Error>])
+        case done(Result<PublishResult, ProducerError>)
+    }
+
+    private let state = Mutex(State.pending([]))
+
+    init() {}
+
+    /// Waits until the record is delivered (its shard and sequence number) or has failed.
+    public func result() async throws -> PublishResult {
+        try await withCheckedThrowingContinuation { continuation in
+            let done: Result<PublishResult, ProducerError>? = state.withLock { state in
+                switch state {
+                case .pending(var waiting):
+                    waiting.append(continuation)
+                    state = .pending(waiting)
+                    return nil
+                case .done(let result):
+                    return result
+                }
+            }
+            if let done { continuation.resume(with: done.mapError { $0 as any Error }) }
+        }
+    }
+
+    /// The outcome if it is known already.
+    public var outcome: Result<PublishResult, ProducerError>? {
+        state.withLock { state in
+            if case .done(let result) = state { return result }
+            return nil
+        }
+    }
+
+    func complete(_ result: Result<PublishResult, ProducerError>) {
+        let waiting: [CheckedContinuation<PublishResult, any Error>] = state.withLock { state in
+            guard case .pending(let waiting) = state else { return [] }
+            state = .done(result)
+            return waiting
+        }
+        for continuation in waiting { continuation.resume(with: result.mapError { $0 as any Error }) }
+    }
+}
+
+/// Why a record handed to a ``Producer`` was not delivered.
+public struct ProducerError: Error, Sendable, Hashable, CustomStringConvertible {
+    public struct Code: RawRepresentable, Sendable, Hashable, CustomStringConvertible {
+        public var rawValue: String
+        public init(rawValue: String) { self.rawValue = rawValue }
+        public var description: String { rawValue }
+        /// The record outlived its time-to-live before it could be delivered.
+        public static let expired = Code(rawValue: "Expired")
+        /// The record breaks a service limit; it was never sent.
+        public static let invalidRecord = Code(rawValue: "InvalidRecord")
+        /// Kinesis refused it with an error no retry can fix.
+        public static let rejected = Code(rawValue: "Rejected")
+        /// The producer was shut down before accepting it.
+        public static let shutDown = Code(rawValue: "ShutDown")
+    }
+
+    public var code: Code
+    public var message: String
+    /// Sends attempted.
+    public var attempts: Int
+    /// The last error Kinesis gave, if any.
+    public var lastErrorCode: String?
+
+    public var description: String {
+        var text = "\(code.rawValue): \(message)"
+        if attempts > 0 { text += " (\(attempts) attempt\(attempts == 1 ? "" : "s")" + (lastErrorCode.map { ", last error \($0))" } ?? ")") }
+        return text
+    }
+}

@@ -1,0 +1,193 @@
+import Foundation
+import Kinesis
+import KinesisProducer
+import KinesisTesting
+import Logging
+import MetricsTestKit
+import ServiceLifecycle
+import Testing
+
+/// Runs `producer` while `body` runs, then shuts it down and waits for it to finish.
+func withRunning<T: Sendable>(_ producer: Producer, _ body: () async throws -> T) async throws -> T {
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask { try await producer.run() }
+        do {
+            let result = try await body()
+            producer.shutdown()
+            try await group.waitForAll()
+            return result
+        } catch {
+            producer.shutdown()
+            try? await group.waitForAll()
+            throw error
+        }
+    }
+}
+
+/// Every user record in the stream, deaggregated, with the shard it is stored on.
+func storedUserRecords(_ engine: InMemoryKinesis, stream: String = "events") -> [(shard: String, record: AggregatedRecord.UserRecord)] {
+    engine.snapshot().stream(stream)!.shards.flatMap { shard in
+        shard.records.flatMap { record -> [(String, AggregatedRecord.UserRecord)] in
+            if let users = AggregatedRecord.deaggregate(record.data) { return users.map { (shard.shard.shardId, $0) } }
+            return [(shard.shard.shardId, AggregatedRecord.UserRecord(partitionKey: record.partitionKey, data: record.data))]
+        }
+    }
+}
+
+@Suite("Producer")
+struct ProducerTests {
+    static func configuration(_ change: (inout Producer.Configuration) -> Void = { _ in }) -> Producer.Configuration {
+        var configuration = Producer.Configuration(streamName: "events")
+        configuration.maxBufferedTime = .milliseconds(20)
+        configuration.retryBaseDelay = .milliseconds(1)
+        configuration.retryMaxDelay = .milliseconds(5)
+        configuration.rateLimitPercent = nil
+        change(&configuration)
+        return configuration
+    }
+
+    @Test("aggregates records by predicted shard; every record delivered once, each aggregate on its own shard")
+    func aggregates() async throws {
+        let engine = try await makeStream(shards: 4)
+        let metrics = TestMetrics()
+        let producer = Producer(api: engine, configuration: Self.configuration { $0.metricsFactory = metrics })
+        let count = 10_000
+        let tickets = try await withRunning(producer) {
+            var tickets: [RecordTicket] = []
+            for index in 0..<count {
+                tickets.append(try await producer.put(data: Data("event-\(index)".utf8), partitionKey: "user-\(index % 500)"))
+            }
+            await producer.flush()
+            return tickets
+        }
+        var delivered = 0
+        for ticket in tickets { if case .success = ticket.outcome { delivered += 1 } }
+        #expect(delivered == count)
+        let stored = storedUserRecords(engine)
+        #expect(stored.count == count)
+        #expect(Set(stored.map { String(decoding: $0.record.data, as: UTF8.self) }).count == count)
+        let kinesisRecords = engine.snapshot().stream("events")!.records.count
+        #expect(kinesisRecords < count / 20)   // ~14-byte records: hundreds per aggregate
+        let map = try ShardMap(shards: try await engine.listShards(.init(streamName: "events")).shards)
+        #expect(stored.allSatisfy { map.shardId(forPartitionKey: $0.record.partitionKey) == $0.shard })
+        #expect(try metrics.expectCounter("kinesis_producer_user_records_put", [("stream", "events")]).totalValue == Int64(count))
+        #expect(try metrics.expectCounter("kinesis_producer_kinesis_records_put", [("stream", "events")]).totalValue == Int64(kinesisRecords))
+    }
+
+    @Test("resends throttled and failed entries until they land; counts retries and errors by code")
+    func retries() async throws {
+        let engine = try await makeStream(shards: 2)
+        engine.faults {
+            $0.recordThrottleProbability = 0.3
+            $0.recordInternalFailureProbability = 0.05
+        }
+        let metrics = TestMetrics()
+        let producer = Producer(api: engine, configuration: Self.configuration {
+            $0.metricsFactory = metrics
+            $0.aggregation = false
+        })
+        let results = try await withRunning(producer) {
+            try await producer.publishBatch((0..<3000).map { PublishEntry(data: Data("r\($0)".utf8), partitionKey: "k\($0)") })
+        }
+        #expect(results.publishedCount == 3000)
+        #expect(storedUserRecords(engine).count == 3000)
+        #expect(try metrics.expectCounter("kinesis_producer_retries", [("stream", "events")]).totalValue > 0)
+        #expect(
+            try metrics.expectCounter(
+                "kinesis_producer_errors", [("stream", "events"), ("error_code", "ProvisionedThroughputExceededException")]
+            ).totalValue > 0)
+    }
+
+    @Test("suspends put while the in-flight budget is full, and resumes when records are delivered")
+    func backpressure() async throws {
+        let engine = try await makeStream(shards: 1)
+        let producer = Producer(api: engine, configuration: Self.configuration { $0.maxInFlightRecords = 10 })
+        for index in 0..<10 { _ = try await producer.put(data: Data("\(index)".utf8), partitionKey: "k") }
+        #expect(producer.inFlightRecordCount == 10)
+        let eleventh = Task { try await producer.put(data: Data("10".utf8), partitionKey: "k") }
+        for _ in 0..<100 { await Task.yield() }
+        #expect(producer.inFlightRecordCount == 10)   // the eleventh is still waiting: nothing is sending yet
+        try await withRunning(producer) {
+            let ticket = try await eleventh.value
+            _ = try await ticket.result()
+        }
+        #expect(storedUserRecords(engine).count == 11)
+    }
+
+    @Test("a record not delivered within its TTL fails with a clear Expired error")
+    func expires() async throws {
+        let engine = try await makeStream(shards: 1)
+        engine.faults { $0.outage = 0...Double.greatestFiniteMagnitude }
+        let producer = Producer(api: engine, configuration: Self.configuration { $0.recordTTL = .milliseconds(150) })
+        let error = try await withRunning(producer) { () -> ProducerError? in
+            let ticket = try await producer.put(data: Data("x".utf8), partitionKey: "user-1")
+            do {
+                _ = try await ticket.result()
+                return nil
+            } catch let error as ProducerError {
+                return error
+            }
+        }
+        #expect(error?.code == .expired)
+        #expect(error?.lastErrorCode == "ServiceUnavailable")
+        #expect((error?.attempts ?? 0) >= 1)
+        #expect(error?.description.contains("not delivered within the record TTL") == true)
+        #expect(error?.description.contains("user-1") == true)
+    }
+
+    @Test("errors no retry can fix fail the record at once; invalid records are refused before buffering")
+    func rejects() async throws {
+        let engine = InMemoryKinesis()
+        let producer = Producer(api: engine, configuration: Self.configuration())
+        let error = try await withRunning(producer) { () -> ProducerError? in
+            do {
+                _ = try await producer.publish(data: Data("x".utf8), partitionKey: "k")
+                return nil
+            } catch let error as ProducerError {
+                return error
+            }
+        }
+        #expect(error?.code == .rejected)
+        #expect(error?.lastErrorCode == "ResourceNotFoundException")
+        await #expect { _ = try await producer.put(data: Data(count: 2_000_000), partitionKey: "k") } throws: { error in
+            (error as? ProducerError)?.code == .invalidRecord && "\(error)".contains("over the maximum record size of 1048576 bytes")
+        }
+    }
+
+    @Test("graceful shutdown through a ServiceGroup delivers what was accepted")
+    func gracefulShutdown() async throws {
+        let engine = try await makeStream(shards: 2)
+        let producer = Producer(api: engine, configuration: Self.configuration { $0.maxBufferedTime = .seconds(60) })
+        let group = ServiceGroup(
+            configuration: .init(services: [.init(service: producer)], gracefulShutdownSignals: [], logger: Logger(label: "test")))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            var tickets: [RecordTicket] = []
+            for index in 0..<500 { tickets.append(try await producer.put(data: Data("\(index)".utf8), partitionKey: "k\(index)")) }
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+            #expect(tickets.allSatisfy { if case .success = $0.outcome { true } else { false } })
+        }
+        #expect(storedUserRecords(engine).count == 500)
+        await #expect { _ = try await producer.put(data: Data(), partitionKey: "k") } throws: { error in
+            (error as? ProducerError)?.code == .shutDown
+        }
+    }
+
+    @Test("per-shard rate limit: a one-shard burst is spread to about 1,500 Kinesis records/s")
+    func rateLimit() async throws {
+        let engine = try await makeStream(shards: 1, configuration: EngineConfiguration(limits: .aws), clock: SystemEngineClock())
+        let producer = Producer(api: engine, configuration: Self.configuration {
+            $0.aggregation = false
+            $0.rateLimitPercent = 100
+        })
+        let results = try await withRunning(producer) {
+            try await producer.publishBatch((0..<1500).map { PublishEntry(data: Data("r\($0)".utf8), partitionKey: "k\($0)") })
+        }
+        #expect(results.publishedCount == 1500)
+        // Limited on the client side to the shard's own rate, the engine (which has the same
+        // limit) throttles next to nothing.
+        let throttled = engine.calls.reduce(0) { $0 + $1.failedRecordCount }
+        #expect(throttled < 150)
+    }
+}
