@@ -63,15 +63,9 @@ public struct PartitionKeyStrategy<Event>: Sendable {
     /// A random key among `keys` distinct ones (a UUID each time when nil), from a seeded
     /// generator so runs repeat.
     public static func random(keys: Int? = nil, seed: UInt64 = 42) -> Self {
-        let state = Mutex(seed)
+        let state = Mutex(SplitMix64(seed: seed))
         return Self(name: "random") { _ in
-            let value = state.withLock { state -> UInt64 in
-                state &+= 0x9E37_79B9_7F4A_7C15
-                var z = state
-                z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-                z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-                return z ^ (z >> 31)
-            }
+            let value = state.withLock { $0.next() }
             if let keys { return PartitionKey("random_\(value % UInt64(keys))") }
             return PartitionKey(String(value, radix: 16) + String(value &* 31, radix: 16))
         }

@@ -9,14 +9,8 @@ import Testing
 @Suite("KinesisLocal robustness")
 struct RobustnessTests {
     struct Generator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
+        var random: SplitMix64
+        mutating func next() -> UInt64 { random.next() }
         mutating func pick<T>(_ items: [T]) -> T { items[Int(next() % UInt64(items.count))] }
     }
 
@@ -44,7 +38,7 @@ struct RobustnessTests {
         try await engine.createStream(.init(streamName: "s", shardCount: 2))
         _ = try await engine.putRecord(.init(streamName: "s", data: Data("x".utf8), partitionKey: "k"))
         let endpoint = KinesisEndpoint(engine: engine)
-        var random = Generator(state: 7)
+        var random = Generator(random: SplitMix64(seed: 7))
         let operations = KinesisOperation.allCases
         for _ in 0..<2000 {
             let operation = random.pick(operations)

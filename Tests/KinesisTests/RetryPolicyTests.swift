@@ -2,18 +2,6 @@ import Testing
 
 @testable import Kinesis
 
-/// SplitMix64: a seeded generator, so jitter is the same on every run.
-struct SeededRandom: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// A clock whose sleeps return at once and only advance its time.
 final class InstantClock: Clock, @unchecked Sendable {
     typealias Duration = Swift.Duration
@@ -56,7 +44,7 @@ struct RetryPolicyTests {
         #expect(policy.backoffCeiling(retry: 1) == .milliseconds(100))
         #expect(policy.backoffCeiling(retry: 3) == .milliseconds(400))
         #expect(policy.backoffCeiling(retry: 9) == .seconds(1))
-        var random = SeededRandom(state: 42)
+        var random = SplitMix64(seed: 42)
         for attempt in 1...9 {
             let ceiling = policy.backoffCeiling(retry: attempt)
             var waits: [Duration] = []
