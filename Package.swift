@@ -77,6 +77,7 @@ let package = Package(
                 "Kinesis",
                 "KinesisTesting",
                 "KinesisLocal",
+                "KinesisProducer",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

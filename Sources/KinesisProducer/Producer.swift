@@ -126,6 +126,7 @@ public final class Producer: Service, EventPublisher {
         var flushWaiters: [CheckedContinuation<Void, Never>] = []
         var shuttingDown = false
         var buckets: [String: (records: TokenBucket, bytes: TokenBucket)] = [:]
+        var statistics = Statistics()
         var random = SystemRandomNumberGenerator()
     }
 
@@ -137,6 +138,22 @@ public final class Producer: Service, EventPublisher {
     private static func seconds(_ duration: Duration) -> Double {
         Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
+
+    /// Counts since the producer was made.
+    public struct Statistics: Sendable, Hashable {
+        /// User records delivered.
+        public var delivered = 0
+        /// User records that failed (expired or rejected).
+        public var failed = 0
+        /// Kinesis records sent again after a retryable failure.
+        public var retried = 0
+        /// Kinesis records that landed (an aggregate counts once).
+        public var kinesisRecords = 0
+        /// PutRecords requests sent.
+        public var requests = 0
+    }
+
+    public var statistics: Statistics { state.withLock { $0.statistics } }
 
     /// Records accepted and not yet delivered or failed.
     public var inFlightRecordCount: Int { state.withLock { $0.inFlightRecords } }
@@ -428,6 +445,8 @@ public final class Producer: Service, EventPublisher {
             }
             state.ready = leftover
             state.inFlightRequests += requests.count
+            state.statistics.requests += requests.count
+            state.statistics.failed += expired.count
             var releasedRecords = 0
             var releasedBytes = 0
             for entry in expired {
@@ -515,6 +534,8 @@ public final class Producer: Service, EventPublisher {
                         releasedRecords += 1
                         releasedBytes += user.bytes
                     }
+                    state.statistics.kinesisRecords += 1
+                    state.statistics.delivered += record.users.count
                     metrics.kinesisRecordsPut.increment()
                     metrics.userRecordsPut.increment(by: Int64(record.users.count))
                     metrics.bytesPut.increment(by: Int64(record.size))
@@ -523,12 +544,14 @@ public final class Producer: Service, EventPublisher {
                     record.lastError = error.code.rawValue
                     if error.isRetryable {
                         metrics.retries.increment()
+                        state.statistics.retried += 1
                         let ceiling = min(
                             Self.seconds(configuration.retryBaseDelay) * pow(2, Double(min(record.attempts - 1, 20))),
                             Self.seconds(configuration.retryMaxDelay))
                         record.notBefore = now + Double.random(in: 0...ceiling, using: &state.random)
                         state.retrying.append(record)
                     } else {
+                        state.statistics.failed += record.users.count
                         for user in record.users {
                             failed.append(
                                 (user.ticket, ProducerError(code: .rejected, message: error.message, attempts: record.attempts, lastErrorCode: error.code.rawValue)))

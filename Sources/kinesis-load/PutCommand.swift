@@ -1,0 +1,113 @@
+import ArgumentParser
+import Foundation
+import Kinesis
+import KinesisProducer
+import KinesisTesting
+
+struct PutCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "put",
+        abstract: "Publish newline-delimited records from standard input through the Producer.",
+        discussion: """
+            Each non-empty line is one record, sent as it is. The partition key is --key, or the JSON
+            field at --key-field (dotted: user.id), or a random key per line. Prints how many records were
+            sent, failed and retried; exits non-zero if any failed. A line that cannot be keyed fails alone,
+            named by its number; every other line is still sent.
+            """
+    )
+
+    @OptionGroup var connection: ConnectionOptions
+    @Argument(help: "Stream name.") var stream: String
+    @Option(help: "JSON field holding each record's partition key, dotted for nested fields (user.id).")
+    var keyField: String?
+    @Option(help: "One partition key for every record.") var key: String?
+    @Flag(help: "Aggregate records bound for the same shard (KPL format).") var aggregate = false
+    @Option(help: "Milliseconds a record may wait in the buffer.") var maxBufferedMs = 100
+    @Option(help: "Seconds before an undelivered record fails as Expired.") var ttlSeconds = 30
+
+    func validate() throws {
+        if keyField != nil && key != nil { throw ValidationError("--key-field and --key exclude each other") }
+        if let key, !(1...256).contains(key.utf16.count) {
+            throw ValidationError("--key must be 1 to 256 characters, got \(key.utf16.count)")
+        }
+        if let keyField, keyField.split(separator: ".", omittingEmptySubsequences: false).contains(where: \.isEmpty) {
+            throw ValidationError("--key-field '\(keyField)' has an empty segment: write it as user.id")
+        }
+        do {
+            try KinesisConfiguration.validateStreamName(stream, source: "stream name")
+        } catch let error as ConfigurationError {
+            throw ValidationError(error.description)
+        }
+    }
+
+    func run() async throws {
+        var producerConfiguration = Producer.Configuration(streamName: stream)
+        producerConfiguration.aggregation = aggregate
+        producerConfiguration.maxBufferedTime = .milliseconds(maxBufferedMs)
+        producerConfiguration.recordTTL = .seconds(ttlSeconds)
+        let path = keyField?.split(separator: ".").map(String.init)
+        let constant = key
+        let (sent, failed, retried, problems) = try await connection.withClient { client in
+            let producer = Producer(api: client, configuration: producerConfiguration)
+            return try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await producer.run() }
+                var tickets: [(line: Int, ticket: RecordTicket)] = []
+                var problems: [String] = []
+                var random = SystemRandomNumberGenerator()
+                var number = 0
+                while let line = readLine(strippingNewline: true) {
+                    number += 1
+                    if line.trimmingCharacters(in: .whitespaces).isEmpty { continue }
+                    let partitionKey: String
+                    if let constant {
+                        partitionKey = constant
+                    } else if let path {
+                        guard let found = Self.field(path, in: line) else {
+                            problems.append("line \(number): no string or number at \(path.joined(separator: ".")) (or not JSON)")
+                            continue
+                        }
+                        partitionKey = found
+                    } else {
+                        partitionKey = String(random.next(), radix: 36)
+                    }
+                    do {
+                        tickets.append((number, try await producer.put(data: Data(line.utf8), partitionKey: partitionKey)))
+                    } catch {
+                        problems.append("line \(number): \(error)")
+                    }
+                }
+                await producer.flush()
+                var failed = problems.count
+                for (line, ticket) in tickets {
+                    if case .failure(let error) = ticket.outcome {
+                        failed += 1
+                        problems.append("line \(line): \(error)")
+                    }
+                }
+                producer.shutdown()
+                try await group.waitForAll()
+                let statistics = producer.statistics
+                return (statistics.delivered, failed, statistics.retried, problems)
+            }
+        }
+        for problem in problems.prefix(20) { FileHandle.standardError.write(Data("\(problem)\n".utf8)) }
+        if problems.count > 20 { FileHandle.standardError.write(Data("... and \(problems.count - 20) more\n".utf8)) }
+        print("sent: \(sent), failed: \(failed), retried: \(retried)")
+        if failed > 0 { throw ExitCode(1) }
+    }
+
+    /// The string or number at a dotted path of a JSON object line.
+    static func field(_ path: [String], in line: String) -> String? {
+        guard var value = try? JSONDecoder().decode(JSONValue.self, from: Data(line.utf8)) else { return nil }
+        for segment in path {
+            guard case .object(let object) = value, let next = object[segment] else { return nil }
+            value = next
+        }
+        switch value {
+        case .string(let text): return text.isEmpty ? nil : text
+        case .number(let number): return number == number.rounded() && abs(number) < 1e15 ? String(Int64(number)) : String(number)
+        case .bool(let flag): return String(flag)
+        default: return nil
+        }
+    }
+}
