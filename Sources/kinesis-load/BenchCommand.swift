@@ -1,0 +1,81 @@
+import ArgumentParser
+import Foundation
+import Kinesis
+import KinesisProducer
+import KinesisTesting
+
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure publishing throughput (use a release build).",
+        subcommands: [ProducerBench.self]
+    )
+
+    struct ProducerBench: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "producer",
+            abstract: "Records per second through the Producer, into the in-process engine or an endpoint.")
+
+        @OptionGroup var connection: ConnectionOptions
+        @Option(help: "Records to publish.") var records = 1_000_000
+        @Option(help: "Payload bytes per record.") var size = 100
+        @Option(help: "Shards of the stream (created if missing).") var shards = 4
+        @Option(help: "Stream name.") var stream = "bench"
+        @Flag(inversion: .prefixedNo, help: "KPL aggregation.") var aggregate = true
+        @Flag(help: "Print one JSON line instead of text.") var json = false
+
+        func run() async throws {
+            guard records > 0, size >= 0, KinesisConfiguration.shardCountRange.contains(shards) else {
+                throw ValidationError("--records must be positive, --size non-negative, --shards 1 to 100000")
+            }
+            let target = connection.endpoint ?? "in-process engine"
+            if connection.endpoint != nil {
+                try await connection.withClient { client in
+                    try await StreamManager(api: client, pollInterval: .milliseconds(100)).ensureExists(
+                        stream, capacity: .provisioned(shards: shards))
+                    try await measure(api: client, target: target)
+                }
+            } else {
+                let engine = InMemoryKinesis(configuration: EngineConfiguration(callHistoryLimit: 1000))
+                try await engine.createStream(.init(streamName: stream, shardCount: shards))
+                try await measure(api: engine, target: target)
+            }
+        }
+
+        func measure(api: any KinesisAPI, target: String) async throws {
+            var configuration = Producer.Configuration(streamName: stream)
+            configuration.aggregation = aggregate
+            configuration.rateLimitPercent = nil
+            configuration.maxConcurrentRequests = 16
+            let producer = Producer(api: api, configuration: configuration)
+            let payload = Data(repeating: 0x61, count: size)
+            let keys = (0..<1000).map { "user-\($0)" }
+            let clock = ContinuousClock()
+            let elapsed = try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await producer.run() }
+                let start = clock.now
+                for index in 0..<records {
+                    _ = try await producer.put(data: payload, partitionKey: keys[index % keys.count])
+                }
+                await producer.flush()
+                let elapsed = start.duration(to: clock.now)
+                producer.shutdown()
+                try await group.waitForAll()
+                return elapsed
+            }
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            let statistics = producer.statistics
+            let rate = Double(statistics.delivered) / seconds
+            if json {
+                print(
+                    #"{"tool":"swift-producer","target":"\#(target)","aggregate":\#(aggregate),"records":\#(records),"delivered":\#(statistics.delivered),"failed":\#(statistics.failed),"seconds":\#(seconds),"recordsPerSecond":\#(Int(rate)),"kinesisRecords":\#(statistics.kinesisRecords),"requests":\#(statistics.requests)}"#
+                )
+            } else {
+                print(
+                    "swift Producer -> \(target): \(statistics.delivered) of \(records) records (\(size) B, aggregation \(aggregate ? "on" : "off")) in \(String(format: "%.2f", seconds)) s = \(Int(rate)) records/s; \(statistics.kinesisRecords) Kinesis records in \(statistics.requests) PutRecords; \(statistics.failed) failed"
+                )
+            }
+            if statistics.delivered != records { throw ExitCode(1) }
+        }
+    }
+}
