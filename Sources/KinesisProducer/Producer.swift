@@ -55,6 +55,8 @@ public final class Producer: Service, EventPublisher {
     private let clock = ContinuousClock()
     private let origin = ContinuousClock.now
     private let state: Mutex<State>
+    /// Set once the first shard map load was tried: lets `put` skip a lock.
+    private let mapAttempted = Atomic<Bool>(false)
     private let metrics: ProducerMetrics
     private let encode: @Sendable (any Encodable) throws -> Data
 
@@ -115,7 +117,8 @@ public final class Producer: Service, EventPublisher {
         var mapLoading = false
         var mapWaiters: [CheckedContinuation<Void, Never>] = []
         var mapAttempted = false
-        var buffers: [String: Buffer] = [:]
+        /// One aggregate in the making per open shard, indexed like `shardMap.entries`.
+        var buffers: [Buffer?] = []
         var ready: [Outgoing] = []
         var retrying: [Outgoing] = []
         var inFlightRecords = 0
@@ -177,13 +180,27 @@ public final class Producer: Service, EventPublisher {
         } else {
             hashKey = ShardMap.hashKey(forPartitionKey: partitionKey)
         }
-        await ensureShardMap()
-        try await reserve(bytes: entry.data.count + partitionKey.utf8.count)
+        if !mapAttempted.load(ordering: .acquiring) { await ensureShardMap() }
         let ticket = RecordTicket()
         let user = UserEntry(
             partitionKey: partitionKey, explicitHashKey: explicitHashKey, data: data, hashKey: hashKey, arrival: now(), ticket: ticket)
+        let bytes = user.bytes
+        // Fast path: admit and buffer under one lock.
+        let buffered: Bool = try state.withLock { state in
+            if state.shuttingDown {
+                throw ProducerError(code: .shutDown, message: "the producer is shutting down", attempts: 0, lastErrorCode: nil)
+            }
+            guard state.waiters.isEmpty, fits(bytes, in: state) else { return false }
+            state.inFlightRecords += 1
+            state.inFlightBytes += bytes
+            buffer(user, in: &state)
+            return true
+        }
+        if !buffered {
+            try await reserve(bytes: bytes)
+            state.withLock { state in buffer(user, in: &state) }
+        }
         metrics.received.increment()
-        state.withLock { state in buffer(user, in: &state) }
         return ticket
     }
 
@@ -239,9 +256,11 @@ public final class Producer: Service, EventPublisher {
     }
 
     private func buffer(_ user: UserEntry, in state: inout State) {
-        guard configuration.aggregation, let map = state.shardMap, let shard = map.shardId(forHashKey: user.hashKey) else {
+        guard configuration.aggregation, let map = state.shardMap, let shard = map.index(forHashKey: user.hashKey) else {
             state.ready.append(
-                Outgoing(partitionKey: user.partitionKey, explicitHashKey: user.explicitHashKey, data: user.data, users: [user], shardId: state.shardMap?.shardId(forHashKey: user.hashKey)))
+                Outgoing(
+                    partitionKey: user.partitionKey, explicitHashKey: user.explicitHashKey, data: user.data, users: [user],
+                    shardId: state.shardMap?.shardId(forHashKey: user.hashKey)))
             return
         }
         let record = AggregatedRecord.UserRecord(partitionKey: user.partitionKey, explicitHashKey: user.explicitHashKey, data: user.data)
@@ -257,10 +276,22 @@ public final class Producer: Service, EventPublisher {
     }
 
     /// Turns a shard's aggregate into a record ready to send.
-    private func seal(_ shard: String, in state: inout State) {
-        guard let buffer = state.buffers.removeValue(forKey: shard), let built = buffer.builder.build() else { return }
+    private func seal(_ shard: Int, in state: inout State) {
+        guard shard < state.buffers.count, let buffer = state.buffers[shard] else { return }
+        state.buffers[shard] = nil
+        guard let built = buffer.builder.build() else { return }
         state.ready.append(
-            Outgoing(partitionKey: built.partitionKey, explicitHashKey: built.explicitHashKey, data: built.data, users: buffer.users, shardId: shard))
+            Outgoing(
+                partitionKey: built.partitionKey, explicitHashKey: built.explicitHashKey, data: built.data, users: buffer.users,
+                shardId: state.shardMap?.entries[shard].shardId))
+    }
+
+    /// Seals every aggregate and installs a new shard map.
+    private func install(_ map: ShardMap, in state: inout State) {
+        for shard in state.buffers.indices { seal(shard, in: &state) }
+        state.shardMap = map
+        state.buffers = Array(repeating: nil, count: map.count)
+        state.mapIsStale = false
     }
 
     // MARK: - EventPublisher
@@ -369,8 +400,8 @@ public final class Producer: Service, EventPublisher {
         var flushed: [CheckedContinuation<Void, Never>] = []
         let result: ([[Outgoing]], Bool) = state.withLock { state in
             let sealAll = state.flushRequested || state.shuttingDown
-            for (shard, buffer) in state.buffers where sealAll || now - buffer.firstArrival >= buffered {
-                seal(shard, in: &state)
+            for shard in state.buffers.indices {
+                if let buffer = state.buffers[shard], sealAll || now - buffer.firstArrival >= buffered { seal(shard, in: &state) }
             }
             if !state.retrying.isEmpty {
                 var waiting: [Outgoing] = []
@@ -603,6 +634,7 @@ public final class Producer: Service, EventPublisher {
     /// Reloads the open shards. Until it succeeds, records are sent without aggregation.
     public func refreshShardMap() async {
         defer {
+            mapAttempted.store(true, ordering: .releasing)
             let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
                 state.mapAttempted = true
                 state.mapLoading = false
@@ -621,10 +653,7 @@ public final class Producer: Service, EventPublisher {
                 shards += page.shards
             }
             let map = try ShardMap(shards: shards)
-            state.withLock { state in
-                state.shardMap = map
-                state.mapIsStale = false
-            }
+            state.withLock { state in install(map, in: &state) }
         } catch {
             logger?.warning("could not list shards; sending without aggregation", metadata: ["error": "\(error)"])
             state.withLock { $0.mapIsStale = false }

@@ -21,8 +21,11 @@ public struct RecordLimits: Sendable, Hashable {
 
     /// Why `entry` cannot be sent, or nil when it can. `index` names it in the message.
     public func problem(with entry: PublishEntry, index: Int? = nil) -> RecordProblem? {
-        let name = index.map { "record \($0) (partition key '\(entry.partitionKey.prefix(40))')" }
-            ?? "record with partition key '\(entry.partitionKey.prefix(40))'"
+        // Built only when something is wrong: this check runs for every record a producer takes.
+        var name: String {
+            index.map { "record \($0) (partition key '\(entry.partitionKey.prefix(40))')" }
+                ?? "record with partition key '\(entry.partitionKey.prefix(40))'"
+        }
         let keyLength = entry.partitionKey.utf16.count
         if keyLength < 1 || keyLength > 256 {
             return RecordProblem(
