@@ -204,6 +204,66 @@ public final class Producer: Service, EventPublisher {
         return ticket
     }
 
+    /// Hands many records to the producer under one lock where the budget allows: the same
+    /// as calling ``put(data:partitionKey:explicitHashKey:)`` for each, with less overhead.
+    /// A record that breaks a limit gets a ticket that has already failed; the others are
+    /// buffered whatever happens to it.
+    public func put(contentsOf entries: [PublishEntry]) async throws -> [RecordTicket] {
+        if !mapAttempted.load(ordering: .acquiring) { await ensureShardMap() }
+        let arrival = now()
+        var tickets: [RecordTicket] = []
+        tickets.reserveCapacity(entries.count)
+        var users: [UserEntry] = []
+        users.reserveCapacity(entries.count)
+        for entry in entries {
+            let ticket = RecordTicket()
+            tickets.append(ticket)
+            if let problem = configuration.limits.problem(with: entry) {
+                metrics.error(problem.code)
+                ticket.complete(.failure(ProducerError(code: .invalidRecord, message: problem.message, attempts: 0, lastErrorCode: nil)))
+                continue
+            }
+            let hashKey: UInt128
+            if let explicit = entry.explicitHashKey {
+                hashKey = try ShardMap.parseHashKey(explicit)
+            } else {
+                hashKey = ShardMap.hashKey(forPartitionKey: entry.partitionKey)
+            }
+            users.append(
+                UserEntry(
+                    partitionKey: entry.partitionKey, explicitHashKey: entry.explicitHashKey, data: entry.data, hashKey: hashKey,
+                    arrival: arrival, ticket: ticket))
+        }
+        var next = 0
+        while next < users.count {
+            // Admit as many as fit under one lock; wait for room only when none does.
+            let admitted: Int = try state.withLock { state in
+                if state.shuttingDown {
+                    throw ProducerError(code: .shutDown, message: "the producer is shutting down", attempts: 0, lastErrorCode: nil)
+                }
+                guard state.waiters.isEmpty else { return 0 }
+                var count = 0
+                while next + count < users.count, fits(users[next + count].bytes, in: state) {
+                    let user = users[next + count]
+                    state.inFlightRecords += 1
+                    state.inFlightBytes += user.bytes
+                    buffer(user, in: &state)
+                    count += 1
+                }
+                return count
+            }
+            if admitted == 0 {
+                try await reserve(bytes: users[next].bytes)
+                state.withLock { state in buffer(users[next], in: &state) }
+                next += 1
+            } else {
+                next += admitted
+            }
+        }
+        metrics.received.increment(by: Int64(users.count))
+        return tickets
+    }
+
     /// Waits for room in the in-flight budget and takes it.
     private func reserve(bytes: Int) async throws {
         let admitted: Bool = try state.withLock { state in
