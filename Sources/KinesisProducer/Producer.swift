@@ -90,19 +90,28 @@ public final class Producer: Service, EventPublisher {
         var partitionKey: String
         var explicitHashKey: String?
         var data: Data
-        var users: [UserEntry]
+        /// The tickets of the user records inside, which is all that is kept of them once the
+        /// record is built: payloads are not copied around again.
+        var tickets: [RecordTicket]
+        /// Data plus partition key bytes of the user records, for the in-flight budget.
+        var userBytes: Int
+        /// When the oldest user record inside arrived.
+        var oldest: Double
+        /// The first user record's partition key, for messages.
+        var firstKey: String
         var shardId: String?
         var attempts = 0
         var notBefore = 0.0
         var lastError: String?
         var size: Int { data.count + partitionKey.utf8.count }
-        var oldest: Double { users.map(\.arrival).min() ?? 0 }
     }
 
     struct Buffer {
         var builder: AggregatedRecordBuilder
-        var users: [UserEntry] = []
+        var tickets: [RecordTicket] = []
+        var userBytes = 0
         var firstArrival: Double
+        var firstKey: String
     }
 
     struct Waiter {
@@ -319,20 +328,26 @@ public final class Producer: Service, EventPublisher {
         guard configuration.aggregation, let map = state.shardMap, let shard = map.index(forHashKey: user.hashKey) else {
             state.ready.append(
                 Outgoing(
-                    partitionKey: user.partitionKey, explicitHashKey: user.explicitHashKey, data: user.data, users: [user],
+                    partitionKey: user.partitionKey, explicitHashKey: user.explicitHashKey, data: user.data, tickets: [user.ticket],
+                    userBytes: user.bytes, oldest: user.arrival, firstKey: user.partitionKey,
                     shardId: state.shardMap?.shardId(forHashKey: user.hashKey)))
             return
         }
         let record = AggregatedRecord.UserRecord(partitionKey: user.partitionKey, explicitHashKey: user.explicitHashKey, data: user.data)
         if state.buffers[shard] == nil {
-            state.buffers[shard] = Buffer(builder: AggregatedRecordBuilder(maximumSize: configuration.aggregationMaxSize), firstArrival: user.arrival)
+            state.buffers[shard] = Buffer(
+                builder: AggregatedRecordBuilder(maximumSize: configuration.aggregationMaxSize), firstArrival: user.arrival,
+                firstKey: user.partitionKey)
         }
         if !state.buffers[shard]!.builder.append(record, hashKey: user.hashKey) {
             seal(shard, in: &state)
-            state.buffers[shard] = Buffer(builder: AggregatedRecordBuilder(maximumSize: configuration.aggregationMaxSize), firstArrival: user.arrival)
+            state.buffers[shard] = Buffer(
+                builder: AggregatedRecordBuilder(maximumSize: configuration.aggregationMaxSize), firstArrival: user.arrival,
+                firstKey: user.partitionKey)
             state.buffers[shard]!.builder.append(record, hashKey: user.hashKey)
         }
-        state.buffers[shard]!.users.append(user)
+        state.buffers[shard]!.tickets.append(user.ticket)
+        state.buffers[shard]!.userBytes += user.bytes
     }
 
     /// Turns a shard's aggregate into a record ready to send.
@@ -342,7 +357,8 @@ public final class Producer: Service, EventPublisher {
         guard let built = buffer.builder.build() else { return }
         state.ready.append(
             Outgoing(
-                partitionKey: built.partitionKey, explicitHashKey: built.explicitHashKey, data: built.data, users: buffer.users,
+                partitionKey: built.partitionKey, explicitHashKey: built.explicitHashKey, data: built.data, tickets: buffer.tickets,
+                userBytes: buffer.userBytes, oldest: buffer.firstArrival, firstKey: buffer.firstKey,
                 shardId: state.shardMap?.entries[shard].shardId))
     }
 
@@ -455,7 +471,7 @@ public final class Producer: Service, EventPublisher {
         let now = now()
         let ttl = Self.seconds(configuration.recordTTL)
         let buffered = Self.seconds(configuration.maxBufferedTime)
-        var expired: [(user: UserEntry, attempts: Int, lastError: String?)] = []
+        var expired: [Outgoing] = []
         var admitted: [CheckedContinuation<Void, any Error>] = []
         var flushed: [CheckedContinuation<Void, Never>] = []
         let result: ([[Outgoing]], Bool) = state.withLock { state in
@@ -475,7 +491,7 @@ public final class Producer: Service, EventPublisher {
                 var kept: [Outgoing] = []
                 for record in state.ready {
                     if now - record.oldest > ttl {
-                        expired += record.users.map { ($0, record.attempts, record.lastError) }
+                        expired.append(record)
                     } else {
                         kept.append(record)
                     }
@@ -537,12 +553,12 @@ public final class Producer: Service, EventPublisher {
             state.ready = leftover
             state.inFlightRequests += requests.count
             state.statistics.requests += requests.count
-            state.statistics.failed += expired.count
+            state.statistics.failed += expired.reduce(0) { $0 + $1.tickets.count }
             var releasedRecords = 0
             var releasedBytes = 0
-            for entry in expired {
-                releasedRecords += 1
-                releasedBytes += entry.user.bytes
+            for record in expired {
+                releasedRecords += record.tickets.count
+                releasedBytes += record.userBytes
             }
             if releasedRecords > 0 {
                 admitted = release(records: releasedRecords, bytes: releasedBytes, in: &state)
@@ -554,15 +570,16 @@ public final class Producer: Service, EventPublisher {
             let finished = state.shuttingDown && state.inFlightRecords == 0 && state.inFlightRequests == 0
             return (requests, finished)
         }
-        for entry in expired {
-            metrics.expired.increment()
+        for record in expired {
+            metrics.expired.increment(by: Int64(record.tickets.count))
             metrics.error(ProducerError.Code.expired.rawValue)
-            entry.user.ticket.complete(
-                .failure(
-                    ProducerError(
-                        code: .expired,
-                        message: "not delivered within the record TTL of \(configuration.recordTTL) (partition key '\(entry.user.partitionKey.prefix(40))')",
-                        attempts: entry.attempts, lastErrorCode: entry.lastError)))
+            let count = record.tickets.count
+            let error = ProducerError(
+                code: .expired,
+                message: "not delivered within the record TTL of \(configuration.recordTTL) (partition key '\(record.firstKey.prefix(40))'"
+                    + (count > 1 ? " and \(count - 1) more records aggregated with it)" : ")"),
+                attempts: record.attempts, lastErrorCode: record.lastError)
+            for ticket in record.tickets { ticket.complete(.failure(error)) }
         }
         admitted.forEach { $0.resume() }
         flushed.forEach { $0.resume() }
@@ -620,15 +637,14 @@ public final class Producer: Service, EventPublisher {
                         state.mapIsStale = true
                         metrics.error("WrongShard")
                     }
-                    for user in record.users {
-                        delivered.append((user.ticket, PublishResult(shardId: shardId, sequenceNumber: entry.sequenceNumber ?? "")))
-                        releasedRecords += 1
-                        releasedBytes += user.bytes
-                    }
+                    let result = PublishResult(shardId: shardId, sequenceNumber: entry.sequenceNumber ?? "")
+                    for ticket in record.tickets { delivered.append((ticket, result)) }
+                    releasedRecords += record.tickets.count
+                    releasedBytes += record.userBytes
                     state.statistics.kinesisRecords += 1
-                    state.statistics.delivered += record.users.count
+                    state.statistics.delivered += record.tickets.count
                     metrics.kinesisRecordsPut.increment()
-                    metrics.userRecordsPut.increment(by: Int64(record.users.count))
+                    metrics.userRecordsPut.increment(by: Int64(record.tickets.count))
                     metrics.bytesPut.increment(by: Int64(record.size))
                 case .failure(let error):
                     metrics.error(error.code.rawValue)
@@ -642,13 +658,12 @@ public final class Producer: Service, EventPublisher {
                         record.notBefore = now + Double.random(in: 0...ceiling, using: &state.random)
                         state.retrying.append(record)
                     } else {
-                        state.statistics.failed += record.users.count
-                        for user in record.users {
-                            failed.append(
-                                (user.ticket, ProducerError(code: .rejected, message: error.message, attempts: record.attempts, lastErrorCode: error.code.rawValue)))
-                            releasedRecords += 1
-                            releasedBytes += user.bytes
-                        }
+                        state.statistics.failed += record.tickets.count
+                        let rejected = ProducerError(
+                            code: .rejected, message: error.message, attempts: record.attempts, lastErrorCode: error.code.rawValue)
+                        for ticket in record.tickets { failed.append((ticket, rejected)) }
+                        releasedRecords += record.tickets.count
+                        releasedBytes += record.userBytes
                     }
                 }
             }
