@@ -24,6 +24,7 @@ struct BenchCommand: AsyncParsableCommand {
         @Flag(inversion: .prefixedNo, help: "KPL aggregation.") var aggregate = true
         @Flag(help: "Print one JSON line instead of text.") var json = false
         @Option(help: "Records per put call: 1 uses put(data:partitionKey:), more use put(contentsOf:).") var batch = 1
+        @Option(help: "Tasks putting records at once, each an equal share.") var concurrency = 1
 
         func run() async throws {
             guard records > 0, size >= 0, KinesisConfiguration.shardCountRange.contains(shards) else {
@@ -55,18 +56,29 @@ struct BenchCommand: AsyncParsableCommand {
             let elapsed = try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await producer.run() }
                 let start = clock.now
-                if batch <= 1 {
-                    for index in 0..<records {
-                        _ = try await producer.put(data: payload, partitionKey: keys[index % keys.count])
+                let batch = self.batch
+                let tasks = max(1, concurrency)
+                try await withThrowingTaskGroup(of: Void.self) { putters in
+                    for task in 0..<tasks {
+                        let share = records / tasks + (task < records % tasks ? 1 : 0)
+                        putters.addTask {
+                            var index = 0
+                            while index < share {
+                                if batch <= 1 {
+                                    _ = try await producer.put(data: payload, partitionKey: keys[(index + task) % keys.count])
+                                    index += 1
+                                } else {
+                                    let count = min(batch, share - index)
+                                    let entries = (index..<(index + count)).map {
+                                        PublishEntry(data: payload, partitionKey: keys[($0 + task) % keys.count])
+                                    }
+                                    _ = try await producer.put(contentsOf: entries)
+                                    index += count
+                                }
+                            }
+                        }
                     }
-                } else {
-                    var index = 0
-                    while index < records {
-                        let count = min(batch, records - index)
-                        let entries = (index..<(index + count)).map { PublishEntry(data: payload, partitionKey: keys[$0 % keys.count]) }
-                        _ = try await producer.put(contentsOf: entries)
-                        index += count
-                    }
+                    try await putters.waitForAll()
                 }
                 await producer.flush()
                 let elapsed = start.duration(to: clock.now)
@@ -79,11 +91,11 @@ struct BenchCommand: AsyncParsableCommand {
             let rate = Double(statistics.delivered) / seconds
             if json {
                 print(
-                    #"{"tool":"swift-producer","target":"\#(target)","aggregate":\#(aggregate),"batch":\#(batch),"records":\#(records),"delivered":\#(statistics.delivered),"failed":\#(statistics.failed),"seconds":\#(seconds),"recordsPerSecond":\#(Int(rate)),"kinesisRecords":\#(statistics.kinesisRecords),"requests":\#(statistics.requests)}"#
+                    #"{"tool":"swift-producer","target":"\#(target)","aggregate":\#(aggregate),"batch":\#(batch),"concurrency":\#(concurrency),"records":\#(records),"delivered":\#(statistics.delivered),"failed":\#(statistics.failed),"seconds":\#(seconds),"recordsPerSecond":\#(Int(rate)),"kinesisRecords":\#(statistics.kinesisRecords),"requests":\#(statistics.requests)}"#
                 )
             } else {
                 print(
-                    "swift Producer -> \(target): \(statistics.delivered) of \(records) records (\(size) B, aggregation \(aggregate ? "on" : "off"), \(batch) per put) in \(String(format: "%.2f", seconds)) s = \(Int(rate)) records/s; \(statistics.kinesisRecords) Kinesis records in \(statistics.requests) PutRecords; \(statistics.failed) failed"
+                    "swift Producer -> \(target): \(statistics.delivered) of \(records) records (\(size) B, aggregation \(aggregate ? "on" : "off"), \(batch) per put, \(concurrency) tasks) in \(String(format: "%.2f", seconds)) s = \(Int(rate)) records/s; \(statistics.kinesisRecords) Kinesis records in \(statistics.requests) PutRecords; \(statistics.failed) failed"
                 )
             }
             if statistics.delivered != records { throw ExitCode(1) }

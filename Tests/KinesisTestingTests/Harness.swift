@@ -4,6 +4,7 @@ import Hummingbird
 import Kinesis
 import KinesisLocal
 import KinesisTesting
+import Logging
 import NIOCore
 import NIOHTTP1
 import Testing
@@ -51,7 +52,10 @@ func withHarness(
 /// Serves `endpoint` on a free port of 127.0.0.1 while `body` runs.
 func withLocalServer<T: Sendable>(_ endpoint: KinesisEndpoint, _ body: (URL) async throws -> T) async throws -> T {
     let (ports, continuation) = AsyncStream<Int>.makeStream()
-    let app = KinesisLocalServer.application(endpoint: endpoint, port: 0) { port in continuation.yield(port) }
+    // Cancelling the server at the end of a test is expected: keep its "cancelled" errors out of the output.
+    var quiet = Logger(label: "kinesis-local-test")
+    quiet.logLevel = .critical
+    let app = KinesisLocalServer.application(endpoint: endpoint, port: 0, logger: quiet) { port in continuation.yield(port) }
     return try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask { try await app.runService(gracefulShutdownSignals: []) }
         var iterator = ports.makeAsyncIterator()
