@@ -54,13 +54,7 @@ public final class RecordingPublisher: EventPublisher {
     ) {
         self.shardCount = shardCount
         self.encode = encode
-        let shards = ShardMap.evenRanges(count: shardCount).enumerated().map { index, range in
-            Shard(
-                shardId: ShardState.id(index),
-                hashKeyRange: HashKeyRange(startingHashKey: String(range.lowerBound), endingHashKey: String(range.upperBound)),
-                sequenceNumberRange: SequenceNumberRange(startingSequenceNumber: "0"))
-        }
-        self.map = try! ShardMap(shards: shards)
+        self.map = ShardMap.even(count: shardCount)
     }
 
     /// Everything published so far, in order.

@@ -16,6 +16,10 @@ public struct ShardMap: Sendable, Hashable {
     public struct Entry: Sendable, Hashable {
         public var shardId: String
         public var range: ClosedRange<UInt128>
+        public init(shardId: String, range: ClosedRange<UInt128>) {
+            self.shardId = shardId
+            self.range = range
+        }
     }
 
     /// Open shards, sorted by the start of their range.
@@ -35,6 +39,20 @@ public struct ShardMap: Sendable, Hashable {
             entries.append(Entry(shardId: shard.shardId, range: start...end))
         }
         self.entries = entries.sorted { $0.range.lowerBound < $1.range.lowerBound }
+    }
+
+    /// A map of the given shards and ranges, which cannot fail: for shards you made yourself.
+    public init(entries: [Entry]) {
+        self.entries = entries.sorted { $0.range.lowerBound < $1.range.lowerBound }
+    }
+
+    /// The map of a new stream of `count` shards: `shardId-000000000000` onwards, even ranges.
+    public static func even(count: Int) -> ShardMap {
+        ShardMap(
+            entries: evenRanges(count: count).enumerated().map { index, range in
+                let digits = String(index)
+                return Entry(shardId: "shardId-" + String(repeating: "0", count: max(0, 12 - digits.count)) + digits, range: range)
+            })
     }
 
     /// The number of open shards.

@@ -248,7 +248,7 @@ public final class InMemoryKinesis: KinesisAPI {
                 name: input.streamName,
                 arn: "arn:aws:kinesis:\(configuration.region):\(account):stream/\(input.streamName)", createdAt: now,
                 creationSecond: second, mode: mode, retentionHours: 24, status: .creating, statusUntil: nil,
-                openMap: try! ShardMap(shards: []))
+                openMap: ShardMap(entries: []))
             stream.tags = input.tags ?? [:]
             for range in ShardMap.evenRanges(count: shardCount) {
                 stream.addShard(range: range, parent: nil, adjacentParent: nil, now: now, limits: configuration.limits)
