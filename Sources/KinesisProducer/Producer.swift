@@ -125,6 +125,9 @@ public final class Producer: Service, EventPublisher {
         /// Puts waiting for the first shard map, so that the first records are aggregated too.
         var mapLoading = false
         var mapWaiters: [CheckedContinuation<Void, Never>] = []
+        /// Aggregates that landed on another shard than predicted: settled once the map is
+        /// refreshed, re-sending the records whose hash keys the landing shard does not cover.
+        var misrouted: [(record: Outgoing, landed: String, result: PublishResult)] = []
         var mapAttempted = false
         /// One aggregate in the making per open shard, indexed like `shardMap.entries`.
         var buffers: [Buffer?] = []
@@ -362,12 +365,72 @@ public final class Producer: Service, EventPublisher {
                 shardId: state.shardMap?.entries[shard].shardId))
     }
 
-    /// Seals every aggregate and installs a new shard map.
-    private func install(_ map: ShardMap, in state: inout State) {
+    /// Seals every aggregate, installs a new shard map, and settles misrouted aggregates.
+    private func install(_ map: ShardMap, in state: inout State) -> Settled {
         for shard in state.buffers.indices { seal(shard, in: &state) }
         state.shardMap = map
         state.buffers = Array(repeating: nil, count: map.count)
         state.mapIsStale = false
+        return resolveMisrouted(with: map, in: &state)
+    }
+
+    /// Tickets to complete and callers to admit, once the lock is released.
+    struct Settled {
+        var delivered: [(RecordTicket, PublishResult)] = []
+        var admitted: [CheckedContinuation<Void, any Error>] = []
+        var flushed: [CheckedContinuation<Void, Never>] = []
+
+        func complete() {
+            for (ticket, result) in delivered { ticket.complete(.success(result)) }
+            admitted.forEach { $0.resume() }
+            flushed.forEach { $0.resume() }
+        }
+    }
+
+    /// Each record of a misrouted aggregate is delivered if the shard it landed on covers its
+    /// hash key under `map`, and buffered again otherwise (keeping its ticket, its budget and
+    /// its arrival time, so the TTL still counts from the first put). Without a map, all are
+    /// taken as delivered.
+    private func resolveMisrouted(with map: ShardMap?, in state: inout State) -> Settled {
+        var settled = Settled()
+        let misrouted = state.misrouted
+        state.misrouted = []
+        var releasedRecords = 0
+        var releasedBytes = 0
+        for item in misrouted {
+            let users = AggregatedRecord.deaggregate(item.record.data) ?? []
+            guard let map, users.count == item.record.tickets.count else {
+                for ticket in item.record.tickets { settled.delivered.append((ticket, item.result)) }
+                releasedRecords += item.record.tickets.count
+                releasedBytes += item.record.userBytes
+                continue
+            }
+            for (user, ticket) in zip(users, item.record.tickets) {
+                let hashKey = user.explicitHashKey.flatMap { try? ShardMap.parseHashKey($0) }
+                    ?? ShardMap.hashKey(forPartitionKey: user.partitionKey)
+                if map.shardId(forHashKey: hashKey) == item.landed {
+                    settled.delivered.append((ticket, item.result))
+                    releasedRecords += 1
+                    releasedBytes += user.data.count + user.partitionKey.utf8.count
+                } else {
+                    state.statistics.retried += 1
+                    buffer(
+                        UserEntry(
+                            partitionKey: user.partitionKey, explicitHashKey: user.explicitHashKey, data: user.data, hashKey: hashKey,
+                            arrival: item.record.oldest, ticket: ticket),
+                        in: &state)
+                }
+            }
+        }
+        state.statistics.delivered += settled.delivered.count
+        if releasedRecords > 0 {
+            settled.admitted = release(records: releasedRecords, bytes: releasedBytes, in: &state)
+        }
+        if state.inFlightRecords == 0 {
+            settled.flushed = state.flushWaiters
+            state.flushWaiters = []
+        }
+        return settled
     }
 
     // MARK: - EventPublisher
@@ -632,12 +695,19 @@ public final class Producer: Service, EventPublisher {
                 switch result {
                 case .success(let entry):
                     let shardId = entry.shardId ?? ""
+                    let result = PublishResult(shardId: shardId, sequenceNumber: entry.sequenceNumber ?? "")
                     if let predicted = record.shardId, predicted != shardId {
                         // The stream was resharded: predictions are wrong until the map is refreshed.
                         state.mapIsStale = true
                         metrics.error("WrongShard")
+                        if record.tickets.count > 1 {
+                            // A KCL reader drops the records of an aggregate whose hash keys fall
+                            // outside the shard it is read from: sort them out after the refresh.
+                            state.misrouted.append((record, shardId, result))
+                            state.statistics.kinesisRecords += 1
+                            continue
+                        }
                     }
-                    let result = PublishResult(shardId: shardId, sequenceNumber: entry.sequenceNumber ?? "")
                     for ticket in record.tickets { delivered.append((ticket, result)) }
                     releasedRecords += record.tickets.count
                     releasedBytes += record.userBytes
@@ -728,10 +798,13 @@ public final class Producer: Service, EventPublisher {
                 shards += page.shards
             }
             let map = try ShardMap(shards: shards)
-            state.withLock { state in install(map, in: &state) }
+            state.withLock { state in install(map, in: &state) }.complete()
         } catch {
             logger?.warning("could not list shards; sending without aggregation", metadata: ["error": "\(error)"])
-            state.withLock { $0.mapIsStale = false }
+            state.withLock { state in
+                state.mapIsStale = false
+                return resolveMisrouted(with: nil, in: &state)
+            }.complete()
         }
     }
 }

@@ -191,3 +191,39 @@ struct ProducerTests {
         #expect(throttled < 150)
     }
 }
+
+@Suite("Producer and resharding")
+struct ProducerReshardTests {
+    @Test("after a split, records of an aggregate that landed on the wrong child are sent again; a KCL-style reader sees every record")
+    func resendsMisroutedRecords() async throws {
+        let engine = try await makeStream(shards: 1)
+        var configuration = ProducerTests.configuration()
+        configuration.maxBufferedTime = .milliseconds(5)
+        let producer = Producer(api: engine, configuration: configuration)
+        try await withRunning(producer) {
+            _ = try await producer.put(data: Data("warm-up".utf8), partitionKey: "k").result()   // the map now has one shard
+            try await engine.splitShard(
+                .init(streamName: "events", shardToSplit: "shardId-000000000000", newStartingHashKey: String(UInt128.max / 2 + 1)))
+            // Predicted for the closed parent, these aggregates land on one child with keys of both.
+            var tickets: [RecordTicket] = []
+            for index in 0..<2000 { tickets.append(try await producer.put(data: Data("r\(index)".utf8), partitionKey: "user-\(index)")) }
+            await producer.flush()
+            #expect(tickets.allSatisfy { if case .success = $0.outcome { true } else { false } })
+            #expect(producer.statistics.retried > 0)
+        }
+        // Read as the KCL does: a sub-record outside its shard's hash range is dropped.
+        let shards = try await engine.listShards(.init(streamName: "events")).shards
+        var kept: [String: Int] = [:]
+        for shard in engine.snapshot().stream("events")!.shards {
+            let range = UInt128(shard.shard.hashKeyRange.startingHashKey)!...UInt128(shard.shard.hashKeyRange.endingHashKey)!
+            for record in shard.records {
+                for user in AggregatedRecord.deaggregate(record.data) ?? [AggregatedRecord.UserRecord(partitionKey: record.partitionKey, data: record.data)]
+                where range.contains(ShardMap.hashKey(forPartitionKey: user.partitionKey)) {
+                    kept[String(decoding: user.data, as: UTF8.self), default: 0] += 1
+                }
+            }
+        }
+        #expect(shards.count == 3)
+        #expect((0..<2000).allSatisfy { kept["r\($0)"] == 1 })
+    }
+}
