@@ -194,36 +194,41 @@ public struct AggregatedRecordBuilder: Sendable {
 
     /// Bytes `record` would add.
     public func addedSize(of record: AggregatedRecord.UserRecord) -> Int {
+        sizing(record).added
+    }
+
+    /// What `record` would add, and the key-table indices it would use (new ones when nil).
+    private func sizing(_ record: AggregatedRecord.UserRecord) -> (added: Int, pk: Int?, ehk: Int??) {
         var added = 0
-        var pkIndex = partitionKeyIndex[record.partitionKey]
-        if pkIndex == nil {
+        let existingKey = partitionKeyIndex[record.partitionKey]
+        if existingKey == nil {
             let length = record.partitionKey.utf8.count
             added += 1 + AggregatedRecord.varintSize(UInt64(length)) + length
-            pkIndex = partitionKeys.count
         }
-        var recordSize = 1 + AggregatedRecord.varintSize(UInt64(pkIndex!))
+        var recordSize = 1 + AggregatedRecord.varintSize(UInt64(existingKey ?? partitionKeys.count))
+        var existingHash: Int?? = .none
         if let hashKey = record.explicitHashKey {
-            var index = hashKeyIndex[hashKey]
+            let index = hashKeyIndex[hashKey]
+            existingHash = .some(index)
             if index == nil {
                 added += 1 + AggregatedRecord.varintSize(UInt64(hashKey.utf8.count)) + hashKey.utf8.count
-                index = hashKeys.count
             }
-            recordSize += 1 + AggregatedRecord.varintSize(UInt64(index!))
+            recordSize += 1 + AggregatedRecord.varintSize(UInt64(index ?? hashKeys.count))
         }
         recordSize += 1 + AggregatedRecord.varintSize(UInt64(record.data.count)) + record.data.count
-        return added + 1 + AggregatedRecord.varintSize(UInt64(recordSize)) + recordSize
+        return (added + 1 + AggregatedRecord.varintSize(UInt64(recordSize)) + recordSize, existingKey, existingHash)
     }
 
     /// Adds `record` if the result stays within ``maximumSize``; returns false (and adds
     /// nothing) otherwise. An empty builder accepts any one record.
     @discardableResult
     public mutating func append(_ record: AggregatedRecord.UserRecord, hashKey: UInt128? = nil) -> Bool {
-        let added = addedSize(of: record)
+        let (added, existingKey, existingHash) = sizing(record)
         if !records.isEmpty, size + added > maximumSize { return false }
         messageSize += added
         let pk: Int
-        if let index = partitionKeyIndex[record.partitionKey] {
-            pk = index
+        if let existingKey {
+            pk = existingKey
         } else {
             pk = partitionKeys.count
             partitionKeys.append(record.partitionKey)
@@ -231,7 +236,7 @@ public struct AggregatedRecordBuilder: Sendable {
         }
         var ehk: Int?
         if let hashKey = record.explicitHashKey {
-            if let index = hashKeyIndex[hashKey] {
+            if case .some(.some(let index)) = existingHash {
                 ehk = index
             } else {
                 ehk = hashKeys.count

@@ -95,11 +95,14 @@ public struct ShardMap: Sendable, Hashable {
 
     /// MD5 of the partition key's UTF-8 bytes, as an unsigned big-endian 128-bit integer.
     public static func hashKey(forPartitionKey partitionKey: String) -> UInt128 {
-        var value: UInt128 = 0
-        for byte in Insecure.MD5.hash(data: Array(partitionKey.utf8)) {
-            value = value << 8 | UInt128(byte)
+        var key = partitionKey
+        // Hash the string's own UTF-8 storage: no array per call on the publishing hot path.
+        let digest = key.withUTF8 { Insecure.MD5.hash(data: UnsafeRawBufferPointer($0)) }
+        return digest.withUnsafeBytes { bytes in
+            var value: UInt128 = 0
+            for byte in bytes { value = value << 8 | UInt128(byte) }
+            return value
         }
-        return value
     }
 
     /// Parses a hash key: a decimal string matching `0|([1-9]\d{0,38})` with a value below 2^128.
