@@ -512,7 +512,7 @@ public final class Producer: Service, EventPublisher {
 
     private func loop() async throws {
         await withDiscardingTaskGroup { group in
-            while true {
+            while !Task.isCancelled {
                 if state.withLock({ $0.mapIsStale && $0.inFlightRequests == 0 }) { await refreshShardMap() }
                 let (requests, finished) = collect()
                 for request in requests {
@@ -526,6 +526,44 @@ public final class Producer: Service, EventPublisher {
                 }
             }
         }
+        // Cancelled (not shut down gracefully): every record still held fails now, after the
+        // requests under way have settled, so no caller waits on a ticket forever.
+        if Task.isCancelled { abandonAll() }
+    }
+
+    /// Fails every record the producer still holds with ``ProducerError/Code/shutDown``.
+    private func abandonAll() {
+        var settled = Settled()
+        var abandoned: [RecordTicket] = []
+        state.withLock { state in
+            state.shuttingDown = true
+            for shard in state.buffers.indices { seal(shard, in: &state) }
+            let held = state.ready + state.retrying + state.misrouted.map(\.record)
+            state.ready = []
+            state.retrying = []
+            state.misrouted = []
+            var records = 0
+            var bytes = 0
+            for record in held {
+                abandoned += record.tickets
+                records += record.tickets.count
+                bytes += record.userBytes
+            }
+            state.statistics.failed += records
+            // Callers waiting for room are turned away, not admitted into a producer that has stopped.
+            let waiting = state.waiters
+            state.waiters = []
+            for waiter in waiting {
+                waiter.continuation.resume(
+                    throwing: ProducerError(code: .shutDown, message: "the producer was cancelled", attempts: 0, lastErrorCode: nil))
+            }
+            settled.admitted = release(records: records, bytes: bytes, in: &state)
+            settled.flushed = state.flushWaiters
+            state.flushWaiters = []
+        }
+        let error = ProducerError(code: .shutDown, message: "the producer was cancelled before the record was delivered", attempts: 0, lastErrorCode: nil)
+        for ticket in abandoned { ticket.complete(.failure(error)) }
+        settled.complete()
     }
 
     /// Takes what is due: sealed aggregates, expired buffers, retries whose wait is over;

@@ -227,3 +227,24 @@ struct ProducerReshardTests {
         #expect((0..<2000).allSatisfy { kept["r\($0)"] == 1 })
     }
 }
+
+@Suite("Producer cancellation")
+struct ProducerCancellationTests {
+    @Test("cancelling run fails every record still held, so no caller waits forever")
+    func cancellation() async throws {
+        let engine = try await makeStream(shards: 1)
+        engine.faults { $0.outage = 0...Double.greatestFiniteMagnitude }
+        let producer = Producer(api: engine, configuration: ProducerTests.configuration())
+        let running = Task { try await producer.run() }
+        var tickets: [RecordTicket] = []
+        for index in 0..<100 { tickets.append(try await producer.put(data: Data("\(index)".utf8), partitionKey: "k\(index)")) }
+        running.cancel()
+        _ = try? await running.value
+        for ticket in tickets {
+            await #expect { _ = try await ticket.result() } throws: { error in
+                (error as? ProducerError)?.code == .shutDown
+            }
+        }
+        #expect(producer.inFlightRecordCount == 0)
+    }
+}
