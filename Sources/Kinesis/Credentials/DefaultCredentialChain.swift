@@ -95,7 +95,7 @@ public final class DefaultCredentialChain: CredentialProvider {
         return found
     }
 
-    /// Which source the chain would use, without a secret: for `--verbose` output.
+    /// Searches the sources in order, without caching: explicit, environment, shared files.
     public func resolve() throws -> AWSCredentials {
         if let explicit { return explicit }
         if let fromEnvironment = try EnvironmentCredentialProvider(environment: environment).lookup() {
