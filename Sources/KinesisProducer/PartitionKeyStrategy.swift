@@ -55,7 +55,7 @@ public struct PartitionKeyStrategy<Event>: Sendable {
 
     /// `time_N`, N the index of the current window: every event of a window on one key.
     public static func timeWindow(_ window: Duration, now: @escaping @Sendable () -> Date = { Date() }) -> Self {
-        let seconds = Double(window.components.seconds) + Double(window.components.attoseconds) / 1e18
+        let seconds = window.timeInterval
         precondition(seconds > 0, "the time window must be positive")
         return Self(name: "timeWindow") { _ in PartitionKey("time_\(Int64((now().timeIntervalSince1970 / seconds).rounded(.down)))") }
     }

@@ -146,12 +146,7 @@ public final class Producer: Service, EventPublisher {
     }
 
     private func now() -> Double {
-        let elapsed = origin.duration(to: clock.now)
-        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-    }
-
-    private static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        origin.duration(to: clock.now).timeInterval
     }
 
     /// Counts since the producer was made.
@@ -570,8 +565,8 @@ public final class Producer: Service, EventPublisher {
     /// fails records past their TTL; and cuts PutRecords requests within the limits.
     private func collect() -> (requests: [[Outgoing]], finished: Bool) {
         let now = now()
-        let ttl = Self.seconds(configuration.recordTTL)
-        let buffered = Self.seconds(configuration.maxBufferedTime)
+        let ttl = configuration.recordTTL.timeInterval
+        let buffered = configuration.maxBufferedTime.timeInterval
         var expired: [Outgoing] = []
         var admitted: [CheckedContinuation<Void, any Error>] = []
         var flushed: [CheckedContinuation<Void, Never>] = []
@@ -761,8 +756,8 @@ public final class Producer: Service, EventPublisher {
                         metrics.retries.increment()
                         state.statistics.retried += 1
                         let ceiling = min(
-                            Self.seconds(configuration.retryBaseDelay) * pow(2, Double(min(record.attempts - 1, 20))),
-                            Self.seconds(configuration.retryMaxDelay))
+                            configuration.retryBaseDelay.timeInterval * pow(2, Double(min(record.attempts - 1, 20))),
+                            configuration.retryMaxDelay.timeInterval)
                         record.notBefore = now + Double.random(in: 0...ceiling, using: &state.random)
                         state.retrying.append(record)
                     } else {

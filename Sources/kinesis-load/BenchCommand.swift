@@ -86,7 +86,7 @@ struct BenchCommand: AsyncParsableCommand {
                 try await group.waitForAll()
                 return elapsed
             }
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            let seconds = elapsed.timeInterval
             let statistics = producer.statistics
             let rate = Double(statistics.delivered) / seconds
             if json {

@@ -33,11 +33,7 @@ struct PutCommand: AsyncParsableCommand {
         if let keyField, keyField.split(separator: ".", omittingEmptySubsequences: false).contains(where: \.isEmpty) {
             throw ValidationError("--key-field '\(keyField)' has an empty segment: write it as user.id")
         }
-        do {
-            try KinesisConfiguration.validateStreamName(stream, source: "stream name")
-        } catch let error as ConfigurationError {
-            throw ValidationError(error.description)
-        }
+        try validateStreamName(stream)
     }
 
     func run() async throws {

@@ -67,11 +67,7 @@ struct ServeCommand: AsyncParsableCommand {
         guard parts.count == 2, let shards = Int(parts[1]), KinesisConfiguration.shardCountRange.contains(shards) else {
             throw ValidationError("--stream '\(text)' is not valid: expected NAME:SHARDS with SHARDS from 1 to 100000")
         }
-        do {
-            try KinesisConfiguration.validateStreamName(String(parts[0]), source: "--stream name")
-        } catch let error as ConfigurationError {
-            throw ValidationError(error.description)
-        }
+        try validateStreamName(String(parts[0]), source: "--stream name")
         return (String(parts[0]), shards)
     }
 }

@@ -109,9 +109,10 @@ struct StreamsCommand: AsyncParsableCommand {
     }
 }
 
-private func validateStreamName(_ name: String) throws {
+/// Checks a stream name given on the command line, as a usage error naming `source`.
+func validateStreamName(_ name: String, source: String = "stream name") throws {
     do {
-        try KinesisConfiguration.validateStreamName(name, source: "stream name")
+        try KinesisConfiguration.validateStreamName(name, source: source)
     } catch let error as ConfigurationError {
         throw ValidationError(error.description)
     }

@@ -55,19 +55,3 @@ struct ReliabilityTests {
         #expect(duplicates == 0)   // the engine stores no entry it reports as failed
     }
 }
-
-extension KinesisAPI {
-    /// All records of a shard from TRIM_HORIZON until caught up.
-    func readAll(stream: String, shardId: String) async throws -> [Record] {
-        var iterator = try await getShardIterator(.init(streamName: stream, shardId: shardId, shardIteratorType: .trimHorizon))
-            .shardIterator
-        var records: [Record] = []
-        while let current = iterator {
-            let page = try await getRecords(.init(shardIterator: current))
-            records += page.records
-            if page.records.isEmpty { break }
-            iterator = page.nextShardIterator
-        }
-        return records
-    }
-}

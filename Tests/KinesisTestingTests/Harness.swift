@@ -100,19 +100,3 @@ func expectError(
         Issue.record("expected \(code), got \(error)", sourceLocation: sourceLocation)
     }
 }
-
-extension KinesisAPI {
-    /// All records of a shard from TRIM_HORIZON, following iterators until caught up or drained.
-    func readAll(stream: String, shardId: String) async throws -> [Record] {
-        var iterator = try await getShardIterator(.init(streamName: stream, shardId: shardId, shardIteratorType: .trimHorizon))
-            .shardIterator
-        var records: [Record] = []
-        while let current = iterator {
-            let page = try await getRecords(.init(shardIterator: current))
-            records += page.records
-            if page.records.isEmpty && page.millisBehindLatest == 0 && page.nextShardIterator != nil { break }
-            iterator = page.nextShardIterator
-        }
-        return records
-    }
-}

@@ -7,7 +7,7 @@ struct ShardMapTests {
     static func evenShards(_ count: Int) -> [Shard] {
         ShardMap.evenRanges(count: count).enumerated().map { index, range in
             Shard(
-                shardId: "shardId-" + String(repeating: "0", count: 12 - String(index).count) + String(index),
+                shardId: ShardMap.shardId(index: index),
                 hashKeyRange: HashKeyRange(
                     startingHashKey: String(range.lowerBound), endingHashKey: String(range.upperBound)),
                 sequenceNumberRange: SequenceNumberRange(startingSequenceNumber: "0"))

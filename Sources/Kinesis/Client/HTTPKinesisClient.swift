@@ -46,7 +46,7 @@ public final class HTTPKinesisClient: KinesisAPI {
             self.ownsHTTPClient = false
         } else {
             var clientConfiguration = HTTPClient.Configuration()
-            clientConfiguration.timeout.connect = .nanoseconds(Self.nanoseconds(configuration.timeout.connect))
+            clientConfiguration.timeout.connect = .nanoseconds(configuration.timeout.connect.wholeNanoseconds)
             clientConfiguration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit =
                 configuration.maximumConnections
             clientConfiguration.decompression = .disabled
@@ -77,10 +77,6 @@ public final class HTTPKinesisClient: KinesisAPI {
         return "\(bracketed):\(port)"
     }
 
-    static func nanoseconds(_ duration: Duration) -> Int64 {
-        duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000
-    }
-
     // MARK: - Calls
 
     /// Sends one operation with retries and decodes its answer.
@@ -100,7 +96,7 @@ public final class HTTPKinesisClient: KinesisAPI {
                     "retrying Kinesis call",
                     metadata: [
                         "kinesis.operation": "\(operation.rawValue)", "kinesis.attempt": "\(attempt)",
-                        "kinesis.error": "\(error.code)", "kinesis.wait_ms": "\(Self.nanoseconds(wait) / 1_000_000)",
+                        "kinesis.error": "\(error.code)", "kinesis.wait_ms": "\(wait.wholeNanoseconds / 1_000_000)",
                     ])
             }
         ) { _ in
@@ -140,7 +136,7 @@ public final class HTTPKinesisClient: KinesisAPI {
         let errorType: String?
         do {
             let response = try await httpClient.execute(
-                request, timeout: .nanoseconds(Self.nanoseconds(configuration.timeout.request)), logger: nil)
+                request, timeout: .nanoseconds(configuration.timeout.request.wholeNanoseconds), logger: nil)
             status = Int(response.status.code)
             requestId = response.headers.first(name: "x-amzn-RequestId")
             errorType = response.headers.first(name: "x-amzn-ErrorType")

@@ -46,7 +46,7 @@ public struct RetryPolicy: Sendable, Hashable {
     ) -> Decision {
         guard error.isRetryable, attempt < maxAttempts else { return .fail }
         let ceiling = backoffCeiling(retry: attempt)
-        let ceilingNanos = ceiling.components.seconds * 1_000_000_000 + ceiling.components.attoseconds / 1_000_000_000
+        let ceilingNanos = ceiling.wholeNanoseconds
         let wait = Duration.nanoseconds(ceilingNanos > 0 ? Int64.random(in: 0...ceilingNanos, using: &random) : 0)
         if let deadline, elapsed + wait >= deadline { return .fail }
         return .retry(after: wait)

@@ -48,11 +48,13 @@ public struct ShardMap: Sendable, Hashable {
 
     /// The map of a new stream of `count` shards: `shardId-000000000000` onwards, even ranges.
     public static func even(count: Int) -> ShardMap {
-        ShardMap(
-            entries: evenRanges(count: count).enumerated().map { index, range in
-                let digits = String(index)
-                return Entry(shardId: "shardId-" + String(repeating: "0", count: max(0, 12 - digits.count)) + digits, range: range)
-            })
+        ShardMap(entries: evenRanges(count: count).enumerated().map { Entry(shardId: shardId(index: $0), range: $1) })
+    }
+
+    /// The id Kinesis gives the shard made `index`-th in a stream: `shardId-` and 12 digits.
+    public static func shardId(index: Int) -> String {
+        let digits = String(index)
+        return "shardId-" + String(repeating: "0", count: max(0, 12 - digits.count)) + digits
     }
 
     /// The number of open shards.

@@ -1,4 +1,5 @@
 import Foundation
+import Kinesis
 import Synchronization
 
 /// The engine's sense of wall-clock time: arrival timestamps, sequence numbers, iterator
@@ -31,13 +32,8 @@ public final class ManualEngineClock: EngineClock {
     public func now() -> Double { seconds.withLock { $0 } }
 
     public func advance(by duration: Duration) {
-        let delta = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-        seconds.withLock { $0 += delta }
+        seconds.withLock { $0 += duration.timeInterval }
     }
 
     public func set(_ date: Date) { seconds.withLock { $0 = date.timeIntervalSince1970 } }
-}
-
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }

@@ -59,10 +59,7 @@ struct ShardState: Sendable {
         }
     }
 
-    static func id(_ index: Int) -> String {
-        let digits = String(index)
-        return "shardId-" + String(repeating: "0", count: max(0, 12 - digits.count)) + digits
-    }
+    static func id(_ index: Int) -> String { ShardMap.shardId(index: index) }
 
     /// The index named by a shard id (`shardId-000000000004` or `4`), if it is one.
     static func index(of shardId: String) -> Int? {

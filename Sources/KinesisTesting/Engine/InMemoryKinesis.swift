@@ -213,7 +213,7 @@ public final class InMemoryKinesis: KinesisAPI {
             Self.apply(change, to: &stream, now: now, limits: configuration.limits)
         } else {
             stream.status = .updating
-            stream.statusUntil = now + configuration.updatingDelay.seconds
+            stream.statusUntil = now + configuration.updatingDelay.timeInterval
             stream.pending.append(change)
         }
         state.streams[name] = stream
@@ -257,7 +257,7 @@ public final class InMemoryKinesis: KinesisAPI {
             if configuration.creatingDelay == .zero {
                 stream.status = .active
             } else {
-                stream.statusUntil = now + configuration.creatingDelay.seconds
+                stream.statusUntil = now + configuration.creatingDelay.timeInterval
             }
             state.streams[input.streamName] = stream
             return ((), 0, 0)
@@ -271,7 +271,7 @@ public final class InMemoryKinesis: KinesisAPI {
                 state.streams[input.streamName] = nil
             } else {
                 stream.status = .deleting
-                stream.statusUntil = now + configuration.deletingDelay.seconds
+                stream.statusUntil = now + configuration.deletingDelay.timeInterval
                 stream.pending = []
                 state.streams[input.streamName] = stream
             }
@@ -572,7 +572,7 @@ public final class InMemoryKinesis: KinesisAPI {
         let token = ShardIteratorToken(encoded: input.shardIterator)
         return try await perform(.getRecords, stream: token?.stream, validate: input.validationFields) { state, now in
             guard let token else { throw invalidArgument("Invalid ShardIterator.") }
-            let lifetime = configuration.iteratorLifetime.seconds
+            let lifetime = configuration.iteratorLifetime.timeInterval
             let issued = Double(token.issuedMillis) / 1000
             if now - issued > lifetime {
                 throw KinesisError(
