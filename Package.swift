@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "KinesisProducer", targets: ["KinesisProducer"]),
         .library(name: "KinesisTesting", targets: ["KinesisTesting"]),
         .library(name: "KinesisLocal", targets: ["KinesisLocal"]),
+        .library(name: "KinesisLoad", targets: ["KinesisLoad"]),
         .executable(name: "kinesis-load", targets: ["kinesis-load"]),
     ],
     dependencies: [
@@ -26,6 +27,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
         .target(
@@ -71,10 +74,23 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "KinesisLoad",
+            dependencies: [
+                "Kinesis",
+                "KinesisProducer",
+                "KinesisTesting",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "kinesis-load",
             dependencies: [
                 "Kinesis",
+                "KinesisLoad",
                 "KinesisTesting",
                 "KinesisLocal",
                 "KinesisProducer",
@@ -102,6 +118,14 @@ let package = Package(
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "KinesisLoadTests",
+            dependencies: [
+                "Kinesis", "KinesisProducer", "KinesisTesting", "KinesisLoad",
+                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings
         ),

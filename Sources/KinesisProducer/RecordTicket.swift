@@ -4,12 +4,14 @@ import Synchronization
 /// The fate of one record handed to a ``Producer``: await ``result()`` to learn where it
 /// landed, or why it never will.
 public final class RecordTicket: Sendable {
+    typealias Callback = @Sendable (Result<PublishResult, ProducerError>) -> Void
+
     private enum State {
-        case pending([CheckedContinuation<PublishResult, any Error>])
+        case pending([CheckedContinuation<PublishResult, any Error>], [Callback])
         case done(Result<PublishResult, ProducerError>)
     }
 
-    private let state = Mutex(State.pending([]))
+    private let state = Mutex(State.pending([], []))
 
     init() {}
 
@@ -18,9 +20,9 @@ public final class RecordTicket: Sendable {
         try await withCheckedThrowingContinuation { continuation in
             let done: Result<PublishResult, ProducerError>? = state.withLock { state in
                 switch state {
-                case .pending(var waiting):
+                case .pending(var waiting, let callbacks):
                     waiting.append(continuation)
-                    state = .pending(waiting)
+                    state = .pending(waiting, callbacks)
                     return nil
                 case .done(let result):
                     return result
@@ -38,12 +40,30 @@ public final class RecordTicket: Sendable {
         }
     }
 
-    func complete(_ result: Result<PublishResult, ProducerError>) {
-        let waiting: [CheckedContinuation<PublishResult, any Error>] = state.withLock { state in
-            guard case .pending(let waiting) = state else { return [] }
-            state = .done(result)
-            return waiting
+    /// Calls `body` once with the outcome: at once if it is known, else when it is. For
+    /// callers that track many records and cannot afford a task per ticket (a load runner).
+    /// `body` runs on the producer's task: keep it short.
+    public func whenComplete(_ body: @escaping @Sendable (Result<PublishResult, ProducerError>) -> Void) {
+        let done: Result<PublishResult, ProducerError>? = state.withLock { state in
+            switch state {
+            case .pending(let waiting, var callbacks):
+                callbacks.append(body)
+                state = .pending(waiting, callbacks)
+                return nil
+            case .done(let result):
+                return result
+            }
         }
+        if let done { body(done) }
+    }
+
+    func complete(_ result: Result<PublishResult, ProducerError>) {
+        let (waiting, callbacks): ([CheckedContinuation<PublishResult, any Error>], [Callback]) = state.withLock { state in
+            guard case .pending(let waiting, let callbacks) = state else { return ([], []) }
+            state = .done(result)
+            return (waiting, callbacks)
+        }
+        for callback in callbacks { callback(result) }
         for continuation in waiting { continuation.resume(with: result.mapError { $0 as any Error }) }
     }
 }

@@ -5,6 +5,9 @@ struct KinesisLoadCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kinesis-load",
         abstract: "Publish to, inspect and load-test Kinesis Data Streams.",
-        subcommands: [StreamsCommand.self, ServeCommand.self, PutCommand.self, BenchCommand.self]
+        subcommands: [
+            RunCommand.self, ValidateCommand.self, PartitionsCommand.self, RunsCommand.self, ReportCommand.self, StreamsCommand.self,
+            ServeCommand.self, PutCommand.self, BenchCommand.self,
+        ]
     )
 }

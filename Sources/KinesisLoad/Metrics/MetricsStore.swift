@@ -1,0 +1,265 @@
+import Foundation
+import GRDB
+import Histogram
+import Kinesis
+
+/// The SQLite file runs accumulate in (WAL, written in batches). The schema is documented in
+/// `Reports/README.md`; reports are rebuilt from it alone.
+public final class MetricsStore: Sendable {
+    public let path: String
+    let pool: DatabasePool
+
+    public init(path: String) throws {
+        let directory = (path as NSString).deletingLastPathComponent
+        if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        pool = try DatabasePool(path: path, configuration: configuration)
+        self.path = path
+        try Self.migrator.migrate(pool)
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE runs (
+                      id INTEGER PRIMARY KEY AUTOINCREMENT,
+                      scenario TEXT NOT NULL,
+                      scenario_path TEXT,
+                      scenario_json TEXT NOT NULL,
+                      target TEXT NOT NULL,
+                      stream TEXT NOT NULL,
+                      publisher TEXT NOT NULL,
+                      seed INTEGER NOT NULL,
+                      event_types TEXT NOT NULL,
+                      shard_map TEXT NOT NULL,
+                      thresholds TEXT NOT NULL,
+                      planned_events INTEGER NOT NULL,
+                      planned_seconds REAL NOT NULL,
+                      peak_rate REAL,
+                      max_in_flight INTEGER NOT NULL,
+                      started_at TEXT NOT NULL,
+                      ended_at TEXT,
+                      elapsed_seconds REAL,
+                      generation_seconds REAL,
+                      status TEXT NOT NULL,
+                      exit_code INTEGER
+                    );
+                    CREATE TABLE event_seconds (
+                      run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+                      second INTEGER NOT NULL,
+                      event_type TEXT NOT NULL,
+                      started INTEGER NOT NULL,
+                      succeeded INTEGER NOT NULL,
+                      failed INTEGER NOT NULL,
+                      dropped INTEGER NOT NULL,
+                      bytes INTEGER NOT NULL,
+                      latency BLOB
+                    );
+                    CREATE INDEX event_seconds_run ON event_seconds(run_id, second);
+                    CREATE TABLE shard_seconds (
+                      run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+                      second INTEGER NOT NULL,
+                      shard_id TEXT NOT NULL,
+                      records INTEGER NOT NULL,
+                      bytes INTEGER NOT NULL,
+                      throttled INTEGER NOT NULL,
+                      failed INTEGER NOT NULL
+                    );
+                    CREATE INDEX shard_seconds_run ON shard_seconds(run_id, second);
+                    CREATE TABLE schedule_seconds (
+                      run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+                      second INTEGER NOT NULL,
+                      planned INTEGER NOT NULL,
+                      started INTEGER NOT NULL,
+                      dropped INTEGER NOT NULL,
+                      target_rate REAL NOT NULL,
+                      lateness BLOB
+                    );
+                    CREATE INDEX schedule_seconds_run ON schedule_seconds(run_id, second);
+                    CREATE TABLE errors (
+                      run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+                      second INTEGER NOT NULL,
+                      scope TEXT NOT NULL,
+                      name TEXT NOT NULL,
+                      code TEXT NOT NULL,
+                      count INTEGER NOT NULL
+                    );
+                    CREATE INDEX errors_run ON errors(run_id);
+                    CREATE TABLE hot_keys (
+                      run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+                      partition_key TEXT NOT NULL,
+                      shard_id TEXT NOT NULL,
+                      events INTEGER NOT NULL,
+                      bytes INTEGER NOT NULL
+                    );
+                    CREATE INDEX hot_keys_run ON hot_keys(run_id);
+                    CREATE TABLE samples (
+                      run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+                      event_type TEXT NOT NULL,
+                      seq INTEGER NOT NULL,
+                      partition_key TEXT NOT NULL,
+                      explicit_hash_key TEXT,
+                      data BLOB NOT NULL
+                    );
+                    """)
+        }
+        return migrator
+    }
+
+    // MARK: - Writing
+
+    public struct RunStart: Sendable {
+        public var scenario: Scenario
+        public var scenarioPath: String?
+        public var target: String
+        public var shardMap: ShardMap
+        public var plannedEvents: Int
+        public var plannedSeconds: Double
+        public var startedAt: Date
+    }
+
+    /// Records a new run; returns its id.
+    public func beginRun(_ run: RunStart) async throws -> Int64 {
+        let types = try String(decoding: JSONEncoder().encode(run.scenario.events.map(\.type)), as: UTF8.self)
+        let thresholds = try String(decoding: JSONEncoder().encode(run.scenario.thresholds), as: UTF8.self)
+        let map = try String(
+            decoding: JSONEncoder().encode(
+                run.shardMap.entries.map { ["shardId": $0.shardId, "start": String($0.range.lowerBound), "end": String($0.range.upperBound)] }),
+            as: UTF8.self)
+        let scenario = run.scenario
+        return try await pool.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO runs (scenario, scenario_path, scenario_json, target, stream, publisher, seed, event_types, shard_map,
+                      thresholds, planned_events, planned_seconds, peak_rate, max_in_flight, started_at, status)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'running')
+                    """,
+                arguments: [
+                    scenario.name, run.scenarioPath, scenario.source, run.target, scenario.stream.name, scenario.publisher.mode.rawValue,
+                    Int64(bitPattern: scenario.seed), types, map, thresholds, run.plannedEvents, run.plannedSeconds,
+                    scenario.load.peakRate, scenario.load.maxInFlight, ISO8601DateFormatter().string(from: run.startedAt),
+                ])
+            return db.lastInsertedRowID
+        }
+    }
+
+    /// Appends a drained batch of per-second figures in one transaction.
+    public func write(_ batch: Recorder.Batch, run: Int64, typeNames: [String]) async throws {
+        guard !batch.isEmpty else { return }
+        try await pool.write { db in
+            let events = try db.cachedStatement(
+                sql: "INSERT INTO event_seconds (run_id, second, event_type, started, succeeded, failed, dropped, bytes, latency) VALUES (?,?,?,?,?,?,?,?,?)")
+            let errors = try db.cachedStatement(sql: "INSERT INTO errors (run_id, second, scope, name, code, count) VALUES (?,?,?,?,?,?)")
+            for (second, types) in batch.types {
+                for (type, counts) in types {
+                    let name = typeNames[type]
+                    let blob = counts.latency.totalCount > 0 ? HistogramCoding.encode(counts.latency) : nil
+                    try events.execute(arguments: [
+                        run, second, name, counts.started, counts.succeeded, counts.failed, counts.dropped, counts.bytes, blob,
+                    ])
+                    for (code, count) in counts.errors { try errors.execute(arguments: [run, second, "event", name, code, count]) }
+                }
+            }
+            let shards = try db.cachedStatement(
+                sql: "INSERT INTO shard_seconds (run_id, second, shard_id, records, bytes, throttled, failed) VALUES (?,?,?,?,?,?,?)")
+            for (second, byShard) in batch.shards {
+                for (shard, counts) in byShard {
+                    try shards.execute(arguments: [run, second, shard, counts.records, counts.bytes, counts.throttled, counts.failed])
+                    for (code, count) in counts.errors { try errors.execute(arguments: [run, second, "shard", shard, code, count]) }
+                }
+            }
+            let schedule = try db.cachedStatement(
+                sql: "INSERT INTO schedule_seconds (run_id, second, planned, started, dropped, target_rate, lateness) VALUES (?,?,?,?,?,?,?)")
+            for (second, counts) in batch.schedule {
+                let blob = counts.lateness.totalCount > 0 ? HistogramCoding.encode(counts.lateness) : nil
+                try schedule.execute(arguments: [run, second, counts.planned, counts.started, counts.dropped, counts.targetRate, blob])
+            }
+        }
+    }
+
+    public struct KeyCount: Sendable, Hashable {
+        public var partitionKey: String
+        public var shardId: String
+        public var events: Int
+        public var bytes: Int
+    }
+
+    public struct Sample: Sendable, Hashable {
+        public var eventType: String
+        public var partitionKey: String
+        public var explicitHashKey: String?
+        public var data: Data
+    }
+
+    /// Stores the run's end: hottest keys, samples, status.
+    public func finishRun(
+        _ run: Int64, status: String, exitCode: Int, elapsedSeconds: Double, generationSeconds: Double, hotKeys: [KeyCount], samples: [Sample]
+    ) async throws {
+        try await pool.write { db in
+            let keys = try db.cachedStatement(sql: "INSERT INTO hot_keys (run_id, partition_key, shard_id, events, bytes) VALUES (?,?,?,?,?)")
+            for key in hotKeys { try keys.execute(arguments: [run, key.partitionKey, key.shardId, key.events, key.bytes]) }
+            let sampleRows = try db.cachedStatement(
+                sql: "INSERT INTO samples (run_id, event_type, seq, partition_key, explicit_hash_key, data) VALUES (?,?,?,?,?,?)")
+            for (index, sample) in samples.enumerated() {
+                try sampleRows.execute(arguments: [run, sample.eventType, index, sample.partitionKey, sample.explicitHashKey, sample.data])
+            }
+            try db.execute(
+                sql: "UPDATE runs SET status = ?, exit_code = ?, ended_at = ?, elapsed_seconds = ?, generation_seconds = ? WHERE id = ?",
+                arguments: [status, exitCode, ISO8601DateFormatter().string(from: Date()), elapsedSeconds, generationSeconds, run])
+        }
+    }
+
+    /// Updates a finished run's status and exit code (after thresholds are judged).
+    public func setStatus(_ run: Int64, status: String, exitCode: Int) async throws {
+        try await pool.write { db in
+            try db.execute(sql: "UPDATE runs SET status = ?, exit_code = ? WHERE id = ?", arguments: [status, exitCode, run])
+        }
+    }
+
+    public func read<T: Sendable>(_ body: @Sendable (Database) throws -> T) async throws -> T {
+        try await pool.read(body)
+    }
+}
+
+/// Histograms as SQLite blobs: (value, count) pairs of the recorded buckets, as varints.
+public enum HistogramCoding {
+    public static func encode(_ histogram: LatencyHistogram) -> Data {
+        var out = Data()
+        func varint(_ value: UInt64) {
+            var value = value
+            while value >= 0x80 {
+                out.append(UInt8(value & 0x7F) | 0x80)
+                value >>= 7
+            }
+            out.append(UInt8(value))
+        }
+        for bucket in histogram.recordedValues() {
+            varint(bucket.value)
+            varint(UInt64(bucket.count))
+        }
+        return out
+    }
+
+    /// Adds the blob's values into `histogram`.
+    public static func decode(_ data: Data, into histogram: inout LatencyHistogram) {
+        var index = data.startIndex
+        func varint() -> UInt64? {
+            var value: UInt64 = 0
+            var shift: UInt64 = 0
+            while index < data.endIndex, shift < 64 {
+                let byte = data[index]
+                index += 1
+                value |= UInt64(byte & 0x7F) << shift
+                if byte < 0x80 { return value }
+                shift += 7
+            }
+            return nil
+        }
+        while let value = varint(), let count = varint() {
+            _ = histogram.record(min(value, histogram.highestTrackableValue), count: UInt32(clamping: count))
+        }
+    }
+}

@@ -1,0 +1,94 @@
+import Foundation
+import Kinesis
+import Synchronization
+
+/// A `KinesisAPI` that passes every call through and tells the recorder, shard by shard, what
+/// Kinesis accepted, throttled and refused. It sits under the publisher, so it sees what the
+/// stream sees whatever the publishing mode: aggregates as one record each, and every retry.
+public final class ObservedKinesis: KinesisAPI {
+    public let base: any KinesisAPI
+    let recorder: Recorder
+    private let shardMap: Mutex<ShardMap>
+
+    public init(base: any KinesisAPI, recorder: Recorder, shardMap: ShardMap) {
+        self.base = base
+        self.recorder = recorder
+        self.shardMap = Mutex(shardMap)
+    }
+
+    public func updateShardMap(_ map: ShardMap) { shardMap.withLock { $0 = map } }
+
+    /// The shard Kinesis will route an entry to, by the map the run started with.
+    func predictedShard(partitionKey: String, explicitHashKey: String?) -> String {
+        shardMap.withLock { map in
+            if let explicitHashKey, let id = try? map.shardId(forExplicitHashKey: explicitHashKey) { return id }
+            return map.shardId(forPartitionKey: partitionKey) ?? "unknown"
+        }
+    }
+
+    public func putRecord(_ input: PutRecordInput) async throws -> PutRecordOutput {
+        do {
+            let output = try await base.putRecord(input)
+            recorder.shard(output.shardId, accepted: 1, bytes: input.data.count + input.partitionKey.utf8.count, errors: [:])
+            return output
+        } catch let error as KinesisError {
+            let shard = predictedShard(partitionKey: input.partitionKey, explicitHashKey: input.explicitHashKey)
+            recorder.shard(shard, accepted: 0, bytes: 0, errors: [error.code.rawValue: 1])
+            throw error
+        }
+    }
+
+    public func putRecords(_ input: PutRecordsInput) async throws -> PutRecordsOutput {
+        let output: PutRecordsOutput
+        do {
+            output = try await base.putRecords(input)
+        } catch let error as KinesisError {
+            var byShard: [String: Int] = [:]
+            for entry in input.records {
+                byShard[predictedShard(partitionKey: entry.partitionKey, explicitHashKey: entry.explicitHashKey), default: 0] += 1
+            }
+            for (shard, count) in byShard { recorder.shard(shard, accepted: 0, bytes: 0, errors: [error.code.rawValue: count]) }
+            throw error
+        }
+        var accepted: [String: (records: Int, bytes: Int)] = [:]
+        var refused: [String: [String: Int]] = [:]
+        for (entry, result) in zip(input.records, output.records) {
+            if let code = result.errorCode {
+                let shard = predictedShard(partitionKey: entry.partitionKey, explicitHashKey: entry.explicitHashKey)
+                refused[shard, default: [:]][code, default: 0] += 1
+            } else if let shard = result.shardId {
+                accepted[shard, default: (0, 0)].records += 1
+                accepted[shard, default: (0, 0)].bytes += entry.data.count + entry.partitionKey.utf8.count
+            }
+        }
+        for shard in Set(accepted.keys).union(refused.keys) {
+            recorder.shard(shard, accepted: accepted[shard]?.records ?? 0, bytes: accepted[shard]?.bytes ?? 0, errors: refused[shard] ?? [:])
+        }
+        return output
+    }
+
+    public func createStream(_ input: CreateStreamInput) async throws { try await base.createStream(input) }
+    public func deleteStream(_ input: DeleteStreamInput) async throws { try await base.deleteStream(input) }
+    public func describeStream(_ input: DescribeStreamInput) async throws -> DescribeStreamOutput { try await base.describeStream(input) }
+    public func describeStreamSummary(_ input: DescribeStreamSummaryInput) async throws -> DescribeStreamSummaryOutput {
+        try await base.describeStreamSummary(input)
+    }
+    public func listStreams(_ input: ListStreamsInput) async throws -> ListStreamsOutput { try await base.listStreams(input) }
+    public func listShards(_ input: ListShardsInput) async throws -> ListShardsOutput { try await base.listShards(input) }
+    public func getShardIterator(_ input: GetShardIteratorInput) async throws -> GetShardIteratorOutput {
+        try await base.getShardIterator(input)
+    }
+    public func getRecords(_ input: GetRecordsInput) async throws -> GetRecordsOutput { try await base.getRecords(input) }
+    public func increaseStreamRetentionPeriod(_ input: IncreaseStreamRetentionPeriodInput) async throws {
+        try await base.increaseStreamRetentionPeriod(input)
+    }
+    public func decreaseStreamRetentionPeriod(_ input: DecreaseStreamRetentionPeriodInput) async throws {
+        try await base.decreaseStreamRetentionPeriod(input)
+    }
+    public func updateShardCount(_ input: UpdateShardCountInput) async throws -> UpdateShardCountOutput {
+        try await base.updateShardCount(input)
+    }
+    public func splitShard(_ input: SplitShardInput) async throws { try await base.splitShard(input) }
+    public func mergeShards(_ input: MergeShardsInput) async throws { try await base.mergeShards(input) }
+    public func updateStreamMode(_ input: UpdateStreamModeInput) async throws { try await base.updateStreamMode(input) }
+}

@@ -1,0 +1,123 @@
+import Foundation
+import Kinesis
+
+/// Predicts, without sending anything, how a scenario's keys spread over N shards at its peak
+/// rate: records and bytes per second per shard, the hot shards and the keys behind them,
+/// and whether the stream would throttle.
+public struct PartitionAnalysis: Codable, Sendable {
+    public struct ShardLoad: Codable, Sendable {
+        public var shardId: String
+        public var sharePercent: Double
+        /// User records per second at the peak rate.
+        public var recordsPerSecond: Double
+        public var bytesPerSecond: Double
+        /// Kinesis records per second: aggregates count once in aggregated mode.
+        public var kinesisRecordsPerSecond: Double
+        public var recordsPercent: Double
+        public var bytesPercent: Double
+        public var wouldThrottle: Bool
+        public var hot: Bool
+        public var topKeys: [KeyShare]
+    }
+
+    public struct KeyShare: Codable, Sendable {
+        public var partitionKey: String
+        public var sharePercent: Double
+    }
+
+    public var scenario: String
+    public var shards: Int
+    public var peakRate: Double
+    public var publisher: String
+    public var sampledEvents: Int
+    public var distinctKeys: Int
+    public var meanRecordBytes: Double
+    public var shardLoads: [ShardLoad]
+    public var hotShards: [String]
+    public var wouldThrottle: Bool
+
+    public static func analyze(_ scenario: Scenario, shards: Int, peakRate: Double, sampleEvents: Int? = nil) -> PartitionAnalysis {
+        let map = ShardMap.even(count: shards)
+        var source = EventSource(scenario: scenario, shardMap: map)
+        let samples = sampleEvents ?? min(200_000, max(20_000, Int(peakRate * 10)))
+        var records = [Int](repeating: 0, count: shards)
+        var bytes = [Int](repeating: 0, count: shards)
+        var keysByShard = [[String: Int]](repeating: [:], count: shards)
+        var distinct = Set<String>()
+        var totalBytes = 0
+        for _ in 0..<samples {
+            let event = source.next()
+            let hashKey = event.explicitHashKey.flatMap { try? ShardMap.parseHashKey($0) } ?? ShardMap.hashKey(forPartitionKey: event.partitionKey)
+            let shard = map.index(forHashKey: hashKey) ?? 0
+            let size = event.data.count + event.partitionKey.utf8.count
+            records[shard] += 1
+            bytes[shard] += size
+            totalBytes += size
+            if keysByShard[shard].count < 50_000 || keysByShard[shard][event.partitionKey] != nil {
+                keysByShard[shard][event.partitionKey, default: 0] += 1
+            }
+            if distinct.count < 1_000_000 { distinct.insert(event.partitionKey) }
+        }
+        let aggregated = scenario.publisher.mode == .aggregated
+        let flushesPerSecond = 1 / max(scenario.publisher.maxBufferedTime.timeInterval, 0.001)
+        let fair = 100 / Double(shards)
+        var loads: [ShardLoad] = []
+        for index in 0..<shards {
+            let share = Double(records[index]) / Double(samples)
+            let recordsPerSecond = share * peakRate
+            let bytesPerSecond = Double(bytes[index]) / Double(samples) * peakRate
+            // An aggregate holds up to 50 KiB and leaves at least once per buffering period.
+            let kinesisRecords =
+                aggregated && recordsPerSecond > 0
+                ? min(recordsPerSecond, max(flushesPerSecond, (bytesPerSecond / 51_200).rounded(.up))) : recordsPerSecond
+            let recordsPercent = kinesisRecords / RunSummary.shardRecordsPerSecond * 100
+            let bytesPercent = bytesPerSecond / RunSummary.shardBytesPerSecond * 100
+            let throttles = recordsPercent > 100 || bytesPercent > 100
+            let top = keysByShard[index].sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.prefix(5).map {
+                KeyShare(partitionKey: $0.key, sharePercent: Double($0.value) / Double(samples) * 100)
+            }
+            loads.append(
+                ShardLoad(
+                    shardId: map.entries[index].shardId, sharePercent: share * 100, recordsPerSecond: recordsPerSecond,
+                    bytesPerSecond: bytesPerSecond, kinesisRecordsPerSecond: kinesisRecords, recordsPercent: recordsPercent,
+                    bytesPercent: bytesPercent, wouldThrottle: throttles, hot: throttles || (shards > 1 && share * 100 > 2 * fair),
+                    topKeys: Array(top)))
+        }
+        return PartitionAnalysis(
+            scenario: scenario.name, shards: shards, peakRate: peakRate, publisher: scenario.publisher.mode.rawValue, sampledEvents: samples,
+            distinctKeys: distinct.count, meanRecordBytes: Double(totalBytes) / Double(samples), shardLoads: loads,
+            hotShards: loads.filter(\.hot).map(\.shardId), wouldThrottle: loads.contains(where: \.wouldThrottle))
+    }
+
+    public var text: String {
+        var out = "\(scenario): \(shards) shard\(shards == 1 ? "" : "s") at the peak of \(ReportWriter.fixed(peakRate)) events/s (\(publisher))\n"
+        out += "sampled \(sampledEvents) events: \(distinctKeys)\(distinctKeys >= 1_000_000 ? "+" : "") distinct keys, \(ReportWriter.fixed(meanRecordBytes)) bytes per record on average\n\n"
+        let header = ["shard", "share", "records/s", "kinesis rec/s", "bytes/s", "% records", "% bytes", ""]
+        var rows = [header]
+        for load in shardLoads {
+            rows.append([
+                load.shardId, ReportWriter.fixed(load.sharePercent) + "%", ReportWriter.fixed(load.recordsPerSecond),
+                ReportWriter.fixed(load.kinesisRecordsPerSecond), ReportWriter.bytes(Int(load.bytesPerSecond)) + "/s",
+                ReportWriter.fixed(load.recordsPercent) + "%", ReportWriter.fixed(load.bytesPercent) + "%",
+                load.wouldThrottle ? "THROTTLES" : load.hot ? "hot" : "",
+            ])
+        }
+        let widths = header.indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
+        for row in rows {
+            out += row.enumerated().map { $0.element.padding(toLength: widths[$0.offset], withPad: " ", startingAt: 0) }.joined(separator: "  ")
+                .trimmingCharacters(in: .whitespaces) + "\n"
+        }
+        out += "\n"
+        if hotShards.isEmpty {
+            out += "No hot shard: the busiest shard gets \(ReportWriter.fixed(shardLoads.map(\.sharePercent).max() ?? 0))% of records (an even share is \(ReportWriter.fixed(100 / Double(shards)))%).\n"
+        }
+        for load in shardLoads where load.hot {
+            let keys = load.topKeys.prefix(3).map { "\($0.partitionKey) (\(ReportWriter.fixed($0.sharePercent))%)" }.joined(separator: ", ")
+            out += "hot: \(load.shardId) takes \(ReportWriter.fixed(load.sharePercent))% of records; top keys: \(keys)\n"
+        }
+        out += wouldThrottle
+            ? "verdict: WOULD THROTTLE on \(shardLoads.filter(\.wouldThrottle).map(\.shardId).joined(separator: ", ")) (over 1,000 records/s or 1 MiB/s per shard)\n"
+            : "verdict: no shard over 1,000 records/s or 1 MiB/s at the peak rate\n"
+        return out
+    }
+}

@@ -1,0 +1,351 @@
+import Foundation
+import GRDB
+import Histogram
+import Kinesis
+
+/// Everything a report says about one run, computed from SQLite alone.
+public struct RunSummary: Codable, Sendable {
+    public struct Run: Codable, Sendable {
+        public var id: Int64
+        public var scenario: String
+        public var scenarioPath: String?
+        public var target: String
+        public var stream: String
+        public var publisher: String
+        public var seed: UInt64
+        public var startedAt: String
+        public var endedAt: String?
+        public var elapsedSeconds: Double?
+        public var status: String
+        public var shardCount: Int
+    }
+
+    public struct Totals: Codable, Sendable {
+        public var planned = 0
+        public var started = 0
+        public var succeeded = 0
+        public var failed = 0
+        public var dropped = 0
+        /// Started but neither succeeded nor failed (only after an abandoned stop).
+        public var lost = 0
+        public var bytes = 0
+    }
+
+    public struct Rate: Codable, Sendable {
+        /// Mean rate the schedule asked for (nil when unpaced).
+        public var target: Double?
+        public var peakTarget: Double?
+        /// Events started per second over the schedule (or the run, when unpaced).
+        public var achieved: Double
+        /// Events that succeeded per second of the run.
+        public var delivered: Double
+        /// achieved / target.
+        public var accuracy: Double?
+    }
+
+    public struct Percentiles: Codable, Sendable {
+        public var count: UInt64 = 0
+        public var p50 = 0.0
+        public var p90 = 0.0
+        public var p99 = 0.0
+        public var p999 = 0.0
+        public var max = 0.0
+        public var mean = 0.0
+
+        init() {}
+
+        init(_ histogram: LatencyHistogram) {
+            count = histogram.totalCount
+            guard count > 0 else { return }
+            func ms(_ micros: UInt64) -> Double { Double(micros) / 1000 }
+            p50 = ms(histogram.valueAtPercentile(50))
+            p90 = ms(histogram.valueAtPercentile(90))
+            p99 = ms(histogram.valueAtPercentile(99))
+            p999 = ms(histogram.valueAtPercentile(99.9))
+            max = ms(histogram.max)
+            mean = histogram.mean / 1000
+        }
+    }
+
+    public struct TypeSummary: Codable, Sendable {
+        public var type: String
+        public var started: Int
+        public var succeeded: Int
+        public var failed: Int
+        public var dropped: Int
+        public var bytes: Int
+        public var latencyMs: Percentiles
+    }
+
+    public struct ErrorCount: Codable, Sendable, Hashable {
+        public var code: String
+        public var count: Int
+    }
+
+    public struct ShardSummary: Codable, Sendable {
+        public var shardId: String
+        /// Kinesis records accepted (an aggregate counts once).
+        public var records: Int
+        public var bytes: Int
+        public var throttled: Int
+        public var failed: Int
+        public var meanRecordsPerSecond: Double
+        public var peakRecordsPerSecond: Int
+        public var peakBytesPerSecond: Int
+        /// Peak against Kinesis's 1,000 records/s and 1 MiB/s per shard, in percent.
+        public var peakRecordsPercent: Double
+        public var peakBytesPercent: Double
+        /// Share of all accepted and refused records, in percent.
+        public var sharePercent: Double
+        public var hot: Bool
+        public var why: String?
+    }
+
+    public struct HotKey: Codable, Sendable {
+        public var partitionKey: String
+        public var shardId: String
+        public var events: Int
+        public var bytes: Int
+        public var sharePercent: Double
+    }
+
+    public struct ThresholdResult: Codable, Sendable {
+        public var metric: String
+        public var expression: String
+        public var observed: Double
+        public var observedText: String
+        public var passed: Bool
+    }
+
+    public struct Second: Codable, Sendable {
+        public var second: Int
+        public var targetRate: Double
+        public var started: Int
+        public var succeeded: Int
+        public var failed: Int
+        public var dropped: Int
+        public var throttled: Int
+        public var p99Ms: Double
+    }
+
+    public var run: Run
+    public var totals: Totals
+    public var rate: Rate
+    public var latencyMs: Percentiles
+    public var latenessMs: Percentiles
+    public var errors: [ErrorCount]
+    public var kinesisErrors: [ErrorCount]
+    public var types: [TypeSummary]
+    public var shards: [ShardSummary]
+    public var hotShards: [String]
+    public var hotKeys: [HotKey]
+    public var thresholds: [ThresholdResult]
+    public var passed: Bool
+    public var series: [Second]
+
+    public static let shardRecordsPerSecond = 1000.0
+    public static let shardBytesPerSecond = 1_048_576.0
+}
+
+public struct ReportError: Error, Sendable, CustomStringConvertible {
+    public var description: String
+}
+
+extension MetricsStore {
+    /// Run ids, newest first.
+    public func runIds() async throws -> [Int64] {
+        try await read { db in try Int64.fetchAll(db, sql: "SELECT id FROM runs ORDER BY id DESC") }
+    }
+
+    /// Resolves `latest` or a run id.
+    public func resolveRun(_ text: String) async throws -> Int64 {
+        if text == "latest" {
+            guard let id = try await runIds().first else { throw ReportError(description: "no runs in \(path) yet") }
+            return id
+        }
+        guard let id = Int64(text) else { throw ReportError(description: "expected a run id or \"latest\", got \"\(text)\"") }
+        let exists = try await read { db in try Bool.fetchOne(db, sql: "SELECT 1 FROM runs WHERE id = ?", arguments: [id]) ?? false }
+        guard exists else { throw ReportError(description: "no run \(id) in \(path); `kinesis-load runs` lists them") }
+        return id
+    }
+
+    /// Builds the summary of run `id` from the database alone.
+    public func summary(run id: Int64) async throws -> RunSummary {
+        try await read { db in try RunSummaryBuilder(db: db, run: id).build() }
+    }
+}
+
+struct RunSummaryBuilder {
+    let db: Database
+    let run: Int64
+
+    func build() throws -> RunSummary {
+        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM runs WHERE id = ?", arguments: [run]) else {
+            throw ReportError(description: "no run \(run)")
+        }
+        let thresholds = try JSONDecoder().decode([Threshold].self, from: Data((row["thresholds"] as String).utf8))
+        let mapEntries = try JSONDecoder().decode([[String: String]].self, from: Data((row["shard_map"] as String).utf8))
+        let shardIds = mapEntries.compactMap { $0["shardId"] }
+        let info = RunSummary.Run(
+            id: run, scenario: row["scenario"], scenarioPath: row["scenario_path"], target: row["target"], stream: row["stream"],
+            publisher: row["publisher"], seed: UInt64(bitPattern: row["seed"] as Int64), startedAt: row["started_at"],
+            endedAt: row["ended_at"], elapsedSeconds: row["elapsed_seconds"], status: row["status"], shardCount: shardIds.count)
+        let plannedSeconds: Double = row["planned_seconds"]
+        let generationSeconds: Double = row["generation_seconds"] ?? info.elapsedSeconds ?? plannedSeconds
+
+        // Events, by type and in all.
+        var totals = RunSummary.Totals()
+        var all = LatencyHistogram.latency()
+        var types: [RunSummary.TypeSummary] = []
+        var bySecond: [Int: RunSummary.Second] = [:]
+        var secondHistograms: [Int: LatencyHistogram] = [:]
+        let typeNames = try JSONDecoder().decode([String].self, from: Data((row["event_types"] as String).utf8))
+        var typeHistograms: [String: LatencyHistogram] = [:]
+        var typeCounts: [String: (Int, Int, Int, Int, Int)] = [:]
+        let rows = try Row.fetchCursor(
+            db, sql: "SELECT second, event_type, started, succeeded, failed, dropped, bytes, latency FROM event_seconds WHERE run_id = ?",
+            arguments: [run])
+        while let row = try rows.next() {
+            let second: Int = row["second"], type: String = row["event_type"]
+            let started: Int = row["started"], succeeded: Int = row["succeeded"], failed: Int = row["failed"]
+            let dropped: Int = row["dropped"], bytes: Int = row["bytes"]
+            var counts = typeCounts[type] ?? (0, 0, 0, 0, 0)
+            counts.0 += started
+            counts.1 += succeeded
+            counts.2 += failed
+            counts.3 += dropped
+            counts.4 += bytes
+            typeCounts[type] = counts
+            var entry = bySecond[second] ?? RunSummary.Second(second: second, targetRate: 0, started: 0, succeeded: 0, failed: 0, dropped: 0, throttled: 0, p99Ms: 0)
+            entry.started += started
+            entry.succeeded += succeeded
+            entry.failed += failed
+            entry.dropped += dropped
+            bySecond[second] = entry
+            if let blob: Data = row["latency"] {
+                HistogramCoding.decode(blob, into: &typeHistograms[type, default: .latency()])
+                HistogramCoding.decode(blob, into: &secondHistograms[second, default: .latency()])
+            }
+        }
+        for name in typeNames {
+            let counts = typeCounts[name] ?? (0, 0, 0, 0, 0)
+            let histogram = typeHistograms[name] ?? .latency()
+            all.add(histogram)
+            types.append(
+                .init(
+                    type: name, started: counts.0, succeeded: counts.1, failed: counts.2, dropped: counts.3, bytes: counts.4,
+                    latencyMs: .init(histogram)))
+            totals.started += counts.0
+            totals.succeeded += counts.1
+            totals.failed += counts.2
+            totals.dropped += counts.3
+            totals.bytes += counts.4
+        }
+        totals.planned = totals.started + totals.dropped
+        totals.lost = max(0, totals.started - totals.succeeded - totals.failed)
+        for (second, histogram) in secondHistograms { bySecond[second]?.p99Ms = Double(histogram.valueAtPercentile(99)) / 1000 }
+
+        // The schedule: lateness and target rate per second.
+        var lateness = LatencyHistogram.latency()
+        let schedule = try Row.fetchCursor(db, sql: "SELECT second, target_rate, lateness FROM schedule_seconds WHERE run_id = ?", arguments: [run])
+        while let row = try schedule.next() {
+            let second: Int = row["second"]
+            let rate: Double = row["target_rate"]
+            if var entry = bySecond[second] {
+                entry.targetRate = max(entry.targetRate, rate)
+                bySecond[second] = entry
+            }
+            if let blob: Data = row["lateness"] { HistogramCoding.decode(blob, into: &lateness) }
+        }
+
+        // Shards.
+        var shardTotals: [String: (records: Int, bytes: Int, throttled: Int, failed: Int, peakRecords: Int, peakBytes: Int)] = [:]
+        var perSecond: [String: [Int: (Int, Int)]] = [:]
+        let shardRows = try Row.fetchCursor(
+            db, sql: "SELECT second, shard_id, records, bytes, throttled, failed FROM shard_seconds WHERE run_id = ?", arguments: [run])
+        while let row = try shardRows.next() {
+            let shard: String = row["shard_id"], second: Int = row["second"]
+            let records: Int = row["records"], bytes: Int = row["bytes"], throttled: Int = row["throttled"], failed: Int = row["failed"]
+            var entry = shardTotals[shard] ?? (0, 0, 0, 0, 0, 0)
+            entry.records += records
+            entry.bytes += bytes
+            entry.throttled += throttled
+            entry.failed += failed
+            shardTotals[shard] = entry
+            perSecond[shard, default: [:]][second, default: (0, 0)].0 += records
+            perSecond[shard, default: [:]][second, default: (0, 0)].1 += bytes
+            bySecond[second]?.throttled += throttled
+        }
+        let seconds = max(1.0, generationSeconds)
+        let attemptedAll = shardTotals.values.reduce(0) { $0 + $1.records + $1.failed }
+        var shards: [RunSummary.ShardSummary] = []
+        for shard in (shardIds + shardTotals.keys.filter { !shardIds.contains($0) }.sorted()) {
+            let total = shardTotals[shard] ?? (0, 0, 0, 0, 0, 0)
+            let peakRecords = perSecond[shard]?.values.map(\.0).max() ?? 0
+            let peakBytes = perSecond[shard]?.values.map(\.1).max() ?? 0
+            let recordsPercent = Double(peakRecords) / RunSummary.shardRecordsPerSecond * 100
+            let bytesPercent = Double(peakBytes) / RunSummary.shardBytesPerSecond * 100
+            var reasons: [String] = []
+            if total.throttled > 0 { reasons.append("\(total.throttled) records throttled") }
+            if recordsPercent >= 100 { reasons.append("peak \(peakRecords) records/s, \(Int(recordsPercent))% of the 1,000 records/s limit") }
+            if bytesPercent >= 100 { reasons.append("peak \(peakBytes) bytes/s, \(Int(bytesPercent))% of the 1 MiB/s limit") }
+            shards.append(
+                .init(
+                    shardId: shard, records: total.records, bytes: total.bytes, throttled: total.throttled, failed: total.failed,
+                    meanRecordsPerSecond: Double(total.records) / seconds, peakRecordsPerSecond: peakRecords, peakBytesPerSecond: peakBytes,
+                    peakRecordsPercent: recordsPercent, peakBytesPercent: bytesPercent,
+                    sharePercent: attemptedAll > 0 ? Double(total.records + total.failed) / Double(attemptedAll) * 100 : 0,
+                    hot: !reasons.isEmpty, why: reasons.isEmpty ? nil : reasons.joined(separator: "; ")))
+        }
+
+        // Errors.
+        func errorCounts(_ scope: String) throws -> [RunSummary.ErrorCount] {
+            try Row.fetchAll(
+                db, sql: "SELECT code, SUM(count) AS n FROM errors WHERE run_id = ? AND scope = ? GROUP BY code ORDER BY n DESC, code",
+                arguments: [run, scope]
+            ).map { RunSummary.ErrorCount(code: $0["code"], count: $0["n"]) }
+        }
+
+        // Keys.
+        let keyTotal = max(1, totals.planned)
+        let hotKeys = try Row.fetchAll(
+            db, sql: "SELECT partition_key, shard_id, events, bytes FROM hot_keys WHERE run_id = ? ORDER BY events DESC, partition_key",
+            arguments: [run]
+        ).map {
+            RunSummary.HotKey(
+                partitionKey: $0["partition_key"], shardId: $0["shard_id"], events: $0["events"], bytes: $0["bytes"],
+                sharePercent: Double($0["events"] as Int) / Double(keyTotal) * 100)
+        }
+
+        let peakTarget: Double? = row["peak_rate"]
+        let target: Double? = plannedSeconds > 0 ? Double(row["planned_events"] as Int) / plannedSeconds : nil
+        let achieved = Double(totals.started) / max(plannedSeconds, generationSeconds, 0.001)
+        let rate = RunSummary.Rate(
+            target: target, peakTarget: peakTarget, achieved: achieved,
+            delivered: Double(totals.succeeded) / max(info.elapsedSeconds ?? seconds, 0.001), accuracy: target.map { achieved / $0 })
+
+        let throttled = shardTotals.values.reduce(0) { $0 + $1.throttled }
+        let latency = RunSummary.Percentiles(all)
+        let latenessPercentiles = RunSummary.Percentiles(lateness)
+        let finished = totals.succeeded + totals.failed
+        let observed: [String: Double] = [
+            "latency.p50": latency.p50, "latency.p90": latency.p90, "latency.p95": Double(all.valueAtPercentile(95)) / 1000,
+            "latency.p99": latency.p99, "latency.p99.9": latency.p999, "latency.max": latency.max, "latency.mean": latency.mean,
+            "lateness.p99": latenessPercentiles.p99,
+            "errors.rate": finished > 0 ? Double(totals.failed) / Double(finished) : 0, "errors.count": Double(totals.failed),
+            "throttled.rate": attemptedAll > 0 ? Double(throttled) / Double(attemptedAll) : 0, "throttled.count": Double(throttled),
+            "dropped.rate": totals.planned > 0 ? Double(totals.dropped) / Double(totals.planned) : 0, "dropped.count": Double(totals.dropped),
+            "rate.achieved": achieved, "rate.accuracy": rate.accuracy ?? 1, "delivery.lost": Double(totals.lost),
+        ]
+        let results = thresholds.map { threshold in
+            let value = observed[threshold.metric] ?? .nan
+            return RunSummary.ThresholdResult(
+                metric: threshold.metric, expression: threshold.expression, observed: value, observedText: threshold.format(value),
+                passed: threshold.holds(value))
+        }
+        return RunSummary(
+            run: info, totals: totals, rate: rate, latencyMs: latency, latenessMs: latenessPercentiles, errors: try errorCounts("event"),
+            kinesisErrors: try errorCounts("shard"), types: types, shards: shards, hotShards: shards.filter(\.hot).map(\.shardId),
+            hotKeys: hotKeys, thresholds: results, passed: results.allSatisfy(\.passed), series: bySecond.values.sorted { $0.second < $1.second })
+    }
+}

@@ -1,0 +1,206 @@
+import Foundation
+import Histogram
+import Kinesis
+import KinesisProducer
+import Logging
+import Synchronization
+
+/// Asks a run to stop: the first request stops the schedule and lets what is in flight
+/// finish; the second abandons it.
+public final class StopSignal: Sendable {
+    private let requests = Atomic<Int>(0)
+    public init() {}
+    public func request() { requests.wrappingAdd(1, ordering: .relaxed) }
+    public var isRequested: Bool { requests.load(ordering: .relaxed) > 0 }
+    public var isUrgent: Bool { requests.load(ordering: .relaxed) > 1 }
+}
+
+/// A snapshot for the live progress line.
+public struct RunProgress: Sendable {
+    public var elapsed: Double
+    public var totals: Recorder.Totals
+    /// Events started in the last interval, per second.
+    public var achievedRate: Double
+    public var targetRate: Double
+    /// p99 latency in milliseconds of events finished in the last interval.
+    public var p99: Double
+    public var stopping: Bool
+}
+
+/// How a run ended, before thresholds are judged.
+public struct RunResult: Sendable {
+    public var runId: Int64
+    public var interrupted: Bool
+    public var elapsedSeconds: Double
+}
+
+/// Runs a scenario open loop: each event starts at its intended time whatever the responses
+/// do, latency counts from that time (so a stalled publisher shows in the percentiles), a cap
+/// on events in flight turns the excess into counted drops, and every figure goes to SQLite.
+public final class LoadRunner: Sendable {
+    public let scenario: Scenario
+    public let api: any KinesisAPI
+    /// Where the run went, as stored: "embedded", an endpoint URL without credentials, "aws:REGION".
+    public let target: String
+    public let store: MetricsStore
+    public let scenarioPath: String?
+    let logger: Logger?
+
+    /// Distinct partition keys counted exactly; keys beyond are counted together.
+    static let trackedKeyLimit = 100_000
+    static let hotKeysKept = 25
+
+    public init(scenario: Scenario, api: any KinesisAPI, target: String, store: MetricsStore, scenarioPath: String? = nil, logger: Logger? = nil) {
+        self.scenario = scenario
+        self.api = api
+        self.target = target
+        self.store = store
+        self.scenarioPath = scenarioPath
+        self.logger = logger
+    }
+
+    /// Creates the stream if the scenario asks for it (or checks that it exists) and returns its open shards.
+    public func prepareStream() async throws -> ShardMap {
+        let manager = StreamManager(api: api, pollInterval: .milliseconds(200), logger: logger)
+        let stream = scenario.stream
+        if stream.create {
+            try await manager.ensureExists(stream.name, capacity: stream.shards.map { .provisioned(shards: $0) } ?? .onDemand)
+        } else {
+            _ = try await manager.waitUntilActive(stream.name)
+        }
+        return try await manager.shardMap(stream: stream.name)
+    }
+
+    public func run(stop: StopSignal = StopSignal(), progressInterval: Duration = .seconds(1), progress: @escaping @Sendable (RunProgress) -> Void = { _ in })
+        async throws -> RunResult
+    {
+        let shardMap = try await prepareStream()
+        var schedule = ArrivalSchedule(load: scenario.load, seed: scenario.seed)
+        let clock = ContinuousClock()
+        let recorder = Recorder(start: clock.now)
+        let observed = ObservedKinesis(base: api, recorder: recorder, shardMap: shardMap)
+        let typeNames = scenario.events.map(\.type)
+        let runId = try await store.beginRun(
+            .init(
+                scenario: scenario, scenarioPath: scenarioPath, target: target, shardMap: shardMap, plannedEvents: schedule.plannedCount,
+                plannedSeconds: schedule.duration, startedAt: Date()))
+        logger?.info("run started", metadata: ["run": "\(runId)", "scenario": "\(scenario.name)", "target": "\(target)"])
+
+        let publisher = RunPublisher(scenario: scenario, api: observed, recorder: recorder, logger: logger)
+        let finished = StopSignal()
+        let tally = KeyTally(limit: Self.trackedKeyLimit, samplesPerType: scenario.sampledRecordsPerType, types: typeNames.count)
+
+        // Writes finished seconds to SQLite and reports progress, off the hot path.
+        let plan = schedule
+        let background = Task {
+            var lastStarted = 0
+            var lastTime = clock.now
+            while !finished.isRequested {
+                try? await Task.sleep(for: progressInterval)
+                let now = clock.now
+                let batch = recorder.drain(through: recorder.second(of: now) - 1)
+                do {
+                    try await store.write(batch, run: runId, typeNames: typeNames)
+                } catch {
+                    logger?.error("could not write metrics", metadata: ["error": "\(error)"])
+                }
+                let totals = recorder.currentTotals
+                let interval = lastTime.duration(to: now).timeInterval
+                let elapsed = recorder.start.duration(to: now).timeInterval
+                let recent = recorder.takeRecentLatencies()
+                progress(
+                    RunProgress(
+                        elapsed: elapsed, totals: totals, achievedRate: Double(totals.started - lastStarted) / max(interval, 0.001),
+                        targetRate: plan.unpaced ? 0 : plan.targetRate(at: elapsed),
+                        p99: recent.totalCount > 0 ? Double(recent.valueAtPercentile(99)) / 1000 : 0, stopping: stop.isRequested))
+                lastStarted = totals.started
+                lastTime = now
+            }
+        }
+
+        var source = EventSource(scenario: scenario, shardMap: shardMap)
+        let cap = scenario.load.maxInFlight
+        let unpaced = schedule.unpaced
+        var generationSeconds = 0.0
+        try await publisher.withRunning(stop: stop) { publish, idle in
+            while !stop.isRequested, let offset = schedule.next() {
+                let intended: ContinuousClock.Instant
+                if unpaced {
+                    intended = clock.now
+                    while publisher.inFlight >= cap, !stop.isRequested { try? await Task.sleep(for: .milliseconds(1)) }
+                } else {
+                    intended = recorder.start.advanced(by: .nanoseconds(Int64(offset * 1e9)))
+                    await idle(intended)
+                    if stop.isRequested { break }
+                }
+                let event = source.next()
+                tally.count(event, typeName: typeNames[event.type])
+                let second = unpaced ? recorder.second(of: intended) : Int(offset)
+                let rate = unpaced ? 0 : schedule.targetRate(at: offset)
+                if publisher.inFlight >= cap {
+                    recorder.dropped(type: event.type, second: second, targetRate: rate)
+                    continue
+                }
+                recorder.started(type: event.type, second: second, lateness: intended.duration(to: clock.now), targetRate: rate)
+                try await publish(event, intended)
+            }
+            generationSeconds = recorder.start.duration(to: clock.now).timeInterval
+        }
+        let elapsed = recorder.start.duration(to: clock.now).timeInterval
+        finished.request()
+        await background.value
+        try await store.write(recorder.drain(), run: runId, typeNames: typeNames)
+        let interrupted = stop.isRequested
+        try await store.finishRun(
+            runId, status: interrupted ? "interrupted" : "completed", exitCode: 0, elapsedSeconds: elapsed, generationSeconds: generationSeconds,
+            hotKeys: tally.hottest(Self.hotKeysKept, shardMap: shardMap), samples: tally.samples(typeNames: typeNames))
+        return RunResult(runId: runId, interrupted: interrupted, elapsedSeconds: elapsed)
+    }
+}
+
+/// Counts partition keys (exactly, up to a limit of distinct keys) and keeps the first
+/// records of each type as samples. Used by the runner's task only.
+final class KeyTally: @unchecked Sendable {
+    var counts: [String: (events: Int, bytes: Int, hashKey: String?)] = [:]
+    var untracked = 0
+    let limit: Int
+    let samplesPerType: Int
+    var sampled: [[LoadEvent]]
+
+    init(limit: Int, samplesPerType: Int, types: Int) {
+        self.limit = limit
+        self.samplesPerType = samplesPerType
+        sampled = Array(repeating: [], count: types)
+    }
+
+    func count(_ event: LoadEvent, typeName: String) {
+        let bytes = event.data.count + event.partitionKey.utf8.count
+        if counts[event.partitionKey] != nil || counts.count < limit {
+            counts[event.partitionKey, default: (0, 0, event.explicitHashKey)].events += 1
+            counts[event.partitionKey]!.bytes += bytes
+        } else {
+            untracked += 1
+        }
+        if sampled[event.type].count < samplesPerType { sampled[event.type].append(event) }
+    }
+
+    func hottest(_ n: Int, shardMap: ShardMap) -> [MetricsStore.KeyCount] {
+        counts.sorted { $0.value.events != $1.value.events ? $0.value.events > $1.value.events : $0.key < $1.key }.prefix(n).map { key, value in
+            let shard: String
+            if let hashKey = value.hashKey, let id = try? shardMap.shardId(forExplicitHashKey: hashKey) {
+                shard = id
+            } else {
+                shard = shardMap.shardId(forPartitionKey: key) ?? "unknown"
+            }
+            return MetricsStore.KeyCount(partitionKey: key, shardId: shard, events: value.events, bytes: value.bytes)
+        }
+    }
+
+    func samples(typeNames: [String]) -> [MetricsStore.Sample] {
+        sampled.flatMap { events in
+            events.map {
+                MetricsStore.Sample(eventType: typeNames[$0.type], partitionKey: $0.partitionKey, explicitHashKey: $0.explicitHashKey, data: $0.data)
+            }
+        }
+    }
+}

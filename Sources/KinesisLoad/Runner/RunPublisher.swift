@@ -1,0 +1,170 @@
+import Foundation
+import Kinesis
+import KinesisProducer
+import Logging
+import Synchronization
+
+/// The publishing half of a run: the scenario's publisher mode through the product's own
+/// publishers (`KinesisService`, `Producer`), with every outcome reported to the recorder.
+final class RunPublisher: Sendable {
+    let scenario: Scenario
+    let api: any KinesisAPI
+    let recorder: Recorder
+    let logger: Logger?
+    private let counter = Atomic<Int>(0)
+    private let clock = ContinuousClock()
+    private let batch = Mutex<[(event: LoadEvent, intended: ContinuousClock.Instant)]>([])
+
+    /// Events started and not finished.
+    var inFlight: Int { counter.load(ordering: .relaxed) }
+
+    init(scenario: Scenario, api: any KinesisAPI, recorder: Recorder, logger: Logger?) {
+        self.scenario = scenario
+        self.api = api
+        self.recorder = recorder
+        self.logger = logger
+    }
+
+    typealias Publish = (LoadEvent, ContinuousClock.Instant) async throws -> Void
+    typealias Idle = (ContinuousClock.Instant) async -> Void
+
+    private struct UrgentStop: Error {}
+
+    private func finish(_ event: LoadEvent, _ intended: ContinuousClock.Instant, error: String?) {
+        counter.wrappingSubtract(1, ordering: .relaxed)
+        recorder.finished(type: event.type, latency: intended.duration(to: clock.now), bytes: event.data.count, error: error)
+    }
+
+    private static func code(of error: any Error) -> String {
+        switch error {
+        case let error as KinesisError: error.code.rawValue
+        case let error as ProducerError: error.code.rawValue
+        case let error as RecordProblem: error.code
+        case is CancellationError: "Abandoned"
+        default: String(describing: type(of: error))
+        }
+    }
+
+    var retryPolicy: RetryPolicy {
+        RetryPolicy(maxAttempts: 100, baseDelay: .milliseconds(50), maxDelay: .seconds(2), deadline: scenario.publisher.recordTTL)
+    }
+
+    /// Runs `body` with a way to publish an event and a way to wait until an instant (sending
+    /// a partly filled batch whose time is up meanwhile); then lets what is in flight finish,
+    /// or abandons it when the stop turns urgent (a second Ctrl-C).
+    func withRunning(stop: StopSignal, _ body: (Publish, Idle) async throws -> Void) async throws {
+        let settled = StopSignal()
+        do {
+            try await withThrowingDiscardingTaskGroup { group in
+                group.addTask {
+                    while !settled.isRequested {
+                        if stop.isUrgent { throw UrgentStop() }
+                        try? await Task.sleep(for: .milliseconds(100))
+                    }
+                }
+                switch scenario.publisher.mode {
+                case .aggregated, .buffered:
+                    let producer = makeProducer()
+                    group.addTask { try await producer.run() }
+                    try await body(
+                        { event, intended in
+                            self.counter.wrappingAdd(1, ordering: .relaxed)
+                            do {
+                                let ticket = try await producer.put(
+                                    data: event.data, partitionKey: event.partitionKey, explicitHashKey: event.explicitHashKey)
+                                ticket.whenComplete { result in
+                                    switch result {
+                                    case .success: self.finish(event, intended, error: nil)
+                                    case .failure(let error): self.finish(event, intended, error: error.code.rawValue)
+                                    }
+                                }
+                            } catch {
+                                self.finish(event, intended, error: Self.code(of: error))
+                            }
+                        },
+                        { instant in try? await self.clock.sleep(until: instant) })
+                    await producer.flush()
+                    producer.shutdown()
+                case .putRecord:
+                    let service = KinesisService(api: api, streamName: scenario.stream.name, retry: retryPolicy, logger: logger)
+                    try await body(
+                        { event, intended in
+                            self.counter.wrappingAdd(1, ordering: .relaxed)
+                            group.addTask {
+                                do {
+                                    _ = try await service.publish(
+                                        data: event.data, partitionKey: event.partitionKey, explicitHashKey: event.explicitHashKey)
+                                    self.finish(event, intended, error: nil)
+                                } catch {
+                                    self.finish(event, intended, error: Self.code(of: error))
+                                }
+                            }
+                        },
+                        { instant in try? await self.clock.sleep(until: instant) })
+                case .putRecords:
+                    let service = KinesisService(api: api, streamName: scenario.stream.name, retry: retryPolicy, logger: logger)
+                    let size = scenario.publisher.batchSize
+                    let linger = scenario.publisher.maxBufferedTime
+                    func send() {
+                        let entries = batch.withLock { batch in
+                            defer { batch.removeAll(keepingCapacity: true) }
+                            return batch
+                        }
+                        guard !entries.isEmpty else { return }
+                        group.addTask {
+                            do {
+                                let result = try await service.publishBatch(
+                                    entries.map {
+                                        PublishEntry(data: $0.event.data, partitionKey: $0.event.partitionKey, explicitHashKey: $0.event.explicitHashKey)
+                                    })
+                                for (entry, outcome) in zip(entries, result.outcomes) {
+                                    switch outcome {
+                                    case .published: self.finish(entry.event, entry.intended, error: nil)
+                                    case .failed(let code, _, _): self.finish(entry.event, entry.intended, error: code)
+                                    }
+                                }
+                            } catch {
+                                for entry in entries { self.finish(entry.event, entry.intended, error: Self.code(of: error)) }
+                            }
+                        }
+                    }
+                    try await body(
+                        { event, intended in
+                            self.counter.wrappingAdd(1, ordering: .relaxed)
+                            let full = batch.withLock { batch in
+                                batch.append((event, intended))
+                                return batch.count >= size
+                            }
+                            if full { send() }
+                        },
+                        { instant in
+                            // The oldest event of a partly filled batch waits at most `linger`.
+                            if let first = self.batch.withLock({ $0.first?.intended }), first.advanced(by: linger) < instant {
+                                try? await self.clock.sleep(until: first.advanced(by: linger))
+                                send()
+                            }
+                            try? await self.clock.sleep(until: instant)
+                        })
+                    send()
+                }
+                settled.request()
+            }
+        } catch is UrgentStop {
+            logger?.warning("stop requested twice: events in flight were abandoned")
+        }
+    }
+
+    private func makeProducer() -> Producer {
+        let spec = scenario.publisher
+        var configuration = Producer.Configuration(streamName: scenario.stream.name)
+        configuration.aggregation = spec.mode == .aggregated
+        configuration.maxBufferedTime = spec.maxBufferedTime
+        configuration.rateLimitPercent = spec.rateLimitPercent
+        configuration.maxConcurrentRequests = spec.maxConcurrentRequests
+        configuration.recordTTL = spec.recordTTL
+        // Above the runner's cap, so that the runner drops (and counts) before put would wait.
+        configuration.maxInFlightRecords = scenario.load.maxInFlight + 1
+        configuration.maxInFlightBytes = 1 << 30
+        return Producer(api: api, configuration: configuration, logger: logger)
+    }
+}

@@ -1,0 +1,172 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import Kinesis
+import KinesisLoad
+import KinesisTesting
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Where runs are stored and reports written.
+struct StoreOptions: ParsableArguments {
+    @Option(help: "SQLite file runs accumulate in.")
+    var db = "Reports/metrics.sqlite"
+
+    @Option(help: "Folder reports are written into, one sub-folder per run.")
+    var reports = "Reports"
+
+    func open() throws -> MetricsStore {
+        do {
+            return try MetricsStore(path: db)
+        } catch {
+            throw ValidationError("--db \(db): cannot open the metrics database: \(error)")
+        }
+    }
+}
+
+/// Loads a scenario or exits 2 after printing every problem.
+func loadScenario(_ path: String) throws -> Scenario {
+    do {
+        return try Scenario.load(path: path)
+    } catch {
+        FileHandle.standardError.write(Data("\(error)\n".utf8))
+        throw ExitCode(2)
+    }
+}
+
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run a scenario: publish its workload, store every figure in SQLite, write reports.",
+        discussion: """
+            Targets the embedded engine (per-shard limits on) unless --endpoint or --aws is given.
+            Exit codes: 0 passed, 99 a threshold failed, 130 stopped by Ctrl-C (what ran is stored
+            and reported), 2 the scenario is invalid, 1 any other error.
+            """)
+
+    @Argument(help: "The scenario file (JSON).") var scenario: String
+    @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var store: StoreOptions
+    @Flag(help: "Publish to the real AWS service (credentials from the usual chain).") var aws = false
+    @Option(help: "Use this stream instead of the scenario's.") var stream: String?
+    @Flag(help: "Embedded engine: turn off the per-shard limits of 1,000 records/s and 1 MiB/s.") var noLimits = false
+    @Flag(help: "No live progress.") var quiet = false
+
+    func validate() throws {
+        if aws, connection.endpoint != nil { throw ValidationError("--aws and --endpoint exclude each other: pick one target") }
+    }
+
+    func run() async throws {
+        var scenario = try loadScenario(self.scenario)
+        if let stream {
+            try validateStreamName(stream, source: "--stream")
+            scenario.stream.name = stream
+        }
+        let metrics = try store.open()
+        let stop = StopSignal()
+        let signals = installInterruptHandler(stop)
+        defer { signals.cancel() }
+
+        let result: RunResult
+        if let endpoint = connection.endpoint ?? (aws ? "" : nil) {
+            let target = aws ? "aws:\(try connection.configuration().region)" : redacted(endpoint)
+            if aws, try connection.configuration().endpoint != nil {
+                throw ValidationError("--aws: an endpoint override is set in the environment (AWS_ENDPOINT_URL_KINESIS or AWS_ENDPOINT_URL); unset it to reach AWS")
+            }
+            result = try await connection.withClient { client in
+                try await execute(scenario, api: client, target: target, store: metrics, stop: stop)
+            }
+        } else {
+            let engine = InMemoryKinesis(configuration: EngineConfiguration(limits: noLimits ? nil : .aws, callHistoryLimit: 100))
+            result = try await execute(scenario, api: engine, target: noLimits ? "embedded (no limits)" : "embedded", store: metrics, stop: stop)
+        }
+        let summary = try await metrics.summary(run: result.runId)
+        let folder = try ReportWriter.write(summary, into: store.reports)
+        let status = result.interrupted ? "interrupted" : summary.passed ? "passed" : "failed"
+        let code: Int32 = result.interrupted ? 130 : summary.passed ? 0 : 99
+        try await metrics.setStatus(result.runId, status: status, exitCode: Int(code))
+        print(briefing(summary, folder: folder, status: status))
+        if code != 0 { throw ExitCode(code) }
+    }
+
+    func execute(_ scenario: Scenario, api: any KinesisAPI, target: String, store: MetricsStore, stop: StopSignal) async throws -> RunResult {
+        let runner = LoadRunner(scenario: scenario, api: api, target: target, store: store, scenarioPath: self.scenario)
+        let terminal = isatty(STDERR_FILENO) == 1
+        let printer = ProgressPrinter(terminal: terminal, quiet: quiet)
+        let result = try await runner.run(stop: stop, progressInterval: .seconds(1)) { printer.show($0) }
+        printer.finish()
+        return result
+    }
+
+    /// The endpoint as stored: without user name or password.
+    func redacted(_ endpoint: String) -> String {
+        guard var components = URLComponents(string: endpoint) else { return "endpoint" }
+        components.user = nil
+        components.password = nil
+        components.query = nil
+        return components.string ?? "endpoint"
+    }
+
+    func briefing(_ summary: RunSummary, folder: String, status: String) -> String {
+        var lines = ["run \(summary.run.id) \(status): \(summary.totals.succeeded) of \(summary.totals.planned) events delivered, \(summary.totals.failed) failed, \(summary.totals.dropped) dropped"]
+        lines.append(
+            String(
+                format: "latency p50 %.2f ms, p99 %.2f ms, max %.2f ms; achieved %.1f events/s", summary.latencyMs.p50, summary.latencyMs.p99,
+                summary.latencyMs.max, summary.rate.achieved) + (summary.rate.target.map { String(format: " of %.1f targeted", $0) } ?? ""))
+        if !summary.hotShards.isEmpty {
+            lines.append("hot shards: " + summary.shards.filter(\.hot).map { "\($0.shardId) (\($0.why ?? ""))" }.joined(separator: "; "))
+        }
+        for threshold in summary.thresholds {
+            lines.append("\(threshold.passed ? "pass" : "FAIL") \(threshold.metric) \(threshold.expression): observed \(threshold.observedText)")
+        }
+        let failed = summary.thresholds.filter { !$0.passed }
+        if !failed.isEmpty { lines.append("failed thresholds: " + failed.map { "\($0.metric) \($0.expression)" }.joined(separator: ", ")) }
+        lines.append("reports: \(folder)/summary.md, summary.json, index.html, junit.xml")
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// Ctrl-C once: stop the schedule, finish what is in flight, store and report. Twice: abandon.
+func installInterruptHandler(_ stop: StopSignal) -> any DispatchSourceSignal {
+    signal(SIGINT, SIG_IGN)
+    let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+    source.setEventHandler {
+        stop.request()
+        let message =
+            stop.isUrgent
+            ? "\nstopping now: abandoning events in flight\n" : "\nstopping: letting events in flight finish (Ctrl-C again to abandon them)\n"
+        FileHandle.standardError.write(Data(message.utf8))
+    }
+    source.resume()
+    return source
+}
+
+/// The live progress line: rewritten in place on a terminal, a plain line every 5 s otherwise.
+final class ProgressPrinter: Sendable {
+    let terminal: Bool
+    let quiet: Bool
+
+    init(terminal: Bool, quiet: Bool) {
+        self.terminal = terminal
+        self.quiet = quiet
+    }
+
+    func show(_ progress: RunProgress) {
+        guard !quiet else { return }
+        let whole = Int(progress.elapsed.rounded())
+        if !terminal, whole % 5 != 0 { return }
+        let t = progress.totals
+        let target = progress.targetRate > 0 ? String(format: " (target %.0f)", progress.targetRate) : ""
+        let line = String(
+            format: "[%4ds] %.0f ev/s%@  started %d  ok %d  p99 %.1f ms  errors %d  throttled %d  dropped %d  in flight %d%@", whole,
+            progress.achievedRate, target, t.started, t.succeeded, progress.p99, t.failed, t.throttled, t.dropped, t.inFlight,
+            progress.stopping ? "  stopping" : "")
+        FileHandle.standardError.write(Data((terminal ? "\r\u{1B}[K" + line : line + "\n").utf8))
+    }
+
+    func finish() {
+        if terminal, !quiet { FileHandle.standardError.write(Data("\n".utf8)) }
+    }
+}
