@@ -42,7 +42,7 @@ extension Scenario {
         do {
             root = try JSONDecoder().decode(JSONValue.self, from: data)
         } catch {
-            throw ScenarioErrors(file: file, problems: [ScenarioProblem(path: "$", message: "not valid JSON: \(Self.syntaxMessage(error))")])
+            throw ScenarioErrors(file: file, problems: [ScenarioProblem(path: "$", message: "not valid JSON: \(Self.syntaxMessage(data))")])
         }
         var reader = ScenarioReader()
         let scenario = reader.scenario(root, source: String(decoding: data, as: UTF8.self))
@@ -52,12 +52,24 @@ extension Scenario {
         return scenario
     }
 
-    private static func syntaxMessage(_ error: any Error) -> String {
-        if case DecodingError.dataCorrupted(let context) = error {
-            if let underlying = context.underlyingError { return "\(underlying)" }
-            return context.debugDescription
+    /// JSONDecoder does not say where the syntax broke; JSONSerialization does, by character
+    /// offset, which is turned into a line and column here (only on this failure path).
+    private static func syntaxMessage(_ data: Data) -> String {
+        do {
+            _ = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
+            return "the document is not a JSON value"
+        } catch {
+            var message = ((error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String) ?? "\(error)"
+            if let range = message.range(of: "around character "),
+                let offset = Int(message[range.upperBound...].prefix { $0.isNumber })
+            {
+                let prefix = String(decoding: data.prefix(offset), as: UTF8.self)
+                let line = prefix.filter { $0 == "\n" }.count + 1
+                let column = prefix.count - (prefix.lastIndex(of: "\n").map { prefix.distance(from: prefix.startIndex, to: $0) + 1 } ?? 0) + 1
+                message += " (line \(line), column \(column))"
+            }
+            return message
         }
-        return "\(error)"
     }
 }
 
@@ -171,7 +183,9 @@ struct ScenarioReader {
         let load = loadSpec(top["load"])
         let publisher = publisherSpec(top["publisher"])
         let pools = keyPools(top["keys"])
-        let events = eventSpecs(top["events"], pools: pools)
+        var declaredPools: [String] = []
+        if case .object(let members)? = top["keys"] { declaredPools = members.keys.sorted() }
+        let events = eventSpecs(top["events"], pools: declaredPools)
         let thresholds = thresholdSpecs(top["thresholds"])
         var samples = 0
         if let sampling = object(top["sampling"], "$.sampling", allowed: ["records"]) {
@@ -303,13 +317,14 @@ struct ScenarioReader {
         return pools
     }
 
-    mutating func eventSpecs(_ value: JSONValue?, pools: [String: Scenario.KeyPoolSpec]?) -> [Scenario.EventSpec]? {
+    /// - Parameter pools: every pool the scenario declares, valid or not, so that a bad pool
+    ///   is reported once (at its own path) rather than again at each use.
+    mutating func eventSpecs(_ value: JSONValue?, pools poolNames: [String]) -> [Scenario.EventSpec]? {
         guard let value else { return nil }
         guard case .array(let items) = value, !items.isEmpty else {
             fail("$.events", "expected a non-empty array of event types")
             return nil
         }
-        let poolNames = (pools ?? [:]).keys.sorted()
         var events: [Scenario.EventSpec] = []
         var seen: Set<String> = []
         for (index, item) in items.enumerated() {

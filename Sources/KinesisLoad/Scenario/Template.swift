@@ -60,9 +60,11 @@ struct Template: Sendable {
         compiler.flush()
         for (index, wanted) in capturePaths.enumerated() where !compiler.captured.contains(index) {
             let members = compiler.memberPaths.sorted().joined(separator: ", ")
+            let hint = Suggest.closest(to: wanted, in: compiler.memberPaths).map { "; did you mean \"\($0)\"?" } ?? ""
             problems.append(
                 ScenarioProblem(
-                    path: path, message: "the partition key names member \"\(wanted)\", which the template does not have (it has: \(members))"))
+                    path: path,
+                    message: "the partition key names member \"\(wanted)\", which the template does not have\(hint) (it has: \(members))"))
         }
         if size != nil, case .object = template {} else if size != nil {
             problems.append(ScenarioProblem(path: path, message: "\"size\" pads an object; this template is not a JSON object"))
