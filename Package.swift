@@ -126,6 +126,7 @@ let package = Package(
             dependencies: [
                 "Kinesis", "KinesisProducer", "KinesisTesting", "KinesisLoad",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -1,0 +1,177 @@
+import Foundation
+import GRDB
+import Histogram
+import Kinesis
+import KinesisTesting
+import Testing
+
+@testable import KinesisLoad
+
+/// A fresh metrics database in a temporary folder.
+func temporaryStore() throws -> (MetricsStore, String) {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("kinesis-load-\(UUID().uuidString)").path
+    return (try MetricsStore(path: folder + "/metrics.sqlite"), folder)
+}
+
+func scenario(_ changes: [String: Any]) throws -> Scenario {
+    try Scenario.parse(scenarioJSON(changes))
+}
+
+@Suite("Load runner")
+struct RunnerTests {
+    @Test func aRunStoresItsFiguresAndTheReportIsRebuiltFromSQLiteAlone() async throws {
+        let (store, folder) = try temporaryStore()
+        let engine = InMemoryKinesis()
+        let plan = try scenario([
+            "load": ["executor": "fixed-events", "events": 2000],
+            "thresholds": ["errors.count": "== 0", "rate.achieved": "> 1000000000000"],
+            "sampling": ["records": 3],
+        ])
+        let result = try await LoadRunner(scenario: plan, api: engine, target: "embedded", store: store).run()
+        #expect(!result.interrupted)
+
+        // Every event reached the stream: read it back, deaggregating.
+        let stored = try await engine.readAll(stream: "s", shardId: ShardMap.shardId(index: 0)).count
+            + engine.readAll(stream: "s", shardId: ShardMap.shardId(index: 1)).count
+        #expect(stored > 0)
+
+        // A second store on the same file: nothing but SQLite to go on.
+        let reopened = try MetricsStore(path: store.path)
+        let summary = try await reopened.summary(run: result.runId)
+        #expect(summary.totals.planned == 2000)
+        #expect(summary.totals.started == 2000)
+        #expect(summary.totals.succeeded == 2000)
+        #expect(summary.totals.failed == 0 && summary.totals.dropped == 0 && summary.totals.lost == 0)
+        #expect(summary.types.map(\.started).reduce(0, +) == 2000)
+        #expect(summary.latencyMs.count == 2000)
+        #expect(summary.latencyMs.p99 >= summary.latencyMs.p50)
+        #expect(summary.shards.map(\.shardId) == [ShardMap.shardId(index: 0), ShardMap.shardId(index: 1)])
+        #expect(summary.shards.map(\.records).reduce(0, +) == stored)
+        #expect(summary.hotShards.isEmpty)
+        #expect(!summary.hotKeys.isEmpty)
+        #expect(summary.run.status == "completed")
+        #expect(summary.thresholds.map(\.passed) == [true, false])
+        #expect(!summary.passed)
+
+        let samples = try await reopened.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM samples") }
+        #expect(samples == 6)
+
+        let written = try ReportWriter.write(summary, into: folder)
+        for file in ["summary.md", "summary.json", "index.html", "junit.xml"] {
+            #expect(FileManager.default.fileExists(atPath: written + "/" + file), "\(file)")
+        }
+        let junit = try String(contentsOfFile: written + "/junit.xml", encoding: .utf8)
+        #expect(junit.contains("failures=\"1\""))
+        #expect(junit.contains("rate.achieved"))
+        let decoded = try JSONDecoder().decode(RunSummary.self, from: Data(contentsOf: URL(fileURLWithPath: written + "/summary.json")))
+        #expect(decoded.totals.succeeded == 2000)
+    }
+
+    @Test func aHotKeyThrottlesItsShardAndTheSummaryNamesIt() async throws {
+        let (store, _) = try temporaryStore()
+        let engine = InMemoryKinesis(configuration: EngineConfiguration(limits: .aws))
+        let plan = try scenario([
+            "stream": ["name": "s", "shards": 4],
+            "load": ["executor": "fixed-events", "events": 3000],
+            "publisher": ["mode": "putRecords", "maxBufferedTime": "20ms", "recordTTL": "2s"],
+            "events": [["type": "T", "partitionKey": ["strategy": "constant", "value": "tenant-1"], "template": ["v": "{{int 1 9}}"]]],
+            "thresholds": ["throttled.rate": "< 1%"],
+        ])
+        let result = try await LoadRunner(scenario: plan, api: engine, target: "embedded", store: store).run()
+        let summary = try await store.summary(run: result.runId)
+        let hot = try #require(ShardMap.even(count: 4).shardId(forPartitionKey: "tenant-1"))
+        #expect(summary.hotShards == [hot])
+        let shard = try #require(summary.shards.first { $0.shardId == hot })
+        #expect(shard.throttled > 0)
+        #expect(shard.why?.contains("throttled") == true)
+        #expect(summary.hotKeys.first?.partitionKey == "tenant-1")
+        #expect(summary.hotKeys.first?.shardId == hot)
+        #expect(summary.kinesisErrors.contains { $0.code == "ProvisionedThroughputExceededException" })
+        #expect(summary.thresholds.first?.passed == false)
+        #expect(ReportWriter.markdown(summary).contains("Hot shard: \(hot)"))
+    }
+
+    @Test func eventsDueWhileTheCapIsFullAreDroppedAndLatencyCountsFromIntendedTime() async throws {
+        let (store, _) = try temporaryStore()
+        let engine = InMemoryKinesis()
+        engine.faults { $0.latency = .milliseconds(400) }
+        let plan = try scenario([
+            "load": ["executor": "fixed-events", "events": 100, "rate": 1000, "maxInFlight": 10],
+            "publisher": ["mode": "putRecord"],
+        ])
+        let result = try await LoadRunner(scenario: plan, api: engine, target: "embedded", store: store).run()
+        let summary = try await store.summary(run: result.runId)
+        // All 100 are due within 0.1 s; the first 10 take 0.4 s to answer, so 90 find the cap full.
+        #expect(summary.totals.started == 10)
+        #expect(summary.totals.dropped == 90)
+        #expect(summary.totals.succeeded == 10)
+        #expect(summary.latencyMs.p50 >= 400)
+    }
+
+    @Test func aStopEndsTheScheduleAndWhatRanIsStored() async throws {
+        let (store, _) = try temporaryStore()
+        let engine = InMemoryKinesis()
+        let plan = try scenario([
+            "load": ["executor": "constant-arrival-rate", "rate": 200, "duration": "1m"]
+        ])
+        let stop = StopSignal()
+        let result = try await LoadRunner(scenario: plan, api: engine, target: "embedded", store: store).run(
+            stop: stop, progressInterval: .milliseconds(100)
+        ) { progress in
+            if progress.totals.started >= 20 { stop.request() }
+        }
+        #expect(result.interrupted)
+        let summary = try await store.summary(run: result.runId)
+        #expect(summary.run.status == "interrupted")
+        #expect(summary.totals.started >= 20)
+        #expect(summary.totals.started < 12_000)
+        #expect(summary.totals.lost == 0, "what started before the stop still finished")
+        #expect(summary.totals.succeeded == summary.totals.started)
+    }
+
+    @Test func runsAccumulateInOneFile() async throws {
+        let (store, _) = try temporaryStore()
+        let plan = try scenario(["load": ["executor": "fixed-events", "events": 50]])
+        let first = try await LoadRunner(scenario: plan, api: InMemoryKinesis(), target: "embedded", store: store).run()
+        let second = try await LoadRunner(scenario: plan, api: InMemoryKinesis(), target: "embedded", store: store).run()
+        #expect(try await store.runIds() == [second.runId, first.runId])
+        #expect(try await store.resolveRun("latest") == second.runId)
+        await #expect(throws: ReportError.self) { try await store.resolveRun("999") }
+    }
+
+    @Test func partitionAnalysisFindsTheShardOfAConstantKey() throws {
+        let events: [[String: Any]] = [["type": "T", "partitionKey": ["strategy": "constant", "value": "k"], "template": ["v": "{{text 90}}"]]]
+        // Aggregated, 1,500 small records/s on one key pack into about 50 Kinesis records/s: no throttling.
+        let aggregated = PartitionAnalysis.analyze(try scenario(["events": events]), shards: 4, peakRate: 1500, sampleEvents: 1000)
+        #expect(!aggregated.wouldThrottle)
+        let plan = try scenario(["events": events, "publisher": ["mode": "putRecords"]])
+        let analysis = PartitionAnalysis.analyze(plan, shards: 4, peakRate: 1500, sampleEvents: 1000)
+        #expect(aggregated.hotShards == analysis.hotShards)
+        let hot = try #require(ShardMap.even(count: 4).shardId(forPartitionKey: "k"))
+        #expect(analysis.hotShards == [hot])
+        #expect(analysis.wouldThrottle)
+        let load = try #require(analysis.shardLoads.first { $0.shardId == hot })
+        #expect(load.sharePercent == 100)
+        #expect(abs(load.recordsPerSecond - 1500) < 1e-9)
+        #expect(load.topKeys.first?.partitionKey == "k")
+        #expect(analysis.text.contains("WOULD THROTTLE on \(hot)"))
+
+        let spread = try scenario([
+            "publisher": ["mode": "putRecords"],
+            "events": [["type": "T", "partitionKey": ["strategy": "random"], "template": ["v": 1]]],
+        ])
+        let even = PartitionAnalysis.analyze(spread, shards: 4, peakRate: 2000, sampleEvents: 20_000)
+        #expect(even.hotShards.isEmpty)
+        #expect(!even.wouldThrottle)
+    }
+
+    @Test func histogramsSurviveTheirBlobs() {
+        var histogram = LatencyHistogram.latency()
+        for value in [1, 5, 10, 250, 4000, 90_000] as [UInt64] { histogram.recordClamped(value) }
+        var decoded = LatencyHistogram.latency()
+        HistogramCoding.decode(HistogramCoding.encode(histogram), into: &decoded)
+        #expect(decoded.totalCount == histogram.totalCount)
+        #expect(decoded.valueAtPercentile(50) == histogram.valueAtPercentile(50))
+        #expect(decoded.max == histogram.max)
+    }
+}
