@@ -1,10 +1,20 @@
 # Shared helpers for the scripts: Python dependencies and a moto_server on 127.0.0.1.
 
+ensure_system_deps() {
+    # GRDB links the system SQLite: its headers come from Debian's libsqlite3-dev.
+    if [ ! -f /usr/include/sqlite3.h ]; then
+        echo "==> installing libsqlite3-dev with apt-get"
+        local sudo=""
+        [ "$(id -u)" -eq 0 ] || sudo="sudo"
+        $sudo apt-get update -q && $sudo apt-get install -y -q libsqlite3-dev || return 1
+    fi
+}
+
 ensure_python_deps() {
-    # Everything the tests and the demo need from PyPI; pip is quiet when all is present.
-    if ! python3 -c 'import moto, flask, flask_cors, boto3, botocore, pytest, aws_kinesis_agg' 2>/dev/null || ! command -v aws >/dev/null; then
+    # Everything the tests need from PyPI; pip is quiet when all is present.
+    if ! python3 -c 'import moto, flask, flask_cors, boto3, botocore, pytest, aws_kinesis_agg, jsonschema' 2>/dev/null || ! command -v aws >/dev/null; then
         echo "==> installing moto[server], boto3, awscli, pytest and aws_kinesis_agg with pip"
-        python3 -m pip install --quiet 'moto[server]' boto3 awscli pytest aws_kinesis_agg
+        python3 -m pip install --quiet 'moto[server]' boto3 awscli pytest aws_kinesis_agg jsonschema
     fi
 }
 

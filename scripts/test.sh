@@ -7,6 +7,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
 
+ensure_system_deps || exit 1
 ensure_python_deps || exit 1
 trap stop_moto EXIT
 start_moto || exit 1
@@ -43,6 +44,13 @@ bash scripts/cli-smoke.sh "$MOTO_ENDPOINT" 2>&1 | tee "$clilog"
 [ "${PIPESTATUS[0]}" -eq 0 ] || failed_steps=$((failed_steps + 1))
 cli_passed=$(grep -c '^ok: ' "$clilog" || true)
 cli_failed=$(grep -c '^FAILED: ' "$clilog" || true)
+
+echo "==> kinesis-load run, validate, report, runs, partitions"
+loadlog=$(mktemp)
+bash scripts/load-smoke.sh "$MOTO_ENDPOINT" 2>&1 | tee "$loadlog"
+[ "${PIPESTATUS[0]}" -eq 0 ] || failed_steps=$((failed_steps + 1))
+cli_passed=$((cli_passed + $(grep -c '^ok: ' "$loadlog" || true)))
+cli_failed=$((cli_failed + $(grep -c '^FAILED: ' "$loadlog" || true)))
 
 passed=$((swift_passed + py_passed + cli_passed))
 failed=$((swift_failed + py_failed + cli_failed))

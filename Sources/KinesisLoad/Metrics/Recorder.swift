@@ -70,10 +70,15 @@ public final class Recorder: Sendable {
 
     private let clock = ContinuousClock()
     public let start: ContinuousClock.Instant
-    private let events = Mutex(Batch())
-    private let totals = Mutex(Totals())
-    /// Latencies since the last progress line.
-    private let recent = Mutex(LatencyHistogram.latency())
+    private struct State {
+        var batch = Batch()
+        var totals = Totals()
+        /// Latencies since the last progress line.
+        var recent = LatencyHistogram.latency()
+    }
+
+    /// One lock for everything: an event costs one lock round trip here.
+    private let state = Mutex(State())
 
     public init(start: ContinuousClock.Instant = .now) { self.start = start }
 
@@ -85,32 +90,34 @@ public final class Recorder: Sendable {
 
     /// An event started `lateness` after its intended time.
     public func started(type: Int, second: Int, lateness: Duration, targetRate: Double) {
-        events.withLock { batch in
-            batch.types[second, default: [:]][type, default: TypeSecond()].started += 1
-            var schedule = batch.schedule[second, default: ScheduleSecond()]
-            schedule.planned += 1
-            schedule.started += 1
-            schedule.targetRate = targetRate
-            schedule.lateness.recordClamped(UInt64(max(0, lateness.wholeNanoseconds / 1000)))
-            batch.schedule[second] = schedule
-        }
-        totals.withLock {
-            $0.planned += 1
-            $0.started += 1
+        let micros = UInt64(max(0, lateness.wholeNanoseconds / 1000))
+        state.withLock { state in
+            // Mutated in place: a copy would copy the histogram's counts on every event.
+            state.batch.types[second, default: [:]][type, default: TypeSecond()].started += 1
+            Self.update(&state.batch.schedule[second, default: ScheduleSecond()]) { schedule in
+                schedule.planned += 1
+                schedule.started += 1
+                schedule.targetRate = targetRate
+                schedule.lateness.recordClamped(micros)
+            }
+            state.totals.planned += 1
+            state.totals.started += 1
         }
     }
 
+    private static func update<T>(_ value: inout T, _ body: (inout T) -> Void) { body(&value) }
+
     /// An event was due but could not start: too many in flight, or the run was stopping.
     public func dropped(type: Int, second: Int, targetRate: Double) {
-        events.withLock { batch in
-            batch.types[second, default: [:]][type, default: TypeSecond()].dropped += 1
-            batch.schedule[second, default: ScheduleSecond()].planned += 1
-            batch.schedule[second, default: ScheduleSecond()].dropped += 1
-            batch.schedule[second, default: ScheduleSecond()].targetRate = targetRate
-        }
-        totals.withLock {
-            $0.planned += 1
-            $0.dropped += 1
+        state.withLock { state in
+            state.batch.types[second, default: [:]][type, default: TypeSecond()].dropped += 1
+            Self.update(&state.batch.schedule[second, default: ScheduleSecond()]) { schedule in
+                schedule.planned += 1
+                schedule.dropped += 1
+                schedule.targetRate = targetRate
+            }
+            state.totals.planned += 1
+            state.totals.dropped += 1
         }
     }
 
@@ -118,62 +125,67 @@ public final class Recorder: Sendable {
     public func finished(type: Int, latency: Duration, bytes: Int, error: String?) {
         let micros = UInt64(max(0, latency.wholeNanoseconds / 1000))
         let second = currentSecond
-        events.withLock { batch in
-            var counts = batch.types[second, default: [:]][type, default: TypeSecond()]
-            if let error {
-                counts.failed += 1
-                counts.errors[error, default: 0] += 1
-            } else {
-                counts.succeeded += 1
-                counts.bytes += bytes
+        state.withLock { state in
+            Self.update(&state.batch.types[second, default: [:]][type, default: TypeSecond()]) { counts in
+                if let error {
+                    counts.failed += 1
+                    counts.errors[error, default: 0] += 1
+                } else {
+                    counts.succeeded += 1
+                    counts.bytes += bytes
+                }
+                counts.latency.recordClamped(micros)
             }
-            counts.latency.recordClamped(micros)
-            batch.types[second, default: [:]][type] = counts
+            if error == nil { state.totals.succeeded += 1 } else { state.totals.failed += 1 }
+            state.recent.recordClamped(micros)
         }
-        totals.withLock { if error == nil { $0.succeeded += 1 } else { $0.failed += 1 } }
-        recent.withLock { $0.recordClamped(micros) }
     }
 
     /// What Kinesis answered for records bound to `shard`.
     public func shard(_ shard: String, accepted: Int, bytes: Int, errors: [String: Int]) {
         let second = currentSecond
         let throttled = errors["ProvisionedThroughputExceededException"] ?? 0
-        events.withLock { batch in
-            var counts = batch.shards[second, default: [:]][shard, default: ShardSecond()]
-            counts.records += accepted
-            counts.bytes += bytes
-            counts.throttled += throttled
-            for (code, count) in errors {
-                counts.failed += count
-                counts.errors[code, default: 0] += count
+        state.withLock { state in
+            Self.update(&state.batch.shards[second, default: [:]][shard, default: ShardSecond()]) { counts in
+                counts.records += accepted
+                counts.bytes += bytes
+                counts.throttled += throttled
+                for (code, count) in errors {
+                    counts.failed += count
+                    counts.errors[code, default: 0] += count
+                }
             }
-            batch.shards[second, default: [:]][shard] = counts
+            state.totals.throttled += throttled
         }
-        if throttled > 0 { totals.withLock { $0.throttled += throttled } }
     }
 
-    public var currentTotals: Totals { totals.withLock { $0 } }
+    public var currentTotals: Totals { state.withLock { $0.totals } }
 
     /// The latencies recorded since the last call.
     public func takeRecentLatencies() -> LatencyHistogram {
-        recent.withLock { histogram in
-            let taken = histogram
-            histogram.reset()
-            return taken
+        state.withLock { state in
+            defer { state.recent = .latency() }
+            return state.recent
         }
     }
 
     /// Removes and returns every second up to `through` (all of them when nil).
     public func drain(through last: Int? = nil) -> Batch {
-        events.withLock { batch in
+        state.withLock { state in
             guard let last else {
-                defer { batch = Batch() }
-                return batch
+                defer { state.batch = Batch() }
+                return state.batch
             }
             var out = Batch()
-            for second in batch.types.keys where second <= last { out.types[second] = batch.types.removeValue(forKey: second) }
-            for second in batch.shards.keys where second <= last { out.shards[second] = batch.shards.removeValue(forKey: second) }
-            for second in batch.schedule.keys where second <= last { out.schedule[second] = batch.schedule.removeValue(forKey: second) }
+            for second in state.batch.types.keys where second <= last {
+                out.types[second] = state.batch.types.removeValue(forKey: second)
+            }
+            for second in state.batch.shards.keys where second <= last {
+                out.shards[second] = state.batch.shards.removeValue(forKey: second)
+            }
+            for second in state.batch.schedule.keys where second <= last {
+                out.schedule[second] = state.batch.schedule.removeValue(forKey: second)
+            }
             return out
         }
     }

@@ -319,7 +319,9 @@ struct RunSummaryBuilder {
 
         let peakTarget: Double? = row["peak_rate"]
         let target: Double? = plannedSeconds > 0 ? Double(row["planned_events"] as Int) / plannedSeconds : nil
-        let achieved = Double(totals.started) / max(plannedSeconds, generationSeconds, 0.001)
+        // A run stopped early is judged on the part of the schedule that ran.
+        let span = info.status == "interrupted" || plannedSeconds == 0 ? generationSeconds : max(plannedSeconds, generationSeconds)
+        let achieved = Double(totals.started) / max(span, 0.001)
         let rate = RunSummary.Rate(
             target: target, peakTarget: peakTarget, achieved: achieved,
             delivered: Double(totals.succeeded) / max(info.elapsedSeconds ?? seconds, 0.001), accuracy: target.map { achieved / $0 })

@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# `kinesis-load run` and friends end to end: validate every shipped scenario, run the
+# quickstart (passes, exit 0) and the hot-shard scenario (fails its thresholds on purpose,
+# exit 99, the summary names the hot shard), rebuild a report from SQLite, list runs,
+# predict partitions, run against an endpoint (moto), and stop a run with Ctrl-C (exit 130,
+# what ran is stored). Prints "ok: ..." or "FAILED: ..." per check.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+endpoint=${1:-}
+export AWS_ACCESS_KEY_ID=${AWS_ACCESS_KEY_ID:-testing} AWS_SECRET_ACCESS_KEY=${AWS_SECRET_ACCESS_KEY:-testing}
+bin=$(swift build --show-bin-path)/kinesis-load
+work=$(mktemp -d)
+db="$work/metrics.sqlite"
+passed=0
+failed=0
+# One value from a SQLite file, with Python's sqlite3 (no sqlite3 command needed).
+sql() { python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()[0])' "$1" "$2"; }
+check() {
+    local name=$1; shift
+    if "$@"; then passed=$((passed + 1)); echo "ok: $name"; else failed=$((failed + 1)); echo "FAILED: $name"; fi
+}
+
+"$bin" validate Scenarios/*.json
+check "every shipped scenario validates" test $? -eq 0
+
+printf '{"name": "x", "stream": {"name": "s", "shard": 2}, "load": {"executor": "fixed-events", "events": 5}, "events": []}' >"$work/bad.json"
+"$bin" validate "$work/bad.json" 2>"$work/bad.txt"
+check "an invalid scenario exits 2" test $? -eq 2
+check "validate names the path and suggests the key" grep -q '\$.stream.shard: unknown key "shard"; did you mean "shards"?' "$work/bad.txt"
+
+"$bin" run Scenarios/quickstart.json --db "$db" --reports "$work/reports" >"$work/quick.txt"
+code=$?
+cat "$work/quick.txt"
+check "quickstart passes (exit 0)" test "$code" -eq 0
+check "quickstart writes summary.md, summary.json, index.html, junit.xml" \
+    test -s "$work/reports/0001-quickstart/summary.md" -a -s "$work/reports/0001-quickstart/summary.json" \
+    -a -s "$work/reports/0001-quickstart/index.html" -a -s "$work/reports/0001-quickstart/junit.xml"
+check "quickstart summary says PASSED" grep -q 'PASSED' "$work/reports/0001-quickstart/summary.md"
+
+"$bin" run Scenarios/hot-shard.json --db "$db" --reports "$work/reports" >"$work/hot.txt"
+code=$?
+cat "$work/hot.txt"
+check "hot-shard fails its thresholds (exit 99)" test "$code" -eq 99
+check "run names the failed thresholds" grep -q 'failed thresholds: .*throttled.rate < 1%' "$work/hot.txt"
+check "the hot-shard summary names the hot shard" grep -qE '\*\*Hot shards?: shardId-[0-9]{12}' "$work/reports/0002-hot-shard/summary.md"
+check "the junit report has the failure" grep -q '<failure message="throttled.rate' "$work/reports/0002-hot-shard/junit.xml"
+
+rm -rf "$work/reports"
+"$bin" report latest --db "$db" --reports "$work/reports" >/dev/null
+check "report latest rebuilds from SQLite alone" grep -q 'Hot shard' "$work/reports/0002-hot-shard/summary.md"
+runs=$("$bin" runs --db "$db")
+echo "$runs"
+check "runs lists both runs with their status" bash -c "grep -q 'quickstart.*passed' <<<\"\$1\" && grep -q 'hot-shard.*failed' <<<\"\$1\"" _ "$runs"
+
+parts=$("$bin" partitions Scenarios/hot-shard.json --shards 4)
+echo "$parts"
+check "partitions predicts the throttled shard" grep -q 'verdict: WOULD THROTTLE on shardId-' <<<"$parts"
+parts=$("$bin" partitions Scenarios/hot-shard.json --shards 4 --json)
+check "partitions --json names the hot shard" python3 -c "import json,sys; d=json.loads(sys.argv[1]); assert d['wouldThrottle'] and d['hotShards']" "$parts"
+
+if [ -n "$endpoint" ]; then
+    cat >"$work/endpoint.json" <<JSON
+{"name": "endpoint-check", "stream": {"name": "load-smoke-$$", "shards": 2},
+ "load": {"executor": "fixed-events", "events": 300, "rate": 150},
+ "publisher": {"mode": "aggregated", "maxBufferedTime": "50ms"},
+ "events": [{"type": "E", "partitionKey": {"strategy": "random", "keys": 50}, "template": {"id": "{{uuid}}"}}],
+ "thresholds": {"errors.count": "== 0"}}
+JSON
+    "$bin" run "$work/endpoint.json" --endpoint "$endpoint" --db "$db" --reports "$work/reports" >"$work/endpoint.txt"
+    code=$?
+    cat "$work/endpoint.txt"
+    check "run --endpoint against moto delivers every event" bash -c "test $code -eq 0 && grep -q 'run 3 passed: 300 of 300 events delivered' '$work/endpoint.txt'"
+    check "the target is stored as the endpoint" bash -c "'$bin' runs --db '$db' | grep -q 'endpoint-check.*$endpoint'"
+fi
+
+# Ctrl-C: stop a long run once it has started events; it exits 130 and stores what ran.
+cat >"$work/long.json" <<JSON
+{"name": "long", "stream": {"name": "long", "shards": 1},
+ "load": {"executor": "constant-arrival-rate", "rate": 100, "duration": "10m"},
+ "events": [{"type": "E", "partitionKey": {"strategy": "random"}, "template": {"id": "{{uuid}}"}}]}
+JSON
+"$bin" run "$work/long.json" --db "$work/long.sqlite" --reports "$work/reports" >"$work/long.txt" 2>&1 &
+pid=$!
+for _ in $(seq 1 300); do
+    n=$(sql "$work/long.sqlite" "SELECT COALESCE(SUM(started), 0) FROM event_seconds" 2>/dev/null || echo 0)
+    [ "${n:-0}" -gt 0 ] && break
+    sleep 0.1
+done
+kill -INT "$pid"
+wait "$pid"
+code=$?
+cat "$work/long.txt"
+check "Ctrl-C stops the run with exit 130" test "$code" -eq 130
+status=$(sql "$work/long.sqlite" "SELECT status FROM runs")
+check "the stopped run is stored as interrupted" test "$status" = "interrupted"
+check "the stopped run's report was written" test -s "$work/reports/0001-long/summary.md"
+
+echo "load smoke: $passed passed, $failed failed"
+rm -rf "$work"
+[ "$failed" -eq 0 ]
