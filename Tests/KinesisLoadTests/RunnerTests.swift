@@ -47,6 +47,8 @@ struct RunnerTests {
         #expect(summary.latencyMs.p99 >= summary.latencyMs.p50)
         #expect(summary.shards.map(\.shardId) == [ShardMap.shardId(index: 0), ShardMap.shardId(index: 1)])
         #expect(summary.shards.map(\.records).reduce(0, +) == stored)
+        #expect(summary.shards.map(\.events).reduce(0, +) == 2000, "every delivered event is filed under its shard")
+        #expect(summary.shards.allSatisfy { $0.latencyMs.count == UInt64($0.events) })
         #expect(summary.hotShards.isEmpty)
         #expect(!summary.hotKeys.isEmpty)
         #expect(summary.run.status == "completed")

@@ -1,11 +1,13 @@
 extension Duration {
     /// The duration in seconds, fractional: for clocks and rates kept as Doubles.
     package var timeInterval: Double {
-        Double(components.seconds) + Double(components.attoseconds) / 1e18
+        let (seconds, attoseconds) = components  // computed once: each read divides an Int128
+        return Double(seconds) + Double(attoseconds) / 1e18
     }
 
     /// The duration in whole nanoseconds, as NIO and AsyncHTTPClient take timeouts.
     package var wholeNanoseconds: Int64 {
-        components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000
+        let (seconds, attoseconds) = components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
 }

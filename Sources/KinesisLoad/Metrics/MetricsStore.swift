@@ -66,7 +66,9 @@ public final class MetricsStore: Sendable {
                       records INTEGER NOT NULL,
                       bytes INTEGER NOT NULL,
                       throttled INTEGER NOT NULL,
-                      failed INTEGER NOT NULL
+                      failed INTEGER NOT NULL,
+                      events INTEGER NOT NULL,
+                      latency BLOB
                     );
                     CREATE INDEX shard_seconds_run ON shard_seconds(run_id, second);
                     CREATE TABLE schedule_seconds (
@@ -164,10 +166,13 @@ public final class MetricsStore: Sendable {
                 }
             }
             let shards = try db.cachedStatement(
-                sql: "INSERT INTO shard_seconds (run_id, second, shard_id, records, bytes, throttled, failed) VALUES (?,?,?,?,?,?,?)")
+                sql: "INSERT INTO shard_seconds (run_id, second, shard_id, records, bytes, throttled, failed, events, latency) VALUES (?,?,?,?,?,?,?,?,?)")
             for (second, byShard) in batch.shards {
                 for (shard, counts) in byShard {
-                    try shards.execute(arguments: [run, second, shard, counts.records, counts.bytes, counts.throttled, counts.failed])
+                    let blob = counts.latency.totalCount > 0 ? HistogramCoding.encode(counts.latency) : nil
+                    try shards.execute(arguments: [
+                        run, second, shard, counts.records, counts.bytes, counts.throttled, counts.failed, counts.events, blob,
+                    ])
                     for (code, count) in counts.errors { try errors.execute(arguments: [run, second, "shard", shard, code, count]) }
                 }
             }

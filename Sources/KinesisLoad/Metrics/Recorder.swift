@@ -28,14 +28,18 @@ public struct TypeSecond: Sendable {
     public var errors: [String: Int] = [:]
 }
 
-/// What Kinesis saw on one shard in one second: Kinesis records (an aggregate counts once).
-public struct ShardSecond: Sendable, Hashable {
+/// One shard in one second: what Kinesis answered, in Kinesis records (an aggregate counts
+/// once, retries count), and the events that landed there, with their latencies.
+public struct ShardSecond: Sendable {
     public var records = 0
     /// Data plus partition key bytes of the records accepted.
     public var bytes = 0
     public var throttled = 0
     public var failed = 0
     public var errors: [String: Int] = [:]
+    /// Events delivered to the shard.
+    public var events = 0
+    public var latency = LatencyHistogram.latency()
 }
 
 /// How the schedule went in one second: planned, started and dropped events, and lateness.
@@ -121,8 +125,9 @@ public final class Recorder: Sendable {
         }
     }
 
-    /// An event finished: `latency` from its intended start; `error` is the code when it failed.
-    public func finished(type: Int, latency: Duration, bytes: Int, error: String?) {
+    /// An event finished: `latency` from its intended start; `error` is the code when it
+    /// failed, `shard` where it landed when it did not.
+    public func finished(type: Int, latency: Duration, bytes: Int, error: String?, shard: String? = nil) {
         let micros = UInt64(max(0, latency.wholeNanoseconds / 1000))
         let second = currentSecond
         state.withLock { state in
@@ -135,6 +140,12 @@ public final class Recorder: Sendable {
                     counts.bytes += bytes
                 }
                 counts.latency.recordClamped(micros)
+            }
+            if let shard {
+                Self.update(&state.batch.shards[second, default: [:]][shard, default: ShardSecond()]) { counts in
+                    counts.events += 1
+                    counts.latency.recordClamped(micros)
+                }
             }
             if error == nil { state.totals.succeeded += 1 } else { state.totals.failed += 1 }
             state.recent.recordClamped(micros)

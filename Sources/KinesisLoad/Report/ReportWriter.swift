@@ -101,6 +101,7 @@ public enum ReportWriter {
             for shard in s.shards where shard.hot {
                 let keys = s.hotKeys.filter { $0.shardId == shard.shardId }.prefix(3)
                 out += "- \(shard.shardId): \(shard.why ?? "")"
+                if shard.events > 0 { out += "; its events' p99 latency \(fixed(shard.latencyMs.p99, 1)) ms (all events: \(fixed(s.latencyMs.p99, 1)) ms)" }
                 if !keys.isEmpty {
                     out += "; keys behind it: " + keys.map { "`\($0.partitionKey)` (\(fixed($0.sharePercent))% of events)" }.joined(separator: ", ")
                 }
@@ -108,9 +109,10 @@ public enum ReportWriter {
             }
             out += "\n"
         }
-        out += "| shard | records | bytes | share | mean rec/s | peak rec/s | peak % of records | peak % of bytes | throttled | hot |\n|---|---|---|---|---|---|---|---|---|---|\n"
+        out += "Records and bytes are what Kinesis accepted (an aggregate counts once); events and latency are the events delivered to the shard.\n\n"
+        out += "| shard | records | bytes | share | mean rec/s | peak rec/s | peak % of records | peak % of bytes | throttled | events | p99 ms | hot |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n"
         for shard in s.shards {
-            out += "| \(shard.shardId) | \(number(shard.records)) | \(bytes(shard.bytes)) | \(fixed(shard.sharePercent))% | \(fixed(shard.meanRecordsPerSecond)) | \(number(shard.peakRecordsPerSecond)) | \(fixed(shard.peakRecordsPercent))% | \(fixed(shard.peakBytesPercent))% | \(number(shard.throttled)) | \(shard.hot ? "**yes**" : "") |\n"
+            out += "| \(shard.shardId) | \(number(shard.records)) | \(bytes(shard.bytes)) | \(fixed(shard.sharePercent))% | \(fixed(shard.meanRecordsPerSecond)) | \(number(shard.peakRecordsPerSecond)) | \(fixed(shard.peakRecordsPercent))% | \(fixed(shard.peakBytesPercent))% | \(number(shard.throttled)) | \(number(shard.events)) | \(fixed(shard.latencyMs.p99, 2)) | \(shard.hot ? "**yes**" : "") |\n"
         }
         if !s.hotKeys.isEmpty {
             out += "\n## Hottest partition keys\n\n| key | shard | events | share |\n|---|---|---|---|\n"

@@ -97,6 +97,9 @@ public struct RunSummary: Codable, Sendable {
         public var peakBytesPercent: Double
         /// Share of all accepted and refused records, in percent.
         public var sharePercent: Double
+        /// Events delivered to the shard, and their latencies.
+        public var events: Int
+        public var latencyMs: Percentiles
         public var hot: Bool
         public var why: String?
     }
@@ -261,10 +264,15 @@ struct RunSummaryBuilder {
         // Shards.
         var shardTotals: [String: (records: Int, bytes: Int, throttled: Int, failed: Int, peakRecords: Int, peakBytes: Int)] = [:]
         var perSecond: [String: [Int: (Int, Int)]] = [:]
+        var shardEvents: [String: Int] = [:]
+        var shardLatency: [String: LatencyHistogram] = [:]
         let shardRows = try Row.fetchCursor(
-            db, sql: "SELECT second, shard_id, records, bytes, throttled, failed FROM shard_seconds WHERE run_id = ?", arguments: [run])
+            db, sql: "SELECT second, shard_id, records, bytes, throttled, failed, events, latency FROM shard_seconds WHERE run_id = ?",
+            arguments: [run])
         while let row = try shardRows.next() {
             let shard: String = row["shard_id"], second: Int = row["second"]
+            shardEvents[shard, default: 0] += row["events"] as Int
+            if let blob: Data = row["latency"] { HistogramCoding.decode(blob, into: &shardLatency[shard, default: .latency()]) }
             let records: Int = row["records"], bytes: Int = row["bytes"], throttled: Int = row["throttled"], failed: Int = row["failed"]
             var entry = shardTotals[shard] ?? (0, 0, 0, 0, 0, 0)
             entry.records += records
@@ -295,7 +303,7 @@ struct RunSummaryBuilder {
                     meanRecordsPerSecond: Double(total.records) / seconds, peakRecordsPerSecond: peakRecords, peakBytesPerSecond: peakBytes,
                     peakRecordsPercent: recordsPercent, peakBytesPercent: bytesPercent,
                     sharePercent: attemptedAll > 0 ? Double(total.records + total.failed) / Double(attemptedAll) * 100 : 0,
-                    hot: !reasons.isEmpty, why: reasons.isEmpty ? nil : reasons.joined(separator: "; ")))
+                    events: shardEvents[shard] ?? 0, latencyMs: .init(shardLatency[shard] ?? .latency()), hot: !reasons.isEmpty, why: reasons.isEmpty ? nil : reasons.joined(separator: "; ")))
         }
 
         // Errors.

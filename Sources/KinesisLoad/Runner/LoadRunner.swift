@@ -141,7 +141,9 @@ public final class LoadRunner: Sendable {
                     recorder.dropped(type: event.type, second: second, targetRate: rate)
                     continue
                 }
-                recorder.started(type: event.type, second: second, lateness: intended.duration(to: clock.now), targetRate: rate)
+                // Unpaced events start when they are made: no lateness to measure.
+                let lateness = unpaced ? Duration.zero : intended.duration(to: clock.now)
+                recorder.started(type: event.type, second: second, lateness: lateness, targetRate: rate)
                 try await publish(event, intended)
             }
             generationSeconds = recorder.start.duration(to: clock.now).timeInterval
@@ -175,9 +177,11 @@ final class KeyTally: @unchecked Sendable {
 
     func count(_ event: LoadEvent, typeName: String) {
         let bytes = event.data.count + event.partitionKey.utf8.count
-        if counts[event.partitionKey] != nil || counts.count < limit {
-            counts[event.partitionKey, default: (0, 0, event.explicitHashKey)].events += 1
-            counts[event.partitionKey]!.bytes += bytes
+        if let index = counts.index(forKey: event.partitionKey) {
+            counts.values[index].events += 1
+            counts.values[index].bytes += bytes
+        } else if counts.count < limit {
+            counts[event.partitionKey] = (1, bytes, event.explicitHashKey)
         } else {
             untracked += 1
         }

@@ -30,9 +30,9 @@ final class RunPublisher: Sendable {
 
     private struct UrgentStop: Error {}
 
-    private func finish(_ event: LoadEvent, _ intended: ContinuousClock.Instant, error: String?) {
+    private func finish(_ event: LoadEvent, _ intended: ContinuousClock.Instant, error: String?, shard: String? = nil) {
         counter.wrappingSubtract(1, ordering: .relaxed)
-        recorder.finished(type: event.type, latency: intended.duration(to: clock.now), bytes: event.data.count, error: error)
+        recorder.finished(type: event.type, latency: intended.duration(to: clock.now), bytes: event.data.count, error: error, shard: shard)
     }
 
     private static func code(of error: any Error) -> String {
@@ -74,7 +74,7 @@ final class RunPublisher: Sendable {
                                     data: event.data, partitionKey: event.partitionKey, explicitHashKey: event.explicitHashKey)
                                 ticket.whenComplete { result in
                                     switch result {
-                                    case .success: self.finish(event, intended, error: nil)
+                                    case .success(let landed): self.finish(event, intended, error: nil, shard: landed.shardId)
                                     case .failure(let error): self.finish(event, intended, error: error.code.rawValue)
                                     }
                                 }
@@ -92,9 +92,9 @@ final class RunPublisher: Sendable {
                             self.counter.wrappingAdd(1, ordering: .relaxed)
                             group.addTask {
                                 do {
-                                    _ = try await service.publish(
+                                    let landed = try await service.publish(
                                         data: event.data, partitionKey: event.partitionKey, explicitHashKey: event.explicitHashKey)
-                                    self.finish(event, intended, error: nil)
+                                    self.finish(event, intended, error: nil, shard: landed.shardId)
                                 } catch {
                                     self.finish(event, intended, error: Self.code(of: error))
                                 }
@@ -119,7 +119,7 @@ final class RunPublisher: Sendable {
                                     })
                                 for (entry, outcome) in zip(entries, result.outcomes) {
                                     switch outcome {
-                                    case .published: self.finish(entry.event, entry.intended, error: nil)
+                                    case .published(let landed): self.finish(entry.event, entry.intended, error: nil, shard: landed.shardId)
                                     case .failed(let code, _, _): self.finish(entry.event, entry.intended, error: code)
                                     }
                                 }

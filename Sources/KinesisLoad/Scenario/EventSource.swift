@@ -237,19 +237,25 @@ public struct EventSource: Sendable {
         }
     }
 
+    /// Decimal digits written in place: no temporary array per number.
     private mutating func appendInteger(_ value: Int64) {
         if value < 0 { buffer.append(0x2D) }
         var magnitude = value.magnitude
-        if magnitude == 0 {
-            buffer.append(0x30)
-            return
+        var digits = 1
+        var scale: UInt64 = 10
+        while digits < 20, magnitude >= scale {
+            digits += 1
+            if scale > UInt64.max / 10 { break }
+            scale *= 10
         }
-        var digits: [UInt8] = []
-        while magnitude > 0 {
-            digits.append(UInt8(48 + magnitude % 10))
+        let end = buffer.count + digits
+        buffer.append(contentsOf: repeatElement(0x30, count: digits))
+        var index = end - 1
+        repeat {
+            buffer[index] = UInt8(48 + magnitude % 10)
             magnitude /= 10
-        }
-        buffer.append(contentsOf: digits.reversed())
+            index -= 1
+        } while magnitude > 0
     }
 
     private mutating func appendDecimal(_ value: Double, decimals: Int) {
