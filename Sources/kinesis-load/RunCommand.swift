@@ -41,7 +41,8 @@ struct RunCommand: AsyncParsableCommand {
         commandName: "run",
         abstract: "Run a scenario: publish its workload, store every figure in SQLite, write reports.",
         discussion: """
-            Targets the embedded engine (per-shard limits on) unless --endpoint or --aws is given.
+            Targets the embedded engine (per-shard limits on; each shard keeps its newest 16 MiB)
+            unless --endpoint or --aws is given.
             Exit codes: 0 passed, 99 a threshold failed, 130 stopped by Ctrl-C (what ran is stored
             and reported), 2 the scenario is invalid, 1 any other error.
             """)
@@ -53,6 +54,8 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Use this stream instead of the scenario's.") var stream: String?
     @Flag(help: "Embedded engine: turn off the per-shard limits of 1,000 records/s and 1 MiB/s.") var noLimits = false
     @Flag(help: "No live progress.") var quiet = false
+
+    static let retainedBytesPerShard = 16 << 20
 
     func validate() throws {
         if aws, connection.endpoint != nil { throw ValidationError("--aws and --endpoint exclude each other: pick one target") }
@@ -79,7 +82,10 @@ struct RunCommand: AsyncParsableCommand {
                 try await execute(scenario, api: client, target: target, store: metrics, stop: stop)
             }
         } else {
-            let engine = InMemoryKinesis(configuration: EngineConfiguration(limits: noLimits ? nil : .aws, callHistoryLimit: 100))
+            // Keeps the newest 16 MiB per shard, so a long run's memory stays flat.
+            let engine = InMemoryKinesis(
+                configuration: EngineConfiguration(
+                    limits: noLimits ? nil : .aws, callHistoryLimit: 100, maxRetainedBytesPerShard: Self.retainedBytesPerShard))
             result = try await execute(scenario, api: engine, target: noLimits ? "embedded (no limits)" : "embedded", store: metrics, stop: stop)
         }
         let summary = try await metrics.summary(run: result.runId)

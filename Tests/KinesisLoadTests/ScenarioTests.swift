@@ -136,7 +136,7 @@ struct ScenarioValidationTests {
 
     @Test func everyShippedScenarioIsValid() throws {
         let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Scenarios").standardized
-        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".json") && $0 != "schema.json" }
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".json") }
         #expect(files.count >= 5)
         for file in files {
             let scenario = try Scenario.load(path: folder.appendingPathComponent(file).path)

@@ -1,4 +1,4 @@
-"""The shipped scenarios follow Scenarios/schema.json, and the schema rejects what
+"""The shipped scenarios follow Scenarios/schema/scenario.schema.json, and the schema rejects what
 `kinesis-load validate` rejects at the same place."""
 import glob
 import json
@@ -8,8 +8,8 @@ import jsonschema
 import pytest
 
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..", "Scenarios")
-SCHEMA = json.load(open(os.path.join(ROOT, "schema.json")))
-FILES = sorted(f for f in glob.glob(os.path.join(ROOT, "*.json")) if not f.endswith("schema.json"))
+SCHEMA = json.load(open(os.path.join(ROOT, "schema", "scenario.schema.json")))
+FILES = sorted(glob.glob(os.path.join(ROOT, "*.json")))
 
 
 @pytest.mark.parametrize("path", FILES, ids=os.path.basename)

@@ -22,12 +22,16 @@ public struct EngineConfiguration: Sendable {
     public var iteratorLifetime: Duration
     /// Seed of the per-record fault draws.
     public var seed: UInt64
+    /// Most bytes (data plus partition key) a shard keeps: beyond it the oldest records are
+    /// trimmed, as retention would trim them. nil (the default) keeps everything for the
+    /// retention period; a long load test sets it so memory stays flat.
+    public var maxRetainedBytesPerShard: Int?
 
     public init(
         accountId: String = "000000000000", region: String = "us-east-1", creatingDelay: Duration = .zero,
         updatingDelay: Duration = .zero, deletingDelay: Duration = .zero, limits: ThroughputLimits? = nil,
         onDemandShardCount: Int = 4, callHistoryLimit: Int = 10_000, iteratorLifetime: Duration = .seconds(300),
-        seed: UInt64 = 42
+        seed: UInt64 = 42, maxRetainedBytesPerShard: Int? = nil
     ) {
         self.accountId = accountId
         self.region = region
@@ -39,6 +43,7 @@ public struct EngineConfiguration: Sendable {
         self.callHistoryLimit = callHistoryLimit
         self.iteratorLifetime = iteratorLifetime
         self.seed = seed
+        self.maxRetainedBytesPerShard = maxRetainedBytesPerShard
     }
 }
 

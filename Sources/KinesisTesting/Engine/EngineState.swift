@@ -23,6 +23,8 @@ struct ShardState: Sendable {
     /// Records from `head` on are live; earlier ones were trimmed by retention.
     var records: [StoredRecord] = []
     var head = 0
+    /// Data plus partition key bytes of the live records.
+    var liveBytes = 0
     var writeRecords: TokenBucket?
     var writeBytes: TokenBucket?
     var readCalls: TokenBucket?
@@ -52,7 +54,22 @@ struct ShardState: Sendable {
 
     /// Drops records older than the retention period.
     mutating func trim(before cutoff: Double) {
-        while head < records.count, records[head].arrival < cutoff { head += 1 }
+        while head < records.count, records[head].arrival < cutoff { dropOldest() }
+        compact()
+    }
+
+    /// Drops the oldest records until at most `limit` bytes are live.
+    mutating func trim(toBytes limit: Int) {
+        while head < records.count, liveBytes > limit { dropOldest() }
+        compact()
+    }
+
+    private mutating func dropOldest() {
+        liveBytes -= records[head].data.count + records[head].partitionKey.utf8.count
+        head += 1
+    }
+
+    private mutating func compact() {
         if head > 4096, head * 2 > records.count {
             records.removeFirst(head)
             head = 0

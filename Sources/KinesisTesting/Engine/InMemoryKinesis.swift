@@ -436,6 +436,10 @@ public final class InMemoryKinesis: KinesisAPI {
         let sequenceNumber = stream.sequenceNumber(shard: index, counter: counter, at: now)
         stream.shards[index].records.append(
             StoredRecord(counter: counter, arrival: now, data: data, partitionKey: partitionKey, sequenceNumber: sequenceNumber))
+        stream.shards[index].liveBytes += data.count + partitionKey.utf8.count
+        if let limit = configuration.maxRetainedBytesPerShard, stream.shards[index].liveBytes > limit {
+            stream.shards[index].trim(toBytes: limit)
+        }
         let head = stream.shards[index].head
         let cutoff = now - Double(stream.retentionHours) * 3600
         if head < stream.shards[index].records.count, stream.shards[index].records[head].arrival < cutoff {
