@@ -50,9 +50,9 @@ if [ "$minutes" -gt 0 ]; then
     pid=$!
     samples=()
     while kill -0 "$pid" 2>/dev/null; do
+        for _ in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
         rss=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status" 2>/dev/null || true)
         [ -n "$rss" ] && samples+=("$((rss / 1024))")
-        for _ in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     done
     wait "$pid" || true
     echo "resident MiB every 30 s: ${samples[*]}"

@@ -59,6 +59,9 @@ struct RunCommand: AsyncParsableCommand {
 
     func validate() throws {
         if aws, connection.endpoint != nil { throw ValidationError("--aws and --endpoint exclude each other: pick one target") }
+        if noLimits, aws || connection.endpoint != nil {
+            throw ValidationError("--no-limits applies to the embedded engine only; the endpoint enforces its own limits")
+        }
     }
 
     func run() async throws {
@@ -73,11 +76,13 @@ struct RunCommand: AsyncParsableCommand {
         defer { signals.cancel() }
 
         let result: RunResult
-        if let endpoint = connection.endpoint ?? (aws ? "" : nil) {
-            let target = aws ? "aws:\(try connection.configuration().region)" : redacted(endpoint)
-            if aws, try connection.configuration().endpoint != nil {
-                throw ValidationError("--aws: an endpoint override is set in the environment (AWS_ENDPOINT_URL_KINESIS or AWS_ENDPOINT_URL); unset it to reach AWS")
+        if aws || connection.endpoint != nil {
+            let configuration = try connection.configuration()
+            if aws, configuration.endpoint != nil {
+                throw ValidationError(
+                    "--aws: an endpoint override is set in the environment (AWS_ENDPOINT_URL_KINESIS or AWS_ENDPOINT_URL); unset it to reach AWS")
             }
+            let target = connection.endpoint.map(redacted) ?? "aws:\(configuration.region)"
             result = try await connection.withClient { client in
                 try await execute(scenario, api: client, target: target, store: metrics, stop: stop)
             }

@@ -6,15 +6,17 @@ import Testing
 @Suite("Engine: retained bytes per shard")
 struct RetainedBytesTests {
     @Test func theOldestRecordsAreTrimmedBeyondTheByteLimit() async throws {
-        let engine = InMemoryKinesis(configuration: EngineConfiguration(maxRetainedBytesPerShard: 1000))
+        // 96 bytes of data, a 4-byte key and a 56-digit sequence number: room for exactly 10.
+        let each = EngineConfiguration.retainedBytes(data: 96, partitionKey: 4, sequenceNumber: 56)
+        let engine = InMemoryKinesis(configuration: EngineConfiguration(maxRetainedBytesPerShard: 10 * each + each / 2))
         try await engine.createStream(.init(streamName: "s", shardCount: 1))
-        for index in 0..<100 {
-            // 96 bytes of data and a 4-byte key: 100 bytes each, so 10 fit.
+        for index in 0..<1000 {
             _ = try await engine.putRecord(
                 .init(streamName: "s", data: Data(String(format: "%096d", index).utf8), partitionKey: "k\(String(format: "%03d", index))"))
         }
         let records = try await engine.readAll(stream: "s", shardId: ShardMap.shardId(index: 0))
-        #expect(records.map(\.partitionKey) == (90..<100).map { "k\(String(format: "%03d", $0))" })
+        #expect(records.map(\.partitionKey) == (990..<1000).map { "k\(String(format: "%03d", $0))" })
+        #expect(records.allSatisfy { $0.sequenceNumber.count == 56 })
     }
 
     @Test func withoutALimitEverythingIsKept() async throws {

@@ -122,40 +122,52 @@ public final class LoadRunner: Sendable {
         let cap = scenario.load.maxInFlight
         let unpaced = schedule.unpaced
         var generationSeconds = 0.0
-        try await publisher.withRunning(stop: stop) { publish, idle in
-            while !stop.isRequested, let offset = schedule.next() {
-                let intended: ContinuousClock.Instant
-                if unpaced {
-                    intended = clock.now
-                    while publisher.inFlight >= cap, !stop.isRequested { try? await Task.sleep(for: .milliseconds(1)) }
-                } else {
-                    intended = recorder.start.advanced(by: .nanoseconds(Int64(offset * 1e9)))
-                    await idle(intended)
-                    if stop.isRequested { break }
+        var stoppedEarly = false
+        var failure: (any Error)?
+        do {
+            try await publisher.withRunning(stop: stop) { publish, idle in
+                while !stop.isRequested, let offset = schedule.next() {
+                    let intended: ContinuousClock.Instant
+                    if unpaced {
+                        intended = clock.now
+                        while publisher.inFlight >= cap, !stop.isRequested { try? await Task.sleep(for: .milliseconds(1)) }
+                    } else {
+                        intended = recorder.start.advanced(by: .nanoseconds(Int64(offset * 1e9)))
+                        await idle(intended)
+                        if stop.isRequested { break }
+                    }
+                    let event = source.next()
+                    tally.count(event, typeName: typeNames[event.type])
+                    let second = unpaced ? recorder.second(of: intended) : Int(offset)
+                    let rate = unpaced ? 0 : schedule.targetRate(at: offset)
+                    if publisher.inFlight >= cap {
+                        recorder.dropped(type: event.type, second: second, targetRate: rate)
+                        continue
+                    }
+                    // Unpaced events start when they are made: no lateness to measure.
+                    let lateness = unpaced ? Duration.zero : intended.duration(to: clock.now)
+                    recorder.started(type: event.type, second: second, lateness: lateness, targetRate: rate)
+                    try await publish(event, intended)
                 }
-                let event = source.next()
-                tally.count(event, typeName: typeNames[event.type])
-                let second = unpaced ? recorder.second(of: intended) : Int(offset)
-                let rate = unpaced ? 0 : schedule.targetRate(at: offset)
-                if publisher.inFlight >= cap {
-                    recorder.dropped(type: event.type, second: second, targetRate: rate)
-                    continue
-                }
-                // Unpaced events start when they are made: no lateness to measure.
-                let lateness = unpaced ? Duration.zero : intended.duration(to: clock.now)
-                recorder.started(type: event.type, second: second, lateness: lateness, targetRate: rate)
-                try await publish(event, intended)
+                // A stop asked for after the last event started only waits for the drain.
+                stoppedEarly = stop.isRequested
+                generationSeconds = recorder.start.duration(to: clock.now).timeInterval
             }
-            generationSeconds = recorder.start.duration(to: clock.now).timeInterval
+        } catch {
+            failure = error
+            logger?.error("run failed", metadata: ["run": "\(runId)", "error": "\(error)"])
         }
+        // Whatever happened, what ran is stored.
         let elapsed = recorder.start.duration(to: clock.now).timeInterval
         finished.request()
         await background.value
         try await store.write(recorder.drain(), run: runId, typeNames: typeNames)
-        let interrupted = stop.isRequested
+        let interrupted = stoppedEarly
         try await store.finishRun(
-            runId, status: interrupted ? "interrupted" : "completed", exitCode: 0, elapsedSeconds: elapsed, generationSeconds: generationSeconds,
+            runId, status: failure != nil ? "error" : interrupted ? "interrupted" : "completed", exitCode: failure != nil ? 1 : 0,
+            elapsedSeconds: elapsed, generationSeconds: generationSeconds > 0 ? generationSeconds : elapsed,
             hotKeys: tally.hottest(Self.hotKeysKept, shardMap: shardMap), samples: tally.samples(typeNames: typeNames))
+        if let failure { throw failure }
         return RunResult(runId: runId, interrupted: interrupted, elapsedSeconds: elapsed)
     }
 }

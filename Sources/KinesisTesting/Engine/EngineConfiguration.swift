@@ -22,10 +22,18 @@ public struct EngineConfiguration: Sendable {
     public var iteratorLifetime: Duration
     /// Seed of the per-record fault draws.
     public var seed: UInt64
-    /// Most bytes (data plus partition key) a shard keeps: beyond it the oldest records are
-    /// trimmed, as retention would trim them. nil (the default) keeps everything for the
-    /// retention period; a long load test sets it so memory stays flat.
+    /// Most memory a shard's records may take (see ``retainedBytes(data:partitionKey:sequenceNumber:)``):
+    /// beyond it the oldest records are trimmed, as retention would trim them. nil (the
+    /// default) keeps everything for the retention period; a long load test sets it so memory
+    /// stays flat.
     public var maxRetainedBytesPerShard: Int?
+
+    /// What one stored record counts against ``maxRetainedBytesPerShard``: its data, partition
+    /// key and sequence number bytes and 64 bytes of bookkeeping, so that small records are
+    /// not undercounted.
+    public static func retainedBytes(data: Int, partitionKey: Int, sequenceNumber: Int) -> Int {
+        data + partitionKey + sequenceNumber + 64
+    }
 
     public init(
         accountId: String = "000000000000", region: String = "us-east-1", creatingDelay: Duration = .zero,

@@ -23,7 +23,7 @@ struct ShardState: Sendable {
     /// Records from `head` on are live; earlier ones were trimmed by retention.
     var records: [StoredRecord] = []
     var head = 0
-    /// Data plus partition key bytes of the live records.
+    /// What the live records take, as ``EngineConfiguration/retainedBytes(data:partitionKey:sequenceNumber:)`` counts it.
     var liveBytes = 0
     var writeRecords: TokenBucket?
     var writeBytes: TokenBucket?
@@ -65,12 +65,17 @@ struct ShardState: Sendable {
     }
 
     private mutating func dropOldest() {
-        liveBytes -= records[head].data.count + records[head].partitionKey.utf8.count
+        let record = records[head]
+        liveBytes -= EngineConfiguration.retainedBytes(
+            data: record.data.count, partitionKey: record.partitionKey.utf8.count, sequenceNumber: record.sequenceNumber.utf8.count)
+        // Free the payload now: the slot itself goes at the next compaction.
+        records[head].data = Data()
         head += 1
     }
 
+    /// Frees trimmed records once they are half the array: amortized O(1) per record.
     private mutating func compact() {
-        if head > 4096, head * 2 > records.count {
+        if head > 64, head * 2 > records.count {
             records.removeFirst(head)
             head = 0
         }

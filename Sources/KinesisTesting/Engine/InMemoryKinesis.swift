@@ -436,7 +436,8 @@ public final class InMemoryKinesis: KinesisAPI {
         let sequenceNumber = stream.sequenceNumber(shard: index, counter: counter, at: now)
         stream.shards[index].records.append(
             StoredRecord(counter: counter, arrival: now, data: data, partitionKey: partitionKey, sequenceNumber: sequenceNumber))
-        stream.shards[index].liveBytes += data.count + partitionKey.utf8.count
+        stream.shards[index].liveBytes += EngineConfiguration.retainedBytes(
+            data: data.count, partitionKey: partitionKey.utf8.count, sequenceNumber: sequenceNumber.utf8.count)
         if let limit = configuration.maxRetainedBytesPerShard, stream.shards[index].liveBytes > limit {
             stream.shards[index].trim(toBytes: limit)
         }
