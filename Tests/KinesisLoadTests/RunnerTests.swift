@@ -144,6 +144,31 @@ struct RunnerTests {
         #expect(summary.totals.succeeded == summary.totals.started)
     }
 
+    @Test func aSecondStopAbandonsWhatIsInFlight() async throws {
+        let (store, _) = try temporaryStore()
+        let gated = GatedKinesis(base: InMemoryKinesis())
+        let plan = try scenario([
+            "load": ["executor": "constant-arrival-rate", "rate": 1000, "duration": "1m", "maxInFlight": 10],
+            "publisher": ["mode": "putRecord"],
+        ])
+        let stop = StopSignal()
+        let result = try await LoadRunner(scenario: plan, api: gated, target: "embedded", store: store).run(
+            stop: stop, progressInterval: .milliseconds(50)
+        ) { progress in
+            // Ten are held at the gate, which never opens: only an urgent stop ends the run.
+            if progress.totals.started >= 10, !stop.isUrgent {
+                stop.request()
+                stop.request()
+            }
+        }
+        #expect(result.interrupted)
+        let summary = try await store.summary(run: result.runId)
+        #expect(summary.totals.started == 10)
+        #expect(summary.totals.failed == 10)
+        #expect(summary.totals.lost == 0)
+        #expect(summary.errors == [.init(code: "Abandoned", count: 10)])
+    }
+
     @Test func runsAccumulateInOneFile() async throws {
         let (store, _) = try temporaryStore()
         let plan = try scenario(["load": ["executor": "fixed-events", "events": 50]])
@@ -208,13 +233,18 @@ final class GatedKinesis: KinesisAPI {
     }
 
     func putRecord(_ input: PutRecordInput) async throws -> PutRecordOutput {
-        await withCheckedContinuation { continuation in
-            let pass = gate.withLock { state in
-                if !state.open { state.waiting.append(continuation) }
-                return state.open
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let pass = gate.withLock { state in
+                    if !state.open, !Task.isCancelled { state.waiting.append(continuation) }
+                    return state.open || Task.isCancelled
+                }
+                if pass { continuation.resume() }
             }
-            if pass { continuation.resume() }
+        } onCancel: {
+            open()
         }
+        try Task.checkCancellation()
         return try await base.putRecord(input)
     }
 

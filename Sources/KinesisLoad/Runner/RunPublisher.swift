@@ -56,8 +56,10 @@ final class RunPublisher: Sendable {
         let settled = StopSignal()
         do {
             try await withThrowingDiscardingTaskGroup { group in
+                // Watches for an urgent stop until the schedule is done and nothing is in flight:
+                // the group's other children are the events still being published.
                 group.addTask {
-                    while !settled.isRequested {
+                    while !(settled.isRequested && self.inFlight == 0) {
                         if stop.isUrgent { throw UrgentStop() }
                         try? await Task.sleep(for: .milliseconds(100))
                     }
