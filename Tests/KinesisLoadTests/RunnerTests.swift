@@ -169,6 +169,17 @@ struct RunnerTests {
         #expect(summary.errors == [.init(code: "Abandoned", count: 10)])
     }
 
+    @Test func aMissingStreamThatMayNotBeCreatedIsAClearError() async throws {
+        let (store, _) = try temporaryStore()
+        let plan = try scenario(["stream": ["name": "absent", "shards": 1, "create": false]])
+        let error = await #expect(throws: KinesisError.self) {
+            _ = try await LoadRunner(scenario: plan, api: InMemoryKinesis(), target: "embedded", store: store).run()
+        }
+        #expect(error?.code == .resourceNotFound)
+        #expect(error?.message.contains("$.stream.create") == true)
+        #expect(try await store.runIds().isEmpty, "nothing ran, so no run is stored")
+    }
+
     @Test func runsAccumulateInOneFile() async throws {
         let (store, _) = try temporaryStore()
         let plan = try scenario(["load": ["executor": "fixed-events", "events": 50]])

@@ -66,7 +66,14 @@ public final class LoadRunner: Sendable {
         if stream.create {
             try await manager.ensureExists(stream.name, capacity: stream.shards.map { .provisioned(shards: $0) } ?? .onDemand)
         } else {
-            _ = try await manager.waitUntilActive(stream.name)
+            do {
+                _ = try await manager.waitUntilActive(stream.name)
+            } catch let error as KinesisError where error.code == .resourceNotFound {
+                throw KinesisError(
+                    code: error.code,
+                    message: "stream \"\(stream.name)\" does not exist, and the scenario says \"create\": false ($.stream.create): create it, or let the run create it",
+                    httpStatus: error.httpStatus)
+            }
         }
         return try await manager.shardMap(stream: stream.name)
     }
