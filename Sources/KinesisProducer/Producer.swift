@@ -401,8 +401,7 @@ public final class Producer: Service, EventPublisher {
                 continue
             }
             for (user, ticket) in zip(users, item.record.tickets) {
-                let hashKey = user.explicitHashKey.flatMap { try? ShardMap.parseHashKey($0) }
-                    ?? ShardMap.hashKey(forPartitionKey: user.partitionKey)
+                let hashKey = ShardMap.hashKey(forPartitionKey: user.partitionKey, explicitHashKey: user.explicitHashKey)
                 if map.shardId(forHashKey: hashKey) == item.landed {
                     settled.delivered.append((ticket, item.result))
                     releasedRecords += 1

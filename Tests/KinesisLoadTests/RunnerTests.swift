@@ -228,11 +228,11 @@ struct RunnerTests {
 }
 
 /// Passes every call through, but holds PutRecord calls until ``open()``.
-final class GatedKinesis: KinesisAPI {
-    let base: InMemoryKinesis
+final class GatedKinesis: KinesisAPIForwarding {
+    let base: any KinesisAPI
     private let gate = Mutex<(open: Bool, waiting: [CheckedContinuation<Void, Never>])>((false, []))
 
-    init(base: InMemoryKinesis) { self.base = base }
+    init(base: any KinesisAPI) { self.base = base }
 
     func open() {
         let waiting = gate.withLock { state in
@@ -258,26 +258,4 @@ final class GatedKinesis: KinesisAPI {
         try Task.checkCancellation()
         return try await base.putRecord(input)
     }
-
-    func createStream(_ input: CreateStreamInput) async throws { try await base.createStream(input) }
-    func deleteStream(_ input: DeleteStreamInput) async throws { try await base.deleteStream(input) }
-    func describeStream(_ input: DescribeStreamInput) async throws -> DescribeStreamOutput { try await base.describeStream(input) }
-    func describeStreamSummary(_ input: DescribeStreamSummaryInput) async throws -> DescribeStreamSummaryOutput {
-        try await base.describeStreamSummary(input)
-    }
-    func listStreams(_ input: ListStreamsInput) async throws -> ListStreamsOutput { try await base.listStreams(input) }
-    func listShards(_ input: ListShardsInput) async throws -> ListShardsOutput { try await base.listShards(input) }
-    func putRecords(_ input: PutRecordsInput) async throws -> PutRecordsOutput { try await base.putRecords(input) }
-    func getShardIterator(_ input: GetShardIteratorInput) async throws -> GetShardIteratorOutput { try await base.getShardIterator(input) }
-    func getRecords(_ input: GetRecordsInput) async throws -> GetRecordsOutput { try await base.getRecords(input) }
-    func increaseStreamRetentionPeriod(_ input: IncreaseStreamRetentionPeriodInput) async throws {
-        try await base.increaseStreamRetentionPeriod(input)
-    }
-    func decreaseStreamRetentionPeriod(_ input: DecreaseStreamRetentionPeriodInput) async throws {
-        try await base.decreaseStreamRetentionPeriod(input)
-    }
-    func updateShardCount(_ input: UpdateShardCountInput) async throws -> UpdateShardCountOutput { try await base.updateShardCount(input) }
-    func splitShard(_ input: SplitShardInput) async throws { try await base.splitShard(input) }
-    func mergeShards(_ input: MergeShardsInput) async throws { try await base.mergeShards(input) }
-    func updateStreamMode(_ input: UpdateStreamModeInput) async throws { try await base.updateStreamMode(input) }
 }

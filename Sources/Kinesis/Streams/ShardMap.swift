@@ -95,6 +95,12 @@ public struct ShardMap: Sendable, Hashable {
         index(forHashKey: hashKey).map { entries[$0].shardId }
     }
 
+    /// The hash key Kinesis routes a record by: its explicit hash key when that is a valid
+    /// one, else the MD5 of its partition key.
+    public static func hashKey(forPartitionKey partitionKey: String, explicitHashKey: String?) -> UInt128 {
+        explicitHashKey.flatMap { try? parseHashKey($0) } ?? hashKey(forPartitionKey: partitionKey)
+    }
+
     /// MD5 of the partition key's UTF-8 bytes, as an unsigned big-endian 128-bit integer.
     public static func hashKey(forPartitionKey partitionKey: String) -> UInt128 {
         var key = partitionKey

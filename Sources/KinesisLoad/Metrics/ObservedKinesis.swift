@@ -5,7 +5,7 @@ import Synchronization
 /// A `KinesisAPI` that passes every call through and tells the recorder, shard by shard, what
 /// Kinesis accepted, throttled and refused. It sits under the publisher, so it sees what the
 /// stream sees whatever the publishing mode: aggregates as one record each, and every retry.
-public final class ObservedKinesis: KinesisAPI {
+public final class ObservedKinesis: KinesisAPIForwarding {
     public let base: any KinesisAPI
     let recorder: Recorder
     private let shardMap: Mutex<ShardMap>
@@ -20,10 +20,8 @@ public final class ObservedKinesis: KinesisAPI {
 
     /// The shard Kinesis will route an entry to, by the map the run started with.
     func predictedShard(partitionKey: String, explicitHashKey: String?) -> String {
-        shardMap.withLock { map in
-            if let explicitHashKey, let id = try? map.shardId(forExplicitHashKey: explicitHashKey) { return id }
-            return map.shardId(forPartitionKey: partitionKey) ?? "unknown"
-        }
+        let hashKey = ShardMap.hashKey(forPartitionKey: partitionKey, explicitHashKey: explicitHashKey)
+        return shardMap.withLock { $0.shardId(forHashKey: hashKey) } ?? "unknown"
     }
 
     public func putRecord(_ input: PutRecordInput) async throws -> PutRecordOutput {
@@ -66,29 +64,4 @@ public final class ObservedKinesis: KinesisAPI {
         }
         return output
     }
-
-    public func createStream(_ input: CreateStreamInput) async throws { try await base.createStream(input) }
-    public func deleteStream(_ input: DeleteStreamInput) async throws { try await base.deleteStream(input) }
-    public func describeStream(_ input: DescribeStreamInput) async throws -> DescribeStreamOutput { try await base.describeStream(input) }
-    public func describeStreamSummary(_ input: DescribeStreamSummaryInput) async throws -> DescribeStreamSummaryOutput {
-        try await base.describeStreamSummary(input)
-    }
-    public func listStreams(_ input: ListStreamsInput) async throws -> ListStreamsOutput { try await base.listStreams(input) }
-    public func listShards(_ input: ListShardsInput) async throws -> ListShardsOutput { try await base.listShards(input) }
-    public func getShardIterator(_ input: GetShardIteratorInput) async throws -> GetShardIteratorOutput {
-        try await base.getShardIterator(input)
-    }
-    public func getRecords(_ input: GetRecordsInput) async throws -> GetRecordsOutput { try await base.getRecords(input) }
-    public func increaseStreamRetentionPeriod(_ input: IncreaseStreamRetentionPeriodInput) async throws {
-        try await base.increaseStreamRetentionPeriod(input)
-    }
-    public func decreaseStreamRetentionPeriod(_ input: DecreaseStreamRetentionPeriodInput) async throws {
-        try await base.decreaseStreamRetentionPeriod(input)
-    }
-    public func updateShardCount(_ input: UpdateShardCountInput) async throws -> UpdateShardCountOutput {
-        try await base.updateShardCount(input)
-    }
-    public func splitShard(_ input: SplitShardInput) async throws { try await base.splitShard(input) }
-    public func mergeShards(_ input: MergeShardsInput) async throws { try await base.mergeShards(input) }
-    public func updateStreamMode(_ input: UpdateStreamModeInput) async throws { try await base.updateStreamMode(input) }
 }

@@ -47,7 +47,7 @@ public struct PartitionAnalysis: Codable, Sendable {
         var totalBytes = 0
         for _ in 0..<samples {
             let event = source.next()
-            let hashKey = event.explicitHashKey.flatMap { try? ShardMap.parseHashKey($0) } ?? ShardMap.hashKey(forPartitionKey: event.partitionKey)
+            let hashKey = ShardMap.hashKey(forPartitionKey: event.partitionKey, explicitHashKey: event.explicitHashKey)
             let shard = map.index(forHashKey: hashKey) ?? 0
             let size = event.data.count + event.partitionKey.utf8.count
             records[shard] += 1

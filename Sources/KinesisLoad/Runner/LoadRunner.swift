@@ -144,7 +144,7 @@ public final class LoadRunner: Sendable {
                         if stop.isRequested { break }
                     }
                     let event = source.next()
-                    tally.count(event, typeName: typeNames[event.type])
+                    tally.count(event)
                     let second = unpaced ? recorder.second(of: intended) : Int(offset)
                     let rate = unpaced ? 0 : schedule.targetRate(at: offset)
                     if publisher.inFlight >= cap {
@@ -194,7 +194,7 @@ final class KeyTally: @unchecked Sendable {
         sampled = Array(repeating: [], count: types)
     }
 
-    func count(_ event: LoadEvent, typeName: String) {
+    func count(_ event: LoadEvent) {
         let bytes = event.data.count + event.partitionKey.utf8.count
         if let index = counts.index(forKey: event.partitionKey) {
             counts.values[index].events += 1
@@ -209,12 +209,7 @@ final class KeyTally: @unchecked Sendable {
 
     func hottest(_ n: Int, shardMap: ShardMap) -> [MetricsStore.KeyCount] {
         counts.sorted { $0.value.events != $1.value.events ? $0.value.events > $1.value.events : $0.key < $1.key }.prefix(n).map { key, value in
-            let shard: String
-            if let hashKey = value.hashKey, let id = try? shardMap.shardId(forExplicitHashKey: hashKey) {
-                shard = id
-            } else {
-                shard = shardMap.shardId(forPartitionKey: key) ?? "unknown"
-            }
+            let shard = shardMap.shardId(forHashKey: ShardMap.hashKey(forPartitionKey: key, explicitHashKey: value.hashKey)) ?? "unknown"
             return MetricsStore.KeyCount(partitionKey: key, shardId: shard, events: value.events, bytes: value.bytes)
         }
     }

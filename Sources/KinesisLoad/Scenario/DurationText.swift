@@ -37,6 +37,11 @@ public enum DurationText {
 
 /// Edit distance, for "did you mean" suggestions.
 enum Suggest {
+    /// `; did you mean "x"?` for the closest candidate, or "" when none is close.
+    static func hint(for word: String, in candidates: [String]) -> String {
+        closest(to: word, in: candidates).map { "; did you mean \"\($0)\"?" } ?? ""
+    }
+
     static func closest(to word: String, in candidates: [String]) -> String? {
         let scored = candidates.map { ($0, distance(word.lowercased(), $0.lowercased())) }
         guard let best = scored.min(by: { $0.1 < $1.1 }) else { return nil }

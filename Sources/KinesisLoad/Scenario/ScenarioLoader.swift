@@ -87,7 +87,7 @@ struct ScenarioReader {
             return nil
         }
         for key in members.keys.sorted() where !allowed.contains(key) {
-            let hint = Suggest.closest(to: key, in: allowed).map { "; did you mean \"\($0)\"?" } ?? ""
+            let hint = Suggest.hint(for: key, in: allowed)
             fail(ScenarioProblem.child(path, key), "unknown key \"\(key)\"\(hint) (allowed here: \(allowed.joined(separator: ", ")))")
         }
         for key in required where members[key] == nil {
@@ -161,7 +161,7 @@ struct ScenarioReader {
     mutating func oneOf(_ value: JSONValue?, _ path: String, _ choices: [String]) -> String? {
         guard let text = string(value, path) else { return nil }
         guard choices.contains(text) else {
-            let hint = Suggest.closest(to: text, in: choices).map { "; did you mean \"\($0)\"?" } ?? ""
+            let hint = Suggest.hint(for: text, in: choices)
             fail(path, "expected one of \(choices.map { "\"\($0)\"" }.joined(separator: ", ")), got \"\(text)\"\(hint)")
             return nil
         }
@@ -415,7 +415,7 @@ struct ScenarioReader {
             need("pool", "a key pool named in \"keys\"")
             guard let pool = string(members["pool"], "\(path).pool") else { return nil }
             guard pools.contains(pool) else {
-                let hint = Suggest.closest(to: pool, in: pools).map { "; did you mean \"\($0)\"?" } ?? ""
+                let hint = Suggest.hint(for: pool, in: pools)
                 fail("\(path).pool", "no key pool \"\(pool)\" in \"keys\"\(hint)")
                 return nil
             }

@@ -60,7 +60,7 @@ struct Template: Sendable {
         compiler.flush()
         for (index, wanted) in capturePaths.enumerated() where !compiler.captured.contains(index) {
             let members = compiler.memberPaths.sorted().joined(separator: ", ")
-            let hint = Suggest.closest(to: wanted, in: compiler.memberPaths).map { "; did you mean \"\($0)\"?" } ?? ""
+            let hint = Suggest.hint(for: wanted, in: compiler.memberPaths)
             problems.append(
                 ScenarioProblem(
                     path: path,
@@ -197,7 +197,7 @@ struct Template: Sendable {
             case "key":
                 guard args.count == 1 else { return fail("{{key POOL}} names one key pool") }
                 guard let index = pools.firstIndex(of: args[0]) else {
-                    let hint = Suggest.closest(to: args[0], in: pools).map { "; did you mean \"\($0)\"?" } ?? ""
+                    let hint = Suggest.hint(for: args[0], in: pools)
                     return fail("no key pool \"\(args[0])\" in \"keys\"\(hint) (pools: \(pools.sorted().joined(separator: ", ")))")
                 }
                 return .success(.key(pool: index))
@@ -209,7 +209,7 @@ struct Template: Sendable {
                 return .success(.bytes(n))
             default:
                 let names = Template.generatorHelp.map { String($0.split(separator: " ")[0]) }
-                let hint = Suggest.closest(to: name, in: names).map { "; did you mean \"\($0)\"?" } ?? ""
+                let hint = Suggest.hint(for: name, in: names)
                 return fail("unknown generator \"\(name)\"\(hint) Generators: \(Template.generatorHelp.joined(separator: ", "))")
             }
         }

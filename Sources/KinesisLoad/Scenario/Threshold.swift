@@ -64,7 +64,7 @@ public struct Threshold: Sendable, Hashable, Codable {
     /// Parses `expression` for `metric`; the error says what was expected.
     public static func parse(metric: String, expression: String) throws(ThresholdError) -> Threshold {
         guard let kind = metrics[metric]?.kind else {
-            let hint = Suggest.closest(to: metric, in: Array(metrics.keys)).map { "; did you mean \"\($0)\"?" } ?? ""
+            let hint = Suggest.hint(for: metric, in: Array(metrics.keys))
             throw ThresholdError(
                 message: "unknown metric \"\(metric)\"\(hint) Metrics: \(metrics.keys.sorted().joined(separator: ", "))")
         }

@@ -1,0 +1,46 @@
+/// A `KinesisAPI` that passes every call to `base`: a decorator implements only the calls it
+/// watches or changes (a tracing wrapper, a metrics tap, a test gate) and inherits the rest.
+///
+/// ```swift
+/// final class CountingPuts: KinesisAPIForwarding {
+///     let base: any KinesisAPI
+///     let puts = Atomic<Int>(0)
+///     init(base: any KinesisAPI) { self.base = base }
+///     func putRecord(_ input: PutRecordInput) async throws -> PutRecordOutput {
+///         puts.wrappingAdd(1, ordering: .relaxed)
+///         return try await base.putRecord(input)
+///     }
+/// }
+/// ```
+public protocol KinesisAPIForwarding: KinesisAPI {
+    var base: any KinesisAPI { get }
+}
+
+extension KinesisAPIForwarding {
+    public func createStream(_ input: CreateStreamInput) async throws { try await base.createStream(input) }
+    public func deleteStream(_ input: DeleteStreamInput) async throws { try await base.deleteStream(input) }
+    public func describeStream(_ input: DescribeStreamInput) async throws -> DescribeStreamOutput { try await base.describeStream(input) }
+    public func describeStreamSummary(_ input: DescribeStreamSummaryInput) async throws -> DescribeStreamSummaryOutput {
+        try await base.describeStreamSummary(input)
+    }
+    public func listStreams(_ input: ListStreamsInput) async throws -> ListStreamsOutput { try await base.listStreams(input) }
+    public func listShards(_ input: ListShardsInput) async throws -> ListShardsOutput { try await base.listShards(input) }
+    public func putRecord(_ input: PutRecordInput) async throws -> PutRecordOutput { try await base.putRecord(input) }
+    public func putRecords(_ input: PutRecordsInput) async throws -> PutRecordsOutput { try await base.putRecords(input) }
+    public func getShardIterator(_ input: GetShardIteratorInput) async throws -> GetShardIteratorOutput {
+        try await base.getShardIterator(input)
+    }
+    public func getRecords(_ input: GetRecordsInput) async throws -> GetRecordsOutput { try await base.getRecords(input) }
+    public func increaseStreamRetentionPeriod(_ input: IncreaseStreamRetentionPeriodInput) async throws {
+        try await base.increaseStreamRetentionPeriod(input)
+    }
+    public func decreaseStreamRetentionPeriod(_ input: DecreaseStreamRetentionPeriodInput) async throws {
+        try await base.decreaseStreamRetentionPeriod(input)
+    }
+    public func updateShardCount(_ input: UpdateShardCountInput) async throws -> UpdateShardCountOutput {
+        try await base.updateShardCount(input)
+    }
+    public func splitShard(_ input: SplitShardInput) async throws { try await base.splitShard(input) }
+    public func mergeShards(_ input: MergeShardsInput) async throws { try await base.mergeShards(input) }
+    public func updateStreamMode(_ input: UpdateStreamModeInput) async throws { try await base.updateStreamMode(input) }
+}
