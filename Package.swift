@@ -12,6 +12,7 @@ let package = Package(
     products: [
         .library(name: "Kinesis", targets: ["Kinesis"]),
         .library(name: "KinesisProducer", targets: ["KinesisProducer"]),
+        .library(name: "KinesisEngine", targets: ["KinesisEngine"]),
         .library(name: "KinesisTesting", targets: ["KinesisTesting"]),
         .library(name: "KinesisLocal", targets: ["KinesisLocal"]),
         .library(name: "KinesisLoad", targets: ["KinesisLoad"]),
@@ -39,8 +40,12 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "NIOFoundationCompat", package: "swift-nio"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "KinesisEngine",
+            dependencies: ["Kinesis"],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -57,8 +62,8 @@ let package = Package(
             name: "KinesisTesting",
             dependencies: [
                 "Kinesis",
+                "KinesisEngine",
                 "KinesisProducer",
-                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -66,7 +71,7 @@ let package = Package(
             name: "KinesisLocal",
             dependencies: [
                 "Kinesis",
-                "KinesisTesting",
+                "KinesisEngine",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -79,7 +84,7 @@ let package = Package(
             dependencies: [
                 "Kinesis",
                 "KinesisProducer",
-                "KinesisTesting",
+                "KinesisEngine",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "Logging", package: "swift-log"),
@@ -91,12 +96,11 @@ let package = Package(
             dependencies: [
                 "Kinesis",
                 "KinesisLoad",
-                "KinesisTesting",
+                "KinesisEngine",
                 "KinesisLocal",
                 "KinesisProducer",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -124,7 +128,7 @@ let package = Package(
         .testTarget(
             name: "KinesisLoadTests",
             dependencies: [
-                "Kinesis", "KinesisProducer", "KinesisTesting", "KinesisLoad",
+                "Kinesis", "KinesisTesting", "KinesisLoad",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],

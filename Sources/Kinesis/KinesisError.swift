@@ -43,8 +43,6 @@ public struct KinesisError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let invalidResponse: Code = "InvalidResponse"
         /// A stream did not reach the awaited state in time.
         public static let waiterTimeout: Code = "WaiterTimeout"
-        /// The retry deadline passed before an attempt succeeded.
-        public static let deadlineExceeded: Code = "DeadlineExceeded"
     }
 
     public var code: Code

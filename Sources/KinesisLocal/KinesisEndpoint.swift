@@ -1,7 +1,7 @@
 import Foundation
 import Synchronization
 import Kinesis
-import KinesisTesting
+import KinesisEngine
 
 /// The Kinesis JSON 1.1 protocol over an ``InMemoryKinesis``, independent of any HTTP server:
 /// a request's method, path, headers and body in, a status, headers and body out.

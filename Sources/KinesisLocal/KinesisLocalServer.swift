@@ -1,7 +1,7 @@
 import HTTPTypes
 import Hummingbird
 import Kinesis
-import KinesisTesting
+import KinesisEngine
 import Logging
 import NIOCore
 

@@ -38,23 +38,23 @@ public struct KinesisService: EventPublisher {
     }
 
     public func publish<Event: Encodable & Sendable>(_ event: Event, partitionKey: String) async throws -> PublishResult {
-        let data: Data
-        do {
-            data = try encode(event)
-        } catch {
-            throw RecordProblem(index: nil, code: "EncodingFailed", message: "could not encode \(Event.self) as JSON: \(error)")
-        }
-        return try await publish(data: data, partitionKey: partitionKey, explicitHashKey: nil)
+        try await publish(data: PublishError.encoding(event, with: encode), partitionKey: partitionKey, explicitHashKey: nil)
     }
 
     public func publish(data: Data, partitionKey: String, explicitHashKey: String?) async throws -> PublishResult {
         let entry = PublishEntry(data: data, partitionKey: partitionKey, explicitHashKey: explicitHashKey)
         if let problem = limits.problem(with: entry) { throw problem }
-        let output = try await retry.run { _ in
-            try await api.putRecord(
-                PutRecordInput(streamName: streamName, data: data, partitionKey: partitionKey, explicitHashKey: explicitHashKey))
+        var attempts = 0
+        do {
+            let output = try await retry.run { attempt in
+                attempts = attempt
+                return try await api.putRecord(
+                    PutRecordInput(streamName: streamName, data: data, partitionKey: partitionKey, explicitHashKey: explicitHashKey))
+            }
+            return PublishResult(shardId: output.shardId, sequenceNumber: output.sequenceNumber)
+        } catch let error as KinesisError {
+            throw PublishError(failedWith: error, attempts: attempts)
         }
-        return PublishResult(shardId: output.shardId, sequenceNumber: output.sequenceNumber)
     }
 
     /// Publishes `entries`; never throws for a failed entry (its outcome says why), only for
@@ -65,7 +65,7 @@ public struct KinesisService: EventPublisher {
         var pending: [Int] = []
         for (index, entry) in entries.enumerated() {
             if let problem = limits.problem(with: entry, index: index) {
-                outcomes[index] = .failed(code: problem.code, message: problem.message, attempts: 0)
+                outcomes[index] = .failed(code: problem.reportedCode, message: problem.message, attempts: 0)
             } else {
                 pending.append(index)
             }
@@ -78,7 +78,9 @@ public struct KinesisService: EventPublisher {
             try Task.checkCancellation()
             round += 1
             var retryable: [Int] = []
-            var lastError: KinesisError?
+            // The round's backoff is decided by a retryable error: a non-retryable entry in the
+            // same round (say KMSAccessDeniedException) fails alone and must not abandon the rest.
+            var lastRetryableError: KinesisError?
             for chunk in chunks(of: pending, entries: entries) {
                 for index in chunk { attempts[index] += 1 }
                 do {
@@ -100,8 +102,10 @@ public struct KinesisService: EventPublisher {
                         if let code = result.errorCode {
                             let error = KinesisError(code: .init(rawValue: code), message: result.errorMessage ?? "")
                             outcomes[index] = .failed(code: code, message: error.message, attempts: attempts[index])
-                            if error.isRetryable { retryable.append(index) }
-                            lastError = error
+                            if error.isRetryable {
+                                retryable.append(index)
+                                lastRetryableError = error
+                            }
                         } else if let shardId = result.shardId, let sequenceNumber = result.sequenceNumber {
                             outcomes[index] = .published(PublishResult(shardId: shardId, sequenceNumber: sequenceNumber))
                         }
@@ -110,13 +114,15 @@ public struct KinesisService: EventPublisher {
                     for index in chunk {
                         outcomes[index] = .failed(code: error.code.rawValue, message: error.message, attempts: attempts[index])
                     }
-                    if error.isRetryable { retryable += chunk }
-                    lastError = error
+                    if error.isRetryable {
+                        retryable += chunk
+                        lastRetryableError = error
+                    }
                 }
             }
             pending = retryable.sorted()
-            guard !pending.isEmpty, let lastError else { break }
-            switch retry.decide(after: lastError, attempt: round, elapsed: start.duration(to: clock.now), using: &random) {
+            guard !pending.isEmpty, let lastRetryableError else { break }
+            switch retry.decide(after: lastRetryableError, attempt: round, elapsed: start.duration(to: clock.now), using: &random) {
             case .fail:
                 pending = []
             case .retry(let wait):
@@ -126,7 +132,14 @@ public struct KinesisService: EventPublisher {
                 try await Task.sleep(for: wait)
             }
         }
-        return BatchPublishResult(outcomes: outcomes.map { $0 ?? .failed(code: "NotSent", message: "not sent", attempts: 0) })
+        // An entry without an outcome was answered with neither an error nor a sequence number.
+        return BatchPublishResult(
+            outcomes: outcomes.enumerated().map { index, outcome in
+                outcome
+                    ?? .failed(
+                        code: KinesisError.Code.invalidResponse.rawValue, message: "PutRecords answered entry \(index) without a sequence number",
+                        attempts: attempts[index])
+            })
     }
 
     /// Splits entry indices into PutRecords requests: at most 500 entries and the byte limit each.

@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import Kinesis
 import Synchronization
@@ -60,8 +59,8 @@ public struct PartitionKeyStrategy<Event>: Sendable {
         return Self(name: "timeWindow") { _ in PartitionKey("time_\(Int64((now().timeIntervalSince1970 / seconds).rounded(.down)))") }
     }
 
-    /// A random key among `keys` distinct ones (a UUID each time when nil), from a seeded
-    /// generator so runs repeat.
+    /// `random_<n>`, n drawn among `keys` values; without `keys`, a fresh 64-bit value in hex
+    /// each time (effectively never repeating). From a seeded generator, so runs repeat.
     public static func random(keys: Int? = nil, seed: UInt64 = 42) -> Self {
         let state = Mutex(SplitMix64(seed: seed))
         return Self(name: "random") { _ in

@@ -11,46 +11,45 @@ public struct RecordLimits: Sendable, Hashable {
     /// Entries of one PutRecords request.
     public var maximumRequestRecords: Int
 
-    public init(maximumRecordBytes: Int = 1_048_576, maximumRequestBytes: Int = 10_485_760, maximumRequestRecords: Int = 500) {
+    /// Limits of a stream; the defaults are the service's (``ServiceLimits``).
+    public init(
+        maximumRecordBytes: Int = ServiceLimits.recordMaxBytes, maximumRequestBytes: Int = ServiceLimits.putRecordsMaxBytes,
+        maximumRequestRecords: Int = ServiceLimits.putRecordsMaxRecords
+    ) {
         self.maximumRecordBytes = maximumRecordBytes
         self.maximumRequestBytes = maximumRequestBytes
         self.maximumRequestRecords = maximumRequestRecords
     }
 
+    /// The service's limits for a stream that did not opt in to larger records.
     public static let `default` = RecordLimits()
 
-    /// Why `entry` cannot be sent, or nil when it can. `index` names it in the message.
-    public func problem(with entry: PublishEntry, index: Int? = nil) -> RecordProblem? {
+    /// Why `entry` cannot be sent (a ``PublishError`` with ``PublishError/Code/invalidRecord``
+    /// and the rule broken), or nil when it can. `index` names it in the message.
+    public func problem(with entry: PublishEntry, index: Int? = nil) -> PublishError? {
         // Built only when something is wrong: this check runs for every record a producer takes.
         var name: String {
             index.map { "record \($0) (partition key '\(entry.partitionKey.prefix(40))')" }
                 ?? "record with partition key '\(entry.partitionKey.prefix(40))'"
         }
         let keyLength = entry.partitionKey.utf16.count
-        if keyLength < 1 || keyLength > 256 {
-            return RecordProblem(
-                index: index, code: "InvalidPartitionKey",
-                message: "\(name): the partition key is \(keyLength) characters; Kinesis accepts 1 to 256")
+        if !ServiceLimits.partitionKeyLength.contains(keyLength) {
+            return PublishError(
+                code: .invalidRecord, message: "\(name): the partition key is \(keyLength) characters; Kinesis accepts 1 to 256",
+                rule: "InvalidPartitionKey")
         }
         let size = entry.data.count + entry.partitionKey.utf8.count
         if size > maximumRecordBytes {
-            return RecordProblem(
-                index: index, code: "RecordTooLarge",
-                message: "\(name): data and partition key are \(size) bytes, over the maximum record size of \(maximumRecordBytes) bytes")
+            return PublishError(
+                code: .invalidRecord,
+                message: "\(name): data and partition key are \(size) bytes, over the maximum record size of \(maximumRecordBytes) bytes",
+                rule: "RecordTooLarge")
         }
         if let hashKey = entry.explicitHashKey, (try? ShardMap.parseHashKey(hashKey)) == nil {
-            return RecordProblem(
-                index: index, code: "InvalidExplicitHashKey",
-                message: "\(name): explicit hash key '\(hashKey.prefix(50))' is not a decimal integer from 0 to 2^128-1")
+            return PublishError(
+                code: .invalidRecord, message: "\(name): explicit hash key '\(hashKey.prefix(50))' is not a decimal integer from 0 to 2^128-1",
+                rule: "InvalidExplicitHashKey")
         }
         return nil
     }
-}
-
-/// A record that breaks a limit.
-public struct RecordProblem: Error, Sendable, Hashable, CustomStringConvertible {
-    public var index: Int?
-    public var code: String
-    public var message: String
-    public var description: String { message }
 }

@@ -67,33 +67,3 @@ public final class RecordTicket: Sendable {
         for continuation in waiting { continuation.resume(with: result.mapError { $0 as any Error }) }
     }
 }
-
-/// Why a record handed to a ``Producer`` was not delivered.
-public struct ProducerError: Error, Sendable, Hashable, CustomStringConvertible {
-    public struct Code: RawRepresentable, Sendable, Hashable, CustomStringConvertible {
-        public var rawValue: String
-        public init(rawValue: String) { self.rawValue = rawValue }
-        public var description: String { rawValue }
-        /// The record outlived its time-to-live before it could be delivered.
-        public static let expired = Code(rawValue: "Expired")
-        /// The record breaks a service limit; it was never sent.
-        public static let invalidRecord = Code(rawValue: "InvalidRecord")
-        /// Kinesis refused it with an error no retry can fix.
-        public static let rejected = Code(rawValue: "Rejected")
-        /// The producer was shut down before accepting it.
-        public static let shutDown = Code(rawValue: "ShutDown")
-    }
-
-    public var code: Code
-    public var message: String
-    /// Sends attempted.
-    public var attempts: Int
-    /// The last error Kinesis gave, if any.
-    public var lastErrorCode: String?
-
-    public var description: String {
-        var text = "\(code.rawValue): \(message)"
-        if attempts > 0 { text += " (\(attempts) attempt\(attempts == 1 ? "" : "s")" + (lastErrorCode.map { ", last error \($0))" } ?? ")") }
-        return text
-    }
-}

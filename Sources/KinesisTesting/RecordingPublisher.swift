@@ -28,6 +28,9 @@ public final class RecordingPublisher: EventPublisher {
 
     /// Shards of the imagined stream that ``Published/shardId`` is computed for.
     public let shardCount: Int
+    /// The checks every record passes, the same as ``KinesisService``'s, so a test cannot pass
+    /// where production would throw.
+    public let limits: RecordLimits
     private let map: ShardMap
     private let encode: @Sendable (any Encodable) throws -> Data
 
@@ -47,12 +50,14 @@ public final class RecordingPublisher: EventPublisher {
 
     /// - Parameters:
     ///   - shardCount: shards of the stream that shard ids are predicted for.
+    ///   - limits: the record checks; the service's by default, as ``KinesisService`` applies them.
     ///   - encode: how events become bytes; JSON by default, as the real publisher does.
     public init(
-        shardCount: Int = 1,
+        shardCount: Int = 1, limits: RecordLimits = .default,
         encode: @escaping @Sendable (any Encodable) throws -> Data = { try JSONEncoder().encode($0) }
     ) {
         self.shardCount = shardCount
+        self.limits = limits
         self.encode = encode
         self.map = ShardMap.even(count: shardCount)
     }
@@ -74,8 +79,9 @@ public final class RecordingPublisher: EventPublisher {
         }
     }
 
-    /// Makes the next `count` publishes fail with `error` (throttling by default). In a batch,
-    /// each entry counts as one publish.
+    /// Makes the next `count` publishes fail with `error` (throttling by default), thrown as the
+    /// ``PublishError`` a real publisher throws once its retries are spent (`underlying` is
+    /// `error`). In a batch, each entry counts as one publish.
     public func failNext(
         _ count: Int = 1,
         with error: KinesisError = KinesisError(
@@ -131,46 +137,39 @@ public final class RecordingPublisher: EventPublisher {
 
     // MARK: - EventPublisher
 
+    /// Encodes `event` and records it; throws ``PublishError`` as ``KinesisService`` would.
     public func publish<Event: Encodable & Sendable>(_ event: Event, partitionKey: String) async throws -> PublishResult {
-        try await publish(data: try encode(event), partitionKey: partitionKey, explicitHashKey: nil)
+        try await publish(data: PublishError.encoding(event, with: encode), partitionKey: partitionKey, explicitHashKey: nil)
     }
 
+    /// Records raw bytes; throws ``PublishError`` as ``KinesisService`` would.
     public func publish(data: Data, partitionKey: String, explicitHashKey: String?) async throws -> PublishResult {
         try record(PublishEntry(data: data, partitionKey: partitionKey, explicitHashKey: explicitHashKey)).get()
     }
 
+    /// Records every entry; the outcomes say what ``KinesisService/publishBatch(_:)`` would.
     public func publishBatch(_ entries: [PublishEntry]) async throws -> BatchPublishResult {
         BatchPublishResult(
-            outcomes: entries.map { entry in
-                switch record(entry) {
+            outcomes: entries.enumerated().map { index, entry in
+                switch record(entry, index: index) {
                 case .success(let result): return .published(result)
-                case .failure(let error): return .failed(code: error.code.rawValue, message: error.message, attempts: 1)
+                case .failure(let error): return .failed(code: error.reportedCode, message: error.message, attempts: error.attempts)
                 }
             })
     }
 
-    private func record(_ entry: PublishEntry) -> Result<PublishResult, KinesisError> {
-        guard (1...256).contains(entry.partitionKey.count) else {
-            return .failure(
-                KinesisError(code: .validation, message: "partition key must be 1 to 256 characters, got \(entry.partitionKey.count)"))
-        }
-        let shard: String?
-        if let explicit = entry.explicitHashKey {
-            guard let found = try? map.shardId(forExplicitHashKey: explicit) else {
-                return .failure(KinesisError(code: .validation, message: "explicit hash key '\(explicit)' is not a decimal from 0 to 2^128-1"))
-            }
-            shard = found
-        } else {
-            shard = map.shardId(forPartitionKey: entry.partitionKey)
-        }
-        let (outcome, ready): (Result<PublishResult, KinesisError>, [CheckedContinuation<Void, Never>]) = state.withLock { state in
-            if !state.failures.isEmpty { return (.failure(state.failures.removeFirst()), []) }
+    private func record(_ entry: PublishEntry, index: Int? = nil) -> Result<PublishResult, PublishError> {
+        if let problem = limits.problem(with: entry, index: index) { return .failure(problem) }
+        let hashKey = ShardMap.hashKey(forPartitionKey: entry.partitionKey, explicitHashKey: entry.explicitHashKey)
+        let shard = map.shardId(forHashKey: hashKey)
+        let (outcome, ready): (Result<PublishResult, PublishError>, [CheckedContinuation<Void, Never>]) = state.withLock { state in
+            if !state.failures.isEmpty { return (.failure(PublishError(failedWith: state.failures.removeFirst(), attempts: 1)), []) }
             let counter = state.counter
             state.counter += 1
             let shardIndex = shard.flatMap(ShardState.index(of:)) ?? 0
             let sequenceNumber = SequenceNumber.format(
-                streamCreation: 1_795_919_070, shardIndex: shardIndex, counter: counter, millis: 0)
-            let result = PublishResult(shardId: shard ?? ShardState.id(0), sequenceNumber: sequenceNumber)
+                streamCreation: Int(ServiceLimits.doublesStartEpochSeconds), shardIndex: shardIndex, counter: counter, millis: 0)
+            let result = PublishResult(shardId: shard ?? ShardMap.shardId(index: 0), sequenceNumber: sequenceNumber)
             state.published.append(
                 Published(
                     data: entry.data, partitionKey: entry.partitionKey, explicitHashKey: entry.explicitHashKey,

@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import Kinesis
 import KinesisProducer
-import KinesisTesting
+import KinesisEngine
 
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -53,8 +53,7 @@ struct BenchCommand: AsyncParsableCommand {
             let payload = Data(repeating: 0x61, count: size)
             let keys = (0..<1000).map { "user-\($0)" }
             let clock = ContinuousClock()
-            let elapsed = try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await producer.run() }
+            let elapsed = try await producer.withRunning {
                 let start = clock.now
                 let batch = self.batch
                 let tasks = max(1, concurrency)
@@ -81,10 +80,7 @@ struct BenchCommand: AsyncParsableCommand {
                     try await putters.waitForAll()
                 }
                 await producer.flush()
-                let elapsed = start.duration(to: clock.now)
-                producer.shutdown()
-                try await group.waitForAll()
-                return elapsed
+                return start.duration(to: clock.now)
             }
             let seconds = elapsed.timeInterval
             let statistics = producer.statistics

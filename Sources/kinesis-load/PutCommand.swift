@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import Kinesis
 import KinesisProducer
-import KinesisTesting
+import KinesisEngine
 
 struct PutCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -17,7 +17,8 @@ struct PutCommand: AsyncParsableCommand {
     )
 
     @OptionGroup var connection: ConnectionOptions
-    @Argument(help: "Stream name.") var stream: String
+    @Argument(help: "Stream name (default: KINESIS_STREAM_NAME, or AWS_KINESIS_NAME as the NestJS module names it).")
+    var stream: String?
     @Option(help: "JSON field holding each record's partition key, dotted for nested fields (user.id).")
     var keyField: String?
     @Option(help: "One partition key for every record.") var key: String?
@@ -33,10 +34,13 @@ struct PutCommand: AsyncParsableCommand {
         if let keyField, keyField.split(separator: ".", omittingEmptySubsequences: false).contains(where: \.isEmpty) {
             throw ValidationError("--key-field '\(keyField)' has an empty segment: write it as user.id")
         }
-        try validateStreamName(stream)
+        if let stream { try validateStreamName(stream) }
     }
 
     func run() async throws {
+        guard let stream = try stream ?? connection.configuration().streamName else {
+            throw ValidationError("Missing the stream: name it as the first argument or set KINESIS_STREAM_NAME")
+        }
         var producerConfiguration = Producer.Configuration(streamName: stream)
         producerConfiguration.aggregation = aggregate
         producerConfiguration.maxBufferedTime = .milliseconds(maxBufferedMs)
@@ -45,8 +49,7 @@ struct PutCommand: AsyncParsableCommand {
         let constant = key
         let (sent, failed, retried, problems) = try await connection.withClient { client in
             let producer = Producer(api: client, configuration: producerConfiguration)
-            return try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await producer.run() }
+            let problems = try await producer.withRunning {
                 var tickets: [(line: Int, ticket: RecordTicket)] = []
                 var problems: [String] = []
                 var random = SystemRandomNumberGenerator()
@@ -80,11 +83,10 @@ struct PutCommand: AsyncParsableCommand {
                         problems.append("line \(line): \(error)")
                     }
                 }
-                producer.shutdown()
-                try await group.waitForAll()
-                let statistics = producer.statistics
-                return (statistics.delivered, failed, statistics.retried, problems)
+                return (failed: failed, problems: problems)
             }
+            let statistics = producer.statistics
+            return (statistics.delivered, problems.failed, statistics.retried, problems.problems)
         }
         for problem in problems.prefix(20) { FileHandle.standardError.write(Data("\(problem)\n".utf8)) }
         if problems.count > 20 { FileHandle.standardError.write(Data("... and \(problems.count - 20) more\n".utf8)) }

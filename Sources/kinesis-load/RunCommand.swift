@@ -3,7 +3,7 @@ import Dispatch
 import Foundation
 import Kinesis
 import KinesisLoad
-import KinesisTesting
+import KinesisEngine
 
 #if canImport(Glibc)
     import Glibc

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KinesisLoad
+import Kinesis
 
 struct ValidateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -45,7 +46,9 @@ struct PartitionsCommand: AsyncParsableCommand {
         guard let count = shards ?? scenario.stream.shards else {
             throw ValidationError("--shards: the scenario's stream is on-demand, so give a shard count")
         }
-        guard (1...10_000).contains(count) else { throw ValidationError("--shards must be from 1 to 10000, got \(count)") }
+        guard ServiceLimits.shardCount.contains(count) else {
+            throw ValidationError("--shards must be from 1 to \(ServiceLimits.shardCount.upperBound), got \(count)")
+        }
         guard let peak = rate ?? scenario.load.peakRate, peak > 0 else {
             throw ValidationError("--rate: the scenario is unpaced (fixed-events without a rate), so give the rate to predict at")
         }

@@ -3,7 +3,7 @@ import Foundation
 import Hummingbird
 import Kinesis
 import KinesisLocal
-import KinesisTesting
+import KinesisEngine
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -36,7 +36,7 @@ struct StreamsCommand: AsyncParsableCommand {
         @Option(help: "Number of shards of a provisioned stream (1 to 100000; default KINESIS_SHARD_COUNT or 1).")
         var shards: Int?
         @Flag(help: "Create an on-demand stream instead of a provisioned one.") var onDemand = false
-        @Option(help: "Hours to keep records (24 to 8760; default 24).") var retentionHours: Int?
+        @Option(help: "Hours to keep records (24 to 8760; default KINESIS_RETENTION_PERIOD or 24).") var retentionHours: Int?
         @Flag(help: "Return as soon as the stream is CREATING.") var noWait = false
         @Flag(help: "Print JSON instead of a table.") var json = false
 
@@ -57,6 +57,7 @@ struct StreamsCommand: AsyncParsableCommand {
             let configuration = try connection.configuration()
             let capacity: StreamManager.Capacity =
                 onDemand ? .onDemand : .provisioned(shards: shards ?? configuration.shardCount)
+            let retention = retentionHours ?? configuration.retentionPeriodHours
             try await connection.withClient { client in
                 let manager = StreamManager(api: client)
                 try await manager.create(name, capacity: capacity)
@@ -65,9 +66,9 @@ struct StreamsCommand: AsyncParsableCommand {
                     return
                 }
                 try await manager.waitUntilActive(name)
-                if let retentionHours, retentionHours > 24 {
+                if retention > ServiceLimits.defaultRetentionHours {
                     try await client.increaseStreamRetentionPeriod(
-                        .init(streamName: name, retentionPeriodHours: retentionHours))
+                        .init(streamName: name, retentionPeriodHours: retention))
                     try await manager.waitUntilActive(name)
                 }
                 try await describeStream(name, manager: manager, json: json)

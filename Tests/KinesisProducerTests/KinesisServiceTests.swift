@@ -2,6 +2,7 @@ import Foundation
 import Kinesis
 import KinesisProducer
 import KinesisTesting
+import Synchronization
 import Testing
 
 struct UserAction: Codable, Equatable, Sendable {
@@ -49,7 +50,7 @@ struct KinesisServiceTests {
             "\(error)".contains("1048577 bytes, over the maximum record size of 1048576 bytes")
         }
         let big = KinesisService(api: engine, streamName: "events", limits: RecordLimits(maximumRecordBytes: 2_000_000))
-        await #expect(throws: KinesisError.self) { _ = try await big.publish(data: Data(count: 1_500_000), partitionKey: "k") }
+        await #expect(throws: PublishError.self) { _ = try await big.publish(data: Data(count: 1_500_000), partitionKey: "k") }
         #expect(engine.calls.filter { $0.operation == .putRecord }.count == 1)   // only the one the larger limit let through
     }
 
@@ -63,7 +64,7 @@ struct KinesisServiceTests {
 
         let missing = KinesisService(api: engine, streamName: "missing", retry: fastRetry)
         await #expect { _ = try await missing.publish(data: Data("x".utf8), partitionKey: "k") } throws: { error in
-            (error as? KinesisError)?.code == .resourceNotFound
+            (error as? PublishError)?.underlying?.code == .resourceNotFound
         }
         #expect(engine.calls.filter { $0.operation == .putRecord && $0.streamName == "missing" }.count == 1)
     }
@@ -153,6 +154,31 @@ struct PartitionKeyStrategyTests {
         #expect(landed == ids + ids)
     }
 
+    @Test("publishBatch resends the throttled entries of a round in which another entry failed for good")
+    func mixedBatchResendsRetryable() async throws {
+        let engine = try await makeStream()
+        // The first PutRecords answers: entry 0 throttled, entry 1 refused by KMS (not retryable).
+        let api = ScriptedPutRecords(base: engine, first: [
+            PutRecordsResultEntry(errorCode: "ProvisionedThroughputExceededException", errorMessage: "Rate exceeded for shard"),
+            PutRecordsResultEntry(errorCode: "KMSAccessDeniedException", errorMessage: "denied"),
+        ])
+        let service = KinesisService(api: api, streamName: "events", retry: fastRetry)
+        let result = try await service.publishBatch([
+            PublishEntry(data: Data("a".utf8), partitionKey: "a"), PublishEntry(data: Data("b".utf8), partitionKey: "b"),
+        ])
+        guard case .published = result.outcomes[0] else {
+            Issue.record("the throttled entry was abandoned: \(result.outcomes[0])")
+            return
+        }
+        guard case .failed(let code, _, let attempts) = result.outcomes[1] else {
+            Issue.record("the refused entry was published: \(result.outcomes[1])")
+            return
+        }
+        #expect(code == "KMSAccessDeniedException")
+        #expect(attempts == 1)
+        #expect(engine.snapshot().stream("events")?.records.map { String(decoding: $0.data, as: UTF8.self) } == ["a"])
+    }
+
     @Test("round-robin keys rotate; hash buckets are stable; constant, composite, field and time windows")
     func strategies() {
         let order = Order(orderId: "o-1", tenant: "acme")
@@ -168,5 +194,21 @@ struct PartitionKeyStrategyTests {
         #expect(window.key(for: order).key == "time_10")
         let random = PartitionKeyStrategy<Order>.random(keys: 4, seed: 1)
         #expect(Set((0..<100).map { _ in random.key(for: order).key }) == ["random_0", "random_1", "random_2", "random_3"])
+    }
+}
+
+/// Answers the first PutRecords with scripted entries, then passes every call on.
+final class ScriptedPutRecords: KinesisAPIForwarding, Sendable {
+    let base: any KinesisAPI
+    private let first: Mutex<[PutRecordsResultEntry]?>
+    init(base: any KinesisAPI, first: [PutRecordsResultEntry]) {
+        self.base = base
+        self.first = Mutex(first)
+    }
+    func putRecords(_ input: PutRecordsInput) async throws -> PutRecordsOutput {
+        if let scripted = first.withLock({ value in defer { value = nil }; return value }) {
+            return PutRecordsOutput(failedRecordCount: scripted.count, records: scripted)
+        }
+        return try await base.putRecords(input)
     }
 }

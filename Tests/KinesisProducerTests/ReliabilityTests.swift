@@ -25,7 +25,7 @@ struct ReliabilityTests {
         configuration.maxInFlightRecords = 20_000
         let producer = Producer(api: engine, configuration: configuration)
         let count = 200_000
-        let failures = try await withRunning(producer) { () -> Int in
+        let failures = try await producer.withRunning { () -> Int in
             var tickets: [RecordTicket] = []
             tickets.reserveCapacity(count)
             for index in 0..<count {

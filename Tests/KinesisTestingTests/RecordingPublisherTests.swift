@@ -41,7 +41,7 @@ struct RecordingPublisherTests {
     func failNext() async throws {
         let publisher = RecordingPublisher()
         publisher.failNext()
-        await #expect(throws: KinesisError.self) { try await OrderService(publisher: publisher).place(orderId: "o-1", amount: 1) }
+        await #expect(throws: PublishError.self) { try await OrderService(publisher: publisher).place(orderId: "o-1", amount: 1) }
         try await OrderService(publisher: publisher).place(orderId: "o-1", amount: 1)
         #expect(publisher.published.count == 1)
 
@@ -78,7 +78,7 @@ struct RecordingPublisherTests {
     @Test("rejects a partition key Kinesis would refuse, and names the record that does not decode")
     func badInput() async throws {
         let publisher = RecordingPublisher()
-        await #expect(throws: KinesisError.self) { _ = try await publisher.publish(data: Data(), partitionKey: "") }
+        await #expect(throws: PublishError.self) { _ = try await publisher.publish(data: Data(), partitionKey: "") }
         _ = try await publisher.publish(data: Data("not json".utf8), partitionKey: "k")
         #expect {
             _ = try publisher.events(as: OrderCreated.self)

@@ -4,20 +4,14 @@ import Testing
 @testable import Kinesis
 
 /// The client against moto_server, a Kinesis implementation no one here wrote.
-/// `scripts/test.sh` installs moto, starts it on a free port of 127.0.0.1 and sets MOTO_ENDPOINT.
+/// `scripts/test.sh` installs moto, starts it on a free port of 127.0.0.1 and sets MOTO_ENDPOINT;
+/// without it, ``MotoServer`` starts one for this process.
 @Suite("HTTPKinesisClient against moto_server", .serialized)
 struct MotoIntegrationTests {
-    static func endpoint() throws -> URL {
-        let value = try #require(
-            ProcessInfo.processInfo.environment["MOTO_ENDPOINT"],
-            "MOTO_ENDPOINT is not set: run scripts/test.sh, which installs and starts moto_server")
-        return try KinesisConfiguration.parseEndpoint(value, source: "MOTO_ENDPOINT")
-    }
-
     /// Runs `body` with a client for moto and a fresh stream name; shuts the client down.
     func withClient(_ body: (HTTPKinesisClient, StreamManager, String) async throws -> Void) async throws {
         let configuration = KinesisConfiguration(
-            region: "us-east-1", endpoint: try Self.endpoint(),
+            region: "us-east-1", endpoint: try await MotoServer.endpoint(),
             credentials: AWSCredentials(accessKeyId: "testing", secretAccessKey: "testing"))
         let client = HTTPKinesisClient(configuration: configuration)
         let manager = StreamManager(api: client, pollInterval: .milliseconds(50), waitTimeout: .seconds(30))

@@ -11,7 +11,7 @@ import Foundation
 /// var builder = AggregatedRecordBuilder(maximumSize: 51_200)
 /// _ = builder.append(UserRecord(partitionKey: "user-1", data: payload))
 /// let (partitionKey, explicitHashKey, data) = builder.build()!    // send as one PutRecords entry
-/// let records = try AggregatedRecord.deaggregate(data)             // [UserRecord], or nil for a plain record
+/// let records = AggregatedRecord.deaggregate(data)                 // [UserRecord], or nil for a plain record
 /// ```
 public enum AggregatedRecord {
     public static let magic: [UInt8] = [0xF3, 0x89, 0x9A, 0xC2]

@@ -41,8 +41,10 @@ public struct KinesisConfiguration: Sendable, Hashable {
         }
     }
 
-    public static let shardCountRange = 1...100_000
-    public static let retentionRange = 24...8760
+    /// Shards a stream may be created with (``ServiceLimits/shardCount``).
+    public static let shardCountRange = ServiceLimits.shardCount
+    /// Retention hours a stream accepts (``ServiceLimits/retentionHours``).
+    public static let retentionRange = ServiceLimits.retentionHours
     public static let defaultRegion = "us-east-1"
 
     public init(
@@ -148,11 +150,7 @@ public struct KinesisConfiguration: Sendable, Hashable {
 
     /// Checks a stream name against Kinesis's rule: 1 to 128 of `[a-zA-Z0-9_.-]`.
     public static func validateStreamName(_ name: String, source: String) throws {
-        let allowed = name.utf8.allSatisfy { byte in
-            (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x30 && byte <= 0x39)
-                || byte == 0x5F || byte == 0x2E || byte == 0x2D
-        }
-        guard (1...128).contains(name.utf8.count), allowed else {
+        guard ServiceLimits.isValidStreamName(name) else {
             throw ConfigurationError(
                 source: source, value: name, expected: "a stream name of 1 to 128 characters from [a-zA-Z0-9_.-]")
         }

@@ -194,7 +194,7 @@ public struct SigV4Signer: Sendable {
     }
 
     /// How many signing keys were derived (rather than taken from the cache): for tests.
-    public var derivedKeyCount: Int { cache.derivations }
+    var derivedKeyCount: Int { cache.derivations }
 }
 
 /// Signing keys by day, region, service and secret. A key is valid for one day, so only the

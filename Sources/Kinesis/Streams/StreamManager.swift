@@ -4,7 +4,7 @@ import Logging
 ///
 /// ```swift
 /// let manager = StreamManager(api: client)
-/// try await manager.ensureExists("orders", shardCount: 4)   // creates if missing, then waits
+/// try await manager.ensureExists("orders", capacity: .provisioned(shards: 4))   // creates if missing, then waits
 /// let shards = try await manager.listAllShards(stream: "orders")
 /// ```
 public struct StreamManager: Sendable {
@@ -13,8 +13,12 @@ public struct StreamManager: Sendable {
     public var pollInterval: Duration
     /// How long a wait may take before ``KinesisError/Code/waiterTimeout``.
     public var waitTimeout: Duration
+    /// The retention ``ensureExists(_:capacity:retentionPeriodHours:)`` gives a stream when
+    /// the call names none: by default the client's configured `KINESIS_RETENTION_PERIOD`.
+    public var defaultRetentionPeriodHours: Int?
     private let logger: Logger?
 
+    /// A manager for the streams `api` reaches.
     public init(
         api: any KinesisAPI, pollInterval: Duration = .seconds(1), waitTimeout: Duration = .seconds(300),
         logger: Logger? = nil
@@ -22,6 +26,7 @@ public struct StreamManager: Sendable {
         self.api = api
         self.pollInterval = pollInterval
         self.waitTimeout = waitTimeout
+        self.defaultRetentionPeriodHours = (api as? HTTPKinesisClient)?.configuration.retentionPeriodHours
         self.logger = logger
     }
 
@@ -46,10 +51,10 @@ public struct StreamManager: Sendable {
         try await api.describeStreamSummary(DescribeStreamSummaryInput(streamName: name)).streamDescriptionSummary
     }
 
-    /// Every shard of the stream, open and closed, following NextToken pages.
-    public func listAllShards(stream name: String) async throws -> [Shard] {
+    /// Every shard of the stream (open and closed unless `filter` says otherwise), following NextToken pages.
+    public func listAllShards(stream name: String, filter: ShardFilter? = nil) async throws -> [Shard] {
         var shards: [Shard] = []
-        var page = try await api.listShards(ListShardsInput(streamName: name))
+        var page = try await api.listShards(ListShardsInput(streamName: name, shardFilter: filter))
         shards += page.shards
         while let token = page.nextToken, !page.shards.isEmpty {
             page = try await api.listShards(ListShardsInput(nextToken: token))
@@ -74,9 +79,10 @@ public struct StreamManager: Sendable {
         return names
     }
 
-    /// The shard map of the stream's open shards.
+    /// The shard map of the stream's open shards (listed with the AT_LATEST filter, so a stream
+    /// resharded many times costs no more pages than one that never was).
     public func shardMap(stream name: String) async throws -> ShardMap {
-        try ShardMap(shards: try await listAllShards(stream: name))
+        try ShardMap(shards: try await listAllShards(stream: name, filter: ShardFilter(type: .atLatest)))
     }
 
     /// Waits until the stream is ACTIVE, polling every ``pollInterval``.
@@ -134,7 +140,9 @@ public struct StreamManager: Sendable {
             // It exists (or is being created by someone else): wait for it below.
         }
         let summary = try await waitUntilActive(name)
-        if let retentionPeriodHours, summary.retentionPeriodHours < retentionPeriodHours {
+        if let retentionPeriodHours = retentionPeriodHours ?? defaultRetentionPeriodHours,
+            summary.retentionPeriodHours < retentionPeriodHours
+        {
             try await api.increaseStreamRetentionPeriod(
                 IncreaseStreamRetentionPeriodInput(streamName: name, retentionPeriodHours: retentionPeriodHours))
             try await waitUntilActive(name)

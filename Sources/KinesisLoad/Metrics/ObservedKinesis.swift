@@ -8,26 +8,39 @@ import Synchronization
 public final class ObservedKinesis: KinesisAPIForwarding {
     public let base: any KinesisAPI
     let recorder: Recorder
-    private let shardMap: Mutex<ShardMap>
+    private let shardMap: Mutex<(map: ShardMap, known: Set<String>)>
+    private let refreshing = Atomic<Bool>(false)
 
-    public init(base: any KinesisAPI, recorder: Recorder, shardMap: ShardMap) {
+    init(base: any KinesisAPI, recorder: Recorder, shardMap: ShardMap) {
         self.base = base
         self.recorder = recorder
-        self.shardMap = Mutex(shardMap)
+        self.shardMap = Mutex((shardMap, Set(shardMap.entries.map(\.shardId))))
     }
 
-    public func updateShardMap(_ map: ShardMap) { shardMap.withLock { $0 = map } }
+    /// The shard map in use: the run's first, reloaded after records land on a shard it does not know.
+    var currentShardMap: ShardMap { shardMap.withLock { $0.map } }
 
-    /// The shard Kinesis will route an entry to, by the map the run started with.
+    /// After a reshard, records land on shards the map does not know: reload it (once at a
+    /// time), so that refused entries are charged to the shards that refuse them now.
+    private func noteLanded(on shardIds: some Sequence<String>, stream: String) async {
+        let unknown = shardMap.withLock { state in shardIds.contains { !state.known.contains($0) } }
+        guard unknown, refreshing.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else { return }
+        defer { refreshing.store(false, ordering: .releasing) }
+        guard let map = try? await StreamManager(api: base).shardMap(stream: stream) else { return }
+        shardMap.withLock { $0 = (map, Set(map.entries.map(\.shardId))) }
+    }
+
+    /// The shard Kinesis will route an entry to, by the current map.
     func predictedShard(partitionKey: String, explicitHashKey: String?) -> String {
         let hashKey = ShardMap.hashKey(forPartitionKey: partitionKey, explicitHashKey: explicitHashKey)
-        return shardMap.withLock { $0.shardId(forHashKey: hashKey) } ?? "unknown"
+        return shardMap.withLock { $0.map.shardId(forHashKey: hashKey) } ?? "unknown"
     }
 
     public func putRecord(_ input: PutRecordInput) async throws -> PutRecordOutput {
         do {
             let output = try await base.putRecord(input)
             recorder.shard(output.shardId, accepted: 1, bytes: input.data.count + input.partitionKey.utf8.count, errors: [:])
+            await noteLanded(on: CollectionOfOne(output.shardId), stream: input.streamName)
             return output
         } catch let error as KinesisError {
             let shard = predictedShard(partitionKey: input.partitionKey, explicitHashKey: input.explicitHashKey)
@@ -62,6 +75,7 @@ public final class ObservedKinesis: KinesisAPIForwarding {
         for shard in Set(accepted.keys).union(refused.keys) {
             recorder.shard(shard, accepted: accepted[shard]?.records ?? 0, bytes: accepted[shard]?.bytes ?? 0, errors: refused[shard] ?? [:])
         }
+        await noteLanded(on: accepted.keys, stream: input.streamName)
         return output
     }
 }

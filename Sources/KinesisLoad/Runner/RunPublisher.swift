@@ -38,8 +38,7 @@ final class RunPublisher: Sendable {
     private static func code(of error: any Error) -> String {
         switch error {
         case let error as KinesisError: error.code.rawValue
-        case let error as ProducerError: error.code.rawValue
-        case let error as RecordProblem: error.code
+        case let error as PublishError: error.reportedCode
         case is CancellationError: "Abandoned"
         default: String(describing: type(of: error))
         }
@@ -77,7 +76,7 @@ final class RunPublisher: Sendable {
                                 ticket.whenComplete { result in
                                     switch result {
                                     case .success(let landed): self.finish(event, intended, error: nil, shard: landed.shardId)
-                                    case .failure(let error): self.finish(event, intended, error: error.code.rawValue)
+                                    case .failure(let error): self.finish(event, intended, error: error.reportedCode)
                                     }
                                 }
                             } catch {

@@ -1,7 +1,7 @@
 import Foundation
 import Kinesis
 import KinesisProducer
-import KinesisTesting
+import KinesisEngine
 
 /// One event, rendered and keyed, ready to publish.
 public struct LoadEvent: Sendable {

@@ -1,5 +1,5 @@
 import Foundation
-import KinesisTesting
+import KinesisEngine
 
 /// A workload, as a scenario file describes it (see `Scenarios/README.md`), decoded and checked.
 public struct Scenario: Sendable {

@@ -1,6 +1,6 @@
 import Foundation
 import Kinesis
-import KinesisTesting
+import KinesisEngine
 
 /// One thing wrong with a scenario: where (a JSON path such as `$.load.stages[1].duration`)
 /// and what was expected.
@@ -200,11 +200,11 @@ struct ScenarioReader {
     mutating func streamSpec(_ value: JSONValue?) -> Scenario.StreamSpec? {
         guard let members = object(value, "$.stream", allowed: ["name", "shards", "onDemand", "create"], required: ["name"]) else { return nil }
         let name = string(members["name"], "$.stream.name")
-        if let name, name.count > 128 || !name.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "_.-".unicodeScalars.contains($0)) }) {
+        if let name, !ServiceLimits.isValidStreamName(name) {
             fail("$.stream.name", "expected 1 to 128 characters from a-z, A-Z, 0-9, '_', '.' and '-', got \"\(name)\"")
         }
         let onDemand = bool(members["onDemand"], "$.stream.onDemand") ?? false
-        let shards = integer(members["shards"], "$.stream.shards", in: 1...10_000)
+        let shards = integer(members["shards"], "$.stream.shards", in: ServiceLimits.shardCount)
         if onDemand, shards != nil { fail("$.stream.shards", "an on-demand stream has no shard count; remove \"shards\" or \"onDemand\"") }
         if !onDemand, members["shards"] == nil { fail("$.stream.shards", "required unless \"onDemand\" is true") }
         let create = bool(members["create"], "$.stream.create") ?? true

@@ -1,6 +1,6 @@
 import Foundation
 import Kinesis
-import KinesisTesting
+import KinesisEngine
 
 /// A payload template compiled once into literal bytes and generators, so that rendering an
 /// event is appending bytes to a buffer: no JSON encoder on the hot path.

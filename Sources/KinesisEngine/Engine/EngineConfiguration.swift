@@ -38,7 +38,7 @@ public struct EngineConfiguration: Sendable {
     public init(
         accountId: String = "000000000000", region: String = "us-east-1", creatingDelay: Duration = .zero,
         updatingDelay: Duration = .zero, deletingDelay: Duration = .zero, limits: ThroughputLimits? = nil,
-        onDemandShardCount: Int = 4, callHistoryLimit: Int = 10_000, iteratorLifetime: Duration = .seconds(300),
+        onDemandShardCount: Int = 4, callHistoryLimit: Int = 10_000, iteratorLifetime: Duration = .seconds(ServiceLimits.iteratorLifetimeSeconds),
         seed: UInt64 = 42, maxRetainedBytesPerShard: Int? = nil
     ) {
         self.accountId = accountId
@@ -64,8 +64,10 @@ public struct ThroughputLimits: Sendable, Hashable {
     public var readBytesPerSecond: Double
 
     public init(
-        writeRecordsPerSecond: Double = 1000, writeBytesPerSecond: Double = 1_048_576, readCallsPerSecond: Double = 5,
-        readBytesPerSecond: Double = 2_097_152
+        writeRecordsPerSecond: Double = Double(ServiceLimits.shardWriteRecordsPerSecond),
+        writeBytesPerSecond: Double = Double(ServiceLimits.shardWriteBytesPerSecond),
+        readCallsPerSecond: Double = Double(ServiceLimits.shardReadCallsPerSecond),
+        readBytesPerSecond: Double = Double(ServiceLimits.shardReadBytesPerSecond)
     ) {
         self.writeRecordsPerSecond = writeRecordsPerSecond
         self.writeBytesPerSecond = writeBytesPerSecond

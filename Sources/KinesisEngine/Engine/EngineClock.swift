@@ -25,7 +25,7 @@ public struct SystemEngineClock: EngineClock {
 public final class ManualEngineClock: EngineClock {
     private let seconds: Mutex<Double>
 
-    public init(start: Date = Date(timeIntervalSince1970: 1_795_919_070)) {
+    public init(start: Date = Date(timeIntervalSince1970: ServiceLimits.doublesStartEpochSeconds)) {
         seconds = Mutex(start.timeIntervalSince1970)
     }
 

@@ -266,20 +266,15 @@ extension Validator {
 
 // MARK: - Typed inputs
 
-/// Inputs give the validator their fields: the same rules as a JSON body, no JSON involved.
-public protocol ValidatableInput: Sendable {
-    static var operation: KinesisOperation { get }
-    var validationFields: [String: FieldValue] { get }
-}
+// Inputs give the validator their fields: the same rules as a JSON body, no JSON involved.
 
 extension FieldValue {
     init(_ text: String?) { self = text.map(FieldValue.string) ?? .null }
     init(_ number: Int?) { self = number.map { .integer(Int64($0)) } ?? .null }
 }
 
-extension CreateStreamInput: ValidatableInput {
-    public static let operation = KinesisOperation.createStream
-    public var validationFields: [String: FieldValue] {
+extension CreateStreamInput {
+    var validationFields: [String: FieldValue] {
         var fields: [String: FieldValue] = ["StreamName": .string(streamName), "ShardCount": FieldValue(shardCount)]
         if let mode = streamModeDetails { fields["StreamModeDetails"] = .structure(["StreamMode": .string(mode.streamMode.rawValue)]) }
         if let tags { fields["Tags"] = .map(tags) }
@@ -287,33 +282,28 @@ extension CreateStreamInput: ValidatableInput {
     }
 }
 
-extension DeleteStreamInput: ValidatableInput {
-    public static let operation = KinesisOperation.deleteStream
-    public var validationFields: [String: FieldValue] { ["StreamName": .string(streamName)] }
+extension DeleteStreamInput {
+    var validationFields: [String: FieldValue] { ["StreamName": .string(streamName)] }
 }
 
-extension DescribeStreamInput: ValidatableInput {
-    public static let operation = KinesisOperation.describeStream
-    public var validationFields: [String: FieldValue] {
+extension DescribeStreamInput {
+    var validationFields: [String: FieldValue] {
         ["StreamName": .string(streamName), "Limit": FieldValue(limit), "ExclusiveStartShardId": FieldValue(exclusiveStartShardId)]
     }
 }
 
-extension DescribeStreamSummaryInput: ValidatableInput {
-    public static let operation = KinesisOperation.describeStreamSummary
-    public var validationFields: [String: FieldValue] { ["StreamName": .string(streamName)] }
+extension DescribeStreamSummaryInput {
+    var validationFields: [String: FieldValue] { ["StreamName": .string(streamName)] }
 }
 
-extension ListStreamsInput: ValidatableInput {
-    public static let operation = KinesisOperation.listStreams
-    public var validationFields: [String: FieldValue] {
+extension ListStreamsInput {
+    var validationFields: [String: FieldValue] {
         ["Limit": FieldValue(limit), "ExclusiveStartStreamName": FieldValue(exclusiveStartStreamName), "NextToken": FieldValue(nextToken)]
     }
 }
 
-extension ListShardsInput: ValidatableInput {
-    public static let operation = KinesisOperation.listShards
-    public var validationFields: [String: FieldValue] {
+extension ListShardsInput {
+    var validationFields: [String: FieldValue] {
         var fields: [String: FieldValue] = [
             "StreamName": FieldValue(streamName), "NextToken": FieldValue(nextToken),
             "ExclusiveStartShardId": FieldValue(exclusiveStartShardId), "MaxResults": FieldValue(maxResults),
@@ -327,9 +317,8 @@ extension ListShardsInput: ValidatableInput {
     }
 }
 
-extension PutRecordInput: ValidatableInput {
-    public static let operation = KinesisOperation.putRecord
-    public var validationFields: [String: FieldValue] {
+extension PutRecordInput {
+    var validationFields: [String: FieldValue] {
         [
             "StreamName": .string(streamName), "Data": .blob(length: data.count), "PartitionKey": .string(partitionKey),
             "ExplicitHashKey": FieldValue(explicitHashKey), "SequenceNumberForOrdering": FieldValue(sequenceNumberForOrdering),
@@ -337,9 +326,8 @@ extension PutRecordInput: ValidatableInput {
     }
 }
 
-extension PutRecordsInput: ValidatableInput {
-    public static let operation = KinesisOperation.putRecords
-    public var validationFields: [String: FieldValue] {
+extension PutRecordsInput {
+    var validationFields: [String: FieldValue] {
         [
             "StreamName": .string(streamName),
             "Records": .list(
@@ -353,9 +341,8 @@ extension PutRecordsInput: ValidatableInput {
     }
 }
 
-extension GetShardIteratorInput: ValidatableInput {
-    public static let operation = KinesisOperation.getShardIterator
-    public var validationFields: [String: FieldValue] {
+extension GetShardIteratorInput {
+    var validationFields: [String: FieldValue] {
         [
             "StreamName": .string(streamName), "ShardId": .string(shardId), "ShardIteratorType": .string(shardIteratorType.rawValue),
             "StartingSequenceNumber": FieldValue(startingSequenceNumber),
@@ -363,21 +350,18 @@ extension GetShardIteratorInput: ValidatableInput {
     }
 }
 
-extension GetRecordsInput: ValidatableInput {
-    public static let operation = KinesisOperation.getRecords
-    public var validationFields: [String: FieldValue] { ["ShardIterator": .string(shardIterator), "Limit": FieldValue(limit)] }
+extension GetRecordsInput {
+    var validationFields: [String: FieldValue] { ["ShardIterator": .string(shardIterator), "Limit": FieldValue(limit)] }
 }
 
-extension IncreaseStreamRetentionPeriodInput: ValidatableInput {
-    public static let operation = KinesisOperation.increaseStreamRetentionPeriod
-    public var validationFields: [String: FieldValue] {
+extension IncreaseStreamRetentionPeriodInput {
+    var validationFields: [String: FieldValue] {
         ["StreamName": .string(streamName), "RetentionPeriodHours": .integer(Int64(retentionPeriodHours))]
     }
 }
 
-extension UpdateShardCountInput: ValidatableInput {
-    public static let operation = KinesisOperation.updateShardCount
-    public var validationFields: [String: FieldValue] {
+extension UpdateShardCountInput {
+    var validationFields: [String: FieldValue] {
         [
             "StreamName": .string(streamName), "TargetShardCount": .integer(Int64(targetShardCount)),
             "ScalingType": .string(scalingType.rawValue),
@@ -385,16 +369,14 @@ extension UpdateShardCountInput: ValidatableInput {
     }
 }
 
-extension SplitShardInput: ValidatableInput {
-    public static let operation = KinesisOperation.splitShard
-    public var validationFields: [String: FieldValue] {
+extension SplitShardInput {
+    var validationFields: [String: FieldValue] {
         ["StreamName": .string(streamName), "ShardToSplit": .string(shardToSplit), "NewStartingHashKey": .string(newStartingHashKey)]
     }
 }
 
-extension MergeShardsInput: ValidatableInput {
-    public static let operation = KinesisOperation.mergeShards
-    public var validationFields: [String: FieldValue] {
+extension MergeShardsInput {
+    var validationFields: [String: FieldValue] {
         [
             "StreamName": .string(streamName), "ShardToMerge": .string(shardToMerge),
             "AdjacentShardToMerge": .string(adjacentShardToMerge),
@@ -402,9 +384,8 @@ extension MergeShardsInput: ValidatableInput {
     }
 }
 
-extension UpdateStreamModeInput: ValidatableInput {
-    public static let operation = KinesisOperation.updateStreamMode
-    public var validationFields: [String: FieldValue] {
+extension UpdateStreamModeInput {
+    var validationFields: [String: FieldValue] {
         ["StreamARN": .string(streamARN), "StreamModeDetails": .structure(["StreamMode": .string(streamModeDetails.streamMode.rawValue)])]
     }
 }

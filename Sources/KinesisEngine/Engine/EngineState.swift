@@ -10,7 +10,7 @@ struct StoredRecord: Sendable {
     var sequenceNumber: String
 }
 
-struct ShardState: Sendable {
+package struct ShardState: Sendable {
     var index: Int
     var id: String
     var parentShardId: String?
@@ -84,7 +84,7 @@ struct ShardState: Sendable {
     static func id(_ index: Int) -> String { ShardMap.shardId(index: index) }
 
     /// The index named by a shard id (`shardId-000000000004` or `4`), if it is one.
-    static func index(of shardId: String) -> Int? {
+    package static func index(of shardId: String) -> Int? {
         let digits = shardId.hasPrefix("shardId-") ? shardId.dropFirst(8) : Substring(shardId)
         guard !digits.isEmpty, digits.count <= 12, digits.allSatisfy(\.isASCII), let value = Int(digits), value >= 0 else {
             return nil
@@ -99,7 +99,6 @@ enum PendingChange: Sendable {
     case merge(shard: Int, adjacent: Int)
     case uniform(target: Int)
     case mode(StreamMode)
-    case delete
 }
 
 struct StreamState: Sendable {

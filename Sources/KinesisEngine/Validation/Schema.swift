@@ -50,8 +50,8 @@ public struct Member: Sendable {
 
 /// The input shapes of the operations, from the AWS service model (2013-12-02).
 public enum KinesisSchema {
-    static let streamNamePattern = "[a-zA-Z0-9_.-]+"
-    static let shardIdPattern = "[a-zA-Z0-9_.-]+"
+    static let streamNamePattern = ServiceLimits.namePattern
+    static let shardIdPattern = ServiceLimits.namePattern
     static let hashKeyPattern = "0|([1-9]\\d{0,38})"
     static let sequenceNumberPattern = "0|([1-9]\\d{0,128})"
 
@@ -60,7 +60,7 @@ public enum KinesisSchema {
     static func shardId(_ name: String, required: Bool) -> Member {
         Member(name, .string, (required ? [.notNull] : []) + [.pattern(shardIdPattern), .minLength(1), .maxLength(128)])
     }
-    static let data = Member("Data", .blob, [.notNull, .maxLength(1_048_576)])
+    static let data = Member("Data", .blob, [.notNull, .maxLength(ServiceLimits.recordMaxBytes)])
     static let partitionKey = Member("PartitionKey", .string, [.notNull, .minLength(1), .maxLength(256)])
     static let explicitHashKey = Member("ExplicitHashKey", .string, [.pattern(hashKeyPattern)])
     static let streamModeDetails = Member(
@@ -72,7 +72,7 @@ public enum KinesisSchema {
         switch operation {
         case .createStream:
             return [
-                Member("ShardCount", .integer, [.minValue(1), .maxValue(100_000)]), streamName, streamModeDetails,
+                Member("ShardCount", .integer, [.minValue(1), .maxValue(Int64(ServiceLimits.shardCount.upperBound))]), streamName, streamModeDetails,
                 Member("Tags", .map),
             ]
         case .deleteStream:
@@ -134,7 +134,7 @@ public enum KinesisSchema {
             ]
         case .getRecords:
             return [
-                Member("Limit", .integer, [.minValue(1), .maxValue(10_000)]),
+                Member("Limit", .integer, [.minValue(1), .maxValue(Int64(ServiceLimits.getRecordsMaxRecords))]),
                 Member("ShardIterator", .string, [.notNull, .minLength(1), .maxLength(512)]),
             ]
         case .increaseStreamRetentionPeriod, .decreaseStreamRetentionPeriod:
@@ -142,7 +142,7 @@ public enum KinesisSchema {
         case .updateShardCount:
             return [
                 Member("ScalingType", .string, [.notNull, .oneOf(["UNIFORM_SCALING"])]),
-                Member("TargetShardCount", .integer, [.notNull, .minValue(1), .maxValue(100_000)]), streamName,
+                Member("TargetShardCount", .integer, [.notNull, .minValue(1), .maxValue(Int64(ServiceLimits.shardCount.upperBound))]), streamName,
             ]
         case .splitShard:
             return [

@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import Kinesis
 import Synchronization
@@ -200,8 +199,6 @@ public final class InMemoryKinesis: KinesisAPI {
             }
         case .mode(let mode):
             stream.mode = mode
-        case .delete:
-            break
         }
         stream.rebuildOpenMap()
     }

@@ -5,11 +5,11 @@
 /// arrival, epoch milliseconds (13) | `000`. The counter leads, so numbers compare by
 /// arrival order; the shard index and stream creation time let the engine reject a number
 /// used on the wrong shard or stream, as AWS does.
-enum SequenceNumber {
+package enum SequenceNumber {
     static let length = 56
     static let maximumCounter: UInt64 = 9_999_999_999_999_999_999  // 19 nines: fits UInt64; printed in 22 digits
 
-    static func format(streamCreation: Int, shardIndex: Int, counter: UInt64, millis: Int64) -> String {
+    package static func format(streamCreation: Int, shardIndex: Int, counter: UInt64, millis: Int64) -> String {
         var digits = [UInt8](repeating: 0x30, count: length)
         digits[0] = 0x34
         digits[1] = 0x39

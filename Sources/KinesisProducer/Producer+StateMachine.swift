@@ -1,0 +1,557 @@
+import Foundation
+import Kinesis
+
+/// Every decision of the ``Producer``, with no I/O, no lock and no clock: admission against the
+/// in-flight budget, buffering and aggregation by shard, collection into PutRecords requests,
+/// per-shard rate limits, settling of answers (retry, reject, misrouted aggregates), shard-map
+/// installs, flush and shutdown.
+///
+/// Time comes in as seconds since the producer's origin (`now:` arguments), randomness from a
+/// seeded generator, so tests drive it step by step. Each mutating function returns what the
+/// caller must do once it has released its lock (complete tickets, wake waiting callers, send
+/// requests), in the manner of async-http-client's `Transaction+StateMachine`.
+struct ProducerStateMachine {
+    /// The parts of ``Producer/Configuration`` the decisions read, with durations in seconds.
+    struct Configuration {
+        var aggregation: Bool
+        var aggregationMaxSize: Int
+        var limits: RecordLimits
+        var maxInFlightRecords: Int
+        var maxInFlightBytes: Int
+        var recordTTL: Duration
+        var recordTTLSeconds: Double
+        var maxBufferedTime: Double
+        var rateLimitPercent: Double?
+        var maxConcurrentRequests: Int
+        var retry: RetryPolicy
+
+        init(_ configuration: Producer.Configuration) {
+            aggregation = configuration.aggregation
+            aggregationMaxSize = configuration.aggregationMaxSize
+            limits = configuration.limits
+            maxInFlightRecords = configuration.maxInFlightRecords
+            maxInFlightBytes = configuration.maxInFlightBytes
+            recordTTL = configuration.recordTTL
+            recordTTLSeconds = configuration.recordTTL.timeInterval
+            maxBufferedTime = configuration.maxBufferedTime.timeInterval
+            rateLimitPercent = configuration.rateLimitPercent
+            maxConcurrentRequests = configuration.maxConcurrentRequests
+            retry = configuration.retry
+        }
+    }
+
+    /// A user record in the producer's care.
+    struct UserEntry {
+        var partitionKey: String
+        var explicitHashKey: String?
+        var data: Data
+        var hashKey: UInt128
+        /// Seconds since the producer's origin when `put` took it.
+        var arrival: Double
+        var ticket: RecordTicket
+        var bytes: Int { data.count + partitionKey.utf8.count }
+    }
+
+    /// A Kinesis record to send: one user record, or an aggregate of several for one shard.
+    struct Outgoing {
+        var partitionKey: String
+        var explicitHashKey: String?
+        var data: Data
+        /// The tickets of the user records inside, which is all that is kept of them once the
+        /// record is built: payloads are not copied around again.
+        var tickets: [RecordTicket]
+        /// Data plus partition key bytes of the user records, for the in-flight budget.
+        var userBytes: Int
+        /// When the oldest user record inside arrived.
+        var oldest: Double
+        /// The first user record's partition key, for messages.
+        var firstKey: String
+        var shardId: String?
+        var attempts = 0
+        var notBefore = 0.0
+        var lastError: KinesisError?
+        var size: Int { data.count + partitionKey.utf8.count }
+    }
+
+    struct Buffer {
+        var builder: AggregatedRecordBuilder
+        var tickets: [RecordTicket] = []
+        var userBytes = 0
+        var firstArrival: Double
+        var firstKey: String
+    }
+
+    /// A caller of `put` waiting for room, with the record it brought: buffered by the machine
+    /// itself when room is found, so nothing can slip in between admission and buffering.
+    struct Waiting {
+        var id: Int
+        var users: [UserEntry]
+        var bytes: Int
+    }
+
+    /// What the caller must do once the lock is released; metrics included, so the machine
+    /// stays free of side effects.
+    struct Actions {
+        var delivered: [(RecordTicket, PublishResult)] = []
+        var failed: [(RecordTicket, ProducerError)] = []
+        /// Waiting callers whose records were admitted and buffered.
+        var admitted: [Int] = []
+        /// Waiting callers turned away (the producer stopped), with the error to throw.
+        var turnedAway: [(Int, ProducerError)] = []
+        /// Every record accepted before a flush is settled: wake the flush waiters.
+        var flushed = false
+        /// Error codes to count, once each.
+        var errors: [String] = []
+        var retries = 0
+        var expired = 0
+        var kinesisRecordsPut = 0
+        var userRecordsPut = 0
+        var bytesPut = 0
+
+        mutating func merge(_ other: Actions) {
+            delivered += other.delivered
+            failed += other.failed
+            admitted += other.admitted
+            turnedAway += other.turnedAway
+            flushed = flushed || other.flushed
+            errors += other.errors
+            retries += other.retries
+            expired += other.expired
+            kinesisRecordsPut += other.kinesisRecordsPut
+            userRecordsPut += other.userRecordsPut
+            bytesPut += other.bytesPut
+        }
+    }
+
+    let configuration: Configuration
+    private(set) var shardMap: ShardMap?
+    /// A record landed on another shard than predicted: refresh the map before sending more.
+    private(set) var mapIsStale = true
+    /// Aggregates that landed on another shard than predicted: settled once the map is
+    /// refreshed, re-sending the records whose hash keys the landing shard does not cover.
+    private var misrouted: [(record: Outgoing, landed: String, result: PublishResult)] = []
+    /// One aggregate in the making per open shard, indexed like `shardMap.entries`.
+    private var buffers: [Buffer?] = []
+    private(set) var ready: [Outgoing] = []
+    private var retrying: [Outgoing] = []
+    private(set) var inFlightRecords = 0
+    private(set) var inFlightBytes = 0
+    private(set) var inFlightRequests = 0
+    private var waiting: [Waiting] = []
+    private var flushRequested = false
+    private(set) var shuttingDown = false
+    private var buckets: [String: (records: TokenBucket, bytes: TokenBucket)] = [:]
+    private(set) var statistics = Producer.Statistics()
+    private var random: SplitMix64
+
+    init(configuration: Configuration, seed: UInt64) {
+        self.configuration = configuration
+        self.random = SplitMix64(seed: seed)
+    }
+
+    /// Whether the shard map should be reloaded now: it is stale and no request is under way
+    /// whose answer could still use the old one.
+    var needsMapRefresh: Bool { mapIsStale && inFlightRequests == 0 }
+
+    /// Waiting callers, in order.
+    var waitingCount: Int { waiting.count }
+
+    // MARK: - Admission
+
+    private static let shutDownError = ProducerError(code: .shutDown, message: "the producer is shutting down")
+
+    private func fits(_ bytes: Int) -> Bool {
+        inFlightRecords == 0
+            || (inFlightRecords + 1 <= configuration.maxInFlightRecords && inFlightBytes + bytes <= configuration.maxInFlightBytes)
+    }
+
+    /// Takes `users[start...]` while they fit in the budget and nobody waits before them.
+    /// Returns how many were taken (and buffered); 0 means the caller must wait.
+    mutating func admit(_ users: [UserEntry], from start: Int = 0) throws(ProducerError) -> Int {
+        if shuttingDown { throw Self.shutDownError }
+        guard waiting.isEmpty else { return 0 }
+        var count = 0
+        while start + count < users.count, fits(users[start + count].bytes) {
+            take(users[start + count])
+            count += 1
+        }
+        return count
+    }
+
+    /// Takes one record if it fits; false means the caller must wait (``enqueue(_:id:)``).
+    mutating func admit(_ user: UserEntry) throws(ProducerError) -> Bool {
+        if shuttingDown { throw Self.shutDownError }
+        guard waiting.isEmpty, fits(user.bytes) else { return false }
+        take(user)
+        return true
+    }
+
+    private mutating func take(_ user: UserEntry) {
+        inFlightRecords += 1
+        inFlightBytes += user.bytes
+        buffer(user)
+    }
+
+    /// Queues a caller whose record did not fit. Returns true when it fits after all (taken and
+    /// buffered now); false when it waits for ``Actions/admitted`` or ``Actions/turnedAway``.
+    mutating func enqueue(_ user: UserEntry, id: Int) throws(ProducerError) -> Bool {
+        if try admit(user) { return true }
+        waiting.append(Waiting(id: id, users: [user], bytes: user.bytes))
+        return false
+    }
+
+    /// Removes a waiting caller that was cancelled. Returns whether it was still waiting (its
+    /// record was never taken) and the callers behind it that fit now.
+    mutating func cancelWaiting(id: Int) -> (wasWaiting: Bool, actions: Actions) {
+        guard let index = waiting.firstIndex(where: { $0.id == id }) else { return (false, Actions()) }
+        waiting.remove(at: index)
+        var actions = Actions()
+        admitWaiting(into: &actions)
+        return (true, actions)
+    }
+
+    /// Gives back budget and admits waiting callers in order.
+    private mutating func release(records: Int, bytes: Int, into actions: inout Actions) {
+        inFlightRecords -= records
+        inFlightBytes -= bytes
+        admitWaiting(into: &actions)
+        if inFlightRecords == 0 {
+            if flushRequested { actions.flushed = true }
+            flushRequested = false
+        }
+    }
+
+    private mutating func admitWaiting(into actions: inout Actions) {
+        while let first = waiting.first, fits(first.bytes) {
+            waiting.removeFirst()
+            for user in first.users { take(user) }
+            actions.admitted.append(first.id)
+        }
+    }
+
+    // MARK: - Buffering
+
+    private mutating func buffer(_ user: UserEntry) {
+        guard configuration.aggregation, let map = shardMap, let shard = map.index(forHashKey: user.hashKey) else {
+            ready.append(
+                Outgoing(
+                    partitionKey: user.partitionKey, explicitHashKey: user.explicitHashKey, data: user.data, tickets: [user.ticket],
+                    userBytes: user.bytes, oldest: user.arrival, firstKey: user.partitionKey,
+                    shardId: shardMap?.shardId(forHashKey: user.hashKey)))
+            return
+        }
+        let record = AggregatedRecord.UserRecord(partitionKey: user.partitionKey, explicitHashKey: user.explicitHashKey, data: user.data)
+        if buffers[shard] == nil {
+            buffers[shard] = Buffer(
+                builder: AggregatedRecordBuilder(maximumSize: configuration.aggregationMaxSize), firstArrival: user.arrival,
+                firstKey: user.partitionKey)
+        }
+        if !buffers[shard]!.builder.append(record, hashKey: user.hashKey) {
+            seal(shard)
+            buffers[shard] = Buffer(
+                builder: AggregatedRecordBuilder(maximumSize: configuration.aggregationMaxSize), firstArrival: user.arrival,
+                firstKey: user.partitionKey)
+            buffers[shard]!.builder.append(record, hashKey: user.hashKey)
+        }
+        buffers[shard]!.tickets.append(user.ticket)
+        buffers[shard]!.userBytes += user.bytes
+    }
+
+    /// Turns a shard's aggregate into a record ready to send.
+    private mutating func seal(_ shard: Int) {
+        guard shard < buffers.count, let buffer = buffers[shard] else { return }
+        buffers[shard] = nil
+        guard let built = buffer.builder.build() else { return }
+        ready.append(
+            Outgoing(
+                partitionKey: built.partitionKey, explicitHashKey: built.explicitHashKey, data: built.data, tickets: buffer.tickets,
+                userBytes: buffer.userBytes, oldest: buffer.firstArrival, firstKey: buffer.firstKey,
+                shardId: shardMap?.entries[shard].shardId))
+    }
+
+    // MARK: - Shard map
+
+    /// Seals every aggregate, installs a new shard map, and settles misrouted aggregates.
+    mutating func install(_ map: ShardMap) -> Actions {
+        for shard in buffers.indices { seal(shard) }
+        shardMap = map
+        buffers = Array(repeating: nil, count: map.count)
+        mapIsStale = false
+        return resolveMisrouted(with: map)
+    }
+
+    /// The shard map could not be loaded: send without aggregation until it can, and take the
+    /// misrouted aggregates as delivered (nothing tells where their records belong).
+    mutating func mapUnavailable() -> Actions {
+        mapIsStale = false
+        return resolveMisrouted(with: nil)
+    }
+
+    /// Each record of a misrouted aggregate is delivered if the shard it landed on covers its
+    /// hash key under `map`, and buffered again otherwise (keeping its ticket, its budget and
+    /// its arrival time, so the TTL still counts from the first put). Without a map, all are
+    /// taken as delivered.
+    private mutating func resolveMisrouted(with map: ShardMap?) -> Actions {
+        var actions = Actions()
+        let items = misrouted
+        misrouted = []
+        var releasedRecords = 0
+        var releasedBytes = 0
+        for item in items {
+            let users = AggregatedRecord.deaggregate(item.record.data) ?? []
+            guard let map, users.count == item.record.tickets.count else {
+                for ticket in item.record.tickets { actions.delivered.append((ticket, item.result)) }
+                releasedRecords += item.record.tickets.count
+                releasedBytes += item.record.userBytes
+                continue
+            }
+            for (user, ticket) in zip(users, item.record.tickets) {
+                let hashKey = ShardMap.hashKey(forPartitionKey: user.partitionKey, explicitHashKey: user.explicitHashKey)
+                if map.shardId(forHashKey: hashKey) == item.landed {
+                    actions.delivered.append((ticket, item.result))
+                    releasedRecords += 1
+                    releasedBytes += user.data.count + user.partitionKey.utf8.count
+                } else {
+                    statistics.retried += 1
+                    buffer(
+                        UserEntry(
+                            partitionKey: user.partitionKey, explicitHashKey: user.explicitHashKey, data: user.data, hashKey: hashKey,
+                            arrival: item.record.oldest, ticket: ticket))
+                }
+            }
+        }
+        statistics.delivered += actions.delivered.count
+        if releasedRecords > 0 {
+            release(records: releasedRecords, bytes: releasedBytes, into: &actions)
+        } else if inFlightRecords == 0, flushRequested {
+            flushRequested = false
+            actions.flushed = true
+        }
+        return actions
+    }
+
+    // MARK: - Collecting requests
+
+    /// What is due now: PutRecords requests to send, and the records that expired.
+    struct Collected {
+        var requests: [[Outgoing]] = []
+        var actions = Actions()
+        /// Shut down and nothing is held or under way: the run loop may end.
+        var finished = false
+    }
+
+    /// Takes what is due: sealed aggregates, expired buffers, retries whose wait is over;
+    /// fails records past their TTL; and cuts PutRecords requests within the limits, the
+    /// per-shard rate limits and the cap on concurrent requests.
+    mutating func collect(now: Double) -> Collected {
+        var collected = Collected()
+        let ttl = configuration.recordTTLSeconds
+        let buffered = configuration.maxBufferedTime
+        let sealAll = flushRequested || shuttingDown
+        for shard in buffers.indices {
+            if let buffer = buffers[shard], sealAll || now - buffer.firstArrival >= buffered { seal(shard) }
+        }
+        if !retrying.isEmpty {
+            var stillWaiting: [Outgoing] = []
+            for record in retrying {
+                if record.notBefore <= now { ready.append(record) } else { stillWaiting.append(record) }
+            }
+            retrying = stillWaiting
+        }
+        // Expire records past their TTL, whole Kinesis records at a time.
+        var expired: [Outgoing] = []
+        if ready.contains(where: { now - $0.oldest > ttl }) {
+            var kept: [Outgoing] = []
+            for record in ready {
+                if now - record.oldest > ttl { expired.append(record) } else { kept.append(record) }
+            }
+            ready = kept
+        }
+        var requests: [[Outgoing]] = []
+        var leftover: [Outgoing] = []
+        var current: [Outgoing] = []
+        var bytes = 0
+        for record in ready {
+            if inFlightRequests + requests.count >= configuration.maxConcurrentRequests {
+                leftover.append(record)
+                continue
+            }
+            if let percent = configuration.rateLimitPercent, let shard = record.shardId {
+                var bucket = buckets[shard] ?? Self.bucket(percent: percent, now: now)
+                let allowed = TokenBucket.take(&bucket.records, 1, &bucket.bytes, Double(record.size), now: now)
+                buckets[shard] = bucket
+                if !allowed {
+                    leftover.append(record)
+                    continue
+                }
+            }
+            if !current.isEmpty,
+                current.count == configuration.limits.maximumRequestRecords || bytes + record.size > configuration.limits.maximumRequestBytes
+            {
+                requests.append(current)
+                current = []
+                bytes = 0
+            }
+            current.append(record)
+            bytes += record.size
+        }
+        // A partial request waits for more records until its oldest has waited maxBufferedTime
+        // (or a flush or shutdown asks for everything now).
+        if !current.isEmpty {
+            let due = sealAll || current.contains { now - $0.oldest >= buffered || $0.attempts > 0 }
+            if due, inFlightRequests + requests.count < configuration.maxConcurrentRequests {
+                requests.append(current)
+            } else {
+                leftover += current
+                if configuration.rateLimitPercent != nil {
+                    // Give back the tokens taken for records that stay.
+                    for record in current {
+                        guard let shard = record.shardId, var bucket = buckets[shard] else { continue }
+                        bucket.records.spend(-1)
+                        bucket.bytes.spend(-Double(record.size))
+                        buckets[shard] = bucket
+                    }
+                }
+            }
+        }
+        ready = leftover
+        inFlightRequests += requests.count
+        statistics.requests += requests.count
+        collected.requests = requests
+        var releasedRecords = 0
+        var releasedBytes = 0
+        for record in expired {
+            let count = record.tickets.count
+            let error = ProducerError(
+                code: .expired,
+                message: "not delivered within the record TTL of \(configuration.recordTTL) (partition key '\(record.firstKey.prefix(40))'"
+                    + (count > 1 ? " and \(count - 1) more records aggregated with it)" : ")"),
+                attempts: record.attempts, underlying: record.lastError)
+            for ticket in record.tickets { collected.actions.failed.append((ticket, error)) }
+            collected.actions.expired += count
+            collected.actions.errors.append(ProducerError.Code.expired.rawValue)
+            releasedRecords += count
+            releasedBytes += record.userBytes
+        }
+        statistics.failed += releasedRecords
+        if releasedRecords > 0 {
+            release(records: releasedRecords, bytes: releasedBytes, into: &collected.actions)
+        } else if inFlightRecords == 0, flushRequested {
+            flushRequested = false
+            collected.actions.flushed = true
+        }
+        collected.finished = shuttingDown && inFlightRecords == 0 && inFlightRequests == 0
+        return collected
+    }
+
+    private static func bucket(percent: Double, now: Double) -> (records: TokenBucket, bytes: TokenBucket) {
+        (
+            TokenBucket(rate: Double(ServiceLimits.shardWriteRecordsPerSecond) * percent / 100, now: now),
+            TokenBucket(rate: Double(ServiceLimits.shardWriteBytesPerSecond) * percent / 100, now: now)
+        )
+    }
+
+    // MARK: - Settling answers
+
+    /// Settles the answer to one request: delivers what landed, schedules the retryable
+    /// failures with ``RetryPolicy`` backoff, rejects the rest. `outcomes` are in request order.
+    mutating func settle(_ outcomes: [(Outgoing, Result<PutRecordsResultEntry, KinesisError>)], now: Double) -> Actions {
+        var actions = Actions()
+        inFlightRequests -= 1
+        var releasedRecords = 0
+        var releasedBytes = 0
+        for (sent, result) in outcomes {
+            var record = sent
+            record.attempts += 1
+            switch result {
+            case .success(let entry):
+                let shardId = entry.shardId ?? ""
+                let landed = PublishResult(shardId: shardId, sequenceNumber: entry.sequenceNumber ?? "")
+                statistics.kinesisRecords += 1
+                if let predicted = record.shardId, predicted != shardId {
+                    // The stream was resharded: predictions are wrong until the map is refreshed.
+                    mapIsStale = true
+                    actions.errors.append("WrongShard")
+                    if record.tickets.count > 1 {
+                        // A KCL reader drops the records of an aggregate whose hash keys fall
+                        // outside the shard it is read from: sort them out after the refresh.
+                        misrouted.append((record, shardId, landed))
+                        continue
+                    }
+                }
+                for ticket in record.tickets { actions.delivered.append((ticket, landed)) }
+                releasedRecords += record.tickets.count
+                releasedBytes += record.userBytes
+                statistics.delivered += record.tickets.count
+                actions.kinesisRecordsPut += 1
+                actions.userRecordsPut += record.tickets.count
+                actions.bytesPut += record.size
+            case .failure(let error):
+                actions.errors.append(error.code.rawValue)
+                record.lastError = error
+                let decision = configuration.retry.decide(
+                    after: error, attempt: record.attempts, elapsed: .seconds(max(0, now - record.oldest)), using: &random)
+                switch decision {
+                case .retry(let wait):
+                    actions.retries += 1
+                    statistics.retried += 1
+                    record.notBefore = now + wait.timeInterval
+                    retrying.append(record)
+                case .fail:
+                    statistics.failed += record.tickets.count
+                    let rejected = ProducerError(failedWith: error, attempts: record.attempts)
+                    for ticket in record.tickets { actions.failed.append((ticket, rejected)) }
+                    releasedRecords += record.tickets.count
+                    releasedBytes += record.userBytes
+                }
+            }
+        }
+        release(records: releasedRecords, bytes: releasedBytes, into: &actions)
+        return actions
+    }
+
+    // MARK: - Flush and shutdown
+
+    /// Asks for everything held to be sent now. Returns true when nothing is held (the flush
+    /// is done); otherwise ``Actions/flushed`` says when it is.
+    mutating func requestFlush() -> Bool {
+        if inFlightRecords == 0 { return true }
+        flushRequested = true
+        return false
+    }
+
+    /// Stops accepting records; what is held is still delivered.
+    mutating func shutDown() {
+        shuttingDown = true
+    }
+
+    /// Fails every record still held, and turns waiting callers away: for a producer that was
+    /// cancelled and will send nothing more.
+    mutating func abandon() -> Actions {
+        var actions = Actions()
+        shuttingDown = true
+        for shard in buffers.indices { seal(shard) }
+        let held = ready + retrying + misrouted.map(\.record)
+        ready = []
+        retrying = []
+        misrouted = []
+        let error = ProducerError(code: .shutDown, message: "the producer was cancelled before the record was delivered")
+        var records = 0
+        var bytes = 0
+        for record in held {
+            for ticket in record.tickets { actions.failed.append((ticket, error)) }
+            records += record.tickets.count
+            bytes += record.userBytes
+        }
+        statistics.failed += records
+        // Callers waiting for room are turned away, not admitted into a producer that has stopped.
+        let turnedAway = ProducerError(code: .shutDown, message: "the producer was cancelled")
+        for caller in waiting { actions.turnedAway.append((caller.id, turnedAway)) }
+        waiting = []
+        inFlightRecords -= records
+        inFlightBytes -= bytes
+        flushRequested = false
+        actions.flushed = true
+        return actions
+    }
+}
