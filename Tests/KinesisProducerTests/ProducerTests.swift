@@ -5,6 +5,7 @@ import KinesisTesting
 import Logging
 import MetricsTestKit
 import ServiceLifecycle
+import Synchronization
 import Testing
 
 /// Every user record in the stream, deaggregated, with the shard it is stored on.
@@ -101,22 +102,37 @@ struct ProducerTests {
     func expires() async throws {
         let engine = try await makeStream(shards: 1)
         engine.faults { $0.outage = 0...Double.greatestFiniteMagnitude }
-        let producer = Producer(api: engine, configuration: Self.configuration { $0.recordTTL = .milliseconds(500) })
-        let error = try await producer.withRunning { () -> ProducerError? in
-            let ticket = try await producer.put(data: Data("x".utf8), partitionKey: "user-1")
-            do {
-                _ = try await ticket.result()
-                return nil
-            } catch let error as ProducerError {
-                return error
-            }
+        // Time moves only when the test moves it, and only while the producer's loop sleeps, so
+        // the first send (due after maxBufferedTime, 20 ms) happens long before the TTL.
+        let clock = ManualClock()
+        let producer = Producer(api: engine, configuration: Self.configuration { $0.recordTTL = .milliseconds(500) }, clock: clock)
+        let stopped = Atomic<Bool>(false)
+        let running = Task {
+            try await producer.run()
+            stopped.store(true, ordering: .releasing)
         }
-        #expect(error?.code == .expired)
-        // The first send goes out after maxBufferedTime (20 ms), well inside the TTL: it met the outage.
-        #expect((error?.attempts ?? 0) >= 1)
-        #expect(error?.lastErrorCode == "ServiceUnavailable")
-        #expect(error?.description.contains("not delivered within the record TTL") == true)
-        #expect(error?.description.contains("user-1") == true)
+        let ticket = try await producer.put(data: Data("x".utf8), partitionKey: "user-1")
+        while ticket.outcome == nil {
+            await clock.waitForSleepers()
+            clock.advance(by: .milliseconds(10))
+        }
+        // The loop may be asleep on the manual clock: keep time moving until it sees the shutdown.
+        producer.shutdown()
+        while !stopped.load(ordering: .acquiring) {
+            clock.advance(by: .milliseconds(10))
+            await Task.yield()
+        }
+        try await running.value
+        guard case .failure(let error) = ticket.outcome else {
+            Issue.record("the record was delivered through an outage")
+            return
+        }
+        #expect(error.code == .expired)
+        #expect(error.attempts >= 1)
+        #expect(error.lastErrorCode == "ServiceUnavailable")
+        #expect(error.description.contains("not delivered within the record TTL"))
+        #expect(error.description.contains("user-1"))
+        #expect(clock.now.offset >= .milliseconds(500))
     }
 
     @Test("errors no retry can fix fail the record at once; invalid records are refused before buffering")

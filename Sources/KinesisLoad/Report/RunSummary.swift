@@ -337,20 +337,13 @@ struct RunSummaryBuilder {
         let throttled = shardTotals.values.reduce(0) { $0 + $1.throttled }
         let latency = RunSummary.Percentiles(all)
         let latenessPercentiles = RunSummary.Percentiles(lateness)
-        let finished = totals.succeeded + totals.failed
-        let observed: [String: Double] = [
-            "latency.p50": latency.p50, "latency.p90": latency.p90, "latency.p95": Double(all.valueAtPercentile(95)) / 1000,
-            "latency.p99": latency.p99, "latency.p99.9": latency.p999, "latency.max": latency.max, "latency.mean": latency.mean,
-            "lateness.p99": latenessPercentiles.p99,
-            "errors.rate": finished > 0 ? Double(totals.failed) / Double(finished) : 0, "errors.count": Double(totals.failed),
-            "throttled.rate": attemptedAll > 0 ? Double(throttled) / Double(attemptedAll) : 0, "throttled.count": Double(throttled),
-            "dropped.rate": totals.planned > 0 ? Double(totals.dropped) / Double(totals.planned) : 0, "dropped.count": Double(totals.dropped),
-            "rate.achieved": achieved, "rate.accuracy": rate.accuracy ?? 1, "delivery.lost": Double(totals.lost),
-        ]
+        let figures = RunFigures(
+            latency: latency, latencyP95: Double(all.valueAtPercentile(95)) / 1000, lateness: latenessPercentiles, totals: totals,
+            rate: rate, throttled: throttled, attempted: attemptedAll)
         let results = thresholds.map { threshold in
-            let value = observed[threshold.metric] ?? .nan
+            let value = threshold.metric.value(in: figures)
             return RunSummary.ThresholdResult(
-                metric: threshold.metric, expression: threshold.expression, observed: value, observedText: threshold.format(value),
+                metric: threshold.metric.rawValue, expression: threshold.expression, observed: value, observedText: threshold.format(value),
                 passed: threshold.holds(value))
         }
         return RunSummary(

@@ -31,43 +31,26 @@ public struct Threshold: Sendable, Hashable, Codable {
         }
     }
 
-    /// The metrics a threshold can name, and how their values read.
-    public static let metrics: [String: (kind: Kind, meaning: String)] = [
-        "latency.p50": (.time, "median latency from intended start to acknowledgement"),
-        "latency.p90": (.time, "90th percentile latency"),
-        "latency.p95": (.time, "95th percentile latency"),
-        "latency.p99": (.time, "99th percentile latency"),
-        "latency.p99.9": (.time, "99.9th percentile latency"),
-        "latency.max": (.time, "largest latency"),
-        "latency.mean": (.time, "mean latency"),
-        "lateness.p99": (.time, "99th percentile of how late events started after their intended time"),
-        "errors.rate": (.ratio, "events that failed, of events finished"),
-        "errors.count": (.number, "events that failed"),
-        "throttled.rate": (.ratio, "Kinesis records refused with ProvisionedThroughputExceededException, of records sent"),
-        "throttled.count": (.number, "Kinesis records refused for throughput"),
-        "dropped.rate": (.ratio, "events not started because too many were in flight, of events planned"),
-        "dropped.count": (.number, "events not started because too many were in flight"),
-        "rate.achieved": (.number, "events started per second over the schedule"),
-        "rate.accuracy": (.ratio, "achieved rate over target rate"),
-        "delivery.lost": (.number, "events started that neither succeeded nor failed by the end"),
-    ]
-
-    public var metric: String
+    /// What is compared.
+    public var metric: ThresholdMetric
+    /// How it is compared.
     public var comparison: Comparison
     /// Normalized: milliseconds for time, a fraction for ratios.
     public var limit: Double
     /// As written in the scenario.
     public var expression: String
 
-    public var kind: Kind { Self.metrics[metric]?.kind ?? .number }
+    /// How the metric's values read.
+    public var kind: Kind { metric.kind }
 
-    /// Parses `expression` for `metric`; the error says what was expected.
-    public static func parse(metric: String, expression: String) throws(ThresholdError) -> Threshold {
-        guard let kind = metrics[metric]?.kind else {
-            let hint = Suggest.hint(for: metric, in: Array(metrics.keys))
-            throw ThresholdError(
-                message: "unknown metric \"\(metric)\"\(hint) Metrics: \(metrics.keys.sorted().joined(separator: ", "))")
+    /// Parses `expression` for the metric named `name`; the error says what was expected.
+    public static func parse(metric name: String, expression: String) throws(ThresholdError) -> Threshold {
+        guard let metric = ThresholdMetric(rawValue: name) else {
+            let names = ThresholdMetric.allCases.map(\.rawValue)
+            let hint = Suggest.hint(for: name, in: names)
+            throw ThresholdError(message: "unknown metric \"\(name)\"\(hint) Metrics: \(names.sorted().joined(separator: ", "))")
         }
+        let kind = metric.kind
         var text = Substring(expression.trimmingCharacters(in: .whitespaces))
         guard let comparison = Comparison.allCases.first(where: { text.hasPrefix($0.rawValue) }) else {
             throw ThresholdError(message: "expected a comparison (<, <=, >, >=, ==, !=) then a value, as in \"< 200ms\"; got \"\(expression)\"")
@@ -107,4 +90,96 @@ public struct Threshold: Sendable, Hashable, Codable {
 
 public struct ThresholdError: Error, Sendable, Hashable {
     public var message: String
+}
+
+/// The figures a threshold can name. Each knows how its value reads and where it comes from
+/// in a run's figures, so adding a metric is one case here, and the compiler finds every
+/// place that must learn it.
+public enum ThresholdMetric: String, Sendable, Hashable, Codable, CaseIterable {
+    case latencyP50 = "latency.p50"
+    case latencyP90 = "latency.p90"
+    case latencyP95 = "latency.p95"
+    case latencyP99 = "latency.p99"
+    case latencyP999 = "latency.p99.9"
+    case latencyMax = "latency.max"
+    case latencyMean = "latency.mean"
+    case latenessP99 = "lateness.p99"
+    case errorsRate = "errors.rate"
+    case errorsCount = "errors.count"
+    case throttledRate = "throttled.rate"
+    case throttledCount = "throttled.count"
+    case droppedRate = "dropped.rate"
+    case droppedCount = "dropped.count"
+    case rateAchieved = "rate.achieved"
+    case rateAccuracy = "rate.accuracy"
+    case deliveryLost = "delivery.lost"
+
+    /// How its values read.
+    public var kind: Threshold.Kind {
+        switch self {
+        case .latencyP50, .latencyP90, .latencyP95, .latencyP99, .latencyP999, .latencyMax, .latencyMean, .latenessP99: .time
+        case .errorsRate, .throttledRate, .droppedRate, .rateAccuracy: .ratio
+        case .errorsCount, .throttledCount, .droppedCount, .rateAchieved, .deliveryLost: .number
+        }
+    }
+
+    /// What it measures, in a sentence.
+    public var meaning: String {
+        switch self {
+        case .latencyP50: "median latency from intended start to acknowledgement"
+        case .latencyP90: "90th percentile latency"
+        case .latencyP95: "95th percentile latency"
+        case .latencyP99: "99th percentile latency"
+        case .latencyP999: "99.9th percentile latency"
+        case .latencyMax: "largest latency"
+        case .latencyMean: "mean latency"
+        case .latenessP99: "99th percentile of how late events started after their intended time"
+        case .errorsRate: "events that failed, of events finished"
+        case .errorsCount: "events that failed"
+        case .throttledRate: "Kinesis records refused with ProvisionedThroughputExceededException, of records sent"
+        case .throttledCount: "Kinesis records refused for throughput"
+        case .droppedRate: "events not started because too many were in flight, of events planned"
+        case .droppedCount: "events not started because too many were in flight"
+        case .rateAchieved: "events started per second over the schedule"
+        case .rateAccuracy: "achieved rate over target rate"
+        case .deliveryLost: "events started that neither succeeded nor failed by the end"
+        }
+    }
+
+    /// Its value among a run's figures.
+    func value(in figures: RunFigures) -> Double {
+        func ratio(_ part: Int, _ whole: Int) -> Double { whole > 0 ? Double(part) / Double(whole) : 0 }
+        switch self {
+        case .latencyP50: return figures.latency.p50
+        case .latencyP90: return figures.latency.p90
+        case .latencyP95: return figures.latencyP95
+        case .latencyP99: return figures.latency.p99
+        case .latencyP999: return figures.latency.p999
+        case .latencyMax: return figures.latency.max
+        case .latencyMean: return figures.latency.mean
+        case .latenessP99: return figures.lateness.p99
+        case .errorsRate: return ratio(figures.totals.failed, figures.totals.succeeded + figures.totals.failed)
+        case .errorsCount: return Double(figures.totals.failed)
+        case .throttledRate: return ratio(figures.throttled, figures.attempted)
+        case .throttledCount: return Double(figures.throttled)
+        case .droppedRate: return ratio(figures.totals.dropped, figures.totals.planned)
+        case .droppedCount: return Double(figures.totals.dropped)
+        case .rateAchieved: return figures.rate.achieved
+        case .rateAccuracy: return figures.rate.accuracy ?? 1
+        case .deliveryLost: return Double(figures.totals.lost)
+        }
+    }
+}
+
+/// What thresholds are judged on: a run's figures as the summary computed them.
+struct RunFigures {
+    var latency: RunSummary.Percentiles
+    /// Kept apart: the summary's percentiles do not include p95.
+    var latencyP95: Double
+    var lateness: RunSummary.Percentiles
+    var totals: RunSummary.Totals
+    var rate: RunSummary.Rate
+    /// Kinesis records refused for throughput, and Kinesis records sent in all.
+    var throttled: Int
+    var attempted: Int
 }
