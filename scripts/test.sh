@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: installs what they need, starts moto_server on a free port of 127.0.0.1,
-# regenerates the botocore SigV4 vectors with the installed botocore, runs the Swift tests,
+# generates botocore SigV4 vectors with the installed botocore (into a temporary file: the
+# tracked fixture is never rewritten), runs the Swift tests,
 # the boto3 and AWS CLI tests against `kinesis-load serve`, and checks the CLI end to end
 # against moto. Ends with one line: "tests: N passed, M failed".
 set -uo pipefail
@@ -16,7 +17,9 @@ failed_steps=0
 swift_passed=0; swift_failed=0; py_passed=0; py_failed=0; cli_passed=0; cli_failed=0
 
 echo "==> botocore SigV4 vectors"
-python3 scripts/gen_botocore_sigv4.py Tests/KinesisTests/Fixtures/botocore-sigv4.json || failed_steps=$((failed_steps + 1))
+BOTOCORE_SIGV4_VECTORS=$(mktemp -t botocore-sigv4.XXXXXX.json)
+export BOTOCORE_SIGV4_VECTORS
+python3 scripts/gen_botocore_sigv4.py "$BOTOCORE_SIGV4_VECTORS" || failed_steps=$((failed_steps + 1))
 
 echo "==> swift build"
 swift build --build-tests 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\] (Compiling|Emitting|Linking|Write|Wrapping|Applying)'
