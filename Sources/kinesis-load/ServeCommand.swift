@@ -88,7 +88,7 @@ enum FaultSpec {
                 }
                 if key == "throttle" { plan.recordThrottleProbability = probability } else { plan.recordInternalFailureProbability = probability }
             case "latency":
-                guard let duration = parseDuration(value) else {
+                guard let duration = DurationText.parse(value) else {
                     throw ValidationError("\(flag): latency='\(value)' is not a duration such as 20ms or 1s")
                 }
                 plan.latency = duration
@@ -112,11 +112,5 @@ enum FaultSpec {
             }
         }
         return (plan, seed)
-    }
-
-    static func parseDuration(_ text: String) -> Duration? {
-        if text.hasSuffix("ms"), let value = Double(text.dropLast(2)), value >= 0 { return .microseconds(Int64(value * 1000)) }
-        if text.hasSuffix("s"), let value = Double(text.dropLast(1)), value >= 0 { return .microseconds(Int64(value * 1_000_000)) }
-        return nil
     }
 }

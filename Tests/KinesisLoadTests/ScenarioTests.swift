@@ -122,6 +122,21 @@ struct ScenarioValidationTests {
         #expect(DurationText.format(.seconds(120)) == "2m")
     }
 
+    @Test("durations too long for a Duration are refused with the field's path, not a crash")
+    func hugeDurationsAreProblems() {
+        #expect(DurationText.parse("3000000h") == nil)
+        #expect(DurationText.parse("1e400s") == nil)
+        #expect(DurationText.parse("200y") == nil)
+        #expect(DurationText.parse("290h") == .seconds(290 * 3600))
+        let found = problems(
+            scenarioJSON([
+                "load": ["executor": "constant-arrival-rate", "rate": 10, "duration": "3000000h"],
+                "publisher": ["maxBufferedTime": "99999999999h", "recordTTL": "99999999999s"],
+            ]))
+        let paths = Set(found.map(\.path))
+        #expect(paths.isSuperset(of: ["$.load.duration", "$.publisher.maxBufferedTime", "$.publisher.recordTTL"]))
+    }
+
     @Test func thresholdsNormalizeUnits() throws {
         let p99 = try Threshold.parse(metric: "latency.p99", expression: "< 1.5s")
         #expect(p99.limit == 1500)

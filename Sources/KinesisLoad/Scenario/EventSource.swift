@@ -84,26 +84,19 @@ public struct EventSource: Sendable {
         let poolNames = scenario.keyPools.keys.sorted()
         pools = poolNames.map { KeyPool(scenario.keyPools[$0]!) }
         types = scenario.events.map(\.type)
-        var problems: [ScenarioProblem] = []
-        var templates: [Template] = []
         var strategies: [PartitionKeyStrategy<RenderedFields>] = []
         var poolOf: [Int?] = []
         for (index, event) in scenario.events.enumerated() {
-            var captures: [String] = []
             var pool: Int?
             let strategy: PartitionKeyStrategy<RenderedFields>
             switch event.partitionKey {
-            case .field(let path):
-                captures = [path]
+            case .field:
                 strategy = .field { $0.captured[0] }
-            case .entity(let type, let path):
-                captures = [path]
+            case .entity(let type, _):
                 strategy = PartitionKeyStrategy(name: "entity") { PartitionKey("\(type)_\($0.captured[0])") }
             case .composite(let paths, let separator):
-                captures = paths
                 strategy = .composite(separator: separator, paths.indices.map { i in { $0.captured[i] } })
-            case .hash(let path, let buckets):
-                captures = [path]
+            case .hash(_, let buckets):
                 strategy = .hash(buckets: buckets) { $0.captured[0] }
             case .timeWindow(let window):
                 strategy = .timeWindow(window)
@@ -119,15 +112,11 @@ public struct EventSource: Sendable {
                 pool = poolNames.firstIndex(of: name)
                 strategy = .field { $0.poolKey }
             }
-            templates.append(
-                Template.compile(
-                    event.template, path: "$.events[\(index)].template", eventType: event.type, pools: poolNames, capturePaths: captures,
-                    size: event.size, problems: &problems))
             strategies.append(strategy)
             poolOf.append(pool)
         }
-        precondition(problems.isEmpty, "EventSource needs a validated scenario: \(problems)")
-        self.templates = templates
+        // Compiled when the scenario was read, against the same sorted pool names.
+        self.templates = scenario.events.map(\.compiled)
         self.strategies = strategies
         self.poolOf = poolOf
         let total = scenario.events.map(\.weight).reduce(0, +)

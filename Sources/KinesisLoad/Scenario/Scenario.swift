@@ -1,5 +1,7 @@
 import Foundation
+import Kinesis
 import KinesisEngine
+import KinesisProducer
 
 /// A workload, as a scenario file describes it (see `Scenarios/README.md`), decoded and checked.
 public struct Scenario: Sendable {
@@ -24,6 +26,9 @@ public struct Scenario: Sendable {
         /// nil for an on-demand stream.
         public var shards: Int?
         public var create: Bool
+
+        /// Whether a run may create a missing stream when the scenario does not say.
+        public static let defaultCreate = true
     }
 
     public struct Stage: Sendable, Hashable {
@@ -46,6 +51,9 @@ public struct Scenario: Sendable {
         public var poisson: Bool
         /// Most events started and not finished; an event due beyond it is dropped and counted.
         public var maxInFlight: Int
+
+        /// The in-flight cap when the scenario names none.
+        public static let defaultMaxInFlight = 100_000
 
         /// The highest rate the schedule asks for (nil when unpaced).
         public var peakRate: Double? {
@@ -85,6 +93,16 @@ public struct Scenario: Sendable {
         public var rateLimitPercent: Double?
         public var maxConcurrentRequests: Int
         public var recordTTL: Duration
+
+        /// What a scenario without a `publisher` section gets: the Producer's own defaults,
+        /// with aggregation, and full PutRecords batches.
+        public static let `default`: PublisherSpec = {
+            let producer = Producer.Configuration(streamName: "-")
+            return PublisherSpec(
+                mode: .aggregated, maxBufferedTime: producer.maxBufferedTime, batchSize: ServiceLimits.putRecordsMaxRecords,
+                rateLimitPercent: producer.rateLimitPercent, maxConcurrentRequests: producer.maxConcurrentRequests,
+                recordTTL: producer.recordTTL)
+        }()
     }
 
     public enum Distribution: Sendable, Hashable {
@@ -96,6 +114,11 @@ public struct Scenario: Sendable {
         public var count: Int
         public var distribution: Distribution
         public var prefix: String
+
+        /// The Zipf exponent when a pool names none.
+        public static let defaultExponent = 1.0
+        /// The key prefix when a pool names none: the pool's name and a dash.
+        public static func defaultPrefix(pool: String) -> String { "\(pool)-" }
     }
 
     public struct EventSpec: Sendable {
@@ -105,6 +128,11 @@ public struct Scenario: Sendable {
         public var template: JSONValue
         /// Pad each record to this many bytes with a `_pad` member.
         public var size: Int?
+        /// The template compiled once, when the scenario was read.
+        var compiled: Template
+
+        /// The weight of an event that names none.
+        public static let defaultWeight = 1.0
     }
 
     public enum KeyStrategySpec: Sendable, Hashable {
@@ -118,6 +146,18 @@ public struct Scenario: Sendable {
         case roundRobinShards
         case constant(String)
         case pool(String)
+
+        /// The separator of a composite key that names none.
+        public static let defaultSeparator = "_"
+
+        /// The template members the key is read from, in order.
+        var capturePaths: [String] {
+            switch self {
+            case .field(let path), .entity(_, let path), .hash(let path, _): [path]
+            case .composite(let paths, _): paths
+            default: []
+            }
+        }
 
         public var name: String {
             switch self {

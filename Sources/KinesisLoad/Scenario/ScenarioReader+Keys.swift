@@ -1,0 +1,99 @@
+import Foundation
+import KinesisEngine
+
+// `$.keys`: key pools, and the partition key strategy of each event.
+extension ScenarioReader {
+    mutating func keyPools(_ value: JSONValue?) -> [String: Scenario.KeyPoolSpec]? {
+        guard case .object(let members)? = value else {
+            if let value { fail("$.keys", "expected an object of key pools, got \(describe(value))") }
+            return nil
+        }
+        var pools: [String: Scenario.KeyPoolSpec] = [:]
+        for name in members.keys.sorted() {
+            let path = ScenarioProblem.child("$.keys", name)
+            guard let pool = object(members[name], path, allowed: ["count", "distribution", "exponent", "prefix"], required: ["count"]) else {
+                continue
+            }
+            let count = integer(pool["count"], "\(path).count", in: 1...5_000_000)
+            let kind = oneOf(pool["distribution"], "\(path).distribution", ["uniform", "zipf"]) ?? "uniform"
+            let exponent = number(pool["exponent"], "\(path).exponent", in: 0.01...10, what: "a Zipf exponent") ?? Scenario.KeyPoolSpec.defaultExponent
+            if kind == "uniform", pool["exponent"] != nil { fail("\(path).exponent", "only a \"zipf\" distribution takes an exponent") }
+            let prefix = string(pool["prefix"], "\(path).prefix", nonEmpty: false) ?? Scenario.KeyPoolSpec.defaultPrefix(pool: name)
+            if let count {
+                pools[name] = .init(count: count, distribution: kind == "zipf" ? .zipf(exponent: exponent) : .uniform, prefix: prefix)
+            }
+        }
+        return pools
+    }
+
+    mutating func keyStrategy(_ value: JSONValue?, _ path: String, pools: [String]) -> Scenario.KeyStrategySpec? {
+        let strategies = ["field", "entity", "composite", "hash", "timeWindow", "random", "roundRobin", "constant", "key"]
+        let allowed = ["strategy", "field", "fields", "separator", "entityType", "buckets", "window", "keys", "shards", "value", "pool"]
+        guard let members = object(value, path, allowed: allowed, required: ["strategy"]) else { return nil }
+        guard let strategy = oneOf(members["strategy"], "\(path).strategy", strategies) else { return nil }
+        let uses: [String: [String]] = [
+            "field": ["field"], "entity": ["field", "entityType"], "composite": ["fields", "separator"], "hash": ["field", "buckets"],
+            "timeWindow": ["window"], "random": ["keys"], "roundRobin": ["keys", "shards"], "constant": ["value"], "key": ["pool"],
+        ]
+        for key in members.keys.sorted() where key != "strategy" && !(uses[strategy] ?? []).contains(key) {
+            fail(ScenarioProblem.child(path, key), "\"\(key)\" does not apply to the \"\(strategy)\" strategy (it takes: \((uses[strategy] ?? []).joined(separator: ", ")))")
+        }
+        func need(_ key: String, _ what: String) {
+            if members[key] == nil { fail("\(path).\(key)", "required by the \"\(strategy)\" strategy: \(what)") }
+        }
+        switch strategy {
+        case "field":
+            need("field", "the template member whose value is the key, such as \"orderId\" or \"user.id\"")
+            return string(members["field"], "\(path).field").map { .field(path: $0) }
+        case "entity":
+            need("field", "the template member holding the entity id")
+            let type = string(members["entityType"], "\(path).entityType") ?? "entity"
+            return string(members["field"], "\(path).field").map { .entity(type: type, path: $0) }
+        case "composite":
+            need("fields", "an array of template members, joined in order")
+            let separator = string(members["separator"], "\(path).separator", nonEmpty: false) ?? Scenario.KeyStrategySpec.defaultSeparator
+            guard case .array(let items)? = members["fields"] else {
+                if members["fields"] != nil { fail("\(path).fields", "expected an array of member names") }
+                return nil
+            }
+            let fields = items.enumerated().compactMap { string($0.element, "\(path).fields[\($0.offset)]") }
+            guard fields.count == items.count, !fields.isEmpty else {
+                if items.isEmpty { fail("\(path).fields", "expected at least one member name") }
+                return nil
+            }
+            return .composite(paths: fields, separator: separator)
+        case "hash":
+            need("field", "the template member to hash")
+            need("buckets", "how many distinct keys")
+            let buckets = integer(members["buckets"], "\(path).buckets", in: 1...1_000_000)
+            guard let field = string(members["field"], "\(path).field"), let buckets else { return nil }
+            return .hash(path: field, buckets: buckets)
+        case "timeWindow":
+            need("window", "the window, such as \"1m\"")
+            return duration(members["window"], "\(path).window").map { .timeWindow($0) }
+        case "random":
+            return .random(keys: integer(members["keys"], "\(path).keys", in: 1...100_000_000))
+        case "roundRobin":
+            let shards = bool(members["shards"], "\(path).shards") ?? false
+            if shards {
+                if members["keys"] != nil { fail("\(path).keys", "give \"keys\" or \"shards\": true, not both") }
+                return .roundRobinShards
+            }
+            need("keys", "how many keys to rotate through (or \"shards\": true for every shard in turn)")
+            return integer(members["keys"], "\(path).keys", in: 1...1_000_000).map { .roundRobin(keys: $0) }
+        case "constant":
+            need("value", "the one key")
+            return string(members["value"], "\(path).value").map { .constant($0) }
+        case "key":
+            need("pool", "a key pool named in \"keys\"")
+            guard let pool = string(members["pool"], "\(path).pool") else { return nil }
+            guard pools.contains(pool) else {
+                let hint = Suggest.hint(for: pool, in: pools)
+                fail("\(path).pool", "no key pool \"\(pool)\" in \"keys\"\(hint)")
+                return nil
+            }
+            return .pool(pool)
+        default: return nil
+        }
+    }
+}

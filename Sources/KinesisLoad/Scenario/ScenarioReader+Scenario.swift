@@ -1,0 +1,32 @@
+import Foundation
+import KinesisEngine
+
+// The top level of a scenario: its name, seed, sampling, and the sections in order.
+extension ScenarioReader {
+    mutating func scenario(_ root: JSONValue, source: String) -> Scenario? {
+        let keys = ["$schema", "name", "description", "seed", "stream", "load", "publisher", "keys", "events", "thresholds", "sampling"]
+        guard let top = object(root, "$", allowed: keys, required: ["name", "stream", "load", "events"]) else { return nil }
+        let name = string(top["name"], "$.name")
+        if let name, !name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) {
+            fail("$.name", "use letters, digits, '-', '_' and '.' only (it names the report folder), got \"\(name)\"")
+        }
+        let description = string(top["description"], "$.description", nonEmpty: false)
+        let seed = integer(top["seed"], "$.seed", in: 0...Int.max).map(UInt64.init) ?? 1
+        let stream = streamSpec(top["stream"])
+        let load = loadSpec(top["load"])
+        let publisher = publisherSpec(top["publisher"])
+        let pools = keyPools(top["keys"])
+        var declaredPools: [String] = []
+        if case .object(let members)? = top["keys"] { declaredPools = members.keys.sorted() }
+        let events = eventSpecs(top["events"], pools: declaredPools)
+        let thresholds = thresholdSpecs(top["thresholds"])
+        var samples = 0
+        if let sampling = object(top["sampling"], "$.sampling", allowed: ["records"]) {
+            samples = integer(sampling["records"], "$.sampling.records", in: 0...10_000) ?? 0
+        }
+        guard let name, let stream, let load, let publisher, let events else { return nil }
+        return Scenario(
+            name: name, description: description, seed: seed, stream: stream, load: load, publisher: publisher,
+            keyPools: pools ?? [:], events: events, thresholds: thresholds, sampledRecordsPerType: samples, source: source)
+    }
+}
