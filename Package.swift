@@ -138,6 +138,7 @@ let package = Package(
             name: "KinesisTestingTests",
             dependencies: [
                 "Kinesis",
+                "KinesisEngine",
                 "KinesisProducer",
                 "KinesisTesting",
                 "KinesisLocal",

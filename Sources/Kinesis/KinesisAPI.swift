@@ -6,6 +6,21 @@
 /// `KinesisAPI`, so the same code runs against AWS, a local endpoint or the embedded engine.
 ///
 /// Every method throws ``KinesisError`` for an error the service (or the transport) reported.
+///
+/// ## Adding an operation
+/// Six edits, in this order; the compiler points at each one that is missing after step 2:
+/// 1. `Model/Shapes.swift`: the input and output structs, with the wire names in `CodingKeys`
+///    (the only place the member names are written for typed calls: the engine's validator
+///    reads them through `FieldValueEncoder`).
+/// 2. Here: the method, and its case in ``KinesisOperation`` (the `X-Amz-Target` suffix).
+/// 3. `KinesisAPIForwarding`: the forwarding method, so decorators keep compiling.
+/// 4. `HTTPKinesisClient`: the call (`send(.operation, input, as: Output.self)`).
+/// 5. `KinesisEngine`: the rules of the JSON body in `Validation/Schema.swift` (AWS's
+///    constraints; the HTTP endpoint validates raw JSON with them), and the behaviour in
+///    `InMemoryKinesis` through `perform(_:stream:validate:)`.
+/// 6. `KinesisLocal/KinesisEndpoint.swift`: dispatch the target to the engine method.
+/// Then a case in the conformance suite (`Tests/KinesisTestingTests/ConformanceTests.swift`),
+/// which runs it in process and over HTTP.
 public protocol KinesisAPI: Sendable {
     func createStream(_ input: CreateStreamInput) async throws
     func deleteStream(_ input: DeleteStreamInput) async throws

@@ -219,7 +219,7 @@ public final class InMemoryKinesis: KinesisAPI {
     // MARK: - Stream lifecycle
 
     public func createStream(_ input: CreateStreamInput) async throws {
-        try await perform(.createStream, stream: input.streamName, validate: input.validationFields) { state, now in
+        try await perform(.createStream, stream: input.streamName, validate: FieldValueEncoder.fields(of: input)) { state, now in
             Self.advance(&state, input.streamName, now: now, configuration: configuration)
             if state.streams[input.streamName] != nil {
                 throw KinesisError(
@@ -262,7 +262,7 @@ public final class InMemoryKinesis: KinesisAPI {
     }
 
     public func deleteStream(_ input: DeleteStreamInput) async throws {
-        try await perform(.deleteStream, stream: input.streamName, validate: input.validationFields) { state, now in
+        try await perform(.deleteStream, stream: input.streamName, validate: FieldValueEncoder.fields(of: input)) { state, now in
             var stream = try stream(&state, input.streamName, now: now)
             if configuration.deletingDelay == .zero {
                 state.streams[input.streamName] = nil
@@ -277,7 +277,7 @@ public final class InMemoryKinesis: KinesisAPI {
     }
 
     public func describeStream(_ input: DescribeStreamInput) async throws -> DescribeStreamOutput {
-        try await perform(.describeStream, stream: input.streamName, validate: input.validationFields) { state, now in
+        try await perform(.describeStream, stream: input.streamName, validate: FieldValueEncoder.fields(of: input)) { state, now in
             let stream = try stream(&state, input.streamName, now: now)
             var shards = stream.shards
             if let start = input.exclusiveStartShardId {
@@ -296,7 +296,7 @@ public final class InMemoryKinesis: KinesisAPI {
     }
 
     public func describeStreamSummary(_ input: DescribeStreamSummaryInput) async throws -> DescribeStreamSummaryOutput {
-        try await perform(.describeStreamSummary, stream: input.streamName, validate: input.validationFields) { state, now in
+        try await perform(.describeStreamSummary, stream: input.streamName, validate: FieldValueEncoder.fields(of: input)) { state, now in
             let stream = try stream(&state, input.streamName, now: now)
             let summary = StreamDescriptionSummary(
                 streamName: stream.name, streamARN: stream.arn, streamStatus: stream.status,
@@ -308,7 +308,7 @@ public final class InMemoryKinesis: KinesisAPI {
     }
 
     public func listStreams(_ input: ListStreamsInput) async throws -> ListStreamsOutput {
-        try await perform(.listStreams, stream: nil, validate: input.validationFields) { state, now in
+        try await perform(.listStreams, stream: nil, validate: FieldValueEncoder.fields(of: input)) { state, now in
             for name in Array(state.streams.keys) { Self.advance(&state, name, now: now, configuration: configuration) }
             var names = state.streams.keys.sorted()
             let after: String?
@@ -332,7 +332,7 @@ public final class InMemoryKinesis: KinesisAPI {
     }
 
     public func listShards(_ input: ListShardsInput) async throws -> ListShardsOutput {
-        try await perform(.listShards, stream: input.streamName, validate: input.validationFields) { state, now in
+        try await perform(.listShards, stream: input.streamName, validate: FieldValueEncoder.fields(of: input)) { state, now in
             var name = input.streamName
             var afterIndex = input.exclusiveStartShardId.flatMap(ShardState.index(of:)) ?? -1
             var filter = input.shardFilter
@@ -507,7 +507,7 @@ public final class InMemoryKinesis: KinesisAPI {
     // MARK: - Reading
 
     public func getShardIterator(_ input: GetShardIteratorInput) async throws -> GetShardIteratorOutput {
-        try await perform(.getShardIterator, stream: input.streamName, validate: input.validationFields) { state, now in
+        try await perform(.getShardIterator, stream: input.streamName, validate: FieldValueEncoder.fields(of: input)) { state, now in
             let stream = try readableStream(&state, input.streamName, now: now)
             let name = stream.name
             guard let index = ShardState.index(of: input.shardId), index < stream.shards.count else {
@@ -658,7 +658,7 @@ public final class InMemoryKinesis: KinesisAPI {
     }
 
     private func changeRetention(_ input: IncreaseStreamRetentionPeriodInput, operation: KinesisOperation) async throws {
-        try await perform(operation, stream: input.streamName, validate: input.validationFields) { state, now in
+        try await perform(operation, stream: input.streamName, validate: FieldValueEncoder.fields(of: input)) { state, now in
             var stream = try stream(&state, input.streamName, now: now)
             let hours = input.retentionPeriodHours
             if hours < 24 {
@@ -685,7 +685,7 @@ public final class InMemoryKinesis: KinesisAPI {
     }
 
     public func updateShardCount(_ input: UpdateShardCountInput) async throws -> UpdateShardCountOutput {
-        try await perform(.updateShardCount, stream: input.streamName, validate: input.validationFields) { state, now in
+        try await perform(.updateShardCount, stream: input.streamName, validate: FieldValueEncoder.fields(of: input)) { state, now in
             let stream = try stream(&state, input.streamName, now: now)
             if stream.mode == .onDemand {
                 throw KinesisError(
@@ -726,7 +726,7 @@ public final class InMemoryKinesis: KinesisAPI {
     }
 
     public func splitShard(_ input: SplitShardInput) async throws {
-        try await perform(.splitShard, stream: input.streamName, validate: input.validationFields) { state, now in
+        try await perform(.splitShard, stream: input.streamName, validate: FieldValueEncoder.fields(of: input)) { state, now in
             let stream = try stream(&state, input.streamName, now: now)
             let index = try shardIndex(input.shardToSplit, in: stream)
             let shard = stream.shards[index]
@@ -744,7 +744,7 @@ public final class InMemoryKinesis: KinesisAPI {
     }
 
     public func mergeShards(_ input: MergeShardsInput) async throws {
-        try await perform(.mergeShards, stream: input.streamName, validate: input.validationFields) { state, now in
+        try await perform(.mergeShards, stream: input.streamName, validate: FieldValueEncoder.fields(of: input)) { state, now in
             let stream = try stream(&state, input.streamName, now: now)
             let first = try shardIndex(input.shardToMerge, in: stream)
             let second = try shardIndex(input.adjacentShardToMerge, in: stream)
@@ -763,7 +763,7 @@ public final class InMemoryKinesis: KinesisAPI {
     }
 
     public func updateStreamMode(_ input: UpdateStreamModeInput) async throws {
-        try await perform(.updateStreamMode, stream: nil, validate: input.validationFields) { state, now in
+        try await perform(.updateStreamMode, stream: nil, validate: FieldValueEncoder.fields(of: input)) { state, now in
             guard let name = state.streams.values.first(where: { $0.arn == input.streamARN })?.name else {
                 throw KinesisError(
                     code: .resourceNotFound, message: "Stream with ARN \(input.streamARN) not found.", httpStatus: 400)

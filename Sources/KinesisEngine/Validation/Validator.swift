@@ -266,55 +266,14 @@ extension Validator {
 
 // MARK: - Typed inputs
 
-// Inputs give the validator their fields: the same rules as a JSON body, no JSON involved.
+// Typed inputs reach the validator as fields through `FieldValueEncoder`, which reads the wire
+// names from their `CodingKeys`. The three calls on the hot path of a load test (PutRecord,
+// PutRecords, GetRecords) build their fields by hand instead (no encoder, no boxes per entry); a test
+// checks that they match what the encoder produces, so the names cannot drift.
 
 extension FieldValue {
     init(_ text: String?) { self = text.map(FieldValue.string) ?? .null }
     init(_ number: Int?) { self = number.map { .integer(Int64($0)) } ?? .null }
-}
-
-extension CreateStreamInput {
-    var validationFields: [String: FieldValue] {
-        var fields: [String: FieldValue] = ["StreamName": .string(streamName), "ShardCount": FieldValue(shardCount)]
-        if let mode = streamModeDetails { fields["StreamModeDetails"] = .structure(["StreamMode": .string(mode.streamMode.rawValue)]) }
-        if let tags { fields["Tags"] = .map(tags) }
-        return fields
-    }
-}
-
-extension DeleteStreamInput {
-    var validationFields: [String: FieldValue] { ["StreamName": .string(streamName)] }
-}
-
-extension DescribeStreamInput {
-    var validationFields: [String: FieldValue] {
-        ["StreamName": .string(streamName), "Limit": FieldValue(limit), "ExclusiveStartShardId": FieldValue(exclusiveStartShardId)]
-    }
-}
-
-extension DescribeStreamSummaryInput {
-    var validationFields: [String: FieldValue] { ["StreamName": .string(streamName)] }
-}
-
-extension ListStreamsInput {
-    var validationFields: [String: FieldValue] {
-        ["Limit": FieldValue(limit), "ExclusiveStartStreamName": FieldValue(exclusiveStartStreamName), "NextToken": FieldValue(nextToken)]
-    }
-}
-
-extension ListShardsInput {
-    var validationFields: [String: FieldValue] {
-        var fields: [String: FieldValue] = [
-            "StreamName": FieldValue(streamName), "NextToken": FieldValue(nextToken),
-            "ExclusiveStartShardId": FieldValue(exclusiveStartShardId), "MaxResults": FieldValue(maxResults),
-        ]
-        if let shardFilter {
-            fields["ShardFilter"] = .structure([
-                "Type": .string(shardFilter.type.rawValue), "ShardId": FieldValue(shardFilter.shardId),
-            ])
-        }
-        return fields
-    }
 }
 
 extension PutRecordInput {
@@ -341,51 +300,6 @@ extension PutRecordsInput {
     }
 }
 
-extension GetShardIteratorInput {
-    var validationFields: [String: FieldValue] {
-        [
-            "StreamName": .string(streamName), "ShardId": .string(shardId), "ShardIteratorType": .string(shardIteratorType.rawValue),
-            "StartingSequenceNumber": FieldValue(startingSequenceNumber),
-        ]
-    }
-}
-
 extension GetRecordsInput {
     var validationFields: [String: FieldValue] { ["ShardIterator": .string(shardIterator), "Limit": FieldValue(limit)] }
-}
-
-extension IncreaseStreamRetentionPeriodInput {
-    var validationFields: [String: FieldValue] {
-        ["StreamName": .string(streamName), "RetentionPeriodHours": .integer(Int64(retentionPeriodHours))]
-    }
-}
-
-extension UpdateShardCountInput {
-    var validationFields: [String: FieldValue] {
-        [
-            "StreamName": .string(streamName), "TargetShardCount": .integer(Int64(targetShardCount)),
-            "ScalingType": .string(scalingType.rawValue),
-        ]
-    }
-}
-
-extension SplitShardInput {
-    var validationFields: [String: FieldValue] {
-        ["StreamName": .string(streamName), "ShardToSplit": .string(shardToSplit), "NewStartingHashKey": .string(newStartingHashKey)]
-    }
-}
-
-extension MergeShardsInput {
-    var validationFields: [String: FieldValue] {
-        [
-            "StreamName": .string(streamName), "ShardToMerge": .string(shardToMerge),
-            "AdjacentShardToMerge": .string(adjacentShardToMerge),
-        ]
-    }
-}
-
-extension UpdateStreamModeInput {
-    var validationFields: [String: FieldValue] {
-        ["StreamARN": .string(streamARN), "StreamModeDetails": .structure(["StreamMode": .string(streamModeDetails.streamMode.rawValue)])]
-    }
 }
