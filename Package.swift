@@ -15,7 +15,6 @@ let package = Package(
         .library(name: "KinesisEngine", targets: ["KinesisEngine"]),
         .library(name: "KinesisTesting", targets: ["KinesisTesting"]),
         .library(name: "KinesisLocal", targets: ["KinesisLocal"]),
-        .library(name: "KinesisLoad", targets: ["KinesisLoad"]),
         .executable(name: "kinesis-load", targets: ["kinesis-load"]),
     ],
     dependencies: [

@@ -8,30 +8,53 @@ import Foundation
 public struct KinesisError: Error, Sendable, Hashable, CustomStringConvertible {
     /// An error type. Open-ended: any `__type` the service sends is kept as it is.
     public struct Code: RawRepresentable, Sendable, Hashable, CustomStringConvertible, ExpressibleByStringLiteral {
+        /// The code as the wire writes it.
         public var rawValue: String
+        /// Wraps a code as the wire writes it.
         public init(rawValue: String) { self.rawValue = rawValue }
+        /// A code from a string literal, such as `"ThrottlingException"`.
         public init(stringLiteral value: String) { self.rawValue = value }
+        /// A one-line text for logs and messages.
         public var description: String { rawValue }
 
         // Service errors.
+        /// `ProvisionedThroughputExceededException` on the wire.
         public static let provisionedThroughputExceeded: Code = "ProvisionedThroughputExceededException"
+        /// `LimitExceededException` on the wire.
         public static let limitExceeded: Code = "LimitExceededException"
+        /// `ThrottlingException` on the wire.
         public static let throttling: Code = "ThrottlingException"
+        /// `InternalFailure` on the wire.
         public static let internalFailure: Code = "InternalFailure"
+        /// `ServiceUnavailable` on the wire.
         public static let serviceUnavailable: Code = "ServiceUnavailable"
+        /// `KMSThrottlingException` on the wire.
         public static let kmsThrottling: Code = "KMSThrottlingException"
+        /// `ResourceNotFoundException` on the wire.
         public static let resourceNotFound: Code = "ResourceNotFoundException"
+        /// `ResourceInUseException` on the wire.
         public static let resourceInUse: Code = "ResourceInUseException"
+        /// `InvalidArgumentException` on the wire.
         public static let invalidArgument: Code = "InvalidArgumentException"
+        /// `ValidationException` on the wire.
         public static let validation: Code = "ValidationException"
+        /// `ExpiredIteratorException` on the wire.
         public static let expiredIterator: Code = "ExpiredIteratorException"
+        /// `ExpiredNextTokenException` on the wire.
         public static let expiredNextToken: Code = "ExpiredNextTokenException"
+        /// `AccessDeniedException` on the wire.
         public static let accessDenied: Code = "AccessDeniedException"
+        /// `SerializationException` on the wire.
         public static let serialization: Code = "SerializationException"
+        /// `UnknownOperationException` on the wire.
         public static let unknownOperation: Code = "UnknownOperationException"
+        /// `MissingAuthenticationTokenException` on the wire.
         public static let missingAuthenticationToken: Code = "MissingAuthenticationTokenException"
+        /// `InvalidSignatureException` on the wire.
         public static let invalidSignature: Code = "InvalidSignatureException"
+        /// `UnrecognizedClientException` on the wire.
         public static let unrecognizedClient: Code = "UnrecognizedClientException"
+        /// `IncompleteSignatureException` on the wire.
         public static let incompleteSignature: Code = "IncompleteSignatureException"
 
         // Client-side errors: no usable answer came back.
@@ -45,7 +68,9 @@ public struct KinesisError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let waiterTimeout: Code = "WaiterTimeout"
     }
 
+    /// The AWS error type (`__type` without its namespace), or a transport code.
     public var code: Code
+    /// What went wrong, in a sentence.
     public var message: String
     /// The HTTP status of the answer; nil when none arrived.
     public var httpStatus: Int?
@@ -54,6 +79,7 @@ public struct KinesisError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The operation that failed, when known.
     public var operation: String?
 
+    /// An error as the service or the transport reported it.
     public init(code: Code, message: String, httpStatus: Int? = nil, requestId: String? = nil, operation: String? = nil) {
         self.code = code
         self.message = message
@@ -85,6 +111,7 @@ public struct KinesisError: Error, Sendable, Hashable, CustomStringConvertible {
         return false
     }
 
+    /// A one-line text for logs and messages.
     public var description: String {
         var text = "\(code.rawValue)"
         if let operation { text = "\(operation) failed: " + text }

@@ -11,6 +11,7 @@ import KinesisEngine
 /// broken constraints are ValidationException; with ``credentials`` set, requests must carry
 /// a valid SigV4 signature. It never crashes on input.
 public struct KinesisEndpoint: Sendable {
+    /// The engine requests are answered from.
     public let engine: InMemoryKinesis
     /// When set, every request must be signed with this key pair.
     public var credentials: AWSCredentials?
@@ -20,6 +21,7 @@ public struct KinesisEndpoint: Sendable {
     /// PutRecords carries up to 10 MiB of data, which base64 and JSON make about 14 MiB.
     public static let defaultMaximumRequestBytes = 16 * 1024 * 1024
 
+    /// An endpoint for `engine`; with `credentials`, requests must be signed with them.
     public init(engine: InMemoryKinesis, credentials: AWSCredentials? = nil, maximumRequestBytes: Int = defaultMaximumRequestBytes) {
         self.engine = engine
         self.credentials = credentials
@@ -28,8 +30,11 @@ public struct KinesisEndpoint: Sendable {
 
     /// An answer to send back.
     public struct Response: Sendable {
+        /// The HTTP status.
         public var status: Int
+        /// Response headers, `x-amzn-RequestId` among them.
         public var headers: [(name: String, value: String)]
+        /// The JSON body.
         public var body: [UInt8]
     }
 

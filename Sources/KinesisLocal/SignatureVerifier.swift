@@ -5,10 +5,13 @@ import Kinesis
 /// AWS's error types: MissingAuthenticationTokenException, IncompleteSignatureException,
 /// UnrecognizedClientException, InvalidSignatureException.
 public struct SignatureVerifier: Sendable {
+    /// The one key pair requests must be signed with.
     public let credentials: AWSCredentials
 
+    /// A verifier for `credentials`.
     public init(credentials: AWSCredentials) { self.credentials = credentials }
 
+    /// Checks a request's SigV4 signature; throws the error AWS would answer with.
     public func verify(
         method: String, path: String, query: [(name: String, value: String)], headers: [(name: String, value: String)],
         body: [UInt8]

@@ -16,6 +16,7 @@ public protocol EventPublisher: Sendable {
 }
 
 extension EventPublisher {
+    /// Publishes raw bytes, routed by the partition key's MD5.
     public func publish(data: Data, partitionKey: String) async throws -> PublishResult {
         try await publish(data: data, partitionKey: partitionKey, explicitHashKey: nil)
     }
@@ -23,8 +24,11 @@ extension EventPublisher {
 
 /// Where a published record landed.
 public struct PublishResult: Sendable, Hashable {
+    /// The shard it landed on.
     public var shardId: String
+    /// Its sequence number in that shard (a 56-digit string).
     public var sequenceNumber: String
+    /// A landing place.
     public init(shardId: String, sequenceNumber: String) {
         self.shardId = shardId
         self.sequenceNumber = sequenceNumber
@@ -33,9 +37,13 @@ public struct PublishResult: Sendable, Hashable {
 
 /// One record of a batch.
 public struct PublishEntry: Sendable, Hashable {
+    /// The record's bytes.
     public var data: Data
+    /// Its partition key (1 to 256 characters).
     public var partitionKey: String
+    /// A hash key that picks the shard instead of the key's MD5.
     public var explicitHashKey: String?
+    /// An entry of raw bytes.
     public init(data: Data, partitionKey: String, explicitHashKey: String? = nil) {
         self.data = data
         self.partitionKey = partitionKey
@@ -50,15 +58,20 @@ public struct PublishEntry: Sendable, Hashable {
 
 /// The fate of every entry of a batch, in the order given.
 public struct BatchPublishResult: Sendable, Hashable {
+    /// What happened to one entry.
     public enum Outcome: Sendable, Hashable {
         case published(PublishResult)
         /// The entry was not published: the last error code and message, and how many attempts were made.
         case failed(code: String, message: String, attempts: Int)
     }
 
+    /// One outcome per entry, in the order given.
     public var outcomes: [Outcome]
+    /// A result made of `outcomes`.
     public init(outcomes: [Outcome]) { self.outcomes = outcomes }
 
+    /// Entries that landed.
     public var publishedCount: Int { outcomes.filter { if case .published = $0 { true } else { false } }.count }
+    /// Entries that did not.
     public var failedCount: Int { outcomes.count - publishedCount }
 }

@@ -16,14 +16,18 @@ import Logging
 /// print(result.shardId, result.sequenceNumber)
 /// ```
 public struct KinesisService: EventPublisher {
+    /// Where records are sent.
     public let api: any KinesisAPI
+    /// The stream every event goes to.
     public let streamName: String
+    /// The record checks made before sending.
     public var limits: RecordLimits
     /// Retries of whole calls and of failed batch entries.
     public var retry: RetryPolicy
     private let encode: @Sendable (any Encodable) throws -> Data
     private let logger: Logger?
 
+    /// A service for `streamName`; retries throttling for up to 30 s by default.
     public init(
         api: any KinesisAPI, streamName: String, limits: RecordLimits = .default,
         retry: RetryPolicy = RetryPolicy(maxAttempts: 10, baseDelay: .milliseconds(50), maxDelay: .seconds(2), deadline: .seconds(30)),
@@ -37,10 +41,12 @@ public struct KinesisService: EventPublisher {
         self.logger = logger
     }
 
+    /// Encodes `event` as JSON and sends it with PutRecord; throws ``PublishError``.
     public func publish<Event: Encodable & Sendable>(_ event: Event, partitionKey: String) async throws -> PublishResult {
         try await publish(data: PublishError.encoding(event, with: encode), partitionKey: partitionKey, explicitHashKey: nil)
     }
 
+    /// Sends raw bytes with PutRecord, retrying what can be retried; throws ``PublishError``.
     public func publish(data: Data, partitionKey: String, explicitHashKey: String?) async throws -> PublishResult {
         let entry = PublishEntry(data: data, partitionKey: partitionKey, explicitHashKey: explicitHashKey)
         if let problem = limits.problem(with: entry) { throw problem }

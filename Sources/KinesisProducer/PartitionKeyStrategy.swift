@@ -5,8 +5,11 @@ import Synchronization
 /// A partition key, and optionally the explicit hash key that picks the shard instead of
 /// the key's MD5.
 public struct PartitionKey: Sendable, Hashable {
+    /// The partition key.
     public var key: String
+    /// An explicit hash key, when the strategy picks the shard itself.
     public var explicitHashKey: String?
+    /// A key, with an optional explicit hash key.
     public init(_ key: String, explicitHashKey: String? = nil) {
         self.key = key
         self.explicitHashKey = explicitHashKey
@@ -27,11 +30,13 @@ public struct PartitionKeyStrategy<Event>: Sendable {
     /// A short description, for reports.
     public let name: String
 
+    /// A strategy of your own: `name` shows in reports, `make` keys each event.
     public init(name: String, _ make: @escaping @Sendable (Event) -> PartitionKey) {
         self.name = name
         self.make = make
     }
 
+    /// The key for `event`.
     public func key(for event: Event) -> PartitionKey { make(event) }
 
     /// The entity's own id: every event of one entity in order, on one shard.

@@ -19,7 +19,9 @@ import Synchronization
 /// let landed = try await ticket.result()          // shard and sequence number, or ProducerError
 /// ```
 public final class Producer: Service, EventPublisher {
+    /// What a producer sends to and how: buffering, aggregation, limits, retries, TTL.
     public struct Configuration: Sendable {
+        /// The stream every record goes to.
         public var streamName: String
         /// Longest a record waits in the buffer before it is sent (KPL RecordMaxBufferedTime).
         public var maxBufferedTime: Duration = .milliseconds(100)

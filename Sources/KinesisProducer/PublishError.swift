@@ -17,8 +17,11 @@ import Kinesis
 public struct PublishError: Error, Sendable, Hashable, CustomStringConvertible {
     /// What went wrong. An open set of static members: match the ones you handle.
     public struct Code: RawRepresentable, Sendable, Hashable, CustomStringConvertible {
+        /// The code as the wire writes it.
         public var rawValue: String
+        /// Wraps a code as the wire writes it.
         public init(rawValue: String) { self.rawValue = rawValue }
+        /// A one-line text for logs and messages.
         public var description: String { rawValue }
         /// The record breaks a service limit (key length, size, explicit hash key); it was never sent.
         public static let invalidRecord = Code(rawValue: "InvalidRecord")
@@ -84,6 +87,7 @@ public struct PublishError: Error, Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// A one-line text for logs and messages.
     public var description: String {
         var text = "\(code.rawValue): \(message)"
         if attempts > 0 { text += " (\(attempts) attempt\(attempts == 1 ? "" : "s")" + (lastErrorCode.map { ", last error \($0))" } ?? ")") }

@@ -18,11 +18,15 @@ import Synchronization
 public final class RecordingPublisher: EventPublisher {
     /// A record the app published.
     public struct Published: Sendable, Hashable {
+        /// The record's bytes, as published.
         public var data: Data
+        /// The partition key it was published with.
         public var partitionKey: String
+        /// The explicit hash key, if one was given.
         public var explicitHashKey: String?
         /// The shard Kinesis would pick for it on a stream of ``shardCount`` even shards.
         public var shardId: String
+        /// A 56-digit sequence number, increasing in publish order.
         public var sequenceNumber: String
     }
 
@@ -186,6 +190,8 @@ public final class RecordingPublisher: EventPublisher {
 
 /// A RecordingPublisher expectation that did not hold.
 public struct RecordingPublisherError: Error, Sendable, CustomStringConvertible {
+    /// What went wrong, in a sentence.
     public var message: String
+    /// A one-line text for logs and messages.
     public var description: String { message }
 }

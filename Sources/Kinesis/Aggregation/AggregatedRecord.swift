@@ -14,14 +14,19 @@ import Foundation
 /// let records = AggregatedRecord.deaggregate(data)                 // [UserRecord], or nil for a plain record
 /// ```
 public enum AggregatedRecord {
+    /// The four bytes every KPL aggregate starts with.
     public static let magic: [UInt8] = [0xF3, 0x89, 0x9A, 0xC2]
     static let digestSize = 16
 
     /// A record as the producer's user gave it, or as deaggregation yields it.
     public struct UserRecord: Sendable, Hashable {
+        /// The user record's partition key.
         public var partitionKey: String
+        /// Its explicit hash key, if it had one.
         public var explicitHashKey: String?
+        /// Its bytes.
         public var data: Data
+        /// A user record.
         public init(partitionKey: String, explicitHashKey: String? = nil, data: Data) {
             self.partitionKey = partitionKey
             self.explicitHashKey = explicitHashKey
@@ -183,11 +188,14 @@ public struct AggregatedRecordBuilder: Sendable {
     /// record's shard.
     private var firstHashKey: String?
 
+    /// An empty builder; `maximumSize` bounds the built record (KPL AggregationMaxSize).
     public init(maximumSize: Int = 51_200) {
         self.maximumSize = maximumSize
     }
 
+    /// User records added since the last build.
     public var count: Int { records.count }
+    /// Whether nothing was added.
     public var isEmpty: Bool { records.isEmpty }
     /// Bytes of the aggregated record as built now: magic, message and digest.
     public var size: Int { AggregatedRecord.magic.count + messageSize + AggregatedRecord.digestSize }
@@ -286,6 +294,7 @@ public struct AggregatedRecordBuilder: Sendable {
         records.map { .init(partitionKey: partitionKeys[$0.pk], explicitHashKey: $0.ehk.map { hashKeys[$0] }, data: $0.data) }
     }
 
+    /// Forgets what was added.
     public mutating func reset() {
         self = AggregatedRecordBuilder(maximumSize: maximumSize)
     }

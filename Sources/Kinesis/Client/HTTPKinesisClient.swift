@@ -16,6 +16,7 @@ import NIOHTTP1
 /// try await client.shutdown()
 /// ```
 public final class HTTPKinesisClient: KinesisAPI {
+    /// Region, endpoint, credentials, timeouts and retries.
     public let configuration: KinesisConfiguration
     private let httpClient: HTTPClient
     private let ownsHTTPClient: Bool
@@ -192,66 +193,82 @@ public final class HTTPKinesisClient: KinesisAPI {
 
     // MARK: - KinesisAPI
 
+    /// Sends `CreateStream` and decodes the answer.
     public func createStream(_ input: CreateStreamInput) async throws {
         _ = try await send(.createStream, input, as: EmptyResponse.self)
     }
 
+    /// Sends `DeleteStream` and decodes the answer.
     public func deleteStream(_ input: DeleteStreamInput) async throws {
         _ = try await send(.deleteStream, input, as: EmptyResponse.self)
     }
 
+    /// Sends `DescribeStream` and decodes the answer.
     public func describeStream(_ input: DescribeStreamInput) async throws -> DescribeStreamOutput {
         try await send(.describeStream, input, as: DescribeStreamOutput.self)
     }
 
+    /// Sends `DescribeStreamSummary` and decodes the answer.
     public func describeStreamSummary(_ input: DescribeStreamSummaryInput) async throws -> DescribeStreamSummaryOutput {
         try await send(.describeStreamSummary, input, as: DescribeStreamSummaryOutput.self)
     }
 
+    /// Sends `ListStreams` and decodes the answer.
     public func listStreams(_ input: ListStreamsInput) async throws -> ListStreamsOutput {
         try await send(.listStreams, input, as: ListStreamsOutput.self)
     }
 
+    /// Sends `ListShards` and decodes the answer.
     public func listShards(_ input: ListShardsInput) async throws -> ListShardsOutput {
         try await send(.listShards, input, as: ListShardsOutput.self)
     }
 
+    /// Sends `PutRecord` and decodes the answer.
     public func putRecord(_ input: PutRecordInput) async throws -> PutRecordOutput {
         try await send(.putRecord, input, as: PutRecordOutput.self)
     }
 
+    /// Sends `PutRecords` and decodes the answer.
     public func putRecords(_ input: PutRecordsInput) async throws -> PutRecordsOutput {
         try await send(.putRecords, input, as: PutRecordsOutput.self)
     }
 
+    /// Sends `GetShardIterator` and decodes the answer.
     public func getShardIterator(_ input: GetShardIteratorInput) async throws -> GetShardIteratorOutput {
         try await send(.getShardIterator, input, as: GetShardIteratorOutput.self)
     }
 
+    /// Sends `GetRecords` and decodes the answer.
     public func getRecords(_ input: GetRecordsInput) async throws -> GetRecordsOutput {
         try await send(.getRecords, input, as: GetRecordsOutput.self)
     }
 
+    /// Sends `IncreaseStreamRetentionPeriod` and decodes the answer.
     public func increaseStreamRetentionPeriod(_ input: IncreaseStreamRetentionPeriodInput) async throws {
         _ = try await send(.increaseStreamRetentionPeriod, input, as: EmptyResponse.self)
     }
 
+    /// Sends `DecreaseStreamRetentionPeriod` and decodes the answer.
     public func decreaseStreamRetentionPeriod(_ input: DecreaseStreamRetentionPeriodInput) async throws {
         _ = try await send(.decreaseStreamRetentionPeriod, input, as: EmptyResponse.self)
     }
 
+    /// Sends `UpdateShardCount` and decodes the answer.
     public func updateShardCount(_ input: UpdateShardCountInput) async throws -> UpdateShardCountOutput {
         try await send(.updateShardCount, input, as: UpdateShardCountOutput.self)
     }
 
+    /// Sends `SplitShard` and decodes the answer.
     public func splitShard(_ input: SplitShardInput) async throws {
         _ = try await send(.splitShard, input, as: EmptyResponse.self)
     }
 
+    /// Sends `MergeShards` and decodes the answer.
     public func mergeShards(_ input: MergeShardsInput) async throws {
         _ = try await send(.mergeShards, input, as: EmptyResponse.self)
     }
 
+    /// Sends `UpdateStreamMode` and decodes the answer.
     public func updateStreamMode(_ input: UpdateStreamModeInput) async throws {
         _ = try await send(.updateStreamMode, input, as: EmptyResponse.self)
     }

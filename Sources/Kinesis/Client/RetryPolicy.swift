@@ -8,11 +8,14 @@
 public struct RetryPolicy: Sendable, Hashable {
     /// Attempts in all, the first included. 1 means no retries.
     public var maxAttempts: Int
+    /// The ceiling of the first wait; it doubles each retry.
     public var baseDelay: Duration
+    /// The largest ceiling of a wait.
     public var maxDelay: Duration
     /// Time from the first attempt after which no new attempt starts; nil for none.
     public var deadline: Duration?
 
+    /// A policy; the defaults suit interactive calls (5 attempts within 60 s).
     public init(
         maxAttempts: Int = 5, baseDelay: Duration = .milliseconds(50), maxDelay: Duration = .seconds(5),
         deadline: Duration? = .seconds(60)

@@ -8,12 +8,14 @@ public struct ConfigurationError: Error, Sendable, Hashable, CustomStringConvert
     /// What was expected.
     public var expected: String
 
+    /// An error naming the variable or flag, the value and what was expected.
     public init(source: String, value: String?, expected: String) {
         self.source = source
         self.value = value
         self.expected = expected
     }
 
+    /// A one-line text for logs and messages.
     public var description: String {
         if let value {
             return "\(source)='\(value)' is not valid: expected \(expected)"

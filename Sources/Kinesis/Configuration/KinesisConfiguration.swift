@@ -33,8 +33,11 @@ public struct KinesisConfiguration: Sendable, Hashable {
 
     /// Timeouts of the HTTP client.
     public struct Timeout: Sendable, Hashable {
+        /// Longest wait for a connection.
         public var connect: Duration
+        /// Longest wait for a whole request.
         public var request: Duration
+        /// Timeouts; 5 s to connect and 30 s per request by default.
         public init(connect: Duration = .seconds(5), request: Duration = .seconds(30)) {
             self.connect = connect
             self.request = request
@@ -45,8 +48,10 @@ public struct KinesisConfiguration: Sendable, Hashable {
     public static let shardCountRange = ServiceLimits.shardCount
     /// Retention hours a stream accepts (``ServiceLimits/retentionHours``).
     public static let retentionRange = ServiceLimits.retentionHours
+    /// `us-east-1` on the wire.
     public static let defaultRegion = "us-east-1"
 
+    /// A configuration from explicit values; see ``fromEnvironment()`` for the usual way.
     public init(
         region: String = KinesisConfiguration.defaultRegion, streamName: String? = nil, profile: String? = nil,
         shardCount: Int = 1, retentionPeriodHours: Int = 24, endpoint: URL? = nil,

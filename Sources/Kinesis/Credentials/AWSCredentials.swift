@@ -5,10 +5,14 @@
 public struct AWSCredentials: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible,
     CustomReflectable
 {
+    /// The access key id (shown masked in descriptions).
     public var accessKeyId: String
+    /// The secret key; never printed.
     public var secretAccessKey: String
+    /// The session token of temporary credentials; never printed.
     public var sessionToken: String?
 
+    /// Credentials from their parts.
     public init(accessKeyId: String, secretAccessKey: String, sessionToken: String? = nil) {
         self.accessKeyId = accessKeyId
         self.secretAccessKey = secretAccessKey
@@ -21,13 +25,16 @@ public struct AWSCredentials: Sendable, Hashable, CustomStringConvertible, Custo
         return String(repeating: "*", count: max(0, accessKeyId.count - visible.count)) + visible
     }
 
+    /// A one-line text for logs and messages.
     public var description: String {
         "AWSCredentials(accessKeyId: \(maskedAccessKeyId), secretAccessKey: <redacted>"
             + (sessionToken == nil ? ")" : ", sessionToken: <redacted>)")
     }
 
+    /// The same as ``description``: never the secret.
     public var debugDescription: String { description }
 
+    /// Shows the redacted form in debuggers and dumps.
     public var customMirror: Mirror {
         Mirror(self, children: ["accessKeyId": maskedAccessKeyId, "secretAccessKey": "<redacted>"])
     }
@@ -41,14 +48,20 @@ public protocol CredentialProvider: Sendable {
 
 /// Why no credentials could be found. Never contains a secret.
 public struct CredentialsError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// What went wrong, in a sentence.
     public var message: String
+    /// An error with its message.
     public init(_ message: String) { self.message = message }
+    /// A one-line text for logs and messages.
     public var description: String { message }
 }
 
 /// Fixed credentials given in code.
 public struct StaticCredentialProvider: CredentialProvider {
+    /// The credentials it always returns.
     public let value: AWSCredentials
+    /// A provider of `value`.
     public init(_ value: AWSCredentials) { self.value = value }
+    /// Returns ``value``.
     public func credentials() async throws -> AWSCredentials { value }
 }

@@ -4,7 +4,9 @@ import Synchronization
 /// Credentials from the environment: `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and,
 /// for temporary credentials, `AWS_SESSION_TOKEN`.
 public struct EnvironmentCredentialProvider: CredentialProvider {
+    /// The variables read (the process's by default).
     public let environment: [String: String]
+    /// A chain reading `environment`.
     public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.environment = environment
     }
@@ -25,6 +27,7 @@ public struct EnvironmentCredentialProvider: CredentialProvider {
         }
     }
 
+    /// The first credentials a source in the chain provides.
     public func credentials() async throws -> AWSCredentials {
         guard let found = try lookup() else {
             throw CredentialsError("AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set")
@@ -35,9 +38,12 @@ public struct EnvironmentCredentialProvider: CredentialProvider {
 
 /// Credentials of a profile in the shared AWS files.
 public struct ProfileCredentialProvider: CredentialProvider {
+    /// The profile read.
     public let profile: String
+    /// Where the shared files are.
     public let files: SharedConfigFiles
 
+    /// A provider for `profile` in `files`.
     public init(profile: String, files: SharedConfigFiles) {
         self.profile = profile
         self.files = files
@@ -54,6 +60,7 @@ public struct ProfileCredentialProvider: CredentialProvider {
         return AWSCredentials(accessKeyId: id, secretAccessKey: secret, sessionToken: token)
     }
 
+    /// The first credentials a source in the chain provides.
     public func credentials() async throws -> AWSCredentials {
         guard let found = try lookup() else {
             throw CredentialsError(
@@ -88,6 +95,7 @@ public final class DefaultCredentialChain: CredentialProvider {
         self.files = SharedConfigFiles(environment: environment)
     }
 
+    /// The first credentials a source in the chain provides.
     public func credentials() async throws -> AWSCredentials {
         if let cached = resolved.withLock({ $0 }) { return cached }
         let found = try resolve()

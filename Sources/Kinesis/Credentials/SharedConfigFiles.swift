@@ -6,9 +6,12 @@ import Foundation
 /// In the credentials file a profile's section is `[name]`; in the config file it is
 /// `[profile name]`, except `[default]`.
 public struct SharedConfigFiles: Sendable {
+    /// The credentials file (`~/.aws/credentials` or `AWS_SHARED_CREDENTIALS_FILE`).
     public var credentialsPath: String
+    /// The config file (`~/.aws/config` or `AWS_CONFIG_FILE`).
     public var configPath: String
 
+    /// The files the environment names, or the defaults under the home folder.
     public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
         let home = environment["HOME"] ?? NSHomeDirectory()
         func expand(_ path: String) -> String {
@@ -18,6 +21,7 @@ public struct SharedConfigFiles: Sendable {
         configPath = expand(environment["AWS_CONFIG_FILE"] ?? "~/.aws/config")
     }
 
+    /// Files at the given paths.
     public init(credentialsPath: String, configPath: String) {
         self.credentialsPath = credentialsPath
         self.configPath = configPath

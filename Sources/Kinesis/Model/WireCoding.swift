@@ -32,5 +32,6 @@ public enum KinesisWire {
 
 /// A response with no members (`{}`), as DeleteStream and SplitShard return.
 public struct EmptyResponse: Codable, Sendable, Equatable {
+    /// The empty response.
     public init() {}
 }

@@ -15,10 +15,13 @@ import Synchronization
 ///                          credentials: credentials, date: Date())
 /// ```
 public struct SigV4Signer: Sendable {
+    /// The signing name of the service (`kinesis`).
     public let service: String
+    /// The region in the credential scope.
     public let region: String
     private let cache: SigningKeyCache
 
+    /// A signer for one service and region.
     public init(service: String, region: String) {
         self.service = service
         self.region = region
@@ -29,9 +32,13 @@ public struct SigV4Signer: Sendable {
     public struct Signed: Sendable {
         /// The headers given plus `X-Amz-Date`, `X-Amz-Security-Token` (when needed) and `Authorization`.
         public var headers: [(name: String, value: String)]
+        /// The `Authorization` header value.
         public var authorization: String
+        /// The canonical request, for debugging a signature mismatch.
         public var canonicalRequest: String
+        /// The string to sign, for debugging a signature mismatch.
         public var stringToSign: String
+        /// The hex signature.
         public var signature: String
     }
 

@@ -14,8 +14,11 @@ import Crypto
 public struct ShardMap: Sendable, Hashable {
     /// An open shard and its hash key range.
     public struct Entry: Sendable, Hashable {
+        /// The shard.
         public var shardId: String
+        /// The hash keys it covers, both ends included.
         public var range: ClosedRange<UInt128>
+        /// An entry of the map.
         public init(shardId: String, range: ClosedRange<UInt128>) {
             self.shardId = shardId
             self.range = range
@@ -140,6 +143,8 @@ public struct ShardMap: Sendable, Hashable {
 
 /// A shard list or hash key that cannot be used.
 public struct ShardMapError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// What went wrong, in a sentence.
     public var message: String
+    /// A one-line text for logs and messages.
     public var description: String { message }
 }

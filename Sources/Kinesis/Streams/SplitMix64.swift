@@ -1,7 +1,10 @@
 /// Seeded SplitMix64: fault draws, random keys and test data that repeat run after run.
 public struct SplitMix64: RandomNumberGenerator, Sendable {
+    /// The generator's state: save it to repeat a sequence.
     public var state: UInt64
+    /// A generator that repeats for the same seed.
     public init(seed: UInt64) { state = seed }
+    /// The next 64 random bits.
     public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state

@@ -8,6 +8,7 @@ import Logging
 /// let shards = try await manager.listAllShards(stream: "orders")
 /// ```
 public struct StreamManager: Sendable {
+    /// Where the calls go.
     public let api: any KinesisAPI
     /// Time between DescribeStreamSummary calls while waiting.
     public var pollInterval: Duration

@@ -2,11 +2,16 @@
 /// second's worth. A pure value: the caller's clock (seconds) drives it. The engine uses it for
 /// Kinesis's per-shard limits, the producer for its own rate limit.
 public struct TokenBucket: Sendable {
+    /// Tokens added per second.
     public let rate: Double
+    /// Most tokens held: one second's worth.
     public let capacity: Double
+    /// Tokens now (negative after a charge after the fact).
     public private(set) var tokens: Double
+    /// When tokens were last refilled, in the caller's seconds.
     public private(set) var updated: Double
 
+    /// A full bucket at `now`.
     public init(rate: Double, now: Double) {
         self.rate = rate
         self.capacity = rate

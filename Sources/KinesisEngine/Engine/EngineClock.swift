@@ -11,7 +11,9 @@ public protocol EngineClock: Sendable {
 
 /// The system's wall clock.
 public struct SystemEngineClock: EngineClock {
+    /// The wall clock.
     public init() {}
+    /// Seconds since 1970, from the system clock.
     public func now() -> Double { Date().timeIntervalSince1970 }
 }
 
@@ -25,15 +27,19 @@ public struct SystemEngineClock: EngineClock {
 public final class ManualEngineClock: EngineClock {
     private let seconds: Mutex<Double>
 
+    /// A clock standing at `start` until moved.
     public init(start: Date = Date(timeIntervalSince1970: ServiceLimits.doublesStartEpochSeconds)) {
         seconds = Mutex(start.timeIntervalSince1970)
     }
 
+    /// Seconds since 1970, as last set or advanced.
     public func now() -> Double { seconds.withLock { $0 } }
 
+    /// Moves time forward by `duration`.
     public func advance(by duration: Duration) {
         seconds.withLock { $0 += duration.timeInterval }
     }
 
+    /// Puts the clock at `date`.
     public func set(_ date: Date) { seconds.withLock { $0 = date.timeIntervalSince1970 } }
 }

@@ -35,6 +35,7 @@ public struct EngineConfiguration: Sendable {
         data + partitionKey + sequenceNumber + 64
     }
 
+    /// Settings; the defaults make an engine without delays or limits, as a unit test wants.
     public init(
         accountId: String = "000000000000", region: String = "us-east-1", creatingDelay: Duration = .zero,
         updatingDelay: Duration = .zero, deletingDelay: Duration = .zero, limits: ThroughputLimits? = nil,
@@ -57,12 +58,16 @@ public struct EngineConfiguration: Sendable {
 
 /// Per-shard throughput limits, enforced with token buckets that hold one second's worth.
 public struct ThroughputLimits: Sendable, Hashable {
+    /// Records one shard accepts per second.
     public var writeRecordsPerSecond: Double
     /// Data plus partition key bytes.
     public var writeBytesPerSecond: Double
+    /// GetRecords calls one shard answers per second.
     public var readCallsPerSecond: Double
+    /// Bytes one shard serves per second.
     public var readBytesPerSecond: Double
 
+    /// Limits; AWS's by default (``ServiceLimits``).
     public init(
         writeRecordsPerSecond: Double = Double(ServiceLimits.shardWriteRecordsPerSecond),
         writeBytesPerSecond: Double = Double(ServiceLimits.shardWriteBytesPerSecond),
@@ -81,7 +86,9 @@ public struct ThroughputLimits: Sendable, Hashable {
 
 /// A call the engine answered, for assertions.
 public struct RecordedCall: Sendable, Hashable {
+    /// The operation called.
     public var operation: KinesisOperation
+    /// The stream it named, if any.
     public var streamName: String?
     /// Engine-clock seconds since 1970.
     public var time: Double

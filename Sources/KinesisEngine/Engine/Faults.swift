@@ -13,16 +13,23 @@ import Kinesis
 public struct FaultPlan: Sendable {
     /// A scripted failure: the next `remaining` calls of `operation` (any when nil) fail.
     public struct Scripted: Sendable {
+        /// The operation it fails; nil for any.
         public var operation: KinesisOperation?
+        /// Calls it still fails.
         public var remaining: Int
+        /// What those calls throw.
         public var error: KinesisError
     }
 
     /// What a scripted call fails with.
     public struct Failure: Sendable {
+        /// The AWS error type.
         public var code: KinesisError.Code
+        /// What went wrong, in a sentence.
         public var message: String
+        /// The HTTP status the endpoint answers with.
         public var httpStatus: Int
+        /// A failure of any kind.
         public init(code: KinesisError.Code, message: String, httpStatus: Int) {
             self.code = code
             self.message = message
@@ -38,6 +45,7 @@ public struct FaultPlan: Sendable {
         public static let limitExceeded = Failure(code: .limitExceeded, message: "Rate exceeded (scripted fault)", httpStatus: 400)
     }
 
+    /// Failures still to come, in order.
     public var scripted: [Scripted] = []
     /// Chance that a written record is refused with ProvisionedThroughputExceededException.
     public var recordThrottleProbability: Double = 0
@@ -48,6 +56,7 @@ public struct FaultPlan: Sendable {
     /// Engine-clock seconds during which every call fails with ServiceUnavailable.
     public var outage: ClosedRange<Double>?
 
+    /// No faults.
     public init() {}
 
     /// Makes the next `count` calls of `operation` (of any operation when nil) fail.

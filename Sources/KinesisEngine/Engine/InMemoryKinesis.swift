@@ -16,7 +16,9 @@ import Synchronization
 /// Every call is recorded (``calls``); ``snapshot()`` shows the streams and their records;
 /// ``reset()`` forgets everything.
 public final class InMemoryKinesis: KinesisAPI {
+    /// Delays, limits and history size the engine was made with.
     public let configuration: EngineConfiguration
+    /// The time the engine runs on (a manual clock in tests).
     public let clock: any EngineClock
 
     struct State: Sendable {
@@ -28,6 +30,7 @@ public final class InMemoryKinesis: KinesisAPI {
 
     private let state: Mutex<State>
 
+    /// An empty engine: no streams until one is created.
     public init(configuration: EngineConfiguration = EngineConfiguration(), clock: any EngineClock = SystemEngineClock()) {
         self.configuration = configuration
         self.clock = clock
@@ -218,6 +221,7 @@ public final class InMemoryKinesis: KinesisAPI {
 
     // MARK: - Stream lifecycle
 
+    /// `CreateStream`, with the service's validation, errors and limits.
     public func createStream(_ input: CreateStreamInput) async throws {
         try await perform(.createStream, stream: input.streamName, validate: FieldValueEncoder.fields(of: input)) { state, now in
             Self.advance(&state, input.streamName, now: now, configuration: configuration)
@@ -261,6 +265,7 @@ public final class InMemoryKinesis: KinesisAPI {
         }
     }
 
+    /// `DeleteStream`, with the service's validation, errors and limits.
     public func deleteStream(_ input: DeleteStreamInput) async throws {
         try await perform(.deleteStream, stream: input.streamName, validate: FieldValueEncoder.fields(of: input)) { state, now in
             var stream = try stream(&state, input.streamName, now: now)
@@ -276,6 +281,7 @@ public final class InMemoryKinesis: KinesisAPI {
         }
     }
 
+    /// `DescribeStream`, with the service's validation, errors and limits.
     public func describeStream(_ input: DescribeStreamInput) async throws -> DescribeStreamOutput {
         try await perform(.describeStream, stream: input.streamName, validate: FieldValueEncoder.fields(of: input)) { state, now in
             let stream = try stream(&state, input.streamName, now: now)
@@ -295,6 +301,7 @@ public final class InMemoryKinesis: KinesisAPI {
         }
     }
 
+    /// `DescribeStreamSummary`, with the service's validation, errors and limits.
     public func describeStreamSummary(_ input: DescribeStreamSummaryInput) async throws -> DescribeStreamSummaryOutput {
         try await perform(.describeStreamSummary, stream: input.streamName, validate: FieldValueEncoder.fields(of: input)) { state, now in
             let stream = try stream(&state, input.streamName, now: now)
@@ -307,6 +314,7 @@ public final class InMemoryKinesis: KinesisAPI {
         }
     }
 
+    /// `ListStreams`, with the service's validation, errors and limits.
     public func listStreams(_ input: ListStreamsInput) async throws -> ListStreamsOutput {
         try await perform(.listStreams, stream: nil, validate: FieldValueEncoder.fields(of: input)) { state, now in
             for name in Array(state.streams.keys) { Self.advance(&state, name, now: now, configuration: configuration) }
@@ -331,6 +339,7 @@ public final class InMemoryKinesis: KinesisAPI {
         }
     }
 
+    /// `ListShards`, with the service's validation, errors and limits.
     public func listShards(_ input: ListShardsInput) async throws -> ListShardsOutput {
         try await perform(.listShards, stream: input.streamName, validate: FieldValueEncoder.fields(of: input)) { state, now in
             var name = input.streamName
@@ -451,6 +460,7 @@ public final class InMemoryKinesis: KinesisAPI {
         var message: String
     }
 
+    /// `PutRecord`, with the service's validation, errors and limits.
     public func putRecord(_ input: PutRecordInput) async throws -> PutRecordOutput {
         try await perform(.putRecord, stream: input.streamName, validate: input.validationFields) { state, now in
             let outcome = try mutateStream(&state, input.streamName, now: now) { stream, state in
@@ -472,6 +482,7 @@ public final class InMemoryKinesis: KinesisAPI {
     /// The most a PutRecords request may carry, data and partition keys together.
     public static let putRecordsByteLimit = 10 * 1024 * 1024
 
+    /// `PutRecords`, with the service's validation, errors and limits.
     public func putRecords(_ input: PutRecordsInput) async throws -> PutRecordsOutput {
         try await perform(.putRecords, stream: input.streamName, validate: input.validationFields) { state, now in
             let total = input.records.reduce(0) { $0 + $1.data.count + $1.partitionKey.utf8.count }
@@ -506,6 +517,7 @@ public final class InMemoryKinesis: KinesisAPI {
 
     // MARK: - Reading
 
+    /// `GetShardIterator`, with the service's validation, errors and limits.
     public func getShardIterator(_ input: GetShardIteratorInput) async throws -> GetShardIteratorOutput {
         try await perform(.getShardIterator, stream: input.streamName, validate: FieldValueEncoder.fields(of: input)) { state, now in
             let stream = try readableStream(&state, input.streamName, now: now)
@@ -570,6 +582,7 @@ public final class InMemoryKinesis: KinesisAPI {
     /// The most GetRecords returns in one call.
     public static let getRecordsByteLimit = 10 * 1024 * 1024
 
+    /// `GetRecords`, with the service's validation, errors and limits.
     public func getRecords(_ input: GetRecordsInput) async throws -> GetRecordsOutput {
         let token = ShardIteratorToken(encoded: input.shardIterator)
         return try await perform(.getRecords, stream: token?.stream, validate: input.validationFields) { state, now in
@@ -649,10 +662,12 @@ public final class InMemoryKinesis: KinesisAPI {
 
     // MARK: - Retention and resharding
 
+    /// `IncreaseStreamRetentionPeriod`, with the service's validation, errors and limits.
     public func increaseStreamRetentionPeriod(_ input: IncreaseStreamRetentionPeriodInput) async throws {
         try await changeRetention(input, operation: .increaseStreamRetentionPeriod)
     }
 
+    /// `DecreaseStreamRetentionPeriod`, with the service's validation, errors and limits.
     public func decreaseStreamRetentionPeriod(_ input: DecreaseStreamRetentionPeriodInput) async throws {
         try await changeRetention(input, operation: .decreaseStreamRetentionPeriod)
     }
@@ -684,6 +699,7 @@ public final class InMemoryKinesis: KinesisAPI {
         }
     }
 
+    /// `UpdateShardCount`, with the service's validation, errors and limits.
     public func updateShardCount(_ input: UpdateShardCountInput) async throws -> UpdateShardCountOutput {
         try await perform(.updateShardCount, stream: input.streamName, validate: FieldValueEncoder.fields(of: input)) { state, now in
             let stream = try stream(&state, input.streamName, now: now)
@@ -725,6 +741,7 @@ public final class InMemoryKinesis: KinesisAPI {
         return index
     }
 
+    /// `SplitShard`, with the service's validation, errors and limits.
     public func splitShard(_ input: SplitShardInput) async throws {
         try await perform(.splitShard, stream: input.streamName, validate: FieldValueEncoder.fields(of: input)) { state, now in
             let stream = try stream(&state, input.streamName, now: now)
@@ -743,6 +760,7 @@ public final class InMemoryKinesis: KinesisAPI {
         }
     }
 
+    /// `MergeShards`, with the service's validation, errors and limits.
     public func mergeShards(_ input: MergeShardsInput) async throws {
         try await perform(.mergeShards, stream: input.streamName, validate: FieldValueEncoder.fields(of: input)) { state, now in
             let stream = try stream(&state, input.streamName, now: now)
@@ -762,6 +780,7 @@ public final class InMemoryKinesis: KinesisAPI {
         }
     }
 
+    /// `UpdateStreamMode`, with the service's validation, errors and limits.
     public func updateStreamMode(_ input: UpdateStreamModeInput) async throws {
         try await perform(.updateStreamMode, stream: nil, validate: FieldValueEncoder.fields(of: input)) { state, now in
             guard let name = state.streams.values.first(where: { $0.arn == input.streamARN })?.name else {
@@ -780,24 +799,36 @@ public final class InMemoryKinesis: KinesisAPI {
 
 /// What ``InMemoryKinesis/snapshot()`` returns.
 public struct EngineSnapshot: Sendable {
+    /// A shard as the snapshot saw it.
     public struct Shard: Sendable {
+        /// Its id, hash range, lineage and sequence range.
         public var shard: Kinesis.Shard
+        /// Every record it holds, oldest first.
         public var records: [Record]
     }
 
+    /// A stream as the snapshot saw it.
     public struct Stream: Sendable {
+        /// The stream name.
         public var name: String
+        /// The stream ARN.
         public var arn: String
+        /// CREATING, ACTIVE, UPDATING or DELETING.
         public var status: StreamStatus
+        /// Provisioned or on-demand.
         public var mode: StreamMode
+        /// How long records are kept.
         public var retentionPeriodHours: Int
+        /// Every shard, open and closed, in creation order.
         public var shards: [Shard]
 
         /// Every live record of the stream, shard by shard.
         public var records: [Record] { shards.flatMap(\.records) }
     }
 
+    /// Every stream, in creation order.
     public var streams: [Stream]
 
+    /// The stream called `name`, if there is one.
     public func stream(_ name: String) -> Stream? { streams.first { $0.name == name } }
 }

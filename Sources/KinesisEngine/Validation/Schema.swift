@@ -38,9 +38,13 @@ public enum Constraint: Sendable {
 /// A member of an input shape: wire name, type and constraints, listed in the order AWS
 /// reports their errors.
 public struct Member: Sendable {
+    /// The wire name, such as `StreamName`.
     public var name: String
+    /// What JSON type the member must have.
     public var type: FieldType
+    /// AWS's constraints, checked in this order.
     public var constraints: [Constraint]
+    /// A member with its wire name, type and constraints.
     public init(_ name: String, _ type: FieldType, _ constraints: [Constraint] = []) {
         self.name = name
         self.type = type

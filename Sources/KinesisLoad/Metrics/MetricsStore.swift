@@ -5,11 +5,11 @@ import Kinesis
 
 /// The SQLite file runs accumulate in (WAL, written in batches). The schema is documented in
 /// `Reports/README.md`; reports are rebuilt from it alone.
-public final class MetricsStore: Sendable {
-    public let path: String
+package final class MetricsStore: Sendable {
+    package let path: String
     let pool: DatabasePool
 
-    public init(path: String) throws {
+    package init(path: String) throws {
         let directory = (path as NSString).deletingLastPathComponent
         if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
         var configuration = Configuration()
@@ -113,18 +113,18 @@ public final class MetricsStore: Sendable {
 
     // MARK: - Writing
 
-    public struct RunStart: Sendable {
-        public var scenario: Scenario
-        public var scenarioPath: String?
-        public var target: String
-        public var shardMap: ShardMap
-        public var plannedEvents: Int
-        public var plannedSeconds: Double
-        public var startedAt: Date
+    package struct RunStart: Sendable {
+        package var scenario: Scenario
+        package var scenarioPath: String?
+        package var target: String
+        package var shardMap: ShardMap
+        package var plannedEvents: Int
+        package var plannedSeconds: Double
+        package var startedAt: Date
     }
 
     /// Records a new run; returns its id.
-    public func beginRun(_ run: RunStart) async throws -> Int64 {
+    package func beginRun(_ run: RunStart) async throws -> Int64 {
         let types = try String(decoding: JSONEncoder().encode(run.scenario.events.map(\.type)), as: UTF8.self)
         let thresholds = try String(decoding: JSONEncoder().encode(run.scenario.thresholds), as: UTF8.self)
         let map = try String(
@@ -149,7 +149,7 @@ public final class MetricsStore: Sendable {
     }
 
     /// Appends a drained batch of per-second figures in one transaction.
-    public func write(_ batch: Recorder.Batch, run: Int64, typeNames: [String]) async throws {
+    package func write(_ batch: Recorder.Batch, run: Int64, typeNames: [String]) async throws {
         guard !batch.isEmpty else { return }
         try await pool.write { db in
             let events = try db.cachedStatement(
@@ -185,22 +185,22 @@ public final class MetricsStore: Sendable {
         }
     }
 
-    public struct KeyCount: Sendable, Hashable {
-        public var partitionKey: String
-        public var shardId: String
-        public var events: Int
-        public var bytes: Int
+    package struct KeyCount: Sendable, Hashable {
+        package var partitionKey: String
+        package var shardId: String
+        package var events: Int
+        package var bytes: Int
     }
 
-    public struct Sample: Sendable, Hashable {
-        public var eventType: String
-        public var partitionKey: String
-        public var explicitHashKey: String?
-        public var data: Data
+    package struct Sample: Sendable, Hashable {
+        package var eventType: String
+        package var partitionKey: String
+        package var explicitHashKey: String?
+        package var data: Data
     }
 
     /// Stores the run's end: hottest keys, samples, status.
-    public func finishRun(
+    package func finishRun(
         _ run: Int64, status: String, exitCode: Int, elapsedSeconds: Double, generationSeconds: Double, hotKeys: [KeyCount], samples: [Sample]
     ) async throws {
         try await pool.write { db in
@@ -218,20 +218,20 @@ public final class MetricsStore: Sendable {
     }
 
     /// Updates a finished run's status and exit code (after thresholds are judged).
-    public func setStatus(_ run: Int64, status: String, exitCode: Int) async throws {
+    package func setStatus(_ run: Int64, status: String, exitCode: Int) async throws {
         try await pool.write { db in
             try db.execute(sql: "UPDATE runs SET status = ?, exit_code = ? WHERE id = ?", arguments: [status, exitCode, run])
         }
     }
 
-    public func read<T: Sendable>(_ body: @Sendable (Database) throws -> T) async throws -> T {
+    package func read<T: Sendable>(_ body: @Sendable (Database) throws -> T) async throws -> T {
         try await pool.read(body)
     }
 }
 
 /// Histograms as SQLite blobs: (value, count) pairs of the recorded buckets, as varints.
-public enum HistogramCoding {
-    public static func encode(_ histogram: LatencyHistogram) -> Data {
+package enum HistogramCoding {
+    package static func encode(_ histogram: LatencyHistogram) -> Data {
         var out = Data()
         func varint(_ value: UInt64) {
             var value = value
@@ -249,7 +249,7 @@ public enum HistogramCoding {
     }
 
     /// Adds the blob's values into `histogram`.
-    public static func decode(_ data: Data, into histogram: inout LatencyHistogram) {
+    package static func decode(_ data: Data, into histogram: inout LatencyHistogram) {
         var index = data.startIndex
         func varint() -> UInt64? {
             var value: UInt64 = 0

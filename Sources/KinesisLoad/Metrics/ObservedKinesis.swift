@@ -5,8 +5,8 @@ import Synchronization
 /// A `KinesisAPI` that passes every call through and tells the recorder, shard by shard, what
 /// Kinesis accepted, throttled and refused. It sits under the publisher, so it sees what the
 /// stream sees whatever the publishing mode: aggregates as one record each, and every retry.
-public final class ObservedKinesis: KinesisAPIForwarding {
-    public let base: any KinesisAPI
+package final class ObservedKinesis: KinesisAPIForwarding {
+    package let base: any KinesisAPI
     let recorder: Recorder
     private let shardMap: Mutex<(map: ShardMap, known: Set<String>)>
     private let refreshing = Atomic<Bool>(false)
@@ -36,7 +36,7 @@ public final class ObservedKinesis: KinesisAPIForwarding {
         return shardMap.withLock { $0.map.shardId(forHashKey: hashKey) } ?? "unknown"
     }
 
-    public func putRecord(_ input: PutRecordInput) async throws -> PutRecordOutput {
+    package func putRecord(_ input: PutRecordInput) async throws -> PutRecordOutput {
         do {
             let output = try await base.putRecord(input)
             recorder.shard(output.shardId, accepted: 1, bytes: input.data.count + input.partitionKey.utf8.count, errors: [:])
@@ -49,7 +49,7 @@ public final class ObservedKinesis: KinesisAPIForwarding {
         }
     }
 
-    public func putRecords(_ input: PutRecordsInput) async throws -> PutRecordsOutput {
+    package func putRecords(_ input: PutRecordsInput) async throws -> PutRecordsOutput {
         let output: PutRecordsOutput
         do {
             output = try await base.putRecords(input)

@@ -4,10 +4,10 @@ import Kinesis
 import Synchronization
 
 /// Latencies in microseconds, up to an hour, with two significant digits (about 13 KB each).
-public typealias LatencyHistogram = Histogram<UInt32>
+package typealias LatencyHistogram = Histogram<UInt32>
 
 extension Histogram where Count == UInt32 {
-    public static func latency() -> LatencyHistogram {
+    package static func latency() -> LatencyHistogram {
         LatencyHistogram(lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: .two)
     }
 
@@ -17,63 +17,63 @@ extension Histogram where Count == UInt32 {
 }
 
 /// Counts of one event type in one second of a run.
-public struct TypeSecond: Sendable {
-    public var started = 0
-    public var succeeded = 0
-    public var failed = 0
-    public var dropped = 0
+package struct TypeSecond: Sendable {
+    package var started = 0
+    package var succeeded = 0
+    package var failed = 0
+    package var dropped = 0
     /// Payload bytes of the events that succeeded.
-    public var bytes = 0
-    public var latency = LatencyHistogram.latency()
-    public var errors: [String: Int] = [:]
+    package var bytes = 0
+    package var latency = LatencyHistogram.latency()
+    package var errors: [String: Int] = [:]
 }
 
 /// One shard in one second: what Kinesis answered, in Kinesis records (an aggregate counts
 /// once, retries count), and the events that landed there, with their latencies.
-public struct ShardSecond: Sendable {
-    public var records = 0
+package struct ShardSecond: Sendable {
+    package var records = 0
     /// Data plus partition key bytes of the records accepted.
-    public var bytes = 0
-    public var throttled = 0
-    public var failed = 0
-    public var errors: [String: Int] = [:]
+    package var bytes = 0
+    package var throttled = 0
+    package var failed = 0
+    package var errors: [String: Int] = [:]
     /// Events delivered to the shard.
-    public var events = 0
-    public var latency = LatencyHistogram.latency()
+    package var events = 0
+    package var latency = LatencyHistogram.latency()
 }
 
 /// How the schedule went in one second: planned, started and dropped events, and lateness.
-public struct ScheduleSecond: Sendable {
-    public var planned = 0
-    public var started = 0
-    public var dropped = 0
-    public var targetRate = 0.0
-    public var lateness = LatencyHistogram.latency()
+package struct ScheduleSecond: Sendable {
+    package var planned = 0
+    package var started = 0
+    package var dropped = 0
+    package var targetRate = 0.0
+    package var lateness = LatencyHistogram.latency()
 }
 
 /// The per-second figures of a run, filled from any thread, drained in batches for SQLite.
 /// Seconds count from the run's start; outcomes are filed under the second they finished in.
-public final class Recorder: Sendable {
-    public struct Batch: Sendable {
-        public var types: [Int: [Int: TypeSecond]] = [:]
-        public var shards: [Int: [String: ShardSecond]] = [:]
-        public var schedule: [Int: ScheduleSecond] = [:]
-        public var isEmpty: Bool { types.isEmpty && shards.isEmpty && schedule.isEmpty }
+package final class Recorder: Sendable {
+    package struct Batch: Sendable {
+        package var types: [Int: [Int: TypeSecond]] = [:]
+        package var shards: [Int: [String: ShardSecond]] = [:]
+        package var schedule: [Int: ScheduleSecond] = [:]
+        package var isEmpty: Bool { types.isEmpty && shards.isEmpty && schedule.isEmpty }
     }
 
     /// Running totals for the live progress line.
-    public struct Totals: Sendable, Hashable {
-        public var planned = 0
-        public var started = 0
-        public var succeeded = 0
-        public var failed = 0
-        public var dropped = 0
-        public var throttled = 0
-        public var inFlight: Int { started - succeeded - failed }
+    package struct Totals: Sendable, Hashable {
+        package var planned = 0
+        package var started = 0
+        package var succeeded = 0
+        package var failed = 0
+        package var dropped = 0
+        package var throttled = 0
+        package var inFlight: Int { started - succeeded - failed }
     }
 
     private let clock = ContinuousClock()
-    public let start: ContinuousClock.Instant
+    package let start: ContinuousClock.Instant
     private struct State {
         var batch = Batch()
         var totals = Totals()
@@ -84,16 +84,16 @@ public final class Recorder: Sendable {
     /// One lock for everything: an event costs one lock round trip here.
     private let state = Mutex(State())
 
-    public init(start: ContinuousClock.Instant = .now) { self.start = start }
+    package init(start: ContinuousClock.Instant = .now) { self.start = start }
 
-    public func second(of instant: ContinuousClock.Instant) -> Int {
+    package func second(of instant: ContinuousClock.Instant) -> Int {
         Int(start.duration(to: instant).timeInterval.rounded(.down))
     }
 
-    public var currentSecond: Int { second(of: clock.now) }
+    package var currentSecond: Int { second(of: clock.now) }
 
     /// An event started `lateness` after its intended time.
-    public func started(type: Int, second: Int, lateness: Duration, targetRate: Double) {
+    package func started(type: Int, second: Int, lateness: Duration, targetRate: Double) {
         let micros = UInt64(max(0, lateness.wholeNanoseconds / 1000))
         state.withLock { state in
             // Mutated in place: a copy would copy the histogram's counts on every event.
@@ -112,7 +112,7 @@ public final class Recorder: Sendable {
     private static func update<T>(_ value: inout T, _ body: (inout T) -> Void) { body(&value) }
 
     /// An event was due but could not start: too many in flight, or the run was stopping.
-    public func dropped(type: Int, second: Int, targetRate: Double) {
+    package func dropped(type: Int, second: Int, targetRate: Double) {
         state.withLock { state in
             state.batch.types[second, default: [:]][type, default: TypeSecond()].dropped += 1
             Self.update(&state.batch.schedule[second, default: ScheduleSecond()]) { schedule in
@@ -127,7 +127,7 @@ public final class Recorder: Sendable {
 
     /// An event finished: `latency` from its intended start; `error` is the code when it
     /// failed, `shard` where it landed when it did not.
-    public func finished(type: Int, latency: Duration, bytes: Int, error: String?, shard: String? = nil) {
+    package func finished(type: Int, latency: Duration, bytes: Int, error: String?, shard: String? = nil) {
         let micros = UInt64(max(0, latency.wholeNanoseconds / 1000))
         let second = currentSecond
         state.withLock { state in
@@ -153,7 +153,7 @@ public final class Recorder: Sendable {
     }
 
     /// What Kinesis answered for records bound to `shard`.
-    public func shard(_ shard: String, accepted: Int, bytes: Int, errors: [String: Int]) {
+    package func shard(_ shard: String, accepted: Int, bytes: Int, errors: [String: Int]) {
         let second = currentSecond
         let throttled = errors["ProvisionedThroughputExceededException"] ?? 0
         state.withLock { state in
@@ -170,10 +170,10 @@ public final class Recorder: Sendable {
         }
     }
 
-    public var currentTotals: Totals { state.withLock { $0.totals } }
+    package var currentTotals: Totals { state.withLock { $0.totals } }
 
     /// The latencies recorded since the last call.
-    public func takeRecentLatencies() -> LatencyHistogram {
+    package func takeRecentLatencies() -> LatencyHistogram {
         state.withLock { state in
             defer { state.recent = .latency() }
             return state.recent
@@ -181,7 +181,7 @@ public final class Recorder: Sendable {
     }
 
     /// Removes and returns every second up to `through` (all of them when nil).
-    public func drain(through last: Int? = nil) -> Batch {
+    package func drain(through last: Int? = nil) -> Batch {
         state.withLock { state in
             guard let last else {
                 defer { state.batch = Batch() }

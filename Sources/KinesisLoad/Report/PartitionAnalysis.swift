@@ -4,39 +4,39 @@ import Kinesis
 /// Predicts, without sending anything, how a scenario's keys spread over N shards at its peak
 /// rate: records and bytes per second per shard, the hot shards and the keys behind them,
 /// and whether the stream would throttle.
-public struct PartitionAnalysis: Codable, Sendable {
-    public struct ShardLoad: Codable, Sendable {
-        public var shardId: String
-        public var sharePercent: Double
+package struct PartitionAnalysis: Codable, Sendable {
+    package struct ShardLoad: Codable, Sendable {
+        package var shardId: String
+        package var sharePercent: Double
         /// User records per second at the peak rate.
-        public var recordsPerSecond: Double
-        public var bytesPerSecond: Double
+        package var recordsPerSecond: Double
+        package var bytesPerSecond: Double
         /// Kinesis records per second: aggregates count once in aggregated mode.
-        public var kinesisRecordsPerSecond: Double
-        public var recordsPercent: Double
-        public var bytesPercent: Double
-        public var wouldThrottle: Bool
-        public var hot: Bool
-        public var topKeys: [KeyShare]
+        package var kinesisRecordsPerSecond: Double
+        package var recordsPercent: Double
+        package var bytesPercent: Double
+        package var wouldThrottle: Bool
+        package var hot: Bool
+        package var topKeys: [KeyShare]
     }
 
-    public struct KeyShare: Codable, Sendable {
-        public var partitionKey: String
-        public var sharePercent: Double
+    package struct KeyShare: Codable, Sendable {
+        package var partitionKey: String
+        package var sharePercent: Double
     }
 
-    public var scenario: String
-    public var shards: Int
-    public var peakRate: Double
-    public var publisher: String
-    public var sampledEvents: Int
-    public var distinctKeys: Int
-    public var meanRecordBytes: Double
-    public var shardLoads: [ShardLoad]
-    public var hotShards: [String]
-    public var wouldThrottle: Bool
+    package var scenario: String
+    package var shards: Int
+    package var peakRate: Double
+    package var publisher: String
+    package var sampledEvents: Int
+    package var distinctKeys: Int
+    package var meanRecordBytes: Double
+    package var shardLoads: [ShardLoad]
+    package var hotShards: [String]
+    package var wouldThrottle: Bool
 
-    public static func analyze(_ scenario: Scenario, shards: Int, peakRate: Double, sampleEvents: Int? = nil) -> PartitionAnalysis {
+    package static func analyze(_ scenario: Scenario, shards: Int, peakRate: Double, sampleEvents: Int? = nil) -> PartitionAnalysis {
         let map = ShardMap.even(count: shards)
         var source = EventSource(scenario: scenario, shardMap: map)
         let samples = sampleEvents ?? min(200_000, max(20_000, Int(peakRate * 10)))
@@ -89,7 +89,7 @@ public struct PartitionAnalysis: Codable, Sendable {
             hotShards: loads.filter(\.hot).map(\.shardId), wouldThrottle: loads.contains(where: \.wouldThrottle))
     }
 
-    public var text: String {
+    package var text: String {
         var out = "\(scenario): \(shards) shard\(shards == 1 ? "" : "s") at the peak of \(ReportWriter.fixed(peakRate)) events/s (\(publisher))\n"
         out += "sampled \(sampledEvents) events: \(distinctKeys)\(distinctKeys >= 1_000_000 ? "+" : "") distinct keys, \(ReportWriter.fixed(meanRecordBytes)) bytes per record on average\n\n"
         let header = ["shard", "share", "records/s", "kinesis rec/s", "bytes/s", "% records", "% bytes", ""]

@@ -2,14 +2,14 @@ import Foundation
 
 /// Writes a run's summary as `summary.md`, `summary.json`, `index.html` (charts as inline
 /// SVG, no scripts) and `junit.xml` (one test case per threshold) into `Reports/<run>/`.
-public enum ReportWriter {
-    public static func folderName(_ summary: RunSummary) -> String {
+package enum ReportWriter {
+    package static func folderName(_ summary: RunSummary) -> String {
         String(format: "%04lld-", summary.run.id) + summary.run.scenario
     }
 
     /// Writes every file; returns the folder.
     @discardableResult
-    public static func write(_ summary: RunSummary, into reports: String) throws -> String {
+    package static func write(_ summary: RunSummary, into reports: String) throws -> String {
         let folder = (reports as NSString).appendingPathComponent(folderName(summary))
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let encoder = JSONEncoder()
@@ -44,7 +44,7 @@ public enum ReportWriter {
 
     // MARK: - Markdown
 
-    public static func markdown(_ s: RunSummary) -> String {
+    package static func markdown(_ s: RunSummary) -> String {
         var out = "# Run \(s.run.id): \(s.run.scenario)\n\n"
         let verdict = s.thresholds.isEmpty ? "no thresholds" : s.passed ? "**PASSED**" : "**FAILED**"
         out += "\(verdict) · status \(s.run.status) · target \(s.run.target) · stream `\(s.run.stream)` (\(s.run.shardCount) shards) · publisher \(s.run.publisher) · seed \(s.run.seed)\n\n"
@@ -130,7 +130,7 @@ public enum ReportWriter {
             .replacingOccurrences(of: "\"", with: "&quot;")
     }
 
-    public static func junit(_ s: RunSummary) -> String {
+    package static func junit(_ s: RunSummary) -> String {
         let failures = s.thresholds.filter { !$0.passed }.count
         var out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
         out += "<testsuites name=\"kinesis-load\" tests=\"\(s.thresholds.count)\" failures=\"\(failures)\">\n"
@@ -193,7 +193,7 @@ public enum ReportWriter {
         return svg + "</svg></figure>"
     }
 
-    public static func html(_ s: RunSummary) -> String {
+    package static func html(_ s: RunSummary) -> String {
         let series = s.series
         let rates = lineChart(
             title: "Events per second: target and started", unit: "events/s",

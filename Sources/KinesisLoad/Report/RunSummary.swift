@@ -4,53 +4,53 @@ import Histogram
 import Kinesis
 
 /// Everything a report says about one run, computed from SQLite alone.
-public struct RunSummary: Codable, Sendable {
-    public struct Run: Codable, Sendable {
-        public var id: Int64
-        public var scenario: String
-        public var scenarioPath: String?
-        public var target: String
-        public var stream: String
-        public var publisher: String
-        public var seed: UInt64
-        public var startedAt: String
-        public var endedAt: String?
-        public var elapsedSeconds: Double?
-        public var status: String
-        public var shardCount: Int
+package struct RunSummary: Codable, Sendable {
+    package struct Run: Codable, Sendable {
+        package var id: Int64
+        package var scenario: String
+        package var scenarioPath: String?
+        package var target: String
+        package var stream: String
+        package var publisher: String
+        package var seed: UInt64
+        package var startedAt: String
+        package var endedAt: String?
+        package var elapsedSeconds: Double?
+        package var status: String
+        package var shardCount: Int
     }
 
-    public struct Totals: Codable, Sendable {
-        public var planned = 0
-        public var started = 0
-        public var succeeded = 0
-        public var failed = 0
-        public var dropped = 0
+    package struct Totals: Codable, Sendable {
+        package var planned = 0
+        package var started = 0
+        package var succeeded = 0
+        package var failed = 0
+        package var dropped = 0
         /// Started but neither succeeded nor failed (only after an abandoned stop).
-        public var lost = 0
-        public var bytes = 0
+        package var lost = 0
+        package var bytes = 0
     }
 
-    public struct Rate: Codable, Sendable {
+    package struct Rate: Codable, Sendable {
         /// Mean rate the schedule asked for (nil when unpaced).
-        public var target: Double?
-        public var peakTarget: Double?
+        package var target: Double?
+        package var peakTarget: Double?
         /// Events started per second over the schedule (or the run, when unpaced).
-        public var achieved: Double
+        package var achieved: Double
         /// Events that succeeded per second of the run.
-        public var delivered: Double
+        package var delivered: Double
         /// achieved / target.
-        public var accuracy: Double?
+        package var accuracy: Double?
     }
 
-    public struct Percentiles: Codable, Sendable {
-        public var count: UInt64 = 0
-        public var p50 = 0.0
-        public var p90 = 0.0
-        public var p99 = 0.0
-        public var p999 = 0.0
-        public var max = 0.0
-        public var mean = 0.0
+    package struct Percentiles: Codable, Sendable {
+        package var count: UInt64 = 0
+        package var p50 = 0.0
+        package var p90 = 0.0
+        package var p99 = 0.0
+        package var p999 = 0.0
+        package var max = 0.0
+        package var mean = 0.0
 
         init() {}
 
@@ -67,101 +67,101 @@ public struct RunSummary: Codable, Sendable {
         }
     }
 
-    public struct TypeSummary: Codable, Sendable {
-        public var type: String
-        public var started: Int
-        public var succeeded: Int
-        public var failed: Int
-        public var dropped: Int
-        public var bytes: Int
-        public var latencyMs: Percentiles
+    package struct TypeSummary: Codable, Sendable {
+        package var type: String
+        package var started: Int
+        package var succeeded: Int
+        package var failed: Int
+        package var dropped: Int
+        package var bytes: Int
+        package var latencyMs: Percentiles
     }
 
-    public struct ErrorCount: Codable, Sendable, Hashable {
-        public var code: String
-        public var count: Int
+    package struct ErrorCount: Codable, Sendable, Hashable {
+        package var code: String
+        package var count: Int
     }
 
-    public struct ShardSummary: Codable, Sendable {
-        public var shardId: String
+    package struct ShardSummary: Codable, Sendable {
+        package var shardId: String
         /// Kinesis records accepted (an aggregate counts once).
-        public var records: Int
-        public var bytes: Int
-        public var throttled: Int
-        public var failed: Int
-        public var meanRecordsPerSecond: Double
-        public var peakRecordsPerSecond: Int
-        public var peakBytesPerSecond: Int
+        package var records: Int
+        package var bytes: Int
+        package var throttled: Int
+        package var failed: Int
+        package var meanRecordsPerSecond: Double
+        package var peakRecordsPerSecond: Int
+        package var peakBytesPerSecond: Int
         /// Peak against Kinesis's 1,000 records/s and 1 MiB/s per shard, in percent.
-        public var peakRecordsPercent: Double
-        public var peakBytesPercent: Double
+        package var peakRecordsPercent: Double
+        package var peakBytesPercent: Double
         /// Share of all accepted and refused records, in percent.
-        public var sharePercent: Double
+        package var sharePercent: Double
         /// Events delivered to the shard, and their latencies.
-        public var events: Int
-        public var latencyMs: Percentiles
-        public var hot: Bool
-        public var why: String?
+        package var events: Int
+        package var latencyMs: Percentiles
+        package var hot: Bool
+        package var why: String?
     }
 
-    public struct HotKey: Codable, Sendable {
-        public var partitionKey: String
-        public var shardId: String
-        public var events: Int
-        public var bytes: Int
-        public var sharePercent: Double
+    package struct HotKey: Codable, Sendable {
+        package var partitionKey: String
+        package var shardId: String
+        package var events: Int
+        package var bytes: Int
+        package var sharePercent: Double
     }
 
-    public struct ThresholdResult: Codable, Sendable {
-        public var metric: String
-        public var expression: String
-        public var observed: Double
-        public var observedText: String
-        public var passed: Bool
+    package struct ThresholdResult: Codable, Sendable {
+        package var metric: String
+        package var expression: String
+        package var observed: Double
+        package var observedText: String
+        package var passed: Bool
     }
 
-    public struct Second: Codable, Sendable {
-        public var second: Int
-        public var targetRate: Double
-        public var started: Int
-        public var succeeded: Int
-        public var failed: Int
-        public var dropped: Int
-        public var throttled: Int
-        public var p99Ms: Double
+    package struct Second: Codable, Sendable {
+        package var second: Int
+        package var targetRate: Double
+        package var started: Int
+        package var succeeded: Int
+        package var failed: Int
+        package var dropped: Int
+        package var throttled: Int
+        package var p99Ms: Double
     }
 
-    public var run: Run
-    public var totals: Totals
-    public var rate: Rate
-    public var latencyMs: Percentiles
-    public var latenessMs: Percentiles
-    public var errors: [ErrorCount]
-    public var kinesisErrors: [ErrorCount]
-    public var types: [TypeSummary]
-    public var shards: [ShardSummary]
-    public var hotShards: [String]
-    public var hotKeys: [HotKey]
-    public var thresholds: [ThresholdResult]
-    public var passed: Bool
-    public var series: [Second]
+    package var run: Run
+    package var totals: Totals
+    package var rate: Rate
+    package var latencyMs: Percentiles
+    package var latenessMs: Percentiles
+    package var errors: [ErrorCount]
+    package var kinesisErrors: [ErrorCount]
+    package var types: [TypeSummary]
+    package var shards: [ShardSummary]
+    package var hotShards: [String]
+    package var hotKeys: [HotKey]
+    package var thresholds: [ThresholdResult]
+    package var passed: Bool
+    package var series: [Second]
 
-    public static let shardRecordsPerSecond = 1000.0
-    public static let shardBytesPerSecond = 1_048_576.0
+    package static let shardRecordsPerSecond = 1000.0
+    package static let shardBytesPerSecond = 1_048_576.0
 }
 
-public struct ReportError: Error, Sendable, CustomStringConvertible {
-    public var description: String
+package struct ReportError: Error, Sendable, CustomStringConvertible {
+    package var description: String
 }
 
 extension MetricsStore {
     /// Run ids, newest first.
-    public func runIds() async throws -> [Int64] {
+    package func runIds() async throws -> [Int64] {
         try await read { db in try Int64.fetchAll(db, sql: "SELECT id FROM runs ORDER BY id DESC") }
     }
 
     /// Resolves `latest` or a run id.
-    public func resolveRun(_ text: String) async throws -> Int64 {
+    package func resolveRun(_ text: String) async throws -> Int64 {
         if text == "latest" {
             guard let id = try await runIds().first else { throw ReportError(description: "no runs in \(path) yet") }
             return id
@@ -173,7 +173,7 @@ extension MetricsStore {
     }
 
     /// Builds the summary of run `id` from the database alone.
-    public func summary(run id: Int64) async throws -> RunSummary {
+    package func summary(run id: Int64) async throws -> RunSummary {
         try await read { db in try RunSummaryBuilder(db: db, run: id).build() }
     }
 }

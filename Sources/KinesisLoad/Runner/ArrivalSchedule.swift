@@ -4,7 +4,7 @@ import Kinesis
 /// When each event is meant to start, in seconds from the start of the run: evenly spaced
 /// or Poisson, at a constant rate or along linear ramps. Absolute times, never re-anchored,
 /// so a runner that falls behind catches up instead of drifting.
-public struct ArrivalSchedule: Sendable {
+package struct ArrivalSchedule: Sendable {
     /// A stretch of the schedule where the rate goes linearly from `startRate` to `endRate`.
     struct Segment: Sendable {
         var start: Double
@@ -20,7 +20,7 @@ public struct ArrivalSchedule: Sendable {
     /// Total events, for a fixed count; nil when the schedule ends with time.
     let count: Int?
     /// Unpaced: every event is due as soon as the runner reaches it.
-    public let unpaced: Bool
+    package let unpaced: Bool
     let poisson: Bool
     var random: SplitMix64
     var index = 0
@@ -28,7 +28,7 @@ public struct ArrivalSchedule: Sendable {
     var position = 0.0
     var segment = 0
 
-    public init(load: Scenario.LoadSpec, seed: UInt64) {
+    package init(load: Scenario.LoadSpec, seed: UInt64) {
         random = SplitMix64(seed: seed ^ 0x5EED_A11)
         poisson = load.poisson
         var segments: [Segment] = []
@@ -62,23 +62,23 @@ public struct ArrivalSchedule: Sendable {
     }
 
     /// Events the schedule plans (the expected count for Poisson arrivals).
-    public var plannedCount: Int {
+    package var plannedCount: Int {
         if let count { return count }
         return Int((segments.last.map { $0.before + $0.expected } ?? 0).rounded(.down))
     }
 
     /// Seconds the schedule spans (0 when unpaced).
-    public var duration: Double { segments.last.map { $0.start + $0.length } ?? 0 }
+    package var duration: Double { segments.last.map { $0.start + $0.length } ?? 0 }
 
     /// The rate the schedule asks for at `time` seconds.
-    public func targetRate(at time: Double) -> Double {
+    package func targetRate(at time: Double) -> Double {
         guard let segment = segments.last(where: { $0.start <= time }), time < segment.start + segment.length else { return 0 }
         return segment.startRate + (segment.endRate - segment.startRate) * (time - segment.start) / segment.length
     }
 
     /// The next event's intended start in seconds (0 for every event when unpaced), or nil
     /// when the schedule is done.
-    public mutating func next() -> Double? {
+    package mutating func next() -> Double? {
         if let count, index >= count { return nil }
         defer { index += 1 }
         if unpaced { return 0 }

@@ -7,50 +7,50 @@ import Synchronization
 
 /// Asks a run to stop: the first request stops the schedule and lets what is in flight
 /// finish; the second abandons it.
-public final class StopSignal: Sendable {
+package final class StopSignal: Sendable {
     private let requests = Atomic<Int>(0)
-    public init() {}
-    public func request() { requests.wrappingAdd(1, ordering: .relaxed) }
-    public var isRequested: Bool { requests.load(ordering: .relaxed) > 0 }
-    public var isUrgent: Bool { requests.load(ordering: .relaxed) > 1 }
+    package init() {}
+    package func request() { requests.wrappingAdd(1, ordering: .relaxed) }
+    package var isRequested: Bool { requests.load(ordering: .relaxed) > 0 }
+    package var isUrgent: Bool { requests.load(ordering: .relaxed) > 1 }
 }
 
 /// A snapshot for the live progress line.
-public struct RunProgress: Sendable {
-    public var elapsed: Double
-    public var totals: Recorder.Totals
+package struct RunProgress: Sendable {
+    package var elapsed: Double
+    package var totals: Recorder.Totals
     /// Events started in the last interval, per second.
-    public var achievedRate: Double
-    public var targetRate: Double
+    package var achievedRate: Double
+    package var targetRate: Double
     /// p99 latency in milliseconds of events finished in the last interval.
-    public var p99: Double
-    public var stopping: Bool
+    package var p99: Double
+    package var stopping: Bool
 }
 
 /// How a run ended, before thresholds are judged.
-public struct RunResult: Sendable {
-    public var runId: Int64
-    public var interrupted: Bool
-    public var elapsedSeconds: Double
+package struct RunResult: Sendable {
+    package var runId: Int64
+    package var interrupted: Bool
+    package var elapsedSeconds: Double
 }
 
 /// Runs a scenario open loop: each event starts at its intended time whatever the responses
 /// do, latency counts from that time (so a stalled publisher shows in the percentiles), a cap
 /// on events in flight turns the excess into counted drops, and every figure goes to SQLite.
-public final class LoadRunner: Sendable {
-    public let scenario: Scenario
-    public let api: any KinesisAPI
+package final class LoadRunner: Sendable {
+    package let scenario: Scenario
+    package let api: any KinesisAPI
     /// Where the run went, as stored: "embedded", an endpoint URL without credentials, "aws:REGION".
-    public let target: String
-    public let store: MetricsStore
-    public let scenarioPath: String?
+    package let target: String
+    package let store: MetricsStore
+    package let scenarioPath: String?
     let logger: Logger?
 
     /// Distinct partition keys counted exactly; keys beyond are counted together.
     static let trackedKeyLimit = 100_000
     static let hotKeysKept = 25
 
-    public init(scenario: Scenario, api: any KinesisAPI, target: String, store: MetricsStore, scenarioPath: String? = nil, logger: Logger? = nil) {
+    package init(scenario: Scenario, api: any KinesisAPI, target: String, store: MetricsStore, scenarioPath: String? = nil, logger: Logger? = nil) {
         self.scenario = scenario
         self.api = api
         self.target = target
@@ -60,7 +60,7 @@ public final class LoadRunner: Sendable {
     }
 
     /// Creates the stream if the scenario asks for it (or checks that it exists) and returns its open shards.
-    public func prepareStream() async throws -> ShardMap {
+    package func prepareStream() async throws -> ShardMap {
         let manager = StreamManager(api: api, pollInterval: .milliseconds(200), logger: logger)
         let stream = scenario.stream
         if stream.create {
@@ -78,7 +78,7 @@ public final class LoadRunner: Sendable {
         return try await manager.shardMap(stream: stream.name)
     }
 
-    public func run(stop: StopSignal = StopSignal(), progressInterval: Duration = .seconds(1), progress: @escaping @Sendable (RunProgress) -> Void = { _ in })
+    package func run(stop: StopSignal = StopSignal(), progressInterval: Duration = .seconds(1), progress: @escaping @Sendable (RunProgress) -> Void = { _ in })
         async throws -> RunResult
     {
         let shardMap = try await prepareStream()

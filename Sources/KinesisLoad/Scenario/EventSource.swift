@@ -4,19 +4,19 @@ import KinesisProducer
 import KinesisEngine
 
 /// One event, rendered and keyed, ready to publish.
-public struct LoadEvent: Sendable {
+package struct LoadEvent: Sendable {
     /// Index into the scenario's `events`.
-    public var type: Int
-    public var data: Data
-    public var partitionKey: String
-    public var explicitHashKey: String?
+    package var type: Int
+    package var data: Data
+    package var partitionKey: String
+    package var explicitHashKey: String?
 }
 
 /// What a partition key strategy sees of a rendered event: the captured members' text.
-public struct RenderedFields: Sendable {
-    public var captured: [String]
+package struct RenderedFields: Sendable {
+    package var captured: [String]
     /// A key drawn from a pool, for the `key` strategy.
-    public var poolKey: String
+    package var poolKey: String
 }
 
 /// Draws keys from a pool: uniform, or Zipf-skewed so that rank 1 (`prefix0`) is the hottest.
@@ -63,7 +63,7 @@ struct KeyPool: Sendable {
 /// Renders the scenario's events in a repeatable order: the event type by weight, its
 /// payload from the template, its partition key from its strategy. Not thread-safe: one
 /// runner task owns it.
-public struct EventSource: Sendable {
+package struct EventSource: Sendable {
     let types: [String]
     let templates: [Template]
     let strategies: [PartitionKeyStrategy<RenderedFields>]
@@ -80,7 +80,7 @@ public struct EventSource: Sendable {
     }()
 
     /// - Parameter shardMap: the stream's open shards, for round-robin over shards.
-    public init(scenario: Scenario, shardMap: ShardMap) {
+    package init(scenario: Scenario, shardMap: ShardMap) {
         let poolNames = scenario.keyPools.keys.sorted()
         pools = poolNames.map { KeyPool(scenario.keyPools[$0]!) }
         types = scenario.events.map(\.type)
@@ -129,10 +129,10 @@ public struct EventSource: Sendable {
         buffer.reserveCapacity(4096)
     }
 
-    public var typeNames: [String] { types }
+    package var typeNames: [String] { types }
 
     /// The next event of the stream.
-    public mutating func next() -> LoadEvent {
+    package mutating func next() -> LoadEvent {
         sequence += 1
         let u = random.unit()
         var type = cumulativeWeights.count - 1

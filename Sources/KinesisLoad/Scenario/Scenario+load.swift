@@ -3,7 +3,7 @@ import KinesisEngine
 
 extension Scenario {
     /// Reads and checks a scenario file.
-    public static func load(path: String) throws(ScenarioErrors) -> Scenario {
+    package static func load(path: String) throws(ScenarioErrors) -> Scenario {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ScenarioErrors(file: path, problems: [ScenarioProblem(path: "$", message: "cannot read the file")])
         }
@@ -11,7 +11,7 @@ extension Scenario {
     }
 
     /// Decodes and checks a scenario; throws every problem found, each with its JSON path.
-    public static func parse(_ data: Data, file: String = "scenario") throws(ScenarioErrors) -> Scenario {
+    package static func parse(_ data: Data, file: String = "scenario") throws(ScenarioErrors) -> Scenario {
         let root: JSONValue
         do {
             root = try JSONDecoder().decode(JSONValue.self, from: data)

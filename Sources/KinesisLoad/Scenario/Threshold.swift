@@ -1,8 +1,8 @@
 import Foundation
 
 /// A pass or fail condition on a run's figures: `"latency.p99": "< 200ms"`.
-public struct Threshold: Sendable, Hashable, Codable {
-    public enum Kind: String, Sendable, Codable {
+package struct Threshold: Sendable, Hashable, Codable {
+    package enum Kind: String, Sendable, Codable {
         /// Milliseconds; the text takes `us`, `ms` (the default) or `s`.
         case time
         /// A fraction; the text takes `%` or a plain fraction.
@@ -11,7 +11,7 @@ public struct Threshold: Sendable, Hashable, Codable {
         case number
     }
 
-    public enum Comparison: String, Sendable, Codable, CaseIterable {
+    package enum Comparison: String, Sendable, Codable, CaseIterable {
         case lessOrEqual = "<="
         case less = "<"
         case greaterOrEqual = ">="
@@ -32,19 +32,19 @@ public struct Threshold: Sendable, Hashable, Codable {
     }
 
     /// What is compared.
-    public var metric: ThresholdMetric
+    package var metric: ThresholdMetric
     /// How it is compared.
-    public var comparison: Comparison
+    package var comparison: Comparison
     /// Normalized: milliseconds for time, a fraction for ratios.
-    public var limit: Double
+    package var limit: Double
     /// As written in the scenario.
-    public var expression: String
+    package var expression: String
 
     /// How the metric's values read.
-    public var kind: Kind { metric.kind }
+    package var kind: Kind { metric.kind }
 
     /// Parses `expression` for the metric named `name`; the error says what was expected.
-    public static func parse(metric name: String, expression: String) throws(ThresholdError) -> Threshold {
+    package static func parse(metric name: String, expression: String) throws(ThresholdError) -> Threshold {
         guard let metric = ThresholdMetric(rawValue: name) else {
             let names = ThresholdMetric.allCases.map(\.rawValue)
             let hint = Suggest.hint(for: name, in: names)
@@ -77,7 +77,7 @@ public struct Threshold: Sendable, Hashable, Codable {
     }
 
     /// The limit as the scenario would write it.
-    public func format(_ value: Double) -> String {
+    package func format(_ value: Double) -> String {
         switch kind {
         case .time: value >= 1000 ? String(format: "%.3gs", value / 1000) : String(format: "%.3gms", value)
         case .ratio: String(format: "%.3g%%", value * 100)
@@ -85,17 +85,17 @@ public struct Threshold: Sendable, Hashable, Codable {
         }
     }
 
-    public func holds(_ observed: Double) -> Bool { comparison.holds(observed, limit) }
+    package func holds(_ observed: Double) -> Bool { comparison.holds(observed, limit) }
 }
 
-public struct ThresholdError: Error, Sendable, Hashable {
-    public var message: String
+package struct ThresholdError: Error, Sendable, Hashable {
+    package var message: String
 }
 
 /// The figures a threshold can name. Each knows how its value reads and where it comes from
 /// in a run's figures, so adding a metric is one case here, and the compiler finds every
 /// place that must learn it.
-public enum ThresholdMetric: String, Sendable, Hashable, Codable, CaseIterable {
+package enum ThresholdMetric: String, Sendable, Hashable, Codable, CaseIterable {
     case latencyP50 = "latency.p50"
     case latencyP90 = "latency.p90"
     case latencyP95 = "latency.p95"
@@ -115,7 +115,7 @@ public enum ThresholdMetric: String, Sendable, Hashable, Codable, CaseIterable {
     case deliveryLost = "delivery.lost"
 
     /// How its values read.
-    public var kind: Threshold.Kind {
+    package var kind: Threshold.Kind {
         switch self {
         case .latencyP50, .latencyP90, .latencyP95, .latencyP99, .latencyP999, .latencyMax, .latencyMean, .latenessP99: .time
         case .errorsRate, .throttledRate, .droppedRate, .rateAccuracy: .ratio
@@ -124,7 +124,7 @@ public enum ThresholdMetric: String, Sendable, Hashable, Codable, CaseIterable {
     }
 
     /// What it measures, in a sentence.
-    public var meaning: String {
+    package var meaning: String {
         switch self {
         case .latencyP50: "median latency from intended start to acknowledgement"
         case .latencyP90: "90th percentile latency"
