@@ -9,6 +9,7 @@ struct ProducerMetrics: Sendable {
     let kinesisRecordsPut: Counter
     let bytesPut: Counter
     let retries: Counter
+    let resentAfterReshard: Counter
     let expired: Counter
     let bufferingTime: CoreMetrics.Timer
     let requestTime: CoreMetrics.Timer
@@ -22,6 +23,7 @@ struct ProducerMetrics: Sendable {
         kinesisRecordsPut = Counter(label: "kinesis_producer_kinesis_records_put", dimensions: dimensions, factory: factory)
         bytesPut = Counter(label: "kinesis_producer_kinesis_records_bytes", dimensions: dimensions, factory: factory)
         retries = Counter(label: "kinesis_producer_retries", dimensions: dimensions, factory: factory)
+        resentAfterReshard = Counter(label: "kinesis_producer_user_records_resent_after_reshard", dimensions: dimensions, factory: factory)
         expired = Counter(label: "kinesis_producer_user_records_expired", dimensions: dimensions, factory: factory)
         bufferingTime = CoreMetrics.Timer(label: "kinesis_producer_buffering_time", dimensions: dimensions, factory: factory)
         requestTime = CoreMetrics.Timer(label: "kinesis_producer_request_time", dimensions: dimensions, factory: factory)
@@ -35,6 +37,7 @@ struct ProducerMetrics: Sendable {
     func record(_ actions: ProducerStateMachine.Actions) {
         for code in actions.errors { error(code) }
         if actions.retries > 0 { retries.increment(by: Int64(actions.retries)) }
+        if actions.resentAfterReshard > 0 { resentAfterReshard.increment(by: Int64(actions.resentAfterReshard)) }
         if actions.expired > 0 { expired.increment(by: Int64(actions.expired)) }
         if actions.kinesisRecordsPut > 0 { kinesisRecordsPut.increment(by: Int64(actions.kinesisRecordsPut)) }
         if actions.userRecordsPut > 0 { userRecordsPut.increment(by: Int64(actions.userRecordsPut)) }

@@ -103,6 +103,8 @@ struct ProducerStateMachine {
         /// Error codes to count, once each.
         var errors: [String] = []
         var retries = 0
+        /// User records sent again because their aggregate landed on a shard that does not cover them all.
+        var resentAfterReshard = 0
         var expired = 0
         var kinesisRecordsPut = 0
         var userRecordsPut = 0
@@ -116,6 +118,7 @@ struct ProducerStateMachine {
             flushed = flushed || other.flushed
             errors += other.errors
             retries += other.retries
+            resentAfterReshard += other.resentAfterReshard
             expired += other.expired
             kinesisRecordsPut += other.kinesisRecordsPut
             userRecordsPut += other.userRecordsPut
@@ -287,10 +290,13 @@ struct ProducerStateMachine {
         return resolveMisrouted(with: nil)
     }
 
-    /// Each record of a misrouted aggregate is delivered if the shard it landed on covers its
-    /// hash key under `map`, and buffered again otherwise (keeping its ticket, its budget and
-    /// its arrival time, so the TTL still counts from the first put). Without a map, all are
-    /// taken as delivered.
+    /// A misrouted aggregate is settled whole, because a KCL reader keeps or drops it whole
+    /// (`AggregatorUtil.deaggregate` drops every record of an aggregate at its first sub-record
+    /// outside the shard's hash range): delivered if the shard it landed on covers every one of
+    /// its records under `map`, otherwise every record is buffered again, re-aggregated by the new
+    /// map (keeping its ticket, its budget and its arrival time, so the TTL still counts from the
+    /// first put), as the KPL does. Readers that do not check ranges then see the records of a
+    /// mixed aggregate twice. Without a map, all are taken as delivered.
     private mutating func resolveMisrouted(with map: ShardMap?) -> Actions {
         var actions = Actions()
         let items = misrouted
@@ -305,19 +311,21 @@ struct ProducerStateMachine {
                 releasedBytes += item.record.userBytes
                 continue
             }
-            for (user, ticket) in zip(users, item.record.tickets) {
-                let hashKey = ShardMap.hashKey(forPartitionKey: user.partitionKey, explicitHashKey: user.explicitHashKey)
-                if map.shardId(forHashKey: hashKey) == item.landed {
-                    actions.delivered.append((ticket, item.result))
-                    releasedRecords += 1
-                    releasedBytes += user.data.count + user.partitionKey.utf8.count
-                } else {
-                    statistics.retried += 1
-                    buffer(
-                        UserEntry(
-                            partitionKey: user.partitionKey, explicitHashKey: user.explicitHashKey, data: user.data, hashKey: hashKey,
-                            arrival: item.record.oldest, ticket: ticket))
-                }
+            let hashKeys = users.map { ShardMap.hashKey(forPartitionKey: $0.partitionKey, explicitHashKey: $0.explicitHashKey) }
+            if hashKeys.allSatisfy({ map.shardId(forHashKey: $0) == item.landed }) {
+                for ticket in item.record.tickets { actions.delivered.append((ticket, item.result)) }
+                releasedRecords += item.record.tickets.count
+                releasedBytes += item.record.userBytes
+                continue
+            }
+            statistics.retried += users.count
+            statistics.resentAfterReshard += users.count
+            actions.resentAfterReshard += users.count
+            for ((user, hashKey), ticket) in zip(zip(users, hashKeys), item.record.tickets) {
+                buffer(
+                    UserEntry(
+                        partitionKey: user.partitionKey, explicitHashKey: user.explicitHashKey, data: user.data, hashKey: hashKey,
+                        arrival: item.record.oldest, ticket: ticket))
             }
         }
         statistics.delivered += actions.delivered.count

@@ -156,6 +156,9 @@ public final class Producer: Service, EventPublisher {
         public var kinesisRecords = 0
         /// PutRecords requests sent.
         public var requests = 0
+        /// User records sent again, whole aggregates at a time, because their aggregate landed
+        /// after a reshard on a shard that does not cover all of them (also counted in ``retried``).
+        public var resentAfterReshard = 0
     }
 
     /// Counts since the producer was made.

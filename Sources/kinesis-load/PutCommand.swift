@@ -11,7 +11,7 @@ struct PutCommand: AsyncParsableCommand {
         discussion: """
             Each non-empty line is one record, sent as it is. The partition key is --key, or the JSON
             field at --key-field (dotted: user.id), or a random key per line. Prints how many records were
-            sent, failed and retried; exits non-zero if any failed. A line that cannot be keyed fails alone,
+            sent, failed and retried (and how many were resent because a reshard split their aggregate); exits non-zero if any failed. A line that cannot be keyed fails alone,
             named by its number; every other line is still sent.
             """
     )
@@ -47,7 +47,7 @@ struct PutCommand: AsyncParsableCommand {
         producerConfiguration.recordTTL = .seconds(ttlSeconds)
         let path = keyField?.split(separator: ".").map(String.init)
         let constant = key
-        let (sent, failed, retried, problems) = try await connection.withClient { client in
+        let (sent, failed, statistics, problems) = try await connection.withClient { client in
             let producer = Producer(api: client, configuration: producerConfiguration)
             let problems = try await producer.withRunning {
                 var tickets: [(line: Int, ticket: RecordTicket)] = []
@@ -86,11 +86,15 @@ struct PutCommand: AsyncParsableCommand {
                 return (failed: failed, problems: problems)
             }
             let statistics = producer.statistics
-            return (statistics.delivered, problems.failed, statistics.retried, problems.problems)
+            return (statistics.delivered, problems.failed, statistics, problems.problems)
         }
         for problem in problems.prefix(20) { FileHandle.standardError.write(Data("\(problem)\n".utf8)) }
         if problems.count > 20 { FileHandle.standardError.write(Data("... and \(problems.count - 20) more\n".utf8)) }
-        print("sent: \(sent), failed: \(failed), retried: \(retried)")
+        var summary = "sent: \(sent), failed: \(failed), retried: \(statistics.retried)"
+        if statistics.resentAfterReshard > 0 {
+            summary += " (\(statistics.resentAfterReshard) of them resent whole aggregates after a reshard)"
+        }
+        print(summary)
         if failed > 0 { throw ExitCode(1) }
     }
 

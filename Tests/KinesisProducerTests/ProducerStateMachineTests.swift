@@ -172,7 +172,7 @@ struct ProducerStateMachineTests {
         #expect(big.collect(now: 1).requests.map(\.count) == [3, 3, 3, 1])
     }
 
-    @Test("an aggregate that lands on another shard marks the map stale and is settled after the next install")
+    @Test("an aggregate that lands on a shard covering only part of it is resent whole after the next install")
     func misroutedAggregate() throws {
         var machine = Self.machine(shards: 1)
         for index in 0..<20 { #expect(try machine.admit(Self.user("k\(index)"))) }
@@ -188,12 +188,29 @@ struct ProducerStateMachineTests {
         #expect(settled.delivered.isEmpty)
         #expect(settled.errors == ["WrongShard"])
         #expect(machine.needsMapRefresh)
+        // Shard 1 covers only some of the 20 keys: a KCL reader drops the aggregate whole, so all
+        // 20 are sent again, re-aggregated by the new map.
         let installed = machine.install(split)
-        let covered = (0..<20).filter { split.shardId(forPartitionKey: "k\($0)") == "shardId-000000000001" }.count
-        #expect(installed.delivered.count == covered)
-        #expect(machine.inFlightRecords == 20 - covered)
+        #expect(installed.delivered.isEmpty)
+        #expect(installed.resentAfterReshard == 20)
+        #expect(machine.inFlightRecords == 20)
         let resent = try #require(machine.collect(now: 2).requests.first)
-        #expect(resent.allSatisfy { $0.shardId == "shardId-000000000002" })
+        #expect(Set(resent.compactMap(\.shardId)) == ["shardId-000000000001", "shardId-000000000002"])
+        #expect(resent.reduce(0) { $0 + $1.tickets.count } == 20)
+    }
+
+    @Test("an aggregate that lands on a shard covering all of it (after a merge) is delivered as it is")
+    func mergedAggregateStaysDelivered() throws {
+        var machine = Self.machine(shards: 2)
+        for index in 0..<20 { #expect(try machine.admit(Self.user("k\(index)"))) }
+        let request = try #require(machine.collect(now: 1).requests.first)
+        let merged = ShardMap(entries: [.init(shardId: "shardId-000000000002", range: 0...UInt128.max)])
+        let landed = request.map { ($0, Result<PutRecordsResultEntry, KinesisError>.success(.init(sequenceNumber: "9", shardId: "shardId-000000000002"))) }
+        #expect(machine.settle(landed, now: 1).delivered.isEmpty)
+        let installed = machine.install(merged)
+        #expect(installed.delivered.count == 20)
+        #expect(installed.resentAfterReshard == 0)
+        #expect(machine.inFlightRecords == 0)
     }
 
     @Test("flush completes when the last record held settles; shutdown finishes only when nothing is held")

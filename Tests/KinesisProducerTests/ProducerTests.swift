@@ -192,38 +192,79 @@ struct ProducerTests {
     }
 }
 
+/// The user records a KCL reader hands to the application, exactly as the KCL's
+/// `AggregatorUtil.deaggregate` decides: a plain record passes; an aggregate's sub-records are
+/// kept in order until the first one whose hash key (explicit, else the MD5 of its key) is outside
+/// the shard's range, at which point every sub-record of that aggregate already kept is removed
+/// and the rest is skipped: the aggregate is lost whole.
+func readAsTheKCLDoes(_ engine: InMemoryKinesis, stream: String = "events") -> [String: Int] {
+    var kept: [String: Int] = [:]
+    for shard in engine.snapshot().stream(stream)!.shards {
+        let range = UInt128(shard.shard.hashKeyRange.startingHashKey)!...UInt128(shard.shard.hashKeyRange.endingHashKey)!
+        for record in shard.records {
+            guard let users = AggregatedRecord.deaggregate(record.data) else {
+                kept[String(decoding: record.data, as: UTF8.self), default: 0] += 1
+                continue
+            }
+            var fromThisAggregate: [String] = []
+            var dropped = false
+            for user in users {
+                let hashKey = ShardMap.hashKey(forPartitionKey: user.partitionKey, explicitHashKey: user.explicitHashKey)
+                guard range.contains(hashKey) else {
+                    dropped = true
+                    break
+                }
+                fromThisAggregate.append(String(decoding: user.data, as: UTF8.self))
+            }
+            if !dropped { for data in fromThisAggregate { kept[data, default: 0] += 1 } }
+        }
+    }
+    return kept
+}
+
 @Suite("Producer and resharding")
 struct ProducerReshardTests {
-    @Test("after a split, records of an aggregate that landed on the wrong child are sent again; a KCL-style reader sees every record")
-    func resendsMisroutedRecords() async throws {
-        let engine = try await makeStream(shards: 1)
+    /// Puts `count` records with distinct keys while `reshard` changes the stream under the
+    /// producer's cached map; returns the producer's statistics.
+    func publishAcross(_ engine: InMemoryKinesis, count: Int, reshard: () async throws -> Void) async throws -> Producer.Statistics {
         var configuration = ProducerTests.configuration()
         configuration.maxBufferedTime = .milliseconds(5)
         let producer = Producer(api: engine, configuration: configuration)
         try await producer.withRunning {
-            _ = try await producer.put(data: Data("warm-up".utf8), partitionKey: "k").result()   // the map now has one shard
-            try await engine.splitShard(
-                .init(streamName: "events", shardToSplit: "shardId-000000000000", newStartingHashKey: String(UInt128.max / 2 + 1)))
-            // Predicted for the closed parent, these aggregates land on one child with keys of both.
+            _ = try await producer.put(data: Data("warm-up".utf8), partitionKey: "k").result()   // the map is loaded now
+            try await reshard()
             var tickets: [RecordTicket] = []
-            for index in 0..<2000 { tickets.append(try await producer.put(data: Data("r\(index)".utf8), partitionKey: "user-\(index)")) }
+            for index in 0..<count { tickets.append(try await producer.put(data: Data("r\(index)".utf8), partitionKey: "user-\(index)")) }
             await producer.flush()
             #expect(tickets.allSatisfy { if case .success = $0.outcome { true } else { false } })
-            #expect(producer.statistics.retried > 0)
         }
-        // Read as the KCL does: a sub-record outside its shard's hash range is dropped.
-        let shards = try await engine.listShards(.init(streamName: "events")).shards
-        var kept: [String: Int] = [:]
-        for shard in engine.snapshot().stream("events")!.shards {
-            let range = UInt128(shard.shard.hashKeyRange.startingHashKey)!...UInt128(shard.shard.hashKeyRange.endingHashKey)!
-            for record in shard.records {
-                for user in AggregatedRecord.deaggregate(record.data) ?? [AggregatedRecord.UserRecord(partitionKey: record.partitionKey, data: record.data)]
-                where range.contains(ShardMap.hashKey(forPartitionKey: user.partitionKey)) {
-                    kept[String(decoding: user.data, as: UTF8.self), default: 0] += 1
-                }
-            }
+        return producer.statistics
+    }
+
+    @Test("after a split, a KCL reader gets every record: aggregates that landed on a child covering only part of them are resent whole")
+    func splitKeepsEveryRecordForKCL() async throws {
+        let engine = try await makeStream(shards: 1)
+        let statistics = try await publishAcross(engine, count: 2000) {
+            try await engine.splitShard(
+                .init(streamName: "events", shardToSplit: "shardId-000000000000", newStartingHashKey: String(UInt128.max / 2 + 1)))
         }
-        #expect(shards.count == 3)
+        #expect(statistics.resentAfterReshard > 0)
+        #expect(try await engine.listShards(.init(streamName: "events")).shards.count == 3)
+        let kept = readAsTheKCLDoes(engine)
+        let missing = (0..<2000).filter { kept["r\($0)"] == nil }
+        #expect(missing.isEmpty, "a KCL reader lost \(missing.count) of 2000 records")
+        #expect((0..<2000).allSatisfy { (kept["r\($0)"] ?? 0) == 1 })
+    }
+
+    @Test("after a merge, aggregates predicted for either parent land on the child, which covers them all: nothing is resent or lost")
+    func mergeKeepsEveryRecordForKCL() async throws {
+        let engine = try await makeStream(shards: 2)
+        let statistics = try await publishAcross(engine, count: 2000) {
+            try await engine.mergeShards(
+                .init(streamName: "events", shardToMerge: "shardId-000000000000", adjacentShardToMerge: "shardId-000000000001"))
+        }
+        #expect(statistics.resentAfterReshard == 0)
+        let kept = readAsTheKCLDoes(engine)
         #expect((0..<2000).allSatisfy { kept["r\($0)"] == 1 })
     }
 }
