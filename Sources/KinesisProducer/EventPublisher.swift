@@ -75,3 +75,19 @@ public struct BatchPublishResult: Sendable, Hashable {
     /// Entries that did not.
     public var failedCount: Int { outcomes.count - publishedCount }
 }
+
+/// What order a publisher keeps among the records of one partition key.
+public struct RecordOrdering: Sendable, Hashable, CustomStringConvertible {
+    private let name: String
+    /// Records of one partition key become readable in the order they were handed over,
+    /// through throttling, partial failures, retries and reshards: no two requests under way
+    /// carry the same key, and a record being resent holds back the later records of its key
+    /// (other keys go on). Records of one key inside one aggregate keep their order for free,
+    /// since an aggregate lands or fails whole.
+    public static let perKey = RecordOrdering(name: "per-key")
+    /// No promise: requests complete in any order and a resent record lands after later ones,
+    /// for the last percent of throughput.
+    public static let none = RecordOrdering(name: "none")
+    /// `per-key` or `none`.
+    public var description: String { name }
+}

@@ -24,6 +24,10 @@ public struct KinesisService: EventPublisher {
     public var limits: RecordLimits
     /// Retries of whole calls and of failed batch entries.
     public var retry: RetryPolicy
+    /// Whether ``publishBatch(_:)`` keeps the entries of one partition key in order (`.none` by
+    /// default: a batch goes out in as few requests as the limits allow). ``publish(_:partitionKey:)``
+    /// needs no setting: one call at a time keeps order for a caller that awaits each.
+    public var ordering: RecordOrdering = .none
     private let encode: @Sendable (any Encodable) throws -> Data
     private let logger: Logger?
 
@@ -64,14 +68,22 @@ public struct KinesisService: EventPublisher {
     }
 
     /// Publishes `entries`; never throws for a failed entry (its outcome says why), only for
-    /// cancellation.
+    /// cancellation. With ``ordering`` `.perKey`, a request carries at most one entry of a
+    /// partition key and a failed entry is resent before the next entry of its key goes out, so
+    /// the entries of one key land in the order given (at the price of a round per entry of the
+    /// busiest key).
     public func publishBatch(_ entries: [PublishEntry]) async throws -> BatchPublishResult {
         var outcomes = [BatchPublishResult.Outcome?](repeating: nil, count: entries.count)
         var attempts = [Int](repeating: 0, count: entries.count)
         var pending: [Int] = []
+        // Per-key order: the entries of each key still to send, in order; only the first of each is pending.
+        var queues: [String: ArraySlice<Int>] = [:]
         for (index, entry) in entries.enumerated() {
             if let problem = limits.problem(with: entry, index: index) {
                 outcomes[index] = .failed(code: problem.reportedCode, message: problem.message, attempts: 0)
+            } else if ordering == .perKey {
+                if queues[entry.partitionKey] == nil { pending.append(index) }
+                queues[entry.partitionKey, default: []].append(index)
             } else {
                 pending.append(index)
             }
@@ -80,6 +92,7 @@ public struct KinesisService: EventPublisher {
         let start = clock.now
         var random = SystemRandomNumberGenerator()
         var round = 0
+        var failedRounds = 0
         while !pending.isEmpty {
             try Task.checkCancellation()
             round += 1
@@ -126,9 +139,23 @@ public struct KinesisService: EventPublisher {
                     }
                 }
             }
-            pending = retryable.sorted()
-            guard !pending.isEmpty, let lastRetryableError else { break }
-            switch retry.decide(after: lastRetryableError, attempt: round, elapsed: start.duration(to: clock.now), using: &random) {
+            if ordering == .perKey {
+                // Entries that are done (landed, or failed for good) let the next of their key go.
+                let resent = Set(retryable)
+                var next = retryable
+                for index in pending where !resent.contains(index) {
+                    let key = entries[index].partitionKey
+                    queues[key]?.removeFirst()
+                    if let following = queues[key]?.first { next.append(following) } else { queues[key] = nil }
+                }
+                pending = next.sorted()
+            } else {
+                pending = retryable.sorted()
+            }
+            guard !pending.isEmpty else { break }
+            guard let lastRetryableError else { continue }
+            failedRounds += 1
+            switch retry.decide(after: lastRetryableError, attempt: failedRounds, elapsed: start.duration(to: clock.now), using: &random) {
             case .fail:
                 pending = []
             case .retry(let wait):
@@ -138,13 +165,20 @@ public struct KinesisService: EventPublisher {
                 try await Task.sleep(for: wait)
             }
         }
-        // An entry without an outcome was answered with neither an error nor a sequence number.
+        // An entry without an outcome was never sent (it waited behind an earlier entry of its
+        // key when the retries ran out), or was answered with neither an error nor a sequence number.
         return BatchPublishResult(
             outcomes: outcomes.enumerated().map { index, outcome in
-                outcome
-                    ?? .failed(
-                        code: KinesisError.Code.invalidResponse.rawValue, message: "PutRecords answered entry \(index) without a sequence number",
-                        attempts: attempts[index])
+                if let outcome { return outcome }
+                if attempts[index] == 0 {
+                    return .failed(
+                        code: PublishError.Code.retriesExhausted.rawValue,
+                        message: "not sent: the retries ran out while an earlier record of partition key '\(entries[index].partitionKey.prefix(40))' was being resent",
+                        attempts: 0)
+                }
+                return .failed(
+                    code: KinesisError.Code.invalidResponse.rawValue, message: "PutRecords answered entry \(index) without a sequence number",
+                    attempts: attempts[index])
             })
     }
 

@@ -24,6 +24,7 @@ struct ProducerStateMachine {
         var rateLimitPercent: Double?
         var maxConcurrentRequests: Int
         var retry: RetryPolicy
+        var ordered: Bool
 
         init(_ configuration: Producer.Configuration) {
             aggregation = configuration.aggregation
@@ -37,6 +38,7 @@ struct ProducerStateMachine {
             rateLimitPercent = configuration.rateLimitPercent
             maxConcurrentRequests = configuration.maxConcurrentRequests
             retry = configuration.retry
+            ordered = configuration.ordering == .perKey
         }
     }
 
@@ -49,6 +51,8 @@ struct ProducerStateMachine {
         /// Seconds since the producer's origin when `put` took it.
         var arrival: Double
         var ticket: RecordTicket
+        /// Admission order, set when the record is taken: put order for one caller.
+        var sequence: UInt64 = 0
         var bytes: Int { data.count + partitionKey.utf8.count }
     }
 
@@ -67,6 +71,10 @@ struct ProducerStateMachine {
         /// The first user record's partition key, for messages.
         var firstKey: String
         var shardId: String?
+        /// The smallest admission number inside: records sharing a key go out in this order.
+        var sequence: UInt64
+        /// The distinct partition keys inside (filled only when keeping per-key order).
+        var keys: [String]
         var attempts = 0
         var notBefore = 0.0
         var lastError: KinesisError?
@@ -79,6 +87,7 @@ struct ProducerStateMachine {
         var userBytes = 0
         var firstArrival: Double
         var firstKey: String
+        var sequence: UInt64
     }
 
     /// A caller of `put` waiting for room, with the record it brought: buffered by the machine
@@ -144,6 +153,10 @@ struct ProducerStateMachine {
     private var flushRequested = false
     private(set) var shuttingDown = false
     private var buckets: [String: (records: TokenBucket, bytes: TokenBucket)] = [:]
+    /// Admission counter, for per-key order.
+    private var nextSequence: UInt64 = 0
+    /// Keys carried by requests under way, with how many carry each (per-key order only).
+    private var inFlightKeys: [String: Int] = [:]
     private(set) var statistics = Producer.Statistics()
     private var random: SplitMix64
 
@@ -192,6 +205,9 @@ struct ProducerStateMachine {
     private mutating func take(_ user: UserEntry) {
         inFlightRecords += 1
         inFlightBytes += user.bytes
+        var user = user
+        user.sequence = nextSequence
+        nextSequence += 1
         buffer(user)
     }
 
@@ -240,36 +256,40 @@ struct ProducerStateMachine {
                 Outgoing(
                     partitionKey: user.partitionKey, explicitHashKey: user.explicitHashKey, data: user.data, tickets: [user.ticket],
                     userBytes: user.bytes, oldest: user.arrival, firstKey: user.partitionKey,
-                    shardId: shardMap?.shardId(forHashKey: user.hashKey)))
+                    shardId: shardMap?.shardId(forHashKey: user.hashKey), sequence: user.sequence,
+                    keys: configuration.ordered ? [user.partitionKey] : []))
             return
         }
         let record = AggregatedRecord.UserRecord(partitionKey: user.partitionKey, explicitHashKey: user.explicitHashKey, data: user.data)
         if buffers[shard] == nil {
             buffers[shard] = Buffer(
                 builder: AggregatedRecordBuilder(maximumSize: configuration.aggregationMaxSize), firstArrival: user.arrival,
-                firstKey: user.partitionKey)
+                firstKey: user.partitionKey, sequence: user.sequence)
         }
         if !buffers[shard]!.builder.append(record, hashKey: user.hashKey) {
             seal(shard)
             buffers[shard] = Buffer(
                 builder: AggregatedRecordBuilder(maximumSize: configuration.aggregationMaxSize), firstArrival: user.arrival,
-                firstKey: user.partitionKey)
+                firstKey: user.partitionKey, sequence: user.sequence)
             buffers[shard]!.builder.append(record, hashKey: user.hashKey)
         }
         buffers[shard]!.tickets.append(user.ticket)
         buffers[shard]!.userBytes += user.bytes
+        buffers[shard]!.sequence = min(buffers[shard]!.sequence, user.sequence)
     }
 
-    /// Turns a shard's aggregate into a record ready to send.
-    private mutating func seal(_ shard: Int) {
+    /// Turns a shard's aggregate into a record ready to send; `first` puts it ahead of what is
+    /// ready (records sent again, which are older than anything ready that shares their keys).
+    private mutating func seal(_ shard: Int, first: Bool = false) {
         guard shard < buffers.count, let buffer = buffers[shard] else { return }
         buffers[shard] = nil
         guard let built = buffer.builder.build() else { return }
-        ready.append(
-            Outgoing(
-                partitionKey: built.partitionKey, explicitHashKey: built.explicitHashKey, data: built.data, tickets: buffer.tickets,
-                userBytes: buffer.userBytes, oldest: buffer.firstArrival, firstKey: buffer.firstKey,
-                shardId: shardMap?.entries[shard].shardId))
+        let outgoing = Outgoing(
+            partitionKey: built.partitionKey, explicitHashKey: built.explicitHashKey, data: built.data, tickets: buffer.tickets,
+            userBytes: buffer.userBytes, oldest: buffer.firstArrival, firstKey: buffer.firstKey,
+            shardId: shardMap?.entries[shard].shardId, sequence: buffer.sequence,
+            keys: configuration.ordered ? buffer.builder.distinctPartitionKeys : [])
+        if first { ready.insert(outgoing, at: 0) } else { ready.append(outgoing) }
     }
 
     // MARK: - Shard map
@@ -325,8 +345,11 @@ struct ProducerStateMachine {
                 buffer(
                     UserEntry(
                         partitionKey: user.partitionKey, explicitHashKey: user.explicitHashKey, data: user.data, hashKey: hashKey,
-                        arrival: item.record.oldest, ticket: ticket))
+                        arrival: item.record.oldest, ticket: ticket, sequence: item.record.sequence))
             }
+            // Sealed at once and put first: newer records of these keys may be ready already
+            // (sealed when the map was installed) and must not overtake them.
+            for shard in buffers.indices.reversed() { seal(shard, first: true) }
         }
         statistics.delivered += actions.delivered.count
         if releasedRecords > 0 {
@@ -361,10 +384,15 @@ struct ProducerStateMachine {
         }
         if !retrying.isEmpty {
             var stillWaiting: [Outgoing] = []
+            var due: [Outgoing] = []
             for record in retrying {
-                if record.notBefore <= now { ready.append(record) } else { stillWaiting.append(record) }
+                if record.notBefore <= now { due.append(record) } else { stillWaiting.append(record) }
             }
             retrying = stillWaiting
+            // A record sent again is older than anything ready that shares a key with it (those
+            // waited while it was out): it goes first.
+            if configuration.ordered { due.sort { $0.sequence < $1.sequence } }
+            ready = due + ready
         }
         // Expire records past their TTL, whole Kinesis records at a time.
         var expired: [Outgoing] = []
@@ -379,9 +407,25 @@ struct ProducerStateMachine {
         var leftover: [Outgoing] = []
         var current: [Outgoing] = []
         var bytes = 0
+        // Per-key order: a key is busy while a request carrying it is under way, while a record
+        // of it waits to be sent again, or once an earlier record of it stays behind this round.
+        var busy = Set<String>()
+        if configuration.ordered {
+            busy.formUnion(inFlightKeys.keys)
+            for record in retrying { busy.formUnion(record.keys) }
+            for item in misrouted { busy.formUnion(item.record.keys) }
+        }
+        func holdBack(_ record: Outgoing) {
+            leftover.append(record)
+            if configuration.ordered { busy.formUnion(record.keys) }
+        }
         for record in ready {
+            if configuration.ordered, record.keys.contains(where: busy.contains) {
+                holdBack(record)
+                continue
+            }
             if inFlightRequests + requests.count >= configuration.maxConcurrentRequests {
-                leftover.append(record)
+                holdBack(record)
                 continue
             }
             if let percent = configuration.rateLimitPercent, let shard = record.shardId {
@@ -389,7 +433,7 @@ struct ProducerStateMachine {
                 let allowed = TokenBucket.take(&bucket.records, 1, &bucket.bytes, Double(record.size), now: now)
                 buckets[shard] = bucket
                 if !allowed {
-                    leftover.append(record)
+                    holdBack(record)
                     continue
                 }
             }
@@ -402,6 +446,7 @@ struct ProducerStateMachine {
             }
             current.append(record)
             bytes += record.size
+            if configuration.ordered { busy.formUnion(record.keys) }
         }
         // A partial request waits for more records until its oldest has waited maxBufferedTime
         // (or a flush or shutdown asks for everything now).
@@ -410,7 +455,8 @@ struct ProducerStateMachine {
             if due, inFlightRequests + requests.count < configuration.maxConcurrentRequests {
                 requests.append(current)
             } else {
-                leftover += current
+                // Back in front: they are older than anything held back behind their keys.
+                leftover = current + leftover
                 if configuration.rateLimitPercent != nil {
                     // Give back the tokens taken for records that stay.
                     for record in current {
@@ -424,6 +470,13 @@ struct ProducerStateMachine {
         }
         ready = leftover
         inFlightRequests += requests.count
+        if configuration.ordered {
+            for request in requests {
+                for record in request {
+                    for key in record.keys { inFlightKeys[key, default: 0] += 1 }
+                }
+            }
+        }
         statistics.requests += requests.count
         collected.requests = requests
         var releasedRecords = 0
@@ -471,6 +524,9 @@ struct ProducerStateMachine {
         for (sent, result) in outcomes {
             var record = sent
             record.attempts += 1
+            for key in record.keys {
+                if let count = inFlightKeys[key], count > 1 { inFlightKeys[key] = count - 1 } else { inFlightKeys[key] = nil }
+            }
             switch result {
             case .success(let entry):
                 let shardId = entry.shardId ?? ""

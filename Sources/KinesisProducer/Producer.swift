@@ -56,11 +56,17 @@ public final class Producer: Service, EventPublisher {
             get { retry.maxDelay }
             set { retry.maxDelay = newValue }
         }
+        /// Whether records of one partition key are delivered in the order `put` took them
+        /// (``Ordering/perKey``, the default) or as requests complete (``Ordering/none``).
+        public var ordering = Ordering.perKey
         /// Where metrics go; the process's bootstrapped factory when nil.
         public var metricsFactory: (any MetricsFactory)? = nil
 
         /// Defaults for `streamName`, as the KPL's.
         public init(streamName: String) { self.streamName = streamName }
+
+        /// What order the producer keeps (``RecordOrdering``).
+        public typealias Ordering = RecordOrdering
     }
 
 

@@ -23,6 +23,7 @@ struct BenchCommand: AsyncParsableCommand {
         @Option(help: "Stream name.") var stream = "bench"
         @Flag(inversion: .prefixedNo, help: "KPL aggregation.") var aggregate = true
         @Flag(help: "Print one JSON line instead of text.") var json = false
+        @Flag(help: "Drop the Producer's per-key order, to measure what it costs.") var unordered = false
         @Option(help: "Records per put call: 1 uses put(data:partitionKey:), more use put(contentsOf:).") var batch = 1
         @Option(help: "Tasks putting records at once, each an equal share.") var concurrency = 1
 
@@ -49,6 +50,7 @@ struct BenchCommand: AsyncParsableCommand {
             configuration.aggregation = aggregate
             configuration.rateLimitPercent = nil
             configuration.maxConcurrentRequests = 16
+            configuration.ordering = unordered ? .none : .perKey
             let producer = Producer(api: api, configuration: configuration)
             let payload = Data(repeating: 0x61, count: size)
             let keys = (0..<1000).map { "user-\($0)" }
@@ -87,11 +89,11 @@ struct BenchCommand: AsyncParsableCommand {
             let rate = Double(statistics.delivered) / seconds
             if json {
                 print(
-                    #"{"tool":"swift-producer","target":"\#(target)","aggregate":\#(aggregate),"batch":\#(batch),"concurrency":\#(concurrency),"records":\#(records),"delivered":\#(statistics.delivered),"failed":\#(statistics.failed),"seconds":\#(seconds),"recordsPerSecond":\#(Int(rate)),"kinesisRecords":\#(statistics.kinesisRecords),"requests":\#(statistics.requests)}"#
+                    #"{"tool":"swift-producer","target":"\#(target)","aggregate":\#(aggregate),"ordering":"\#(unordered ? "none" : "per-key")","batch":\#(batch),"concurrency":\#(concurrency),"records":\#(records),"delivered":\#(statistics.delivered),"failed":\#(statistics.failed),"seconds":\#(seconds),"recordsPerSecond":\#(Int(rate)),"kinesisRecords":\#(statistics.kinesisRecords),"requests":\#(statistics.requests)}"#
                 )
             } else {
                 print(
-                    "swift Producer -> \(target): \(statistics.delivered) of \(records) records (\(size) B, aggregation \(aggregate ? "on" : "off"), \(batch) per put, \(concurrency) tasks) in \(String(format: "%.2f", seconds)) s = \(Int(rate)) records/s; \(statistics.kinesisRecords) Kinesis records in \(statistics.requests) PutRecords; \(statistics.failed) failed"
+                    "swift Producer -> \(target): \(statistics.delivered) of \(records) records (\(size) B, aggregation \(aggregate ? "on" : "off"), ordering \(unordered ? "none" : "per-key"), \(batch) per put, \(concurrency) tasks) in \(String(format: "%.2f", seconds)) s = \(Int(rate)) records/s; \(statistics.kinesisRecords) Kinesis records in \(statistics.requests) PutRecords; \(statistics.failed) failed"
                 )
             }
             if statistics.delivered != records { throw ExitCode(1) }

@@ -9,7 +9,8 @@ struct PutCommand: AsyncParsableCommand {
         commandName: "put",
         abstract: "Publish newline-delimited records from standard input through the Producer.",
         discussion: """
-            Each non-empty line is one record, sent as it is. The partition key is --key, or the JSON
+            Each non-empty line is one record, sent as it is. Lines of one partition key land in the order
+            they were read unless --unordered is given. The partition key is --key, or the JSON
             field at --key-field (dotted: user.id), or a random key per line. Prints how many records were
             sent, failed and retried (and how many were resent because a reshard split their aggregate); exits non-zero if any failed. A line that cannot be keyed fails alone,
             named by its number; every other line is still sent.
@@ -23,6 +24,8 @@ struct PutCommand: AsyncParsableCommand {
     var keyField: String?
     @Option(help: "One partition key for every record.") var key: String?
     @Flag(help: "Aggregate records bound for the same shard (KPL format).") var aggregate = false
+    @Flag(help: "Drop per-key order: lines of one partition key may land out of order (a little faster).")
+    var unordered = false
     @Option(help: "Milliseconds a record may wait in the buffer.") var maxBufferedMs = 100
     @Option(help: "Seconds before an undelivered record fails as Expired.") var ttlSeconds = 30
 
@@ -43,6 +46,7 @@ struct PutCommand: AsyncParsableCommand {
         }
         var producerConfiguration = Producer.Configuration(streamName: stream)
         producerConfiguration.aggregation = aggregate
+        producerConfiguration.ordering = unordered ? .none : .perKey
         producerConfiguration.maxBufferedTime = .milliseconds(maxBufferedMs)
         producerConfiguration.recordTTL = .seconds(ttlSeconds)
         let path = keyField?.split(separator: ".").map(String.init)

@@ -179,6 +179,25 @@ struct PartitionKeyStrategyTests {
         #expect(engine.snapshot().stream("events")?.records.map { String(decoding: $0.data, as: UTF8.self) } == ["a"])
     }
 
+    @Test("publishBatch with per-key ordering resends a throttled entry before the next entry of its key", arguments: [true, false])
+    func batchKeepsPerKeyOrder(ordered: Bool) async throws {
+        let engine = try await makeStream(shards: 1)
+        let api = ThrottleOnce(base: engine, data: "a1")
+        var service = KinesisService(api: api, streamName: "events", retry: fastRetry)
+        service.ordering = ordered ? .perKey : .none
+        let names = ["a1", "b1", "a2", "a3", "b2"]
+        let result = try await service.publishBatch(names.map { PublishEntry(data: Data($0.utf8), partitionKey: String($0.prefix(1))) })
+        #expect(result.publishedCount == 5)
+        let stored = try await engine.readAll(stream: "events", shardId: "shardId-000000000000").map { String(decoding: $0.data, as: UTF8.self) }
+        let keyA = stored.filter { $0.hasPrefix("a") }
+        if ordered {
+            #expect(keyA == ["a1", "a2", "a3"])
+            #expect(engine.calls.filter { $0.operation == .putRecords }.allSatisfy { $0.recordCount <= 2 })   // one entry per key per request
+        } else {
+            #expect(keyA == ["a2", "a3", "a1"])   // what no ordering costs: the resent entry lands last
+        }
+    }
+
     @Test("round-robin keys rotate; hash buckets are stable; constant, composite, field and time windows")
     func strategies() {
         let order = Order(orderId: "o-1", tenant: "acme")
@@ -210,5 +229,28 @@ final class ScriptedPutRecords: KinesisAPIForwarding, Sendable {
             return PutRecordsOutput(failedRecordCount: scripted.count, records: scripted)
         }
         return try await base.putRecords(input)
+    }
+}
+
+/// Throttles the first PutRecords entry whose data is `data`, once; passes everything else on.
+final class ThrottleOnce: KinesisAPIForwarding, Sendable {
+    let base: any KinesisAPI
+    private let target: Data
+    private let done = Mutex(false)
+    init(base: any KinesisAPI, data: String) {
+        self.base = base
+        self.target = Data(data.utf8)
+    }
+    func putRecords(_ input: PutRecordsInput) async throws -> PutRecordsOutput {
+        guard let position = input.records.firstIndex(where: { $0.data == target }),
+            done.withLock({ done in defer { done = true }; return !done })
+        else { return try await base.putRecords(input) }
+        var rest = input
+        rest.records.remove(at: position)
+        var output = rest.records.isEmpty ? PutRecordsOutput(failedRecordCount: 0, records: []) : try await base.putRecords(rest)
+        output.records.insert(
+            PutRecordsResultEntry(errorCode: "ProvisionedThroughputExceededException", errorMessage: "Rate exceeded for shard"), at: position)
+        output.failedRecordCount = (output.failedRecordCount ?? 0) + 1
+        return output
     }
 }

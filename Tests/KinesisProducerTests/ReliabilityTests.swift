@@ -4,54 +4,61 @@ import KinesisProducer
 import KinesisTesting
 import Testing
 
-@Suite("Producer reliability")
-struct ReliabilityTests {
-    @Test(
-        "200,000 records with 10% throttled and 1% InternalFailure entries: none lost, duplicates counted",
-        arguments: [true, false])
-    func noRecordLost(aggregation: Bool) async throws {
-        let engine = try await makeStream(shards: 4)
-        engine.faults {
-            $0.recordThrottleProbability = 0.10
-            $0.recordInternalFailureProbability = 0.01
-        }
-        var configuration = Producer.Configuration(streamName: "events")
-        configuration.maxBufferedTime = .milliseconds(20)
-        configuration.retryBaseDelay = .milliseconds(1)
-        configuration.retryMaxDelay = .milliseconds(10)
-        configuration.rateLimitPercent = nil
-        configuration.aggregation = aggregation
-        configuration.aggregationMaxSize = 8_192   // many aggregates, so many entries meet the faults
-        configuration.maxInFlightRecords = 20_000
-        let producer = Producer(api: engine, configuration: configuration)
-        let count = 200_000
-        let failures = try await producer.withRunning { () -> Int in
-            var tickets: [RecordTicket] = []
-            tickets.reserveCapacity(count)
-            for index in 0..<count {
-                tickets.append(try await producer.put(data: Data("record-\(index)".utf8), partitionKey: "user-\(index % 5000)"))
-            }
-            await producer.flush()
-            return tickets.filter { if case .success = $0.outcome { false } else { true } }.count
-        }
-        #expect(failures == 0)
+/// The 200,000-record suites, one at a time: run together on two cores they starve each other
+/// and the rest of the suite.
+@Suite("Producer under load", .serialized)
+struct ProducerUnderLoad {}
 
-        // Read everything back the way a consumer would: iterators on every shard, deaggregated.
-        var seen: [String: Int] = [:]
-        for shard in try await engine.listShards(.init(streamName: "events")).shards {
-            for record in try await engine.readAll(stream: "events", shardId: shard.shardId) {
-                let users = AggregatedRecord.deaggregate(record.data)?.map(\.data) ?? [record.data]
-                for data in users { seen[String(decoding: data, as: UTF8.self), default: 0] += 1 }
+extension ProducerUnderLoad {
+    @Suite("Producer reliability")
+    struct ReliabilityTests {
+        @Test(
+            "200,000 records with 10% throttled and 1% InternalFailure entries: none lost, duplicates counted",
+            arguments: [true, false])
+        func noRecordLost(aggregation: Bool) async throws {
+            let engine = try await makeStream(shards: 4)
+            engine.faults {
+                $0.recordThrottleProbability = 0.10
+                $0.recordInternalFailureProbability = 0.01
             }
+            var configuration = Producer.Configuration(streamName: "events")
+            configuration.maxBufferedTime = .milliseconds(20)
+            configuration.retryBaseDelay = .milliseconds(1)
+            configuration.retryMaxDelay = .milliseconds(10)
+            configuration.rateLimitPercent = nil
+            configuration.aggregation = aggregation
+            configuration.aggregationMaxSize = 8_192   // many aggregates, so many entries meet the faults
+            configuration.maxInFlightRecords = 20_000
+            let producer = Producer(api: engine, configuration: configuration)
+            let count = 200_000
+            let failures = try await producer.withRunning { () -> Int in
+                var tickets: [RecordTicket] = []
+                tickets.reserveCapacity(count)
+                for index in 0..<count {
+                    tickets.append(try await producer.put(data: Data("record-\(index)".utf8), partitionKey: "user-\(index % 5000)"))
+                }
+                await producer.flush()
+                return tickets.filter { if case .success = $0.outcome { false } else { true } }.count
+            }
+            #expect(failures == 0)
+
+            // Read everything back the way a consumer would: iterators on every shard, deaggregated.
+            var seen: [String: Int] = [:]
+            for shard in try await engine.listShards(.init(streamName: "events")).shards {
+                for record in try await engine.readAll(stream: "events", shardId: shard.shardId) {
+                    let users = AggregatedRecord.deaggregate(record.data)?.map(\.data) ?? [record.data]
+                    for data in users { seen[String(decoding: data, as: UTF8.self), default: 0] += 1 }
+                }
+            }
+            let lost = (0..<count).filter { seen["record-\($0)"] == nil }.count
+            let duplicates = seen.values.reduce(0) { $0 + $1 - 1 }
+            let calls = engine.calls.filter { $0.operation == .putRecords }
+            let injected = calls.reduce(0) { $0 + $1.failedRecordCount }
+            print("reliability (aggregation \(aggregation ? "on" : "off")): \(count) records, \(lost) lost, \(duplicates) duplicates, \(injected) Kinesis entries failed by injection and resent")
+            #expect(lost == 0)
+            #expect(seen.count == count)
+            #expect(injected > 0)
+            #expect(duplicates == 0)   // the engine stores no entry it reports as failed
         }
-        let lost = (0..<count).filter { seen["record-\($0)"] == nil }.count
-        let duplicates = seen.values.reduce(0) { $0 + $1 - 1 }
-        let calls = engine.calls.filter { $0.operation == .putRecords }
-        let injected = calls.reduce(0) { $0 + $1.failedRecordCount }
-        print("reliability (aggregation \(aggregation ? "on" : "off")): \(count) records, \(lost) lost, \(duplicates) duplicates, \(injected) Kinesis entries failed by injection and resent")
-        #expect(lost == 0)
-        #expect(seen.count == count)
-        #expect(injected > 0)
-        #expect(duplicates == 0)   // the engine stores no entry it reports as failed
     }
 }

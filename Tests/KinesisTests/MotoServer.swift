@@ -39,7 +39,7 @@ enum MotoServer {
             """
         process.arguments = ["python3", "-c", script, "\(port)"]
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("moto-\(port).log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let handle = try FileHandle(forWritingTo: log)
         process.standardOutput = handle
         process.standardError = handle

@@ -195,6 +195,9 @@ public struct AggregatedRecordBuilder: Sendable {
 
     /// User records added since the last build.
     public var count: Int { records.count }
+    /// The distinct partition keys added since the last build, in first-seen order (the
+    /// aggregate's key table).
+    public var distinctPartitionKeys: [String] { partitionKeys }
     /// Whether nothing was added.
     public var isEmpty: Bool { records.isEmpty }
     /// Bytes of the aggregated record as built now: magic, message and digest.

@@ -103,7 +103,9 @@ final class RunPublisher: Sendable {
                         },
                         { instant in try? await self.clock.sleep(until: instant) })
                 case .putRecords:
-                    let service = KinesisService(api: api, streamName: scenario.stream.name, retry: retryPolicy, logger: logger)
+                    var configured = KinesisService(api: api, streamName: scenario.stream.name, retry: retryPolicy, logger: logger)
+                    configured.ordering = scenario.publisher.ordering ?? .none
+                    let service = configured
                     let size = scenario.publisher.batchSize
                     let linger = scenario.publisher.maxBufferedTime
                     func send() {
@@ -163,6 +165,7 @@ final class RunPublisher: Sendable {
         configuration.rateLimitPercent = spec.rateLimitPercent
         configuration.maxConcurrentRequests = spec.maxConcurrentRequests
         configuration.recordTTL = spec.recordTTL
+        configuration.ordering = spec.ordering ?? .perKey
         // Above the runner's cap, so that the runner drops (and counts) before put would wait.
         configuration.maxInFlightRecords = scenario.load.maxInFlight + 1
         configuration.maxInFlightBytes = 1 << 30

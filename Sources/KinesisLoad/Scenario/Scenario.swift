@@ -93,6 +93,9 @@ package struct Scenario: Sendable {
         package var rateLimitPercent: Double?
         package var maxConcurrentRequests: Int
         package var recordTTL: Duration
+        /// Per-key order or none; nil for the publisher's own default (per-key for the Producer,
+        /// none for PutRecords batches).
+        package var ordering: RecordOrdering?
 
         /// What a scenario without a `publisher` section gets: the Producer's own defaults,
         /// with aggregation, and full PutRecords batches.
@@ -101,7 +104,7 @@ package struct Scenario: Sendable {
             return PublisherSpec(
                 mode: .aggregated, maxBufferedTime: producer.maxBufferedTime, batchSize: ServiceLimits.putRecordsMaxRecords,
                 rateLimitPercent: producer.rateLimitPercent, maxConcurrentRequests: producer.maxConcurrentRequests,
-                recordTTL: producer.recordTTL)
+                recordTTL: producer.recordTTL, ordering: nil)
         }()
     }
 
