@@ -127,7 +127,7 @@ let package = Package(
         .testTarget(
             name: "KinesisLoadTests",
             dependencies: [
-                "Kinesis", "KinesisTesting", "KinesisLoad",
+                "Kinesis", "KinesisProducer", "KinesisTesting", "KinesisLoad",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],

@@ -1,6 +1,7 @@
 import Foundation
 import Kinesis
 import KinesisTesting
+import KinesisProducer
 import Testing
 
 @testable import KinesisLoad
@@ -120,6 +121,17 @@ struct ScenarioValidationTests {
         #expect(DurationText.parse("10") == nil)
         #expect(DurationText.format(.seconds(90)) == "90s")
         #expect(DurationText.format(.seconds(120)) == "2m")
+    }
+
+    @Test("publisher.ordering: per-key or none for the batching publishers, refused for putRecord")
+    func orderingOption() throws {
+        let ordered = try Scenario.parse(scenarioJSON(["publisher": ["mode": "putRecords", "ordering": "per-key"]]))
+        #expect(ordered.publisher.ordering == .perKey)
+        #expect(try Scenario.parse(scenarioJSON()).publisher.ordering == nil)   // the publisher's own default
+        let found = problems(scenarioJSON(["publisher": ["mode": "putRecord", "ordering": "none"]]))
+        #expect(found.contains { $0.path == "$.publisher.ordering" && $0.message.contains("putRecord sends each event on its own") })
+        let typo = problems(scenarioJSON(["publisher": ["ordering": "perkey"]]))
+        #expect(typo.contains { $0.path == "$.publisher.ordering" && $0.message.contains("did you mean \"per-key\"") })
     }
 
     @Test("durations too long for a Duration are refused with the field's path, not a crash")
