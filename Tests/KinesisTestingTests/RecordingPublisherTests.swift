@@ -86,4 +86,28 @@ struct RecordingPublisherTests {
             "\(error)".contains("record 0 (partition key k) is not a OrderCreated")
         }
     }
+
+    @Test("applies exactly the record checks of KinesisService: a test cannot pass where production would throw")
+    func sameChecksAsKinesisService() async throws {
+        let publisher = RecordingPublisher()
+        let engine = InMemoryKinesis()
+        try await engine.createStream(.init(streamName: "s", shardCount: 1))
+        let service = KinesisService(api: engine, streamName: "s")
+        // 200 emoji are 200 characters but 400 UTF-16 code units: Kinesis counts the latter.
+        let cases = [
+            PublishEntry(data: Data("x".utf8), partitionKey: String(repeating: "\u{1F600}", count: 200)),
+            PublishEntry(data: Data(count: 1_048_576), partitionKey: "k"),
+            PublishEntry(data: Data("x".utf8), partitionKey: "k", explicitHashKey: "-1"),
+            PublishEntry(data: Data("x".utf8), partitionKey: ""),
+        ]
+        for entry in cases {
+            var recorded: PublishError?
+            var produced: PublishError?
+            do { _ = try await publisher.publish(data: entry.data, partitionKey: entry.partitionKey, explicitHashKey: entry.explicitHashKey) } catch let error as PublishError { recorded = error }
+            do { _ = try await service.publish(data: entry.data, partitionKey: entry.partitionKey, explicitHashKey: entry.explicitHashKey) } catch let error as PublishError { produced = error }
+            #expect(recorded != nil)
+            #expect(recorded == produced)
+        }
+        #expect(publisher.published.isEmpty)
+    }
 }

@@ -21,7 +21,8 @@ KEYS = 5003
 
 def put(server, stream, lines, *flags):
     env = dict(os.environ, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_REGION="us-east-1")
-    return subprocess.run([binary(), "put", stream, "--key-field", "user", "--aggregate", "--endpoint", server.url, *flags],
+    # Small aggregates, so several requests per shard are under way at once: what reorders records.
+    return subprocess.run([binary(), "put", stream, "--key-field", "user", "--aggregate", "--max-buffered-ms", "2", "--endpoint", server.url, *flags],
                           input="\n".join(lines) + "\n", capture_output=True, text=True, env=env, timeout=900)
 
 

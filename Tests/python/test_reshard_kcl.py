@@ -27,12 +27,22 @@ def hash_key(user):
     return int.from_bytes(hashlib.md5(user["partitionKey"].encode()).digest(), "big")
 
 
+def get_records(kinesis, iterator, limit):
+    """GetRecords, waiting out the read limit (5 calls/s per shard with --enforce-limits); bounded."""
+    for _ in range(300):
+        try:
+            return kinesis.get_records(ShardIterator=iterator, Limit=limit)
+        except kinesis.exceptions.ProvisionedThroughputExceededException:
+            time.sleep(0.2)
+    raise AssertionError("GetRecords stayed throttled for a minute")
+
+
 def read_shard(kinesis, stream, shard_id):
     """Every Kinesis record of a shard, from TRIM_HORIZON to its end (closed) or its tip (open)."""
     iterator = kinesis.get_shard_iterator(StreamName=stream, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
     records = []
     while iterator:
-        page = kinesis.get_records(ShardIterator=iterator, Limit=10000)
+        page = get_records(kinesis, iterator, 10000)
         records += page["Records"]
         if not page["Records"] and page.get("MillisBehindLatest", 0) == 0:
             break
@@ -74,7 +84,7 @@ def wait_for_records(kinesis, stream, shard_id, limit_seconds=60):
     deadline = time.monotonic() + limit_seconds
     iterator = kinesis.get_shard_iterator(StreamName=stream, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
     while time.monotonic() < deadline:
-        page = kinesis.get_records(ShardIterator=iterator, Limit=1)
+        page = get_records(kinesis, iterator, 1)
         if page["Records"]:
             return
         iterator = page["NextShardIterator"]

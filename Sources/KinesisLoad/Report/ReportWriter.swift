@@ -1,4 +1,5 @@
 import Foundation
+import Kinesis
 
 /// Writes a run's summary as `summary.md`, `summary.json`, `index.html` (charts as inline
 /// SVG, no scripts) and `junit.xml` (one test case per threshold) into `Reports/<run>/`.
@@ -93,7 +94,7 @@ package enum ReportWriter {
                 out += "\n"
             }
         }
-        out += "## Shards\n\nLimits per shard: 1,000 records/s and 1 MiB/s (an aggregated record counts once).\n\n"
+        out += "## Shards\n\nLimits per shard: \(ServiceLimits.shardWriteRecordsPerSecond) records/s and \(ServiceLimits.shardWriteBytesPerSecond / 1_048_576) MiB/s (an aggregated record counts once).\n\n"
         if s.hotShards.isEmpty {
             out += "No hot shard: no shard was throttled or reached a limit.\n\n"
         } else {

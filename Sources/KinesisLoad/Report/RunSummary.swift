@@ -146,8 +146,8 @@ package struct RunSummary: Codable, Sendable {
     package var passed: Bool
     package var series: [Second]
 
-    package static let shardRecordsPerSecond = 1000.0
-    package static let shardBytesPerSecond = 1_048_576.0
+    package static let shardRecordsPerSecond = Double(ServiceLimits.shardWriteRecordsPerSecond)
+    package static let shardBytesPerSecond = Double(ServiceLimits.shardWriteBytesPerSecond)
 }
 
 package struct ReportError: Error, Sendable, CustomStringConvertible {

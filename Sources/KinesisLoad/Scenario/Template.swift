@@ -171,7 +171,7 @@ struct Template: Sendable {
             func fail(_ message: String) -> Result<Generator, ScenarioProblem> { .failure(ScenarioProblem(path: "", message: message)) }
             guard let name = words.first else { return fail("empty placeholder \"{{}}\"; generators: \(Template.generatorHelp.joined(separator: ", "))") }
             let args = Array(words.dropFirst())
-            func count(_ what: String) -> Int? { args.count == 1 ? Int(args[0]).flatMap { $0 >= 0 && $0 <= 1_048_576 ? $0 : nil } : nil }
+            func count(_ what: String) -> Int? { args.count == 1 ? Int(args[0]).flatMap { $0 >= 0 && $0 <= ServiceLimits.recordMaxBytes ? $0 : nil } : nil }
             switch name {
             case "uuid": return args.isEmpty ? .success(.uuid) : fail("{{uuid}} takes no arguments")
             case "seq", "sequence": return args.isEmpty ? .success(.sequence) : fail("{{seq}} takes no arguments")
