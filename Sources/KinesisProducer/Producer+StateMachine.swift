@@ -1,3 +1,4 @@
+import DequeModule
 import Foundation
 import Kinesis
 
@@ -144,7 +145,10 @@ struct ProducerStateMachine {
     private var misrouted: [(record: Outgoing, landed: String, result: PublishResult)] = []
     /// One aggregate in the making per open shard, indexed like `shardMap.entries`.
     private var buffers: [Buffer?] = []
-    private(set) var ready: [Outgoing] = []
+    /// Records ready to send, oldest first. A deque: `collect` takes from the front and puts
+    /// back what stays without copying the rest (a long queue is the normal state of a
+    /// producer that is rate limited or keeping per-key order).
+    private(set) var ready = Deque<Outgoing>()
     private var retrying: [Outgoing] = []
     private(set) var inFlightRecords = 0
     private(set) var inFlightBytes = 0
@@ -289,7 +293,7 @@ struct ProducerStateMachine {
             userBytes: buffer.userBytes, oldest: buffer.firstArrival, firstKey: buffer.firstKey,
             shardId: shardMap?.entries[shard].shardId, sequence: buffer.sequence,
             keys: configuration.ordered ? buffer.builder.distinctPartitionKeys : [])
-        if first { ready.insert(outgoing, at: 0) } else { ready.append(outgoing) }
+        if first { ready.prepend(outgoing) } else { ready.append(outgoing) }
     }
 
     // MARK: - Shard map
@@ -392,12 +396,12 @@ struct ProducerStateMachine {
             // A record sent again is older than anything ready that shares a key with it (those
             // waited while it was out): it goes first.
             if configuration.ordered { due.sort { $0.sequence < $1.sequence } }
-            ready = due + ready
+            ready.prepend(contentsOf: due)
         }
         // Expire records past their TTL, whole Kinesis records at a time.
         var expired: [Outgoing] = []
         if ready.contains(where: { now - $0.oldest > ttl }) {
-            var kept: [Outgoing] = []
+            var kept = Deque<Outgoing>()
             for record in ready {
                 if now - record.oldest > ttl { expired.append(record) } else { kept.append(record) }
             }
@@ -419,13 +423,21 @@ struct ProducerStateMachine {
             leftover.append(record)
             if configuration.ordered { busy.formUnion(record.keys) }
         }
-        for record in ready {
+        // Past this many records held back, the rest of the queue waits unexamined: with per-key
+        // order a long queue (a hot key, a full budget) would otherwise be scanned on every call.
+        let scanLimit = configuration.limits.maximumRequestRecords * configuration.maxConcurrentRequests
+        var scanned = 0
+        // Records are taken from the front; what stays goes back in front, in order, and the
+        // rest of the queue is never touched.
+        while !ready.isEmpty {
+            if inFlightRequests + requests.count >= configuration.maxConcurrentRequests || scanned >= scanLimit {
+                // No room for another request: everything from here waits, in order.
+                break
+            }
+            let record = ready.removeFirst()
             if configuration.ordered, record.keys.contains(where: busy.contains) {
                 holdBack(record)
-                continue
-            }
-            if inFlightRequests + requests.count >= configuration.maxConcurrentRequests {
-                holdBack(record)
+                scanned += 1
                 continue
             }
             if let percent = configuration.rateLimitPercent, let shard = record.shardId {
@@ -468,7 +480,7 @@ struct ProducerStateMachine {
                 }
             }
         }
-        ready = leftover
+        ready.prepend(contentsOf: leftover)
         inFlightRequests += requests.count
         if configuration.ordered {
             for request in requests {
@@ -595,7 +607,7 @@ struct ProducerStateMachine {
         var actions = Actions()
         shuttingDown = true
         for shard in buffers.indices { seal(shard) }
-        let held = ready + retrying + misrouted.map(\.record)
+        let held = Array(ready) + retrying + misrouted.map(\.record)
         ready = []
         retrying = []
         misrouted = []

@@ -31,6 +31,7 @@ public final class Producer: Service, EventPublisher {
     /// Set once the first shard map load was tried: lets `put` skip a lock.
     private let mapAttempted = Atomic<Bool>(false)
     private let nextWaiterID = Atomic<Int>(0)
+    private let doorbell = Doorbell()
     private let metrics: ProducerMetrics
     private let encode: @Sendable (any Encodable) throws -> Data
 
@@ -264,6 +265,7 @@ public final class Producer: Service, EventPublisher {
     /// Stops accepting records; ``run()`` returns once what is held is delivered or failed.
     public func shutdown() {
         state.withLock { $0.machine.shutDown() }
+        doorbell.ring()
     }
 
     /// Runs the producer while `body` runs; then shuts it down and waits until everything it
@@ -295,6 +297,27 @@ public final class Producer: Service, EventPublisher {
         min(max(configuration.maxBufferedTime / 4, .milliseconds(1)), .milliseconds(20))
     }
 
+    /// Waits a tick, or less when a request settles or shutdown is asked for: a settled request
+    /// can free keys and budget that records are waiting for, and with per-key order nothing
+    /// else may be sendable until then.
+    private func pause() async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                do {
+                    try await self.sleep(self.tick)
+                    self.doorbell.ring()
+                } catch {}
+            }
+            // A cancelled run loop must not wait for a ring that will not come.
+            await withTaskCancellationHandler {
+                await doorbell.wait()
+            } onCancel: {
+                doorbell.ring()
+            }
+            group.cancelAll()
+        }
+    }
+
     private func loop() async throws {
         await withDiscardingTaskGroup { group in
             while !Task.isCancelled {
@@ -310,7 +333,7 @@ public final class Producer: Service, EventPublisher {
                 }
                 if finished { break }
                 if requests.isEmpty {
-                    try? await sleep(tick)
+                    await pause()
                 } else {
                     await Task.yield()
                 }
@@ -352,6 +375,7 @@ public final class Producer: Service, EventPublisher {
         let settled = now()
         metrics.requestTime.recordSeconds(settled - started)
         state.withLock { shell in shell.resolve(shell.machine.settle(outcomes, now: settled)) }.perform(metrics)
+        doorbell.ring()
     }
 
     /// Loads the shard map once, before the first record is buffered; concurrent callers wait
@@ -399,6 +423,42 @@ public final class Producer: Service, EventPublisher {
         } catch {
             logger?.warning("could not list shards; sending without aggregation", metadata: ["error": "\(error)"])
             state.withLock { shell in shell.resolve(shell.machine.mapUnavailable()) }.perform(metrics)
+        }
+    }
+}
+
+/// Wakes the run loop early. A ring with nobody waiting is kept for the next wait, so none is lost.
+final class Doorbell: Sendable {
+    private struct State {
+        var rung = false
+        var waiter: CheckedContinuation<Void, Never>?
+    }
+
+    private let state = Mutex(State())
+
+    func ring() {
+        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            guard let waiter = state.waiter else {
+                state.rung = true
+                return nil
+            }
+            state.waiter = nil
+            return waiter
+        }
+        waiter?.resume()
+    }
+
+    func wait() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let ready = state.withLock { state -> Bool in
+                if state.rung {
+                    state.rung = false
+                    return true
+                }
+                state.waiter = continuation
+                return false
+            }
+            if ready { continuation.resume() }
         }
     }
 }
