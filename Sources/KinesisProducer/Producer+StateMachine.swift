@@ -26,6 +26,10 @@ struct ProducerStateMachine {
         var maxConcurrentRequests: Int
         var retry: RetryPolicy
         var ordered: Bool
+        /// With per-key order, an aggregate whose shard still has one under way keeps growing up to
+        /// this size (a record's limit, less room for its key), since it could not go out earlier
+        /// anyway: one large aggregate per round trip instead of one of `aggregationMaxSize`.
+        var orderedAggregateCeiling: Int
 
         init(_ configuration: Producer.Configuration) {
             aggregation = configuration.aggregation
@@ -40,6 +44,7 @@ struct ProducerStateMachine {
             maxConcurrentRequests = configuration.maxConcurrentRequests
             retry = configuration.retry
             ordered = configuration.ordering == .perKey
+            orderedAggregateCeiling = max(configuration.aggregationMaxSize, configuration.limits.maximumRecordBytes - 1_024)
         }
     }
 
@@ -161,6 +166,14 @@ struct ProducerStateMachine {
     private var nextSequence: UInt64 = 0
     /// Keys carried by requests under way, with how many carry each (per-key order only).
     private var inFlightKeys: [String: Int] = [:]
+    /// Shards with an aggregate under way, with how many (per-key order only).
+    private var inFlightShards: [String: Int] = [:]
+
+    /// Whether a shard still waits for an aggregate of its own: its next one cannot go out yet.
+    private func shardIsBusy(_ shard: Int) -> Bool {
+        guard configuration.ordered, let id = shardMap?.entries[shard].shardId else { return false }
+        return inFlightShards[id] != nil || retrying.contains { $0.shardId == id }
+    }
     private(set) var statistics = Producer.Statistics()
     private var random: SplitMix64
 
@@ -265,21 +278,26 @@ struct ProducerStateMachine {
             return
         }
         let record = AggregatedRecord.UserRecord(partitionKey: user.partitionKey, explicitHashKey: user.explicitHashKey, data: user.data)
+        let maximumSize = configuration.ordered ? configuration.orderedAggregateCeiling : configuration.aggregationMaxSize
         if buffers[shard] == nil {
             buffers[shard] = Buffer(
-                builder: AggregatedRecordBuilder(maximumSize: configuration.aggregationMaxSize), firstArrival: user.arrival,
-                firstKey: user.partitionKey, sequence: user.sequence)
+                builder: AggregatedRecordBuilder(maximumSize: maximumSize), firstArrival: user.arrival, firstKey: user.partitionKey,
+                sequence: user.sequence)
         }
         if !buffers[shard]!.builder.append(record, hashKey: user.hashKey) {
             seal(shard)
             buffers[shard] = Buffer(
-                builder: AggregatedRecordBuilder(maximumSize: configuration.aggregationMaxSize), firstArrival: user.arrival,
-                firstKey: user.partitionKey, sequence: user.sequence)
+                builder: AggregatedRecordBuilder(maximumSize: maximumSize), firstArrival: user.arrival, firstKey: user.partitionKey,
+                sequence: user.sequence)
             buffers[shard]!.builder.append(record, hashKey: user.hashKey)
         }
         buffers[shard]!.tickets.append(user.ticket)
         buffers[shard]!.userBytes += user.bytes
         buffers[shard]!.sequence = min(buffers[shard]!.sequence, user.sequence)
+        // Past the usual size, an aggregate goes out unless its shard is still busy with the last one.
+        if configuration.ordered, buffers[shard]!.builder.size >= configuration.aggregationMaxSize, !shardIsBusy(shard) {
+            seal(shard)
+        }
     }
 
     /// Turns a shard's aggregate into a record ready to send; `first` puts it ahead of what is
@@ -384,7 +402,7 @@ struct ProducerStateMachine {
         let buffered = configuration.maxBufferedTime
         let sealAll = flushRequested || shuttingDown
         for shard in buffers.indices {
-            if let buffer = buffers[shard], sealAll || now - buffer.firstArrival >= buffered { seal(shard) }
+            if let buffer = buffers[shard], sealAll || (now - buffer.firstArrival >= buffered && !shardIsBusy(shard)) { seal(shard) }
         }
         if !retrying.isEmpty {
             var stillWaiting: [Outgoing] = []
@@ -486,6 +504,7 @@ struct ProducerStateMachine {
             for request in requests {
                 for record in request {
                     for key in record.keys { inFlightKeys[key, default: 0] += 1 }
+                    if let shard = record.shardId { inFlightShards[shard, default: 0] += 1 }
                 }
             }
         }
@@ -536,8 +555,13 @@ struct ProducerStateMachine {
         for (sent, result) in outcomes {
             var record = sent
             record.attempts += 1
-            for key in record.keys {
-                if let count = inFlightKeys[key], count > 1 { inFlightKeys[key] = count - 1 } else { inFlightKeys[key] = nil }
+            if configuration.ordered {
+                for key in record.keys {
+                    if let count = inFlightKeys[key], count > 1 { inFlightKeys[key] = count - 1 } else { inFlightKeys[key] = nil }
+                }
+                if let shard = record.shardId {
+                    if let count = inFlightShards[shard], count > 1 { inFlightShards[shard] = count - 1 } else { inFlightShards[shard] = nil }
+                }
             }
             switch result {
             case .success(let entry):
