@@ -53,19 +53,8 @@ extension ProducerUnderLoad {
         func run(aggregation: Bool, reshard: Reshard, ordering: Producer.Configuration.Ordering, count: Int) async throws
             -> (lost: Int, outOfOrder: (count: Int, first: String?), failures: Int)
         {
-            let engine = try await makeStream(shards: 4)
-            engine.faults {
-                $0.recordThrottleProbability = 0.10
-                $0.recordInternalFailureProbability = 0.01
-            }
-            var configuration = Producer.Configuration(streamName: "events")
-            configuration.maxBufferedTime = .milliseconds(5)
-            configuration.retryBaseDelay = .milliseconds(1)
-            configuration.retryMaxDelay = .milliseconds(10)
-            configuration.rateLimitPercent = nil
-            configuration.aggregation = aggregation
-            configuration.aggregationMaxSize = 8_192
-            configuration.maxInFlightRecords = 20_000
+            let (engine, faulty) = try await ProducerUnderLoad.faultyStream(aggregation: aggregation, maxBufferedTime: .milliseconds(5))
+            var configuration = faulty
             configuration.ordering = ordering
             let producer = Producer(api: engine, configuration: configuration)
             let keys = 5_000

@@ -7,7 +7,26 @@ import Testing
 /// The 200,000-record suites, one at a time: run together on two cores they starve each other
 /// and the rest of the suite.
 @Suite("Producer under load", .serialized)
-struct ProducerUnderLoad {}
+struct ProducerUnderLoad {
+    /// A 4-shard stream that throttles 10% of entries and fails 1% with InternalFailure, and a
+    /// producer configuration that makes many small aggregates, so many entries meet the faults.
+    static func faultyStream(aggregation: Bool, maxBufferedTime: Duration) async throws -> (InMemoryKinesis, Producer.Configuration) {
+        let engine = try await makeStream(shards: 4)
+        engine.faults {
+            $0.recordThrottleProbability = 0.10
+            $0.recordInternalFailureProbability = 0.01
+        }
+        var configuration = Producer.Configuration(streamName: "events")
+        configuration.maxBufferedTime = maxBufferedTime
+        configuration.retryBaseDelay = .milliseconds(1)
+        configuration.retryMaxDelay = .milliseconds(10)
+        configuration.rateLimitPercent = nil
+        configuration.aggregation = aggregation
+        configuration.aggregationMaxSize = 8_192
+        configuration.maxInFlightRecords = 20_000
+        return (engine, configuration)
+    }
+}
 
 extension ProducerUnderLoad {
     @Suite("Producer reliability")
@@ -16,19 +35,7 @@ extension ProducerUnderLoad {
             "200,000 records with 10% throttled and 1% InternalFailure entries: none lost, duplicates counted",
             arguments: [true, false])
         func noRecordLost(aggregation: Bool) async throws {
-            let engine = try await makeStream(shards: 4)
-            engine.faults {
-                $0.recordThrottleProbability = 0.10
-                $0.recordInternalFailureProbability = 0.01
-            }
-            var configuration = Producer.Configuration(streamName: "events")
-            configuration.maxBufferedTime = .milliseconds(20)
-            configuration.retryBaseDelay = .milliseconds(1)
-            configuration.retryMaxDelay = .milliseconds(10)
-            configuration.rateLimitPercent = nil
-            configuration.aggregation = aggregation
-            configuration.aggregationMaxSize = 8_192   // many aggregates, so many entries meet the faults
-            configuration.maxInFlightRecords = 20_000
+            let (engine, configuration) = try await ProducerUnderLoad.faultyStream(aggregation: aggregation, maxBufferedTime: .milliseconds(20))
             let producer = Producer(api: engine, configuration: configuration)
             let count = 200_000
             let failures = try await producer.withRunning { () -> Int in
