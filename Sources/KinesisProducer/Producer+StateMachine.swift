@@ -26,6 +26,9 @@ struct ProducerStateMachine {
         var maxConcurrentRequests: Int
         var retry: RetryPolicy
         var ordered: Bool
+        /// Per-key order without aggregation: every record has one key, so held-back records wait
+        /// in a queue per key.
+        var queuesByKey: Bool { ordered && !aggregation }
         /// With per-key order, an aggregate whose shard still has one under way keeps growing up to
         /// this size (a record's limit, less room for its key), since it could not go out earlier
         /// anyway: one large aggregate per round trip instead of one of `aggregationMaxSize`.
@@ -166,6 +169,9 @@ struct ProducerStateMachine {
     private var nextSequence: UInt64 = 0
     /// Keys carried by requests under way, with how many carry each (per-key order only).
     private var inFlightKeys: [String: Int] = [:]
+    /// Without aggregation and with per-key order, the records of a key held back behind an
+    /// earlier one, oldest first: a long queue is then not scanned again on every call.
+    private var blocked: [String: Deque<Outgoing>] = [:]
     /// Shards with an aggregate under way, with how many (per-key order only).
     private var inFlightShards: [String: Int] = [:]
 
@@ -188,6 +194,9 @@ struct ProducerStateMachine {
 
     /// Waiting callers, in order.
     var waitingCount: Int { waiting.count }
+
+    /// Records ready to send, whether in the ready queue or held behind an earlier record of their key.
+    var readyCount: Int { ready.count + blocked.values.reduce(0) { $0 + $1.count } }
 
     // MARK: - Admission
 
@@ -413,8 +422,12 @@ struct ProducerStateMachine {
             retrying = stillWaiting
             // A record sent again is older than anything ready that shares a key with it (those
             // waited while it was out): it goes first.
-            if configuration.ordered { due.sort { $0.sequence < $1.sequence } }
-            ready.prepend(contentsOf: due)
+            if configuration.queuesByKey {
+                for record in due { blocked[record.firstKey, default: []].prepend(record) }
+            } else {
+                if configuration.ordered { due.sort { $0.sequence < $1.sequence } }
+                ready.prepend(contentsOf: due)
+            }
         }
         // Expire records past their TTL, whole Kinesis records at a time.
         var expired: [Outgoing] = []
@@ -424,6 +437,14 @@ struct ProducerStateMachine {
                 if now - record.oldest > ttl { expired.append(record) } else { kept.append(record) }
             }
             ready = kept
+        }
+        // A key's queue is oldest first: only its front can have expired first.
+        for key in Array(blocked.keys) {
+            while let head = blocked[key]?.first, now - head.oldest > ttl {
+                expired.append(head)
+                blocked[key]!.removeFirst()
+            }
+            if blocked[key]?.isEmpty == true { blocked[key] = nil }
         }
         var requests: [[Outgoing]] = []
         var leftover: [Outgoing] = []
@@ -437,35 +458,14 @@ struct ProducerStateMachine {
             for record in retrying { busy.formUnion(record.keys) }
             for item in misrouted { busy.formUnion(item.record.keys) }
         }
-        func holdBack(_ record: Outgoing) {
-            leftover.append(record)
-            if configuration.ordered { busy.formUnion(record.keys) }
-        }
-        // Past this many records held back, the rest of the queue waits unexamined: with per-key
-        // order a long queue (a hot key, a full budget) would otherwise be scanned on every call.
-        let scanLimit = configuration.limits.maximumRequestRecords * configuration.maxConcurrentRequests
-        var scanned = 0
-        // Records are taken from the front; what stays goes back in front, in order, and the
-        // rest of the queue is never touched.
-        while !ready.isEmpty {
-            if inFlightRequests + requests.count >= configuration.maxConcurrentRequests || scanned >= scanLimit {
-                // No room for another request: everything from here waits, in order.
-                break
-            }
-            let record = ready.removeFirst()
-            if configuration.ordered, record.keys.contains(where: busy.contains) {
-                holdBack(record)
-                scanned += 1
-                continue
-            }
+        var noRoom: Bool { inFlightRequests + requests.count >= configuration.maxConcurrentRequests }
+        /// Takes `record` into the request being cut, if the rate limit allows; false if not.
+        func take(_ record: Outgoing) -> Bool {
             if let percent = configuration.rateLimitPercent, let shard = record.shardId {
                 var bucket = buckets[shard] ?? Self.bucket(percent: percent, now: now)
                 let allowed = TokenBucket.take(&bucket.records, 1, &bucket.bytes, Double(record.size), now: now)
                 buckets[shard] = bucket
-                if !allowed {
-                    holdBack(record)
-                    continue
-                }
+                if !allowed { return false }
             }
             if !current.isEmpty,
                 current.count == configuration.limits.maximumRequestRecords || bytes + record.size > configuration.limits.maximumRequestBytes
@@ -477,16 +477,60 @@ struct ProducerStateMachine {
             current.append(record)
             bytes += record.size
             if configuration.ordered { busy.formUnion(record.keys) }
+            return true
+        }
+        // First the oldest held-back record of each key that is free again; one that cannot go
+        // now goes back to the front of its queue.
+        if !blocked.isEmpty {
+            var heads: [Outgoing] = []
+            for key in Array(blocked.keys) where !busy.contains(key) {
+                heads.append(blocked[key]!.removeFirst())
+                if blocked[key]!.isEmpty { blocked[key] = nil }
+            }
+            heads.sort { $0.sequence < $1.sequence }
+            for head in heads where noRoom || !take(head) {
+                blocked[head.firstKey, default: []].prepend(head)
+            }
+            busy.formUnion(blocked.keys)
+        }
+        func holdBack(_ record: Outgoing) {
+            if configuration.queuesByKey {
+                // Newer than anything already held for its key: to the back of its queue.
+                blocked[record.firstKey, default: []].append(record)
+                busy.insert(record.firstKey)
+            } else {
+                leftover.append(record)
+                if configuration.ordered { busy.formUnion(record.keys) }
+            }
+        }
+        // Past this many records held back, the rest of the queue waits unexamined: with per-key
+        // order a long queue of aggregates would otherwise be scanned on every call.
+        let scanLimit = configuration.limits.maximumRequestRecords * configuration.maxConcurrentRequests
+        var scanned = 0
+        // Records are taken from the front; what stays goes back in front, in order, and the
+        // rest of the queue is never touched.
+        while !ready.isEmpty, !noRoom, scanned < scanLimit {
+            let record = ready.removeFirst()
+            if configuration.ordered, record.keys.contains(where: busy.contains) {
+                holdBack(record)
+                if !configuration.queuesByKey { scanned += 1 }
+                continue
+            }
+            if !take(record) { holdBack(record) }
         }
         // A partial request waits for more records until its oldest has waited maxBufferedTime
         // (or a flush or shutdown asks for everything now).
         if !current.isEmpty {
             let due = sealAll || current.contains { now - $0.oldest >= buffered || $0.attempts > 0 }
-            if due, inFlightRequests + requests.count < configuration.maxConcurrentRequests {
+            if due, !noRoom {
                 requests.append(current)
             } else {
                 // Back in front: they are older than anything held back behind their keys.
-                leftover = current + leftover
+                if configuration.queuesByKey {
+                    for record in current { blocked[record.firstKey, default: []].prepend(record) }
+                } else {
+                    leftover = current + leftover
+                }
                 if configuration.rateLimitPercent != nil {
                     // Give back the tokens taken for records that stay.
                     for record in current {
@@ -631,7 +675,8 @@ struct ProducerStateMachine {
         var actions = Actions()
         shuttingDown = true
         for shard in buffers.indices { seal(shard) }
-        let held = Array(ready) + retrying + misrouted.map(\.record)
+        let held = Array(ready) + retrying + misrouted.map(\.record) + blocked.values.flatMap { Array($0) }
+        blocked = [:]
         ready = []
         retrying = []
         misrouted = []

@@ -152,7 +152,7 @@ struct ProducerStateMachineTests {
         for index in 0..<2_000 { #expect(try machine.admit(Self.user("k\(index)"))) }
         // The bucket starts with one second's worth: 1,500 records.
         #expect(machine.collect(now: 1).requests.reduce(0) { $0 + $1.count } == 1_500)
-        #expect(machine.ready.count == 500)
+        #expect(machine.readyCount == 500)
         #expect(machine.collect(now: 1.1).requests.reduce(0) { $0 + $1.count } == 150)
         #expect(machine.collect(now: 2).requests.reduce(0) { $0 + $1.count } == 350)
     }

@@ -173,23 +173,6 @@ struct ProducerTests {
             (error as? ProducerError)?.code == .shutDown
         }
     }
-
-    @Test("per-shard rate limit: a one-shard burst is spread to about 1,500 Kinesis records/s")
-    func rateLimit() async throws {
-        let engine = try await makeStream(shards: 1, configuration: EngineConfiguration(limits: .aws), clock: SystemEngineClock())
-        let producer = Producer(api: engine, configuration: Self.configuration {
-            $0.aggregation = false
-            $0.rateLimitPercent = 100
-        })
-        let results = try await producer.withRunning {
-            try await producer.publishBatch((0..<1500).map { PublishEntry(data: Data("r\($0)".utf8), partitionKey: "k\($0)") })
-        }
-        #expect(results.publishedCount == 1500)
-        // Limited on the client side to the shard's own rate, the engine (which has the same
-        // limit) throttles next to nothing.
-        let throttled = engine.calls.reduce(0) { $0 + $1.failedRecordCount }
-        #expect(throttled < 150)
-    }
 }
 
 /// The user records a KCL reader hands to the application, exactly as the KCL's
