@@ -118,7 +118,7 @@ public final class Producer: Service, EventPublisher {
     public func put(data: Data, partitionKey: String, explicitHashKey: String? = nil) async throws -> RecordTicket {
         let entry = PublishEntry(data: data, partitionKey: partitionKey, explicitHashKey: explicitHashKey)
         if let problem = configuration.limits.problem(with: entry) {
-            metrics.error(problem.code.rawValue)
+            metrics.error(problem.reportedCode)
             throw problem
         }
         if !mapAttempted.load(ordering: .acquiring) { await ensureShardMap() }
@@ -143,7 +143,7 @@ public final class Producer: Service, EventPublisher {
         users.reserveCapacity(entries.count)
         for entry in entries {
             if let problem = configuration.limits.problem(with: entry) {
-                metrics.error(problem.code.rawValue)
+                metrics.error(problem.reportedCode)
                 let ticket = RecordTicket()
                 ticket.complete(.failure(problem))
                 tickets.append(ticket)
