@@ -255,7 +255,8 @@ struct ProducerStateMachine {
         return (true, actions)
     }
 
-    /// Gives back budget and admits waiting callers in order.
+    /// Gives back budget (none is fine: a flush with nothing left held still completes) and
+    /// admits waiting callers in order.
     private mutating func release(records: Int, bytes: Int, into actions: inout Actions) {
         inFlightRecords -= records
         inFlightBytes -= bytes
@@ -356,14 +357,10 @@ struct ProducerStateMachine {
         var releasedBytes = 0
         for item in items {
             let users = AggregatedRecord.deaggregate(item.record.data) ?? []
-            guard let map, users.count == item.record.tickets.count else {
-                for ticket in item.record.tickets { actions.delivered.append((ticket, item.result)) }
-                releasedRecords += item.record.tickets.count
-                releasedBytes += item.record.userBytes
-                continue
-            }
             let hashKeys = users.map { ShardMap.hashKey(forPartitionKey: $0.partitionKey, explicitHashKey: $0.explicitHashKey) }
-            if hashKeys.allSatisfy({ map.shardId(forHashKey: $0) == item.landed }) {
+            guard let map, users.count == item.record.tickets.count,
+                !hashKeys.allSatisfy({ map.shardId(forHashKey: $0) == item.landed })
+            else {
                 for ticket in item.record.tickets { actions.delivered.append((ticket, item.result)) }
                 releasedRecords += item.record.tickets.count
                 releasedBytes += item.record.userBytes
@@ -383,12 +380,7 @@ struct ProducerStateMachine {
             for shard in buffers.indices.reversed() { seal(shard, first: true) }
         }
         statistics.delivered += actions.delivered.count
-        if releasedRecords > 0 {
-            release(records: releasedRecords, bytes: releasedBytes, into: &actions)
-        } else if inFlightRecords == 0, flushRequested {
-            flushRequested = false
-            actions.flushed = true
-        }
+        release(records: releasedRecords, bytes: releasedBytes, into: &actions)
         return actions
     }
 
@@ -547,8 +539,8 @@ struct ProducerStateMachine {
         if configuration.ordered {
             for request in requests {
                 for record in request {
-                    for key in record.keys { inFlightKeys[key, default: 0] += 1 }
-                    if let shard = record.shardId { inFlightShards[shard, default: 0] += 1 }
+                    for key in record.keys { inFlightKeys.add(key) }
+                    if let shard = record.shardId { inFlightShards.add(shard) }
                 }
             }
         }
@@ -570,12 +562,7 @@ struct ProducerStateMachine {
             releasedBytes += record.userBytes
         }
         statistics.failed += releasedRecords
-        if releasedRecords > 0 {
-            release(records: releasedRecords, bytes: releasedBytes, into: &collected.actions)
-        } else if inFlightRecords == 0, flushRequested {
-            flushRequested = false
-            collected.actions.flushed = true
-        }
+        release(records: releasedRecords, bytes: releasedBytes, into: &collected.actions)
         collected.finished = shuttingDown && inFlightRecords == 0 && inFlightRequests == 0
         return collected
     }
@@ -600,12 +587,8 @@ struct ProducerStateMachine {
             var record = sent
             record.attempts += 1
             if configuration.ordered {
-                for key in record.keys {
-                    if let count = inFlightKeys[key], count > 1 { inFlightKeys[key] = count - 1 } else { inFlightKeys[key] = nil }
-                }
-                if let shard = record.shardId {
-                    if let count = inFlightShards[shard], count > 1 { inFlightShards[shard] = count - 1 } else { inFlightShards[shard] = nil }
-                }
+                for key in record.keys { inFlightKeys.remove(key) }
+                if let shard = record.shardId { inFlightShards.remove(shard) }
             }
             switch result {
             case .success(let entry):
@@ -698,5 +681,15 @@ struct ProducerStateMachine {
         flushRequested = false
         actions.flushed = true
         return actions
+    }
+}
+
+/// A multiset of names: how many requests under way carry each key or shard.
+extension Dictionary where Value == Int {
+    fileprivate mutating func add(_ key: Key) { self[key, default: 0] += 1 }
+
+    /// One fewer; the name is gone at zero, so `self[key] != nil` means "some carry it".
+    fileprivate mutating func remove(_ key: Key) {
+        if let count = self[key], count > 1 { self[key] = count - 1 } else { self[key] = nil }
     }
 }

@@ -4,8 +4,11 @@ import KinesisProducer
 import KinesisTesting
 import Testing
 
-/// Records in the order a KCL reader gets them: shards parents first (the engine lists shards in
-/// creation order), each shard from its start, aggregates judged by the KCL's rule.
+/// Records in the order a KCL reader hands them to the application: shards parents first (the
+/// engine lists shards in creation order), each shard from its start. A plain record passes; an
+/// aggregate passes whole only if every sub-record's hash key (explicit, else the MD5 of its key)
+/// is inside the shard's range, as the KCL's `AggregatorUtil.deaggregate` decides: at the first
+/// one outside, it drops every sub-record of that aggregate.
 func readInOrderAsTheKCLDoes(_ engine: InMemoryKinesis, stream: String = "events") -> [String] {
     var out: [String] = []
     for shard in engine.snapshot().stream(stream)!.shards {

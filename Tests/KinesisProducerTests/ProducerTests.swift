@@ -175,34 +175,9 @@ struct ProducerTests {
     }
 }
 
-/// The user records a KCL reader hands to the application, exactly as the KCL's
-/// `AggregatorUtil.deaggregate` decides: a plain record passes; an aggregate's sub-records are
-/// kept in order until the first one whose hash key (explicit, else the MD5 of its key) is outside
-/// the shard's range, at which point every sub-record of that aggregate already kept is removed
-/// and the rest is skipped: the aggregate is lost whole.
+/// How many times a KCL reader hands each record to the application (see `readInOrderAsTheKCLDoes`).
 func readAsTheKCLDoes(_ engine: InMemoryKinesis, stream: String = "events") -> [String: Int] {
-    var kept: [String: Int] = [:]
-    for shard in engine.snapshot().stream(stream)!.shards {
-        let range = UInt128(shard.shard.hashKeyRange.startingHashKey)!...UInt128(shard.shard.hashKeyRange.endingHashKey)!
-        for record in shard.records {
-            guard let users = AggregatedRecord.deaggregate(record.data) else {
-                kept[String(decoding: record.data, as: UTF8.self), default: 0] += 1
-                continue
-            }
-            var fromThisAggregate: [String] = []
-            var dropped = false
-            for user in users {
-                let hashKey = ShardMap.hashKey(forPartitionKey: user.partitionKey, explicitHashKey: user.explicitHashKey)
-                guard range.contains(hashKey) else {
-                    dropped = true
-                    break
-                }
-                fromThisAggregate.append(String(decoding: user.data, as: UTF8.self))
-            }
-            if !dropped { for data in fromThisAggregate { kept[data, default: 0] += 1 } }
-        }
-    }
-    return kept
+    readInOrderAsTheKCLDoes(engine, stream: stream).reduce(into: [:]) { $0[$1, default: 0] += 1 }
 }
 
 @Suite("Producer and resharding")
