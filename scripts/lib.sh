@@ -52,3 +52,23 @@ stop_moto() {
         MOTO_PID=
     fi
 }
+
+# The common start of the CLI check scripts: a work folder, background processes killed and the
+# folder removed on exit, and the helpers below. Sets work, background, passed, failed.
+smoke_init() {
+    work=$(mktemp -d)
+    background=()
+    passed=0
+    failed=0
+    trap 'for pid in "${background[@]}"; do kill -9 "$pid" 2>/dev/null; done; rm -rf "$work"' EXIT
+}
+# Runs a command with a time limit (seconds), so a hung command fails its check instead of CI.
+bounded() { local limit=$1; shift; timeout -k 5 "$limit" "$@"; }
+# The report folder a run printed ("reports: FOLDER/summary.md, ..."), so run numbers are not guessed.
+folder_of() { sed -n 's|^reports: \(.*\)/summary\.md,.*|\1|p' "$1" | tail -1; }
+# One value from a SQLite file, with Python's sqlite3 (no sqlite3 command needed); empty if no row.
+sql() { python3 -c 'import sqlite3,sys; r=sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone(); print(r[0] if r else "")' "$1" "$2"; }
+check() {
+    local name=$1; shift
+    if "$@"; then passed=$((passed + 1)); echo "ok: $name"; else failed=$((failed + 1)); echo "FAILED: $name"; fi
+}

@@ -11,26 +11,9 @@ cd "$(dirname "$0")/.."
 endpoint=${1:-}
 export AWS_ACCESS_KEY_ID=${AWS_ACCESS_KEY_ID:-testing} AWS_SECRET_ACCESS_KEY=${AWS_SECRET_ACCESS_KEY:-testing}
 bin=${KINESIS_LOAD_BIN:-$(swift build --show-bin-path)/kinesis-load}
-work=$(mktemp -d)
-background=()
-cleanup() {
-    for pid in "${background[@]}"; do kill -9 "$pid" 2>/dev/null; done
-    rm -rf "$work"
-}
-trap cleanup EXIT
-# The report folder a run printed ("reports: FOLDER/summary.md, ..."), so run numbers are not guessed.
-folder_of() { sed -n 's|^reports: \(.*\)/summary\.md,.*|\1|p' "$1" | tail -1; }
-# Runs a command with a time limit (seconds), so a hung run fails its check instead of CI.
-bounded() { local limit=$1; shift; timeout -k 5 "$limit" "$@"; }
+source scripts/lib.sh
+smoke_init
 db="$work/metrics.sqlite"
-passed=0
-failed=0
-# One value from a SQLite file, with Python's sqlite3 (no sqlite3 command needed).
-sql() { python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()[0])' "$1" "$2"; }
-check() {
-    local name=$1; shift
-    if "$@"; then passed=$((passed + 1)); echo "ok: $name"; else failed=$((failed + 1)); echo "FAILED: $name"; fi
-}
 
 "$bin" validate Scenarios/*.json
 check "every shipped scenario validates" test $? -eq 0

@@ -55,6 +55,13 @@ bash scripts/load-smoke.sh "$MOTO_ENDPOINT" 2>&1 | tee "$loadlog"
 cli_passed=$((cli_passed + $(grep -c '^ok: ' "$loadlog" || true)))
 cli_failed=$((cli_failed + $(grep -c '^FAILED: ' "$loadlog" || true)))
 
+echo "==> what a careless or hostile user tries: signals, kill -9, bad numbers, bad bytes, damaged stores"
+hostilelog=$(mktemp)
+bash scripts/hostile-smoke.sh 2>&1 | tee "$hostilelog"
+[ "${PIPESTATUS[0]}" -eq 0 ] || failed_steps=$((failed_steps + 1))
+cli_passed=$((cli_passed + $(grep -c '^ok: ' "$hostilelog" || true)))
+cli_failed=$((cli_failed + $(grep -c '^FAILED: ' "$hostilelog" || true)))
+
 passed=$((swift_passed + py_passed + cli_passed))
 failed=$((swift_failed + py_failed + cli_failed))
 if [ "$failed_steps" -gt 0 ] && [ "$failed" -eq 0 ]; then failed=$failed_steps; fi

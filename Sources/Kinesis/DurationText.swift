@@ -11,6 +11,9 @@ public enum DurationText {
     /// Longer texts are refused rather than overflowing.
     public static let maximumSeconds = Double(Int64.max) / 1e9
 
+    /// ``maximumSeconds`` in whole hours, for error messages.
+    public static let maximumText = "\(Int(maximumSeconds / 3600))h"
+
     /// nil when `text` is not a duration (or is longer than ``maximumSeconds``).
     public static func parse(_ text: String) -> Duration? {
         var rest = Substring(text.trimmingCharacters(in: .whitespaces))

@@ -13,11 +13,18 @@ import NIOCore
 /// try await app.runService()
 /// ```
 public enum KinesisLocalServer {
+    /// How long a new connection may take to send a complete request head.
+    public static let defaultHeaderTimeout: Duration = .seconds(10)
+    /// How long a connection may sit without sending a request part before it is closed.
+    public static let defaultIdleTimeout: Duration = .seconds(60)
+
     /// Makes the Hummingbird application. Binds 127.0.0.1 unless told otherwise; port 0
-    /// picks a free port, which `onRunning` receives.
+    /// picks a free port, which `onRunning` receives. A connection that does not send a
+    /// complete request head within `headerTimeout`, or sits idle for `idleTimeout`, is closed,
+    /// so slow or abandoned clients cannot starve the others.
     public static func application(
-        endpoint: KinesisEndpoint, host: String = "127.0.0.1", port: Int = 4567, logger: Logger? = nil,
-        onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+        endpoint: KinesisEndpoint, host: String = "127.0.0.1", port: Int = 4567, headerTimeout: Duration = defaultHeaderTimeout,
+        idleTimeout: Duration = defaultIdleTimeout, logger: Logger? = nil, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         let responder = CallbackResponder<BasicRequestContext> { request, _ in
             var request = request
@@ -39,8 +46,12 @@ public enum KinesisLocalServer {
         }
         var quiet = logger ?? Logger(label: "kinesis-local")
         if logger == nil { quiet.logLevel = .warning }
+        let header = TimeAmount.nanoseconds(Int64(headerTimeout.components.seconds) * 1_000_000_000 + headerTimeout.components.attoseconds / 1_000_000_000)
+        let idle = TimeAmount.nanoseconds(Int64(idleTimeout.components.seconds) * 1_000_000_000 + idleTimeout.components.attoseconds / 1_000_000_000)
         return Application(
-            responder: responder, configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: nil),
+            responder: responder,
+            server: .http1(configuration: .init(additionalChannelHandlers: [HeaderTimeoutHandler(timeout: header)], idleTimeout: idle)),
+            configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: nil),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) }, logger: quiet)
     }
 

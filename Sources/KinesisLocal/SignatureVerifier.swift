@@ -8,13 +8,19 @@ public struct SignatureVerifier: Sendable {
     /// The one key pair requests must be signed with.
     public let credentials: AWSCredentials
 
+    /// How far a request's `X-Amz-Date` may be from the server's clock, either way: AWS
+    /// refuses Kinesis requests signed more than 15 minutes ago (so a captured request cannot
+    /// be replayed later) or more than 15 minutes ahead.
+    public static let allowedSkew: TimeInterval = 15 * 60
+
     /// A verifier for `credentials`.
     public init(credentials: AWSCredentials) { self.credentials = credentials }
 
-    /// Checks a request's SigV4 signature; throws the error AWS would answer with.
+    /// Checks a request's SigV4 signature and its date against `now`; throws the error AWS
+    /// would answer with.
     public func verify(
         method: String, path: String, query: [(name: String, value: String)], headers: [(name: String, value: String)],
-        body: [UInt8]
+        body: [UInt8], now: Date = Date()
     ) throws {
         func header(_ name: String) -> String? {
             headers.first { asciiCaseInsensitiveEquals($0.name, name) }?.value
@@ -45,6 +51,23 @@ public struct SignatureVerifier: Sendable {
             throw KinesisError(
                 code: .incompleteSignature,
                 message: "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.", httpStatus: 400)
+        }
+        // AWS's own wording, e.g. "Signature expired: 20260101T000000Z is now earlier than
+        // 20260101T001500Z (20260101T003000Z - 15 min.)".
+        let minutes = Int(Self.allowedSkew / 60)
+        if date < now.addingTimeInterval(-Self.allowedSkew) {
+            throw KinesisError(
+                code: .invalidSignature,
+                message:
+                    "Signature expired: \(amzDate) is now earlier than \(SigV4Signer.amzDate(now.addingTimeInterval(-Self.allowedSkew))) (\(SigV4Signer.amzDate(now)) - \(minutes) min.)",
+                httpStatus: 400)
+        }
+        if date > now.addingTimeInterval(Self.allowedSkew) {
+            throw KinesisError(
+                code: .invalidSignature,
+                message:
+                    "Signature not yet current: \(amzDate) is still later than \(SigV4Signer.amzDate(now.addingTimeInterval(Self.allowedSkew))) (\(SigV4Signer.amzDate(now)) + \(minutes) min.)",
+                httpStatus: 400)
         }
         let scope = credential.split(separator: "/")
         guard scope.count == 5, scope[4] == "aws4_request" else {

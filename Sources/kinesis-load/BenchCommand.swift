@@ -28,9 +28,13 @@ struct BenchCommand: AsyncParsableCommand {
         @Option(help: "Tasks putting records at once, each an equal share.") var concurrency = 1
 
         func run() async throws {
-            guard records > 0, size >= 0, KinesisConfiguration.shardCountRange.contains(shards) else {
-                throw ValidationError("--records must be positive, --size non-negative, --shards 1 to 100000")
+            guard (1...1_000_000_000).contains(records) else { throw ValidationError("--records must be from 1 to 1000000000, got \(records)") }
+            guard (0...ServiceLimits.recordMaxBytes - 16).contains(size) else {
+                throw ValidationError("--size must be from 0 to \(ServiceLimits.recordMaxBytes - 16) bytes (a record and its key fit in 1 MiB), got \(size)")
             }
+            guard KinesisConfiguration.shardCountRange.contains(shards) else { throw ValidationError("--shards must be from 1 to 100000, got \(shards)") }
+            guard (1...ServiceLimits.putRecordsMaxRecords * 100).contains(batch) else { throw ValidationError("--batch must be from 1 to 50000, got \(batch)") }
+            guard (1...1024).contains(concurrency) else { throw ValidationError("--concurrency must be from 1 to 1024, got \(concurrency)") }
             let target = connection.endpoint ?? "in-process engine"
             if connection.endpoint != nil {
                 try await connection.withClient { client in

@@ -4,12 +4,16 @@ import Kinesis
 import KinesisProducer
 import KinesisEngine
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 struct PutCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "put",
         abstract: "Publish newline-delimited records from standard input through the Producer.",
         discussion: """
-            Each non-empty line is one record, sent as it is. Lines of one partition key land in the order
+            Each non-empty line is one record, its bytes sent as they are (they need not be UTF-8). Lines of one partition key land in the order
             they were read unless --unordered is given. The partition key is --key, or the JSON
             field at --key-field (dotted: user.id), or a random key per line. Prints how many records were
             sent, failed and retried (and how many were resent because a reshard split their aggregate); exits non-zero if any failed. A line that cannot be keyed fails alone,
@@ -38,9 +42,15 @@ struct PutCommand: AsyncParsableCommand {
             throw ValidationError("--key-field '\(keyField)' has an empty segment: write it as user.id")
         }
         if let stream { try validateStreamName(stream) }
+        guard (1...60_000).contains(maxBufferedMs) else { throw ValidationError("--max-buffered-ms must be from 1 to 60000, got \(maxBufferedMs)") }
+        guard (1...86_400).contains(ttlSeconds) else { throw ValidationError("--ttl-seconds must be from 1 to 86400, got \(ttlSeconds)") }
     }
 
     func run() async throws {
+        var status = stat()
+        if fstat(STDIN_FILENO, &status) == 0, (status.st_mode & S_IFMT) == S_IFDIR {
+            throw CommandFailure("standard input is a directory: give put newline-delimited records, e.g. `kinesis-load put STREAM < events.jsonl`")
+        }
         guard let stream = try stream ?? connection.configuration().streamName else {
             throw ValidationError("Missing the stream: name it as the first argument or set KINESIS_STREAM_NAME")
         }
@@ -58,23 +68,28 @@ struct PutCommand: AsyncParsableCommand {
                 var problems: [String] = []
                 var random = SystemRandomNumberGenerator()
                 var number = 0
-                while let line = readLine(strippingNewline: true) {
+                var lines = LineReader(descriptor: STDIN_FILENO)
+                while let line = try lines.next() {
                     number += 1
-                    if line.trimmingCharacters(in: .whitespaces).isEmpty { continue }
+                    if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
                     let partitionKey: String
                     if let constant {
                         partitionKey = constant
                     } else if let path {
-                        guard let found = Self.field(path, in: line) else {
-                            problems.append("line \(number): no string or number at \(path.joined(separator: ".")) (or not JSON)")
+                        switch Self.field(path, in: line) {
+                        case .found(let key): partitionKey = key
+                        case .notJSON:
+                            problems.append("line \(number): not JSON, so it has no field \(path.joined(separator: ".")) to key it by; not sent")
+                            continue
+                        case .missing:
+                            problems.append("line \(number): no string or number at \(path.joined(separator: ".")); not sent")
                             continue
                         }
-                        partitionKey = found
                     } else {
                         partitionKey = String(random.next(), radix: 36)
                     }
                     do {
-                        tickets.append((number, try await producer.put(data: Data(line.utf8), partitionKey: partitionKey)))
+                        tickets.append((number, try await producer.put(data: line, partitionKey: partitionKey)))
                     } catch {
                         problems.append("line \(number): \(error)")
                     }
@@ -102,18 +117,64 @@ struct PutCommand: AsyncParsableCommand {
         if failed > 0 { throw ExitCode(1) }
     }
 
+    enum Field: Equatable {
+        case found(String)
+        case missing
+        case notJSON
+    }
+
     /// The string or number at a dotted path of a JSON object line.
-    static func field(_ path: [String], in line: String) -> String? {
-        guard var value = try? JSONDecoder().decode(JSONValue.self, from: Data(line.utf8)) else { return nil }
+    static func field(_ path: [String], in line: Data) -> Field {
+        guard var value = try? JSONDecoder().decode(JSONValue.self, from: line) else { return .notJSON }
         for segment in path {
-            guard case .object(let object) = value, let next = object[segment] else { return nil }
+            guard case .object(let object) = value, let next = object[segment] else { return .missing }
             value = next
         }
         switch value {
-        case .string(let text): return text.isEmpty ? nil : text
-        case .number(let number): return number == number.rounded() && abs(number) < 1e15 ? String(Int64(number)) : String(number)
-        case .bool(let flag): return String(flag)
-        default: return nil
+        case .string(let text): return text.isEmpty ? .missing : .found(text)
+        case .number(let number): return .found(number == number.rounded() && abs(number) < 1e15 ? String(Int64(number)) : String(number))
+        case .bool(let flag): return .found(String(flag))
+        default: return .missing
+        }
+    }
+}
+
+/// Lines of a file descriptor as bytes, without their "\n" (or "\r\n"): nothing is decoded,
+/// so a record is sent exactly as it was written.
+struct LineReader {
+    let descriptor: Int32
+    var buffer: [UInt8] = []
+    var start = 0
+    var ended = false
+
+    init(descriptor: Int32) { self.descriptor = descriptor }
+
+    mutating func next() throws -> Data? {
+        while true {
+            if let newline = buffer[start...].firstIndex(of: 0x0A) {
+                var end = newline
+                if end > start, buffer[end - 1] == 0x0D { end -= 1 }
+                let line = Data(buffer[start..<end])
+                start = newline + 1
+                return line
+            }
+            if ended {
+                guard start < buffer.count else { return nil }
+                let line = Data(buffer[start...])
+                start = buffer.count
+                return line
+            }
+            if start > 0 {
+                buffer.removeFirst(start)
+                start = 0
+            }
+            var chunk = [UInt8](repeating: 0, count: 1 << 16)
+            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw CommandFailure("cannot read standard input: \(String(cString: strerror(errno)))")
+            }
+            if count == 0 { ended = true } else { buffer.append(contentsOf: chunk[0..<count]) }
         }
     }
 }

@@ -18,12 +18,22 @@ struct StoreOptions: ParsableArguments {
     var reports = "Reports"
 
     func open() throws -> MetricsStore {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: db, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw CommandFailure("--db \(db): is a directory, not an SQLite file")
+        }
         do {
             return try MetricsStore(path: db)
         } catch {
-            throw ValidationError("--db \(db): cannot open the metrics database: \(error)")
+            throw CommandFailure("--db \(db): cannot open the metrics database: \(MetricsStore.describe(error))")
         }
     }
+}
+
+/// A failure told in one sentence, exit 1 (no usage text: the command line was fine).
+struct CommandFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
 }
 
 /// Loads a scenario or exits 2 after printing every problem.
@@ -43,8 +53,10 @@ struct RunCommand: AsyncParsableCommand {
         discussion: """
             Targets the embedded engine (per-shard limits on; each shard keeps its newest 16 MiB)
             unless --endpoint or --aws is given.
-            Exit codes: 0 passed, 99 a threshold failed, 130 stopped by Ctrl-C (what ran is stored
-            and reported), 2 the scenario is invalid, 1 any other error.
+            Exit codes: 0 passed, 99 a threshold failed, 130 stopped by Ctrl-C, 143 by SIGTERM, 129 by
+            SIGHUP (what ran is stored and reported; a second signal abandons events in flight), 2 the
+            scenario is invalid, 1 any other error (the stored figures do not add up, the database or
+            the reports folder failed).
             """)
 
     @Argument(help: "The scenario file (JSON).") var scenario: String
@@ -71,10 +83,28 @@ struct RunCommand: AsyncParsableCommand {
             scenario.stream.name = stream
         }
         let metrics = try store.open()
+        // A reports folder that cannot be written is found now, not after the whole load.
+        do {
+            try ReportWriter.checkWritable(store.reports)
+        } catch {
+            throw CommandFailure("\(error)")
+        }
         let stop = StopSignal()
-        let signals = installInterruptHandler(stop)
-        defer { signals.cancel() }
+        let signals = installStopHandlers(stop)
+        defer { signals.forEach { $0.cancel() } }
 
+        let result: RunResult
+        do {
+            result = try await start(scenario, store: metrics, stop: stop)
+        } catch let error as RunStoppedBeforeStart {
+            FileHandle.standardError.write(Data("\(error)\n".utf8))
+            throw ExitCode(128 + (stop.signal ?? SIGINT))
+        }
+        try await finish(result, store: metrics, stop: stop)
+    }
+
+    /// Runs the scenario against its target; returns how it ended.
+    func start(_ scenario: Scenario, store metrics: MetricsStore, stop: StopSignal) async throws -> RunResult {
         let result: RunResult
         if aws || connection.endpoint != nil {
             let configuration = try connection.configuration()
@@ -93,12 +123,35 @@ struct RunCommand: AsyncParsableCommand {
                     limits: noLimits ? nil : .aws, callHistoryLimit: 100, maxRetainedBytesPerShard: Self.retainedBytesPerShard))
             result = try await execute(scenario, api: engine, target: noLimits ? "embedded (no limits)" : "embedded", store: metrics, stop: stop)
         }
-        let summary = try await metrics.summary(run: result.runId)
-        let folder = try ReportWriter.write(summary, into: store.reports)
-        let status = result.interrupted ? "interrupted" : summary.passed ? "passed" : "failed"
-        let code: Int32 = result.interrupted ? 130 : summary.passed ? 0 : 99
-        try await metrics.setStatus(result.runId, status: status, exitCode: Int(code))
+        return result
+    }
+
+    /// Judges a stored run, writes its reports, sets its final status; exits with its code.
+    func finish(_ result: RunResult, store metrics: MetricsStore, stop: StopSignal) async throws {
+        var summary = try await metrics.summary(run: result.runId)
+        var status: String
+        var code: Int32
+        var problem: String?
+        if !summary.inconsistencies.isEmpty {
+            (status, code) = ("error", 1)
+            problem = "the stored figures do not add up: " + summary.inconsistencies.joined(separator: "; ")
+        } else if result.interrupted {
+            (status, code) = ("interrupted", 128 + (stop.signal ?? SIGINT))
+        } else {
+            (status, code) = summary.passed ? ("passed", 0) : ("failed", 99)
+        }
+        summary.run.status = status
+        summary.run.problem = problem ?? summary.run.problem
+        var folder = "(none)"
+        do {
+            folder = try ReportWriter.write(summary, into: store.reports)
+        } catch {
+            (status, code) = ("error", 1)
+            problem = "the reports could not be written to \(store.reports) (\(error)); the figures are kept as run \(result.runId) in \(store.db): `kinesis-load report \(result.runId) --reports DIR` writes them"
+        }
+        try await metrics.setStatus(result.runId, status: status, exitCode: Int(code), problem: problem)
         print(briefing(summary, folder: folder, status: status))
+        if let problem { FileHandle.standardError.write(Data("error: \(problem)\n".utf8)) }
         if code != 0 { throw ExitCode(code) }
     }
 
@@ -139,19 +192,23 @@ struct RunCommand: AsyncParsableCommand {
     }
 }
 
-/// Ctrl-C once: stop the schedule, finish what is in flight, store and report. Twice: abandon.
-func installInterruptHandler(_ stop: StopSignal) -> any DispatchSourceSignal {
-    signal(SIGINT, SIG_IGN)
-    let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
-    source.setEventHandler {
-        stop.request()
-        let message =
-            stop.isUrgent
-            ? "\nstopping now: abandoning events in flight\n" : "\nstopping: letting events in flight finish (Ctrl-C again to abandon them)\n"
-        FileHandle.standardError.write(Data(message.utf8))
+/// Ctrl-C, SIGTERM (CI, `timeout`, `docker stop`) or SIGHUP once: stop the schedule, finish
+/// what is in flight, store and report, exit 128 + the signal. Twice: abandon what is in flight.
+func installStopHandlers(_ stop: StopSignal) -> [any DispatchSourceSignal] {
+    [(SIGINT, "Ctrl-C"), (SIGTERM, "SIGTERM"), (SIGHUP, "SIGHUP")].map { number, name in
+        signal(number, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+        source.setEventHandler {
+            stop.request(signal: number)
+            let message =
+                stop.isUrgent
+                ? "\n\(name): stopping now, abandoning events in flight\n"
+                : "\n\(name): stopping, letting events in flight finish (signal again to abandon them)\n"
+            FileHandle.standardError.write(Data(message.utf8))
+        }
+        source.resume()
+        return source
     }
-    source.resume()
-    return source
 }
 
 /// The live progress line: rewritten in place on a terminal, a plain line every 5 s otherwise.

@@ -41,6 +41,9 @@ struct PartitionsCommand: AsyncParsableCommand {
     @Option(help: "Events to sample.") var sample: Int?
     @Flag(help: "Print JSON.") var json = false
 
+    /// The rates a scenario may ask for.
+    static let rates = 0.001...10_000_000.0
+
     func run() async throws {
         let scenario = try loadScenario(self.scenario)
         guard let count = shards ?? scenario.stream.shards else {
@@ -49,10 +52,13 @@ struct PartitionsCommand: AsyncParsableCommand {
         guard ServiceLimits.shardCount.contains(count) else {
             throw ValidationError("--shards must be from 1 to \(ServiceLimits.shardCount.upperBound), got \(count)")
         }
+        if let rate, !(Self.rates.contains(rate)) {
+            throw ValidationError("--rate must be from 0.001 to 10000000 events per second, got \(rate)")
+        }
         guard let peak = rate ?? scenario.load.peakRate, peak > 0 else {
             throw ValidationError("--rate: the scenario is unpaced (fixed-events without a rate), so give the rate to predict at")
         }
-        if let sample, sample < 1 { throw ValidationError("--sample must be positive") }
+        if let sample, !(1...10_000_000).contains(sample) { throw ValidationError("--sample must be from 1 to 10000000, got \(sample)") }
         let analysis = PartitionAnalysis.analyze(scenario, shards: count, peakRate: peak, sampleEvents: sample)
         if json {
             let encoder = JSONEncoder()
@@ -75,17 +81,31 @@ struct RunsCommand: AsyncParsableCommand {
             print("no runs yet: \(store.db) does not exist")
             return
         }
+        guard limit >= 1 else { throw ValidationError("--limit must be at least 1, got \(limit)") }
         let metrics = try store.open()
-        let ids = try await metrics.runIds().prefix(limit)
+        let ids: ArraySlice<Int64>
+        do {
+            ids = try await metrics.runIds().prefix(limit)
+        } catch {
+            throw CommandFailure("--db \(store.db): the runs table cannot be read: \(MetricsStore.describe(error))")
+        }
         var rows = [["run", "scenario", "target", "started", "seconds", "status", "events", "failed", "p99 ms"]]
+        var damaged: [String] = []
         for id in ids {
-            let s = try await metrics.summary(run: id)
-            rows.append([
-                String(id), s.run.scenario, s.run.target, s.run.startedAt, s.run.elapsedSeconds.map { String(format: "%.1f", $0) } ?? "-",
-                s.run.status, String(s.totals.started), String(s.totals.failed), String(format: "%.2f", s.latencyMs.p99),
-            ])
+            do {
+                let s = try await metrics.summary(run: id)
+                rows.append([
+                    String(id), s.run.scenario, s.run.target, s.run.startedAt, s.run.elapsedSeconds.map { String(format: "%.1f", $0) } ?? "-",
+                    s.run.status, String(s.totals.started), String(s.totals.failed), String(format: "%.2f", s.latencyMs.p99),
+                ])
+            } catch {
+                // One damaged run does not hide the others.
+                rows.append([String(id), "-", "-", "-", "-", "damaged", "-", "-", "-"])
+                damaged.append("run \(id) is damaged: \(MetricsStore.describe(error))")
+            }
         }
         print(formatTable(rows))
+        for line in damaged { FileHandle.standardError.write(Data("\(line)\n".utf8)) }
     }
 }
 
@@ -98,17 +118,27 @@ struct ReportCommand: AsyncParsableCommand {
 
     func run() async throws {
         guard FileManager.default.fileExists(atPath: store.db) else {
-            throw ValidationError("--db \(store.db): no such file; `kinesis-load run SCENARIO` creates it")
+            throw CommandFailure("--db \(store.db): no such file; `kinesis-load run SCENARIO` creates it")
         }
         let metrics = try store.open()
         let id: Int64
+        let summary: RunSummary
+        let folder: String
         do {
             id = try await metrics.resolveRun(run)
-        } catch let error as ReportError {
-            throw ValidationError(error.description)
+        } catch {
+            throw CommandFailure("\(error)")
         }
-        let summary = try await metrics.summary(run: id)
-        let folder = try ReportWriter.write(summary, into: store.reports)
+        do {
+            summary = try await metrics.summary(run: id)
+        } catch {
+            throw CommandFailure("run \(id) in \(store.db) is damaged: \(MetricsStore.describe(error))")
+        }
+        do {
+            folder = try ReportWriter.write(summary, into: store.reports)
+        } catch {
+            throw CommandFailure("the reports of run \(id) could not be written: \(error)")
+        }
         print(ReportWriter.markdown(summary))
         print("reports: \(folder)")
     }

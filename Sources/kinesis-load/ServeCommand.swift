@@ -27,7 +27,11 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Enforce per-shard limits: 1,000 records/s and 1 MiB/s in, 5 reads/s and 2 MiB/s out.")
     var enforceLimits = false
     @Option(help: "Inject faults (see below).") var faults: String?
-    @Option(help: "Require SigV4 signatures made with ACCESS_KEY:SECRET.") var auth: String?
+    @Option(help: "Require SigV4 signatures made with ACCESS_KEY:SECRET (and dated within 15 minutes of this clock).") var auth: String?
+    @Option(help: "Most memory each shard's records may take (64MiB, 1GiB, or bytes); the oldest are trimmed beyond it, and said so on stderr. 'none' keeps every record for the retention period.")
+    var retainPerShard = "256MiB"
+    @Option(help: "Close a connection that has not sent a complete request head this long after opening.") var headerTimeout = "10s"
+    @Option(help: "Close a connection that has sent nothing for this long.") var idleTimeout = "60s"
 
     func run() async throws {
         let plan = try FaultSpec.parse(faults ?? "", flag: "--faults")
@@ -36,22 +40,57 @@ struct ServeCommand: AsyncParsableCommand {
         guard (0...65535).contains(port) else {
             throw ValidationError("--port \(port) is out of range: expected 0 to 65535")
         }
-        let engine = InMemoryKinesis(
-            configuration: EngineConfiguration(limits: enforceLimits ? .aws : nil, seed: plan.seed ?? 42))
+        let budget = try Self.parseBytes(retainPerShard, flag: "--retain-per-shard")
+        let header = try Self.parseTimeout(headerTimeout, flag: "--header-timeout")
+        let idle = try Self.parseTimeout(idleTimeout, flag: "--idle-timeout")
+        var engineConfiguration = EngineConfiguration(limits: enforceLimits ? .aws : nil, seed: plan.seed ?? 42, maxRetainedBytesPerShard: budget)
+        if let budget {
+            // Said once per shard at 1, 10, 100, ... records trimmed: enough to notice, never a flood.
+            engineConfiguration.onBudgetTrim = { stream, shard, trimmed in
+                var power = 1
+                while power * 10 <= trimmed { power *= 10 }
+                guard trimmed == power else { return }
+                FileHandle.standardError.write(
+                    Data("serve: \(stream)/\(shard) is over --retain-per-shard \(budget) bytes: \(trimmed) oldest record\(trimmed == 1 ? "" : "s") trimmed so far\n".utf8))
+            }
+        }
+        let engine = InMemoryKinesis(configuration: engineConfiguration)
         engine.faults { $0 = plan.plan }
         for (name, shards) in initial {
             try await engine.createStream(.init(streamName: name, shardCount: shards))
         }
         let endpoint = KinesisEndpoint(engine: engine, credentials: credentials)
         let host = self.host
-        let app = KinesisLocalServer.application(endpoint: endpoint, host: host, port: port) { port in
-            var lines = ["Kinesis endpoint listening on http://\(host):\(port)"]
+        let app = KinesisLocalServer.application(endpoint: endpoint, host: host, port: port, headerTimeout: header, idleTimeout: idle) { port in
+            // An IPv6 address goes in brackets in a URL: http://[::1]:4567.
+            let authority = host.contains(":") ? "[\(host)]" : host
+            var lines = ["Kinesis endpoint listening on http://\(authority):\(port)"]
             if let credentials { lines.append("SigV4 required for access key \(credentials.maskedAccessKeyId)") }
             if !initial.isEmpty { lines.append("Streams: " + initial.map { "\($0.0) (\($0.1) shards)" }.joined(separator: ", ")) }
             print(lines.joined(separator: "\n"))
             fflush(nil)
         }
         try await app.runService()
+    }
+
+    /// `64MiB`, `1GiB`, `512KiB`, `1000000` (bytes), or `none`.
+    static func parseBytes(_ text: String, flag: String) throws -> Int? {
+        if text == "none" { return nil }
+        let units: [(String, Int)] = [("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10), ("B", 1), ("", 1)]
+        for (suffix, scale) in units where text.hasSuffix(suffix) {
+            if let number = Int(text.dropLast(suffix.count)), number > 0, number <= Int.max / scale, number * scale >= 1 << 20 {
+                return number * scale
+            }
+            break
+        }
+        throw ValidationError("\(flag) '\(text)' is not a size of at least 1MiB such as 64MiB or 1GiB (or none)")
+    }
+
+    static func parseTimeout(_ text: String, flag: String) throws -> Duration {
+        guard let duration = DurationText.parse(text), duration > .zero, duration <= .seconds(86_400) else {
+            throw ValidationError("\(flag) '\(text)' is not a duration from 1ms to 24h, such as 10s")
+        }
+        return duration
     }
 
     static func parseAuth(_ text: String) throws -> AWSCredentials {

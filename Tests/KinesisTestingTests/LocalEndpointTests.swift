@@ -102,4 +102,34 @@ struct LocalEndpointTests {
             #expect(try await call(withToken) == nil)
         }
     }
+
+    @Test("a signature dated more than 15 minutes from the server's clock gets AWS's expired or not-yet-current answer")
+    func signatureDates() throws {
+        let verifier = SignatureVerifier(credentials: testCredentials)
+        let signer = SigV4Signer(service: "kinesis", region: "us-east-1")
+        let now = Date(timeIntervalSince1970: 1_795_000_000)
+        let body = Array("{}".utf8)
+        func verify(signedAt offset: TimeInterval) -> KinesisError? {
+            let signed = signer.sign(
+                method: "POST", path: "/", headers: [("Host", "127.0.0.1:4567"), ("X-Amz-Target", "Kinesis_20131202.ListStreams")], body: body,
+                credentials: testCredentials, date: now.addingTimeInterval(offset))
+            do {
+                try verifier.verify(method: "POST", path: "/", query: [], headers: signed.headers, body: body, now: now)
+                return nil
+            } catch {
+                return error as? KinesisError
+            }
+        }
+        #expect(verify(signedAt: 0) == nil)
+        #expect(verify(signedAt: -14 * 60) == nil)
+        #expect(verify(signedAt: 14 * 60) == nil)
+        let old = verify(signedAt: -16 * 60)
+        #expect(old?.code == .invalidSignature)
+        #expect(
+            old?.message == "Signature expired: \(SigV4Signer.amzDate(now.addingTimeInterval(-960))) is now earlier than "
+                + "\(SigV4Signer.amzDate(now.addingTimeInterval(-900))) (\(SigV4Signer.amzDate(now)) - 15 min.)")
+        let future = verify(signedAt: 16 * 60)
+        #expect(future?.code == .invalidSignature)
+        #expect(future?.message.hasPrefix("Signature not yet current: \(SigV4Signer.amzDate(now.addingTimeInterval(960))) is still later than") == true)
+    }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Kinesis
 import KinesisTesting
+import Synchronization
 import Testing
 
 @Suite("Engine: retained bytes per shard")
@@ -26,5 +27,25 @@ struct RetainedBytesTests {
             _ = try await engine.putRecord(.init(streamName: "s", data: Data(repeating: 1, count: 96), partitionKey: "k\(index)"))
         }
         #expect(try await engine.readAll(stream: "s", shardId: ShardMap.shardId(index: 0)).count == 100)
+    }
+}
+
+@Suite("Engine: the byte budget is observable")
+struct BudgetTrimCallbackTests {
+    @Test("onBudgetTrim is told each shard's running count of trimmed records")
+    func trimsAreReported() async throws {
+        let each = EngineConfiguration.retainedBytes(data: 96, partitionKey: 4, sequenceNumber: 56)
+        let reports = Mutex<[Int]>([])
+        var configuration = EngineConfiguration(maxRetainedBytesPerShard: 10 * each)
+        configuration.onBudgetTrim = { stream, shard, trimmed in
+            #expect(stream == "s" && shard == ShardMap.shardId(index: 0))
+            reports.withLock { $0.append(trimmed) }
+        }
+        let engine = InMemoryKinesis(configuration: configuration)
+        try await engine.createStream(.init(streamName: "s", shardCount: 1))
+        for index in 0..<25 {
+            _ = try await engine.putRecord(.init(streamName: "s", data: Data(repeating: 1, count: 96), partitionKey: String(format: "k%03d", index)))
+        }
+        #expect(reports.withLock { $0 } == Array(1...15))
     }
 }

@@ -108,4 +108,15 @@ final class TemporaryFolder {
         try text.write(toFile: path(name), atomically: true, encoding: .utf8)
     }
     deinit { try? FileManager.default.removeItem(at: url) }
+
+    @Test("an endpoint port above 65535 is a clear error naming the source, not a crash")
+    func endpointPortOutOfRange() {
+        for raw in ["http://127.0.0.1:70000", "http://127.0.0.1:65536", "http://127.0.0.1:0"] {
+            #expect(throws: ConfigurationError.self) { try KinesisConfiguration.parseEndpoint(raw, source: "--endpoint") }
+        }
+        #expect(throws: ConfigurationError.self) {
+            try KinesisConfiguration.fromEnvironment(["AWS_ENDPOINT_URL_KINESIS": "http://127.0.0.1:99999"])
+        }
+        #expect((try? KinesisConfiguration.parseEndpoint("http://127.0.0.1:65535", source: "--endpoint"))?.port == 65535)
+    }
 }

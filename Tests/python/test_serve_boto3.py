@@ -159,3 +159,72 @@ def test_bad_flags_are_named():
         result = sp.run([binary(), "serve", "--port", "0", *args], capture_output=True, text=True, timeout=30)
         assert result.returncode != 0
         assert expected in result.stderr, (args, result.stderr)
+    for args, expected in [(["--retain-per-shard", "10KiB"], "--retain-per-shard '10KiB' is not a size of at least 1MiB"),
+                           (["--idle-timeout", "forever"], "--idle-timeout 'forever' is not a duration")]:
+        result = sp.run([binary(), "serve", "--port", "0", *args], capture_output=True, text=True, timeout=30)
+        assert result.returncode != 0
+        assert expected in result.stderr, (args, result.stderr)
+
+
+def _connect(url):
+    import socket
+    from urllib.parse import urlsplit
+    parts = urlsplit(url)
+    sock = socket.create_connection((parts.hostname, parts.port), timeout=30)
+    return sock
+
+
+def test_slow_and_idle_connections_are_closed():
+    """A client that trickles its request head, or sits idle, loses the connection; others are served."""
+    server = Server("--stream", "t:1", "--header-timeout", "1s", "--idle-timeout", "2s")
+    try:
+        slow = [_connect(server.url) for _ in range(50)]
+        for sock in slow:
+            sock.sendall(b"POST / HTTP/1.1\r\nHost: x\r\n")  # never finished
+        # Meanwhile a normal client is served.
+        assert server.client().list_streams()["StreamNames"] == ["t"]
+        started = time.monotonic()
+        for sock in slow:
+            assert sock.recv(100) == b""  # closed by the server (recv would time out after 30 s otherwise)
+        assert time.monotonic() - started < 20
+        idle = _connect(server.url)
+        body = b"{}"
+        idle.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: Kinesis_20131202.ListStreams\r\n"
+                     b"Content-Type: application/x-amz-json-1.1\r\nContent-Length: 2\r\n\r\n" + body)
+        assert idle.recv(1000).startswith(b"HTTP/1.1 200")
+        assert idle.recv(100) == b""  # closed once idle for 2 s
+    finally:
+        server.stop()
+
+
+def test_ipv6_url_in_brackets():
+    server = Server("--host", "::1", "--stream", "v6:1")
+    try:
+        assert server.url.startswith("http://[::1]:"), server.url
+        assert server.client().list_streams()["StreamNames"] == ["v6"]
+    finally:
+        server.stop()
+
+
+def test_records_beyond_the_byte_budget_are_trimmed_and_said():
+    server = Server("--stream", "b:1", "--retain-per-shard", "1MiB")
+    try:
+        kinesis = server.client()
+        for batch in range(6):
+            kinesis.put_records(StreamName="b", Records=[{"Data": bytes([batch]) * 1000, "PartitionKey": f"k{i}"} for i in range(500)])
+        iterator = kinesis.get_shard_iterator(StreamName="b", ShardId="shardId-000000000000", ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        kept = 0
+        first = None
+        while iterator:
+            out = kinesis.get_records(ShardIterator=iterator, Limit=10000)
+            if first is None and out["Records"]:
+                first = out["Records"][0]["Data"][0]
+            kept += len(out["Records"])
+            if out.get("MillisBehindLatest", 0) == 0 and not out["Records"]:
+                break
+            iterator = out.get("NextShardIterator")
+        assert 0 < kept < 3000 and first > 0, (kept, first)  # the oldest went first
+    finally:
+        server.stop()
+    log = server.process.stdout.read()
+    assert "b/shardId-000000000000 is over --retain-per-shard 1048576 bytes" in log, log

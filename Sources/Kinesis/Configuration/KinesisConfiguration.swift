@@ -141,6 +141,9 @@ public struct KinesisConfiguration: Sendable, Hashable {
             throw ConfigurationError(
                 source: source, value: raw, expected: "an http:// or https:// URL with a host, such as http://127.0.0.1:4567")
         }
+        if let port = url.port, !(1...65535).contains(port) {
+            throw ConfigurationError(source: source, value: raw, expected: "a port from 1 to 65535, got \(port)")
+        }
         return url
     }
 

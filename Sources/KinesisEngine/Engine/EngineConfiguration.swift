@@ -27,6 +27,10 @@ public struct EngineConfiguration: Sendable {
     /// default) keeps everything for the retention period; a long load test sets it so memory
     /// stays flat.
     public var maxRetainedBytesPerShard: Int?
+    /// Called (under the engine's lock: keep it short) each time records are trimmed to keep a
+    /// shard within ``maxRetainedBytesPerShard``, with the stream, the shard and how many
+    /// records that shard has had trimmed so far.
+    public var onBudgetTrim: (@Sendable (_ stream: String, _ shard: String, _ trimmedSoFar: Int) -> Void)?
 
     /// What one stored record counts against ``maxRetainedBytesPerShard``: its data, partition
     /// key and sequence number bytes and 64 bytes of bookkeeping, so that small records are

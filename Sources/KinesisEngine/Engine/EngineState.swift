@@ -25,6 +25,8 @@ package struct ShardState: Sendable {
     var head = 0
     /// What the live records take, as ``EngineConfiguration/retainedBytes(data:partitionKey:sequenceNumber:)`` counts it.
     var liveBytes = 0
+    /// Records dropped so far to keep the shard within ``EngineConfiguration/maxRetainedBytesPerShard``.
+    var trimmedForBudget = 0
     var writeRecords: TokenBucket?
     var writeBytes: TokenBucket?
     var readCalls: TokenBucket?
@@ -59,9 +61,13 @@ package struct ShardState: Sendable {
     }
 
     /// Drops the oldest records until at most `limit` bytes are live.
-    mutating func trim(toBytes limit: Int) {
+    /// Returns how many were dropped.
+    @discardableResult
+    mutating func trim(toBytes limit: Int) -> Int {
+        let before = head
         while head < records.count, liveBytes > limit { dropOldest() }
         compact()
+        return head - before
     }
 
     private mutating func dropOldest() {

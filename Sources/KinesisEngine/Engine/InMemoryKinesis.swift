@@ -445,7 +445,9 @@ public final class InMemoryKinesis: KinesisAPI {
         stream.shards[index].liveBytes += EngineConfiguration.retainedBytes(
             data: data.count, partitionKey: partitionKey.utf8.count, sequenceNumber: sequenceNumber.utf8.count)
         if let limit = configuration.maxRetainedBytesPerShard, stream.shards[index].liveBytes > limit {
-            stream.shards[index].trim(toBytes: limit)
+            let dropped = stream.shards[index].trim(toBytes: limit)
+            stream.shards[index].trimmedForBudget += dropped
+            configuration.onBudgetTrim?(stream.name, stream.shards[index].id, stream.shards[index].trimmedForBudget)
         }
         let head = stream.shards[index].head
         let cutoff = now - Double(stream.retentionHours) * 3600

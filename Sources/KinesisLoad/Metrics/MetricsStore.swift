@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import GRDB
 import Histogram
@@ -7,7 +8,12 @@ import Kinesis
 /// `Reports/README.md`; reports are rebuilt from it alone.
 package final class MetricsStore: Sendable {
     package let path: String
+    /// A random id of this database file: report folders of two databases never collide.
+    package let databaseId: String
     let pool: DatabasePool
+
+    /// A scenario's text is stored whole up to this size; above it, only its hash and path.
+    package static let storedScenarioLimit = 1 << 20
 
     package init(path: String) throws {
         let directory = (path as NSString).deletingLastPathComponent
@@ -17,6 +23,44 @@ package final class MetricsStore: Sendable {
         pool = try DatabasePool(path: path, configuration: configuration)
         self.path = path
         try Self.migrator.migrate(pool)
+        databaseId = try pool.write { db in
+            if let id = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'database_id'") { return id }
+            let id = String(format: "%08x", UInt32.random(in: 0...UInt32.max))
+            try db.execute(sql: "INSERT INTO meta (key, value) VALUES ('database_id', ?)", arguments: [id])
+            return id
+        }
+        try markAbandoned()
+    }
+
+    /// An error in one line, as stored and printed: SQLite's message without the SQL.
+    package static func describe(_ error: any Error) -> String {
+        if let error = error as? DatabaseError { return error.message ?? "SQLite error \(error.resultCode)" }
+        if let error = error as? CocoaError, let path = error.filePath { return "\(error.localizedDescription) (\(path))" }
+        return String(describing: error).replacingOccurrences(of: "\n", with: " ")
+    }
+
+    /// Marks `running` runs whose owning process is gone (killed, crashed) as `abandoned`.
+    func markAbandoned() throws {
+        let running = try pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT id, owner_host, owner_pid, owner_started FROM runs WHERE status = 'running'")
+        }
+        for row in running {
+            let id: Int64 = row["id"]
+            guard let host: String = row["owner_host"], let pid: Int64 = row["owner_pid"] else { continue }
+            let owner = RunOwner(host: host, pid: Int32(truncatingIfNeeded: pid), started: row["owner_started"])
+            guard owner.isAlive == false else { continue }
+            try pool.write { db in
+                try db.execute(
+                    sql: "UPDATE runs SET status = 'abandoned', problem = ? WHERE id = ? AND status = 'running'",
+                    arguments: ["process \(pid) on \(host) ended without finishing the run (killed or crashed)", id])
+            }
+        }
+    }
+
+    /// For tests: caps the database at `pages` pages, so that writing past it fails as a full
+    /// disk does (SQLITE_FULL).
+    package func limitSize(pages: Int) async throws {
+        try await pool.write { db in _ = try Int.fetchOne(db, sql: "PRAGMA max_page_count = \(pages)") }
     }
 
     static var migrator: DatabaseMigrator {
@@ -108,6 +152,19 @@ package final class MetricsStore: Sendable {
                     );
                     """)
         }
+        migrator.registerMigration("v2") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+                    ALTER TABLE runs ADD COLUMN owner_host TEXT;
+                    ALTER TABLE runs ADD COLUMN owner_pid INTEGER;
+                    ALTER TABLE runs ADD COLUMN owner_started TEXT;
+                    ALTER TABLE runs ADD COLUMN scenario_sha256 TEXT;
+                    ALTER TABLE runs ADD COLUMN scenario_bytes INTEGER;
+                    ALTER TABLE runs ADD COLUMN counted TEXT;
+                    ALTER TABLE runs ADD COLUMN problem TEXT;
+                    """)
+        }
         return migrator
     }
 
@@ -132,17 +189,24 @@ package final class MetricsStore: Sendable {
                 run.shardMap.entries.map { ["shardId": $0.shardId, "start": String($0.range.lowerBound), "end": String($0.range.upperBound)] }),
             as: UTF8.self)
         let scenario = run.scenario
+        let text = Data(scenario.source.utf8)
+        let hash = SHA256.hash(data: text).map { String(format: "%02x", $0) }.joined()
+        // A huge scenario is not copied into every run: its hash and path say which it was.
+        let stored = text.count <= Self.storedScenarioLimit ? scenario.source : ""
+        let owner = RunOwner.current
         return try await pool.write { db in
             try db.execute(
                 sql: """
                     INSERT INTO runs (scenario, scenario_path, scenario_json, target, stream, publisher, seed, event_types, shard_map,
-                      thresholds, planned_events, planned_seconds, peak_rate, max_in_flight, started_at, status)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'running')
+                      thresholds, planned_events, planned_seconds, peak_rate, max_in_flight, started_at, status,
+                      owner_host, owner_pid, owner_started, scenario_sha256, scenario_bytes)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?)
                     """,
                 arguments: [
-                    scenario.name, run.scenarioPath, scenario.source, run.target, scenario.stream.name, scenario.publisher.mode.rawValue,
+                    scenario.name, run.scenarioPath, stored, run.target, scenario.stream.name, scenario.publisher.mode.rawValue,
                     Int64(bitPattern: scenario.seed), types, map, thresholds, run.plannedEvents, run.plannedSeconds,
                     scenario.load.peakRate, scenario.load.maxInFlight, ISO8601DateFormatter().string(from: run.startedAt),
+                    owner.host, Int64(owner.pid), owner.started, hash, text.count,
                 ])
             return db.lastInsertedRowID
         }
@@ -199,11 +263,29 @@ package final class MetricsStore: Sendable {
         package var data: Data
     }
 
-    /// Stores the run's end: hottest keys, samples, status.
+    /// What the runner counted in memory, stored so that a summary can check that the
+    /// per-second rows add up to it.
+    package struct Counted: Codable, Sendable, Hashable {
+        package var started: Int
+        package var succeeded: Int
+        package var failed: Int
+        package var dropped: Int
+        package init(started: Int, succeeded: Int, failed: Int, dropped: Int) {
+            self.started = started
+            self.succeeded = succeeded
+            self.failed = failed
+            self.dropped = dropped
+        }
+    }
+
+    /// Stores the run's end: hottest keys, samples, status, and what was counted.
     package func finishRun(
-        _ run: Int64, status: String, exitCode: Int, elapsedSeconds: Double, generationSeconds: Double, hotKeys: [KeyCount], samples: [Sample]
+        _ run: Int64, status: String, exitCode: Int, elapsedSeconds: Double, generationSeconds: Double, hotKeys: [KeyCount], samples: [Sample],
+        counted: Counted? = nil, problem: String? = nil
     ) async throws {
+        let countedText = try counted.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
         try await pool.write { db in
+            try db.execute(sql: "UPDATE runs SET counted = ?, problem = ? WHERE id = ?", arguments: [countedText, problem, run])
             let keys = try db.cachedStatement(sql: "INSERT INTO hot_keys (run_id, partition_key, shard_id, events, bytes) VALUES (?,?,?,?,?)")
             for key in hotKeys { try keys.execute(arguments: [run, key.partitionKey, key.shardId, key.events, key.bytes]) }
             let sampleRows = try db.cachedStatement(
@@ -217,10 +299,12 @@ package final class MetricsStore: Sendable {
         }
     }
 
-    /// Updates a finished run's status and exit code (after thresholds are judged).
-    package func setStatus(_ run: Int64, status: String, exitCode: Int) async throws {
+    /// Updates a finished run's status and exit code (after thresholds are judged), and why
+    /// it ended in error when it did.
+    package func setStatus(_ run: Int64, status: String, exitCode: Int, problem: String? = nil) async throws {
         try await pool.write { db in
             try db.execute(sql: "UPDATE runs SET status = ?, exit_code = ? WHERE id = ?", arguments: [status, exitCode, run])
+            if let problem { try db.execute(sql: "UPDATE runs SET problem = ? WHERE id = ?", arguments: [problem, run]) }
         }
     }
 

@@ -4,15 +4,61 @@ import Kinesis
 /// Writes a run's summary as `summary.md`, `summary.json`, `index.html` (charts as inline
 /// SVG, no scripts) and `junit.xml` (one test case per threshold) into `Reports/<run>/`.
 package enum ReportWriter {
+    /// `0007-quickstart`: the run id and the scenario's name (made safe for a file name and
+    /// cut to fit one).
     package static func folderName(_ summary: RunSummary) -> String {
-        String(format: "%04lld-", summary.run.id) + summary.run.scenario
+        let safe = String(
+            String.UnicodeScalarView(
+                summary.run.scenario.unicodeScalars.map { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "-_.".unicodeScalars.contains($0)) ? $0 : "_" }
+            ).prefix(Scenario.maximumNameLength))
+        return String(format: "%04lld-", summary.run.id) + safe
+    }
+
+    /// Which run of which database a report folder holds: written into it as `.kinesis-load-run`.
+    struct Owner: Codable, Equatable {
+        var database: String
+        var run: Int64
+    }
+
+    static let ownerFile = ".kinesis-load-run"
+
+    /// The folder run `summary` writes into: `0007-quickstart` unless that holds another
+    /// database's run 7 (or a folder this tool did not write), then `0007-quickstart-<database>`.
+    package static func folder(for summary: RunSummary, in reports: String) throws -> String {
+        let owner = Owner(database: summary.run.database, run: summary.run.id)
+        let base = (reports as NSString).appendingPathComponent(folderName(summary))
+        for candidate in [base, base + "-" + summary.run.database] {
+            guard FileManager.default.fileExists(atPath: candidate) else { return candidate }
+            let marker = FileManager.default.contents(atPath: candidate + "/" + ownerFile)
+            if let marker, (try? JSONDecoder().decode(Owner.self, from: marker)) == owner { return candidate }
+        }
+        throw ReportError(
+            description: "\(base) and \(base)-\(summary.run.database) hold other runs' reports: move them away, or give --reports another folder")
+    }
+
+    /// Checks, before a run starts, that reports can be written into `reports`: that it is (or
+    /// can be made) a folder, and that a file can be created there.
+    package static func checkWritable(_ reports: String) throws {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: reports, isDirectory: &isDirectory), !isDirectory.boolValue {
+            throw ReportError(description: "--reports \(reports): is a file, not a folder")
+        }
+        do {
+            try FileManager.default.createDirectory(atPath: reports, withIntermediateDirectories: true)
+            let probe = (reports as NSString).appendingPathComponent(".kinesis-load-probe-\(getpid())")
+            try Data().write(to: URL(fileURLWithPath: probe))
+            try FileManager.default.removeItem(atPath: probe)
+        } catch {
+            throw ReportError(description: "--reports \(reports): cannot write reports there (\(error.localizedDescription))")
+        }
     }
 
     /// Writes every file; returns the folder.
     @discardableResult
     package static func write(_ summary: RunSummary, into reports: String) throws -> String {
-        let folder = (reports as NSString).appendingPathComponent(folderName(summary))
+        let folder = try folder(for: summary, in: reports)
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try JSONEncoder().encode(Owner(database: summary.run.database, run: summary.run.id)).write(to: URL(fileURLWithPath: folder + "/" + ownerFile))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try encoder.encode(summary).write(to: URL(fileURLWithPath: folder + "/summary.json"))
@@ -47,7 +93,17 @@ package enum ReportWriter {
 
     package static func markdown(_ s: RunSummary) -> String {
         var out = "# Run \(s.run.id): \(s.run.scenario)\n\n"
-        let verdict = s.thresholds.isEmpty ? "no thresholds" : s.passed ? "**PASSED**" : "**FAILED**"
+        let verdict: String
+        switch s.run.status {
+        case "abandoned": verdict = "**ABANDONED**"
+        case "error": verdict = "**ERROR**"
+        case "running": verdict = "**RUNNING** (not finished)"
+        default: verdict = !s.inconsistencies.isEmpty ? "**INCONSISTENT**" : s.thresholds.isEmpty ? "no thresholds" : s.passed ? "**PASSED**" : "**FAILED**"
+        }
+        if let problem = s.run.problem { out += "\(verdict): \(problem)\n\n" }
+        if !s.inconsistencies.isEmpty {
+            out += "The stored figures do not add up, so this run cannot pass:\n\n" + s.inconsistencies.map { "- \($0)\n" }.joined() + "\n"
+        }
         out += "\(verdict) · status \(s.run.status) · target \(s.run.target) · stream `\(s.run.stream)` (\(s.run.shardCount) shards) · publisher \(s.run.publisher) · seed \(s.run.seed)\n\n"
         out += "Started \(s.run.startedAt)"
         if let elapsed = s.run.elapsedSeconds { out += ", ran \(fixed(elapsed)) s" }
@@ -132,10 +188,21 @@ package enum ReportWriter {
     }
 
     package static func junit(_ s: RunSummary) -> String {
-        let failures = s.thresholds.filter { !$0.passed }.count
+        // One more case: the run itself ended normally and its figures add up.
+        var integrity: String?
+        if !RunSummary.finishedStatuses.contains(s.run.status) {
+            integrity = "the run is \(s.run.status)" + (s.run.problem.map { ": \($0)" } ?? "")
+        } else if !s.inconsistencies.isEmpty {
+            integrity = "the stored figures do not add up: " + s.inconsistencies.joined(separator: "; ")
+        }
+        let tests = s.thresholds.count + 1
+        let failures = s.thresholds.filter { !$0.passed }.count + (integrity == nil ? 0 : 1)
         var out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-        out += "<testsuites name=\"kinesis-load\" tests=\"\(s.thresholds.count)\" failures=\"\(failures)\">\n"
-        out += "  <testsuite name=\"\(xml(s.run.scenario))\" tests=\"\(s.thresholds.count)\" failures=\"\(failures)\" time=\"\(fixed(s.run.elapsedSeconds ?? 0, 3))\" timestamp=\"\(xml(s.run.startedAt))\">\n"
+        out += "<testsuites name=\"kinesis-load\" tests=\"\(tests)\" failures=\"\(failures)\">\n"
+        out += "  <testsuite name=\"\(xml(s.run.scenario))\" tests=\"\(tests)\" failures=\"\(failures)\" time=\"\(fixed(s.run.elapsedSeconds ?? 0, 3))\" timestamp=\"\(xml(s.run.startedAt))\">\n"
+        out += "    <testcase classname=\"run\" name=\"finished with consistent figures\">"
+        if let integrity { out += "\n      <failure message=\"\(xml(integrity))\" type=\"run\"/>\n    " }
+        out += "</testcase>\n"
         for t in s.thresholds {
             out += "    <testcase classname=\"thresholds\" name=\"\(xml("\(t.metric) \(t.expression)"))\">"
             if !t.passed {

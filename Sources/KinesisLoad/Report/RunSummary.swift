@@ -18,6 +18,10 @@ package struct RunSummary: Codable, Sendable {
         package var elapsedSeconds: Double?
         package var status: String
         package var shardCount: Int
+        /// The database the run is stored in (its random id): report folders never collide.
+        package var database: String
+        /// Why the run ended in error or was abandoned, when it did.
+        package var problem: String?
     }
 
     package struct Totals: Codable, Sendable {
@@ -26,7 +30,8 @@ package struct RunSummary: Codable, Sendable {
         package var succeeded = 0
         package var failed = 0
         package var dropped = 0
-        /// Started but neither succeeded nor failed (only after an abandoned stop).
+        /// Started and never finished: abandoned by a second stop signal, or cut short when the
+        /// run was killed. Not counted in `failed`.
         package var lost = 0
         package var bytes = 0
     }
@@ -143,8 +148,14 @@ package struct RunSummary: Codable, Sendable {
     package var hotShards: [String]
     package var hotKeys: [HotKey]
     package var thresholds: [ThresholdResult]
+    /// The stored figures do not add up (events counted in memory against the per-second rows,
+    /// or the shards' deliveries against the events'): a run with any can never pass.
+    package var inconsistencies: [String]
     package var passed: Bool
     package var series: [Second]
+
+    /// Statuses of runs that ended normally; any other (running, abandoned, error) never passes.
+    package static let finishedStatuses: Set<String> = ["completed", "passed", "failed", "interrupted"]
 
     package static let shardRecordsPerSecond = Double(ServiceLimits.shardWriteRecordsPerSecond)
     package static let shardBytesPerSecond = Double(ServiceLimits.shardWriteBytesPerSecond)
@@ -174,13 +185,15 @@ extension MetricsStore {
 
     /// Builds the summary of run `id` from the database alone.
     package func summary(run id: Int64) async throws -> RunSummary {
-        try await read { db in try RunSummaryBuilder(db: db, run: id).build() }
+        let database = databaseId
+        return try await read { db in try RunSummaryBuilder(db: db, run: id, database: database).build() }
     }
 }
 
 struct RunSummaryBuilder {
     let db: Database
     let run: Int64
+    let database: String
 
     func build() throws -> RunSummary {
         guard let row = try Row.fetchOne(db, sql: "SELECT * FROM runs WHERE id = ?", arguments: [run]) else {
@@ -192,7 +205,8 @@ struct RunSummaryBuilder {
         let info = RunSummary.Run(
             id: run, scenario: row["scenario"], scenarioPath: row["scenario_path"], target: row["target"], stream: row["stream"],
             publisher: row["publisher"], seed: UInt64(bitPattern: row["seed"] as Int64), startedAt: row["started_at"],
-            endedAt: row["ended_at"], elapsedSeconds: row["elapsed_seconds"], status: row["status"], shardCount: shardIds.count)
+            endedAt: row["ended_at"], elapsedSeconds: row["elapsed_seconds"], status: row["status"], shardCount: shardIds.count,
+            database: database, problem: row["problem"])
         let plannedSeconds: Double = row["planned_seconds"]
         let generationSeconds: Double = row["generation_seconds"] ?? info.elapsedSeconds ?? plannedSeconds
 
@@ -245,7 +259,23 @@ struct RunSummaryBuilder {
             totals.bytes += counts.4
         }
         totals.planned = totals.started + totals.dropped
+        // Events abandoned by a second stop are stored as failed with the code Abandoned: they
+        // are lost (never known to have landed or not), not failures Kinesis answered.
+        let abandoned =
+            try Int.fetchOne(db, sql: "SELECT SUM(count) FROM errors WHERE run_id = ? AND scope = 'event' AND code = 'Abandoned'", arguments: [run])
+            ?? 0
+        totals.failed -= abandoned
         totals.lost = max(0, totals.started - totals.succeeded - totals.failed)
+        var inconsistencies: [String] = []
+        if let text: String = row["counted"], let counted = try? JSONDecoder().decode(MetricsStore.Counted.self, from: Data(text.utf8)) {
+            let stored = [
+                ("started", counted.started, totals.started), ("succeeded", counted.succeeded, totals.succeeded),
+                ("failed", counted.failed, totals.failed + abandoned), ("dropped", counted.dropped, totals.dropped),
+            ]
+            for (name, inMemory, inRows) in stored where inMemory != inRows {
+                inconsistencies.append("\(inMemory) events \(name) were counted during the run, but the stored rows of its event types add up to \(inRows)")
+            }
+        }
         for (second, histogram) in secondHistograms { bySecond[second]?.p99Ms = Double(histogram.valueAtPercentile(99)) / 1000 }
 
         // The schedule: lateness and target rate per second.
@@ -283,6 +313,10 @@ struct RunSummaryBuilder {
             perSecond[shard, default: [:]][second, default: (0, 0)].0 += records
             perSecond[shard, default: [:]][second, default: (0, 0)].1 += bytes
             bySecond[second]?.throttled += throttled
+        }
+        let shardDeliveries = shardEvents.values.reduce(0, +)
+        if shardDeliveries != totals.succeeded {
+            inconsistencies.append("the shards received \(shardDeliveries) events, but the event types account for \(totals.succeeded) delivered")
         }
         let seconds = max(1.0, generationSeconds)
         let attemptedAll = shardTotals.values.reduce(0) { $0 + $1.records + $1.failed }
@@ -349,6 +383,8 @@ struct RunSummaryBuilder {
         return RunSummary(
             run: info, totals: totals, rate: rate, latencyMs: latency, latenessMs: latenessPercentiles, errors: try errorCounts("event"),
             kinesisErrors: try errorCounts("shard"), types: types, shards: shards, hotShards: shards.filter(\.hot).map(\.shardId),
-            hotKeys: hotKeys, thresholds: results, passed: results.allSatisfy(\.passed), series: bySecond.values.sorted { $0.second < $1.second })
+            hotKeys: hotKeys, thresholds: results, inconsistencies: inconsistencies,
+            passed: results.allSatisfy(\.passed) && inconsistencies.isEmpty && RunSummary.finishedStatuses.contains(info.status),
+            series: bySecond.values.sorted { $0.second < $1.second })
     }
 }

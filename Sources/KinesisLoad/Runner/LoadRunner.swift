@@ -9,8 +9,19 @@ import Synchronization
 /// finish; the second abandons it.
 package final class StopSignal: Sendable {
     private let requests = Atomic<Int>(0)
+    private let firstSignal = Atomic<Int32>(0)
     package init() {}
     package func request() { requests.wrappingAdd(1, ordering: .relaxed) }
+    /// A request made by a signal (SIGINT, SIGTERM, SIGHUP): the first one sets the exit code.
+    package func request(signal: Int32) {
+        _ = firstSignal.compareExchange(expected: 0, desired: signal, ordering: .relaxed)
+        request()
+    }
+    /// The signal of the first request, if a signal made it.
+    package var signal: Int32? {
+        let value = firstSignal.load(ordering: .relaxed)
+        return value == 0 ? nil : value
+    }
     package var isRequested: Bool { requests.load(ordering: .relaxed) > 0 }
     package var isUrgent: Bool { requests.load(ordering: .relaxed) > 1 }
 }
@@ -81,7 +92,7 @@ package final class LoadRunner: Sendable {
     package func run(stop: StopSignal = StopSignal(), progressInterval: Duration = .seconds(1), progress: @escaping @Sendable (RunProgress) -> Void = { _ in })
         async throws -> RunResult
     {
-        let shardMap = try await prepareStream()
+        let shardMap = try await Self.unlessStopped(stop) { try await self.prepareStream() }
         var schedule = ArrivalSchedule(load: scenario.load, seed: scenario.seed)
         let clock = ContinuousClock()
         let recorder = Recorder(start: clock.now)
@@ -97,8 +108,11 @@ package final class LoadRunner: Sendable {
         let finished = StopSignal()
         let tally = KeyTally(limit: Self.trackedKeyLimit, samplesPerType: scenario.sampledRecordsPerType, types: typeNames.count)
 
-        // Writes finished seconds to SQLite and reports progress, off the hot path.
+        // Writes finished seconds to SQLite and reports progress, off the hot path. A write
+        // that fails (a full disk, a removed file) stops the run: figures that cannot be kept
+        // make a run worthless.
         let plan = schedule
+        let storeFailure = Mutex<String?>(nil)
         let background = Task {
             var lastStarted = 0
             var lastTime = clock.now
@@ -110,6 +124,11 @@ package final class LoadRunner: Sendable {
                     try await store.write(batch, run: runId, typeNames: typeNames)
                 } catch {
                     logger?.error("could not write metrics", metadata: ["error": "\(error)"])
+                    let elapsed = Int(recorder.start.duration(to: now).timeInterval)
+                    storeFailure.withLock { $0 = $0 ?? "writing the figures of second \(elapsed) to \(store.path) failed (\(MetricsStore.describe(error)))" }
+                    stop.request()
+                    stop.request()
+                    break
                 }
                 let totals = recorder.currentTotals
                 let interval = lastTime.duration(to: now).timeInterval
@@ -168,15 +187,58 @@ package final class LoadRunner: Sendable {
         let elapsed = recorder.start.duration(to: clock.now).timeInterval
         finished.request()
         await background.value
-        try await store.write(recorder.drain(), run: runId, typeNames: typeNames)
+        if storeFailure.withLock({ $0 }) == nil {
+            do {
+                try await store.write(recorder.drain(), run: runId, typeNames: typeNames)
+            } catch {
+                storeFailure.withLock { $0 = "writing the run's last figures to \(store.path) failed (\(MetricsStore.describe(error)))" }
+            }
+        }
+        let totals = recorder.currentTotals
+        let counted = MetricsStore.Counted(started: totals.started, succeeded: totals.succeeded, failed: totals.failed, dropped: totals.dropped)
+        if let problem = storeFailure.withLock({ $0 }) {
+            // Marked as an error when the database still takes a small write.
+            try? await store.setStatus(runId, status: "error", exitCode: 1, problem: problem)
+            throw RunStoreFailure(
+                description: "\(problem); the run stopped early. Kept: run \(runId) in \(store.path), marked error, with the figures written before the failure")
+        }
         let interrupted = stoppedEarly
         try await store.finishRun(
             runId, status: failure != nil ? "error" : interrupted ? "interrupted" : "completed", exitCode: failure != nil ? 1 : 0,
             elapsedSeconds: elapsed, generationSeconds: generationSeconds > 0 ? generationSeconds : elapsed,
-            hotKeys: tally.hottest(Self.hotKeysKept, shardMap: shardMap), samples: tally.samples(typeNames: typeNames))
+            hotKeys: tally.hottest(Self.hotKeysKept, shardMap: shardMap), samples: tally.samples(typeNames: typeNames), counted: counted,
+            problem: failure.map { MetricsStore.describe($0) })
         if let failure { throw failure }
         return RunResult(runId: runId, interrupted: interrupted, elapsedSeconds: elapsed)
     }
+
+}
+
+extension LoadRunner {
+    /// Runs `body` until it returns or a stop is requested (creating or describing a stream can
+    /// take minutes, and a stop must not wait for it).
+    static func unlessStopped<T: Sendable>(_ stop: StopSignal, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await body() }
+            group.addTask {
+                while !stop.isRequested { try await Task.sleep(for: .milliseconds(50)) }
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let value = first else { throw RunStoppedBeforeStart() }
+            return value
+        }
+    }
+}
+
+/// A stop was requested before the run started (while its stream was set up): nothing is stored.
+package struct RunStoppedBeforeStart: Error, Sendable, CustomStringConvertible {
+    package var description: String { "stopped before the run started (while setting up the stream): nothing was stored" }
+}
+
+/// The metrics database failed during a run: what failed and what was kept, in one line.
+package struct RunStoreFailure: Error, Sendable, CustomStringConvertible {
+    package var description: String
 }
 
 /// Counts partition keys (exactly, up to a limit of distinct keys) and keeps the first

@@ -133,13 +133,18 @@ package struct EventSource: Sendable {
 
     /// The next event of the stream.
     package mutating func next() -> LoadEvent {
-        sequence += 1
         let u = random.unit()
         var type = cumulativeWeights.count - 1
         for (index, limit) in cumulativeWeights.enumerated() where u < limit {
             type = index
             break
         }
+        return next(type: type)
+    }
+
+    /// The next event of type `type` (an index into the scenario's `events`).
+    package mutating func next(type: Int) -> LoadEvent {
+        sequence += 1
         var poolKey = ""
         if let pool = poolOf[type] { poolKey = pools[pool].key(pools[pool].draw(&random)) }
         let captured = render(type)

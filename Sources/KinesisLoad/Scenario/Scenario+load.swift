@@ -1,11 +1,19 @@
 import Foundation
+import Kinesis
 import KinesisEngine
 
 extension Scenario {
     /// Reads and checks a scenario file.
     package static func load(path: String) throws(ScenarioErrors) -> Scenario {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw ScenarioErrors(file: path, problems: [ScenarioProblem(path: "$", message: "no such file")])
+        }
+        if isDirectory.boolValue {
+            throw ScenarioErrors(file: path, problems: [ScenarioProblem(path: "$", message: "is a directory, not a scenario file")])
+        }
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw ScenarioErrors(file: path, problems: [ScenarioProblem(path: "$", message: "cannot read the file")])
+            throw ScenarioErrors(file: path, problems: [ScenarioProblem(path: "$", message: "cannot read the file (permissions?)")])
         }
         return try parse(data, file: path)
     }
@@ -23,7 +31,35 @@ extension Scenario {
         guard let scenario, reader.problems.isEmpty else {
             throw ScenarioErrors(file: file, problems: reader.problems)
         }
+        let oversized = recordSizeProblems(scenario)
+        guard oversized.isEmpty else { throw ScenarioErrors(file: file, problems: oversized) }
         return scenario
+    }
+
+    /// Renders a few events of every type and names the types whose records (data plus
+    /// partition key) would be over Kinesis's 1 MiB limit, so that `validate` refuses a
+    /// scenario in which every event would fail.
+    static func recordSizeProblems(_ scenario: Scenario, samples: Int = 8) -> [ScenarioProblem] {
+        var source = EventSource(scenario: scenario, shardMap: .even(count: min(scenario.stream.shards ?? 4, 64)))
+        var problems: [ScenarioProblem] = []
+        for (index, spec) in scenario.events.enumerated() {
+            var largest = 0
+            var keyBytes = 0
+            for _ in 0..<samples {
+                let event = source.next(type: index)
+                let size = event.data.count + event.partitionKey.utf8.count
+                if size > largest { (largest, keyBytes) = (size, event.partitionKey.utf8.count) }
+            }
+            if largest > ServiceLimits.recordMaxBytes {
+                problems.append(
+                    ScenarioProblem(
+                        path: "$.events[\(index)]" + (spec.size != nil ? ".size" : ".template"),
+                        message:
+                            "a \(spec.type) record renders to \(largest - keyBytes) bytes plus a \(keyBytes)-byte partition key: \(largest) bytes, over Kinesis's limit of \(ServiceLimits.recordMaxBytes) bytes per record (data and key together)"
+                    ))
+            }
+        }
+        return problems
     }
 
     /// JSONDecoder does not say where the syntax broke; JSONSerialization does, by character

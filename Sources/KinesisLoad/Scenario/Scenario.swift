@@ -5,6 +5,9 @@ import KinesisProducer
 
 /// A workload, as a scenario file describes it (see `Scenarios/README.md`), decoded and checked.
 package struct Scenario: Sendable {
+    /// Longest scenario name: it names the report folder, which must fit the filesystem.
+    package static let maximumNameLength = 100
+
     package var name: String
     package var description: String?
     /// Seeds every random draw: the same seed gives the same event stream (types, keys, values),

@@ -20,7 +20,7 @@ extension ScenarioReader {
                 let members = object(
                     item, path, allowed: ["type", "weight", "partitionKey", "template", "size"], required: ["type", "partitionKey", "template"])
             else { continue }
-            let type = string(members["type"], "\(path).type")
+            let type = name(members["type"], "\(path).type", what: "an event type")
             if let type, !seen.insert(type).inserted { fail("\(path).type", "\"\(type)\" is already the type of an earlier event") }
             let weight = number(members["weight"], "\(path).weight", in: 0...1_000_000, what: "a weight") ?? Scenario.EventSpec.defaultWeight
             let strategy = keyStrategy(members["partitionKey"], "\(path).partitionKey", pools: poolNames)

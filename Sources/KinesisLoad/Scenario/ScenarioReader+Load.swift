@@ -1,4 +1,5 @@
 import Foundation
+import Kinesis
 import KinesisEngine
 
 // `$.load`: the arrival schedule (executor, rates, stages, arrivals, the in-flight cap).
@@ -47,6 +48,11 @@ extension ScenarioReader {
             }
             if stagesOK, stages.allSatisfy({ $0.target == 0 }), start == 0 {
                 fail("$.load.stages", "every stage targets 0 events per second: nothing would be sent")
+                stagesOK = false
+            }
+            let total = stages.reduce(0.0) { $0 + Double($1.duration.components.seconds) }
+            if stagesOK, total >= DurationText.maximumSeconds {
+                fail("$.load.stages", "the stages add up to more than \(DurationText.maximumText)")
                 stagesOK = false
             }
             if stagesOK { executor = .rampingArrivalRate(startRate: start, stages: stages) }

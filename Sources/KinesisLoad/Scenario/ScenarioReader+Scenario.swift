@@ -6,9 +6,13 @@ extension ScenarioReader {
     mutating func scenario(_ root: JSONValue, source: String) -> Scenario? {
         let keys = ["$schema", "name", "description", "seed", "stream", "load", "publisher", "keys", "events", "thresholds", "sampling"]
         guard let top = object(root, "$", allowed: keys, required: ["name", "stream", "load", "events"]) else { return nil }
-        let name = string(top["name"], "$.name")
-        if let name, !name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) {
-            fail("$.name", "use letters, digits, '-', '_' and '.' only (it names the report folder), got \"\(name)\"")
+        var name = string(top["name"], "$.name")
+        if let text = name, !text.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "-_.".unicodeScalars.contains($0)) }) {
+            fail("$.name", "use ASCII letters, digits, '-', '_' and '.' only (it names the report folder), got \"\(text.debugDescription.dropFirst().dropLast())\"")
+            name = nil
+        } else if let text = name, text.count > Scenario.maximumNameLength {
+            fail("$.name", "at most \(Scenario.maximumNameLength) characters (it names the report folder), got \(text.count)")
+            name = nil
         }
         let description = string(top["description"], "$.description", nonEmpty: false)
         let seed = integer(top["seed"], "$.seed", in: 0...Int.max).map(UInt64.init) ?? 1

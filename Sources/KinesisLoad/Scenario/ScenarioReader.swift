@@ -49,6 +49,23 @@ struct ScenarioReader {
         return text
     }
 
+    /// A name that is stored in SQLite and matched as text: printable, at most 256 characters.
+    /// A control character (a NUL above all) would be stored cut short and match nothing.
+    mutating func name(_ value: JSONValue?, _ path: String, what: String) -> String? {
+        guard let text = string(value, path) else { return nil }
+        if let bad = text.unicodeScalars.firstIndex(where: { $0.properties.generalCategory == .control || $0.properties.generalCategory == .format }) {
+            let scalar = text.unicodeScalars[bad]
+            let offset = text.unicodeScalars.distance(from: text.unicodeScalars.startIndex, to: bad)
+            fail(path, "\(what) must be printable text: it has U+\(String(format: "%04X", scalar.value)) at character \(offset)")
+            return nil
+        }
+        guard text.count <= 256 else {
+            fail(path, "\(what) must be at most 256 characters, got \(text.count)")
+            return nil
+        }
+        return text
+    }
+
     mutating func number(_ value: JSONValue?, _ path: String, in range: ClosedRange<Double>, what: String = "a number") -> Double? {
         guard let value else { return nil }
         guard case .number(let number) = value, range.contains(number) else {
@@ -60,13 +77,13 @@ struct ScenarioReader {
 
     mutating func integer(_ value: JSONValue?, _ path: String, in range: ClosedRange<Int>) -> Int? {
         guard let value else { return nil }
-        guard case .number(let number) = value, number == number.rounded(), number >= Double(range.lowerBound),
-            number <= Double(range.upperBound)
-        else {
+        // Int(exactly:) rather than comparing doubles: Double(Int.max) rounds up to 2^63, which
+        // would pass the comparison and then trap in the conversion.
+        guard case .number(let number) = value, let whole = Int(exactly: number), range.contains(whole) else {
             fail(path, "expected a whole number from \(range.lowerBound) to \(range.upperBound), got \(describe(value))")
             return nil
         }
-        return Int(number)
+        return whole
     }
 
     mutating func bool(_ value: JSONValue?, _ path: String) -> Bool? {
@@ -81,7 +98,10 @@ struct ScenarioReader {
     mutating func duration(_ value: JSONValue?, _ path: String, positive: Bool = true) -> Duration? {
         guard let value else { return nil }
         guard case .string(let text) = value, let duration = DurationText.parse(text), !positive || duration > .zero else {
-            fail(path, "expected a\(positive ? " positive" : "") duration such as \"500ms\", \"30s\", \"2m\" or \"1m30s\", got \(describe(value))")
+            fail(
+                path,
+                "expected a\(positive ? " positive" : "") duration such as \"500ms\", \"30s\", \"2m\" or \"1m30s\", at most \(DurationText.maximumText), got \(describe(value))"
+            )
             return nil
         }
         return duration

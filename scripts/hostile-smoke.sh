@@ -1,0 +1,200 @@
+#!/usr/bin/env bash
+# What a careless or hostile user tries, through the built binary: stop signals other than
+# Ctrl-C, kill -9, report folders of two databases, unwritable report folders, out-of-range
+# numbers, bytes that are not UTF-8, damaged databases, huge scenarios. Prints "ok: ..." or
+# "FAILED: ..." per check; every wait is bounded and what starts in the background is stopped.
+# KINESIS_LOAD_BIN names the binary (default: the debug build).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export AWS_ACCESS_KEY_ID=${AWS_ACCESS_KEY_ID:-testing} AWS_SECRET_ACCESS_KEY=${AWS_SECRET_ACCESS_KEY:-testing}
+export SWIFT_BACKTRACE=enable=no
+bin=${KINESIS_LOAD_BIN:-$(swift build --show-bin-path)/kinesis-load}
+source scripts/lib.sh
+smoke_init
+# Waits (at most 30 s) until a run in $1 has stored started events.
+wait_started() {
+    for _ in $(seq 1 300); do
+        n=$(sql "$1" "SELECT COALESCE(SUM(started), 0) FROM event_seconds" 2>/dev/null || echo 0)
+        [ "${n:-0}" -gt 0 ] && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+cat >"$work/long.json" <<JSON
+{"name": "long", "stream": {"name": "long", "shards": 1},
+ "load": {"executor": "constant-arrival-rate", "rate": 100, "duration": "10m"},
+ "events": [{"type": "E", "partitionKey": {"strategy": "random"}, "template": {"id": "{{uuid}}"}}]}
+JSON
+cat >"$work/short.json" <<JSON
+{"name": "short", "stream": {"name": "short", "shards": 1},
+ "load": {"executor": "fixed-events", "events": 20, "rate": 100},
+ "events": [{"type": "E", "partitionKey": {"strategy": "random"}, "template": {"id": "{{uuid}}"}}],
+ "thresholds": {"errors.count": "== 0"}}
+JSON
+
+# SIGTERM and SIGHUP stop a run as Ctrl-C does, with 128 + the signal.
+for sig in TERM:143 HUP:129; do
+    name=${sig%%:*}
+    want=${sig##*:}
+    db="$work/$name.sqlite"
+    # timeout passes the signal on to the run.
+    timeout -k 5 300 "$bin" run "$work/long.json" --db "$db" --reports "$work/reports-$name" --quiet >"$work/$name.txt" 2>&1 &
+    pid=$!
+    background+=("$pid")
+    wait_started "$db"
+    kill -"$name" "$pid"
+    wait "$pid"
+    code=$?
+    check "SIG$name stops the run with exit $want" test "$code" -eq "$want"
+    check "the SIG$name run is stored as interrupted" test "$(sql "$db" "SELECT status FROM runs")" = "interrupted"
+    folder=$(folder_of "$work/$name.txt")
+    check "the SIG$name run's reports were written and say interrupted" grep -q 'status interrupted' "$folder/summary.md"
+done
+
+# kill -9: the run is abandoned, never left running, and its report never passes.
+db="$work/kill.sqlite"
+# Started directly, so that kill -9 reaches the run itself (the trap kills it if a check fails).
+"$bin" run "$work/long.json" --db "$db" --reports "$work/reports" --quiet >/dev/null 2>&1 &
+pid=$!
+background+=("$pid")
+wait_started "$db"
+kill -9 "$pid"
+wait "$pid" 2>/dev/null
+runs=$(bounded 60 "$bin" runs --db "$db")
+echo "$runs"
+check "runs shows a killed run as abandoned" grep -qE '^1 +long .* abandoned' <<<"$runs"
+bounded 60 "$bin" report 1 --db "$db" --reports "$work/reports" >"$work/killed.txt"
+check "report of a killed run says ABANDONED" grep -q 'ABANDONED' "$work/killed.txt"
+check "report of a killed run never says PASSED" bash -c "! grep -q PASSED '$work/killed.txt'"
+
+# Two databases, one reports folder: run 1 of each keeps its own folder.
+bounded 120 "$bin" run "$work/short.json" --db "$work/a.sqlite" --reports "$work/shared" --quiet >"$work/a.txt"
+bounded 120 "$bin" run "$work/short.json" --db "$work/b.sqlite" --reports "$work/shared" --quiet >"$work/b.txt"
+a=$(folder_of "$work/a.txt")
+b=$(folder_of "$work/b.txt")
+check "runs of two databases get two report folders" test -n "$a" -a -n "$b" -a "$a" != "$b"
+check "the first database's report is still its own" grep -q "$(sql "$work/a.sqlite" "SELECT value FROM meta")" "$a/summary.json"
+bounded 60 "$bin" report 1 --db "$work/a.sqlite" --reports "$work/shared" >"$work/a2.txt"
+check "report of the same run rewrites its own folder" grep -q "reports: $a\$" "$work/a2.txt"
+
+# --reports that is a file: refused before any load, exit 1, nothing stored as completed.
+touch "$work/afile"
+start=$(date +%s)
+bounded 120 "$bin" run "$work/long.json" --db "$work/file.sqlite" --reports "$work/afile" >/dev/null 2>"$work/file.txt"
+code=$?
+check "--reports pointing at a file exits 1 at once" test "$code" -eq 1 -a $(($(date +%s) - start)) -lt 30
+check "the error names --reports" grep -q -- '--reports .*afile: is a file, not a folder' "$work/file.txt"
+check "no run is stored for it" test "$(sql "$work/file.sqlite" "SELECT COUNT(*) FROM runs")" = "0"
+
+# Names that cannot be stored faithfully, and names too long for a folder, are refused.
+python3 - "$work" <<'PY'
+import json, sys
+work = sys.argv[1]
+base = json.load(open(f"{work}/short.json"))
+nul = json.loads(json.dumps(base)); nul["events"][0]["type"] = "A\u0000B"
+json.dump(nul, open(f"{work}/nul.json", "w"))
+long = json.loads(json.dumps(base)); long["name"] = "n" * 300
+json.dump(long, open(f"{work}/longname.json", "w"))
+big = json.loads(json.dumps(base)); big["events"][0]["size"] = 1048576
+json.dump(big, open(f"{work}/big.json", "w"))
+huge = json.loads(json.dumps(base)); huge["description"] = "x" * (50 << 20)
+json.dump(huge, open(f"{work}/huge.json", "w"))
+stages = json.loads(json.dumps(base))
+stages["load"] = {"executor": "ramping-arrival-rate", "stages": [{"target": 10, "duration": "2000000h"}, {"target": 10, "duration": "2000000h"}]}
+json.dump(stages, open(f"{work}/stages.json", "w"))
+PY
+"$bin" validate "$work/nul.json" 2>"$work/nul.txt"
+check "a NUL in an event type is refused with its path (exit 2)" bash -c "test $? -eq 2 && grep -q '\$.events\[0\].type: an event type must be printable text: it has U+0000' '$work/nul.txt'"
+"$bin" validate "$work/longname.json" 2>"$work/longname.txt"
+check "a 300-character scenario name is refused" bash -c "test $? -eq 2 && grep -q '\$.name: at most 100 characters' '$work/longname.txt'"
+"$bin" validate "$work/big.json" 2>"$work/big.txt"
+check "a record over 1 MiB with its key is refused by validate" bash -c "test $? -eq 2 && grep -q '\$.events\[0\].size: a E record renders to' '$work/big.txt'"
+"$bin" validate "$work/stages.json" 2>"$work/stages.txt"
+check "stages adding up past the longest duration are refused" bash -c "test $? -eq 2 && grep -q '\$.load.stages: the stages add up to more than' '$work/stages.txt'"
+"$bin" validate "$work" 2>"$work/dir.txt"
+check "a directory as the scenario is named as one" grep -q 'is a directory, not a scenario file' "$work/dir.txt"
+"$bin" validate "$work/missing.json" 2>"$work/missing.txt"
+check "a missing scenario file is named as missing" grep -q 'missing.json: 1 problem' "$work/missing.txt"
+bounded 300 "$bin" run "$work/huge.json" --db "$work/huge.sqlite" --reports "$work/reports" --quiet >/dev/null
+size=$(stat -c %s "$work/huge.sqlite")
+check "a 50 MB scenario is not copied into the database (file $size bytes)" test "$size" -lt 5000000
+check "its hash is stored instead" test "$(sql "$work/huge.sqlite" "SELECT length(scenario_sha256) FROM runs")" = "64"
+
+# Out-of-range numbers: clear errors, never a crash (132).
+"$bin" partitions "$work/short.json" --rate inf 2>"$work/inf.txt"
+code=$?
+check "partitions --rate inf is an error naming --rate (exit $code)" bash -c "test $code -ne 132 && test $code -ne 0 && grep -q -- '--rate must be from' '$work/inf.txt'"
+"$bin" partitions "$work/short.json" --rate 1e300 2>/dev/null
+code=$?
+check "partitions --rate 1e300 does not crash (exit $code)" test "$code" -eq 64
+echo x | "$bin" put s --endpoint http://127.0.0.1:70000 2>"$work/port.txt"
+code=$?
+check "an endpoint port above 65535 is named (exit $code)" bash -c "test $code -eq 1 -o $code -eq 64 && grep -q 'a port from 1 to 65535' '$work/port.txt'"
+echo x | AWS_ENDPOINT_URL_KINESIS=http://127.0.0.1:99999 "$bin" put s 2>"$work/port2.txt"
+code=$?
+check "AWS_ENDPOINT_URL_KINESIS with a port above 65535 is named (exit $code)" bash -c "test $code -ne 132 && grep -q 'AWS_ENDPOINT_URL_KINESIS' '$work/port2.txt'"
+"$bin" runs --db "$work/a.sqlite" --limit -1 2>/dev/null
+check "runs --limit -1 is refused, not a crash" test $? -eq 64
+
+# --db that cannot be opened: a sentence and exit 1, not usage text and 64.
+"$bin" runs --db "$work" 2>"$work/dbdir.txt"
+code=$?
+check "--db naming a directory exits 1 with a sentence" bash -c "test $code -eq 1 && grep -q -- '--db .*: is a directory' '$work/dbdir.txt' && ! grep -q USAGE '$work/dbdir.txt'"
+"$bin" report 1 --db "$work/nothing.sqlite" 2>"$work/nodb.txt"
+check "report on a missing --db exits 1" test $? -eq 1
+
+# A damaged run does not hide the others.
+cp "$work/a.sqlite" "$work/damaged.sqlite"
+bounded 120 "$bin" run "$work/short.json" --db "$work/damaged.sqlite" --reports "$work/reports" --quiet >/dev/null
+python3 -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute("UPDATE runs SET thresholds = ? WHERE id = 1", ("{broken",)); c.commit()' "$work/damaged.sqlite"
+bounded 60 "$bin" runs --db "$work/damaged.sqlite" >"$work/damaged.txt" 2>"$work/damaged.err"
+check "runs still lists the good run" grep -qE '^2 +short .* passed' "$work/damaged.txt"
+check "runs names the damaged run" grep -q 'run 1 is damaged' "$work/damaged.err"
+
+# put: bytes as they are; a directory as stdin is an error.
+serve_log="$work/serve.txt"
+"$bin" serve --port 0 --stream raw:1 >"$serve_log" 2>&1 &
+pid=$!
+background+=("$pid")
+for _ in $(seq 1 100); do grep -q 'listening on' "$serve_log" && break; sleep 0.1; done
+url=$(sed -n 's/.*listening on \(http[^ ]*\).*/\1/p' "$serve_log" | head -1)
+printf 'caf\xe9 \xff\xfe\n{"k":"a"}\n' | bounded 60 "$bin" put raw --key k2 --endpoint "$url" >"$work/put.txt"
+check "put sends lines that are not UTF-8" grep -q 'sent: 2, failed: 0' "$work/put.txt"
+check "the bytes arrive unchanged" python3 - "$url" <<'PY'
+import boto3, sys
+k = boto3.client("kinesis", endpoint_url=sys.argv[1], region_name="us-east-1", aws_access_key_id="a", aws_secret_access_key="b")
+it = k.get_shard_iterator(StreamName="raw", ShardId="shardId-000000000000", ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+data = sorted(r["Data"] for r in k.get_records(ShardIterator=it)["Records"])
+assert data == sorted([b"caf\xe9 \xff\xfe", b'{"k":"a"}']), data
+PY
+printf 'caf\xe9\n{"k":"a"}\n' | bounded 60 "$bin" put raw --key-field k --endpoint "$url" >"$work/putk.txt" 2>"$work/putk.err"
+check "--key-field refuses the line that is not JSON, by number" grep -q 'line 1: not JSON' "$work/putk.err"
+check "--key-field still sends the good line" grep -q 'sent: 1, failed: 1' "$work/putk.txt"
+bounded 60 "$bin" put raw --endpoint "$url" <"$work" >/dev/null 2>"$work/putdir.txt"
+check "a directory as standard input is an error" bash -c "test $? -eq 1 && grep -q 'standard input is a directory' '$work/putdir.txt'"
+
+# Numbers at the edges of every numeric flag: an error or a result, never a crash (132 SIGILL
+# from an overflow trap, 134 SIGABRT, 139 SIGSEGV).
+crashes=()
+for value in -1 0 1e300 inf nan 99999999999999999999 -9223372036854775808 9223372036854775807; do
+    for args in "partitions $work/short.json --rate" "partitions $work/short.json --shards" "partitions $work/short.json --sample" \
+        "runs --db $work/a.sqlite --limit" "bench producer --records" "bench producer --records 10 --size" \
+        "bench producer --records 10 --shards" "bench producer --records 10 --batch" "bench producer --records 10 --concurrency" "put raw --endpoint http://127.0.0.1:1 --max-buffered-ms" \
+        "put raw --endpoint http://127.0.0.1:1 --ttl-seconds" "streams create x --endpoint http://127.0.0.1:1 --shards" \
+        "streams create x --endpoint http://127.0.0.1:1 --retention-hours"; do
+        # shellcheck disable=SC2086
+        bounded 20 "$bin" $args "$value" </dev/null >/dev/null 2>&1
+        code=$?
+        case $code in 132|133|134|139|124|137) crashes+=("$args $value: exit $code") ;; esac
+    done
+done
+printf '%s\n' "${crashes[@]}"
+check "no numeric flag crashes or hangs at the edges (${#crashes[@]} did)" test "${#crashes[@]}" -eq 0
+
+# One status: the report header says what the database says.
+check "the report header and the database agree on the status" \
+    bash -c "grep -q 'status passed' '$a/summary.md' && test \"\$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(\"SELECT status FROM runs WHERE id=1\").fetchone()[0])' '$work/a.sqlite')\" = passed"
+
+echo "hostile smoke: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
