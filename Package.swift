@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "Kinesis", targets: ["Kinesis"]),
         .library(name: "KinesisProducer", targets: ["KinesisProducer"]),
         .library(name: "KinesisEngine", targets: ["KinesisEngine"]),
+        .library(name: "KinesisConsumer", targets: ["KinesisConsumer"]),
         .library(name: "KinesisTesting", targets: ["KinesisTesting"]),
         .library(name: "KinesisLocal", targets: ["KinesisLocal"]),
         .executable(name: "kinesis-load", targets: ["kinesis-load"]),
@@ -45,6 +46,17 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "KinesisConsumer",
+            dependencies: [
+                "Kinesis",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "KinesisEngine",
             dependencies: ["Kinesis"],
             swiftSettings: swiftSettings
@@ -66,6 +78,9 @@ let package = Package(
                 "Kinesis",
                 "KinesisEngine",
                 "KinesisProducer",
+                "KinesisConsumer",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -103,6 +118,7 @@ let package = Package(
                 "KinesisEngine",
                 "KinesisLocal",
                 "KinesisProducer",
+                "KinesisConsumer",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -117,6 +133,16 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "KinesisConsumerTests",
+            dependencies: [
+                "Kinesis", "KinesisConsumer", "KinesisProducer", "KinesisTesting",
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -83,7 +83,7 @@ struct HostileInputTests {
                 document["load"] = ["executor": executor, "stages": [["target": 100, "duration": "1s"], ["target": 5, "duration": "2s"]]]
             default: document["load"] = ["executor": executor, "events": 50, "rate": 100]
             }
-            for _ in 0..<Int.random(in: 1...3, using: &random) {
+            for _ in 0..<Int.random(in: 0...3, using: &random) {
                 let (section, key) = fields.randomElement(using: &random)!
                 let value = extremes.randomElement(using: &random)!
                 if section.isEmpty {

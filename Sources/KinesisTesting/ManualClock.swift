@@ -1,13 +1,38 @@
+import Foundation
+import Kinesis
+import KinesisEngine
 import Synchronization
 
 /// A clock that moves only when a test advances it, so timing decisions (buffering, TTL,
-/// backoff) are tested step by step instead of by sleeping.
-final class ManualClock: Clock, Sendable {
-    struct Instant: InstantProtocol {
-        var offset: Duration
-        func advanced(by duration: Duration) -> Instant { Instant(offset: offset + duration) }
-        func duration(to other: Instant) -> Duration { other.offset - offset }
-        static func < (lhs: Instant, rhs: Instant) -> Bool { lhs.offset < rhs.offset }
+/// backoff, iterator expiry, pacing) are tested step by step instead of by sleeping. One clock
+/// drives both sides: pass it to a `Producer` or a consumer (`ConsumerClock(clock)`), and its
+/// ``engineClock`` to an `InMemoryKinesis`.
+///
+/// ```swift
+/// let clock = ManualClock()
+/// let kinesis = InMemoryKinesis(clock: clock.engineClock)
+/// clock.advance(by: .seconds(301))   // iterators issued before now are expired
+/// ```
+public final class ManualClock: Clock, Sendable {
+    public struct Instant: InstantProtocol {
+        /// Time since the clock was made.
+        public var offset: Duration
+        public func advanced(by duration: Duration) -> Instant { Instant(offset: offset + duration) }
+        public func duration(to other: Instant) -> Duration { other.offset - offset }
+        public static func < (lhs: Instant, rhs: Instant) -> Bool { lhs.offset < rhs.offset }
+    }
+
+    /// The date the clock stands at when made.
+    public let start: Date
+
+    public init(start: Date = Date(timeIntervalSince1970: ServiceLimits.doublesStartEpochSeconds)) { self.start = start }
+
+    /// This clock as the engine's clock: seconds since 1970, moving as this clock does.
+    public var engineClock: any EngineClock { EngineView(clock: self) }
+
+    struct EngineView: EngineClock {
+        let clock: ManualClock
+        func now() -> Double { clock.start.timeIntervalSince1970 + Double(clock.now.offset.components.seconds) + Double(clock.now.offset.components.attoseconds) / 1e18 }
     }
 
     private struct Sleeper {
@@ -33,10 +58,10 @@ final class ManualClock: Clock, Sendable {
 
     private let state = Mutex(State())
 
-    var now: Instant { state.withLock { $0.now } }
-    var minimumResolution: Duration { .zero }
+    public var now: Instant { state.withLock { $0.now } }
+    public var minimumResolution: Duration { .zero }
 
-    func sleep(until deadline: Instant, tolerance: Duration?) async throws {
+    public func sleep(until deadline: Instant, tolerance: Duration?) async throws {
         let id = state.withLock { state in
             state.nextID += 1
             return state.nextID
@@ -62,7 +87,7 @@ final class ManualClock: Clock, Sendable {
     }
 
     /// Moves time forward and wakes every sleeper whose deadline has come.
-    func advance(by duration: Duration) {
+    public func advance(by duration: Duration) {
         let due = state.withLock { state -> [Sleeper] in
             state.now = state.now.advanced(by: duration)
             let now = state.now
@@ -74,7 +99,7 @@ final class ManualClock: Clock, Sendable {
     }
 
     /// Waits until at least `count` tasks sleep on this clock.
-    func waitForSleepers(_ count: Int = 1) async {
+    public func waitForSleepers(_ count: Int = 1) async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let ready = state.withLock { state -> Bool in
                 if state.sleepers.count >= count { return true }

@@ -1,0 +1,328 @@
+import Foundation
+import Kinesis
+import Logging
+import Metrics
+import ServiceLifecycle
+import Synchronization
+
+/// Reads every shard of a stream and hands the records to a ``RecordProcessor``: in order
+/// within a shard, shards in parallel (processing bounded by ``Configuration/maxConcurrentShards``),
+/// parents read to their end before their children, checkpoints after each batch and at each
+/// closed shard's end. One process owns all the shards it is given (sharing a stream across
+/// hosts with leases is not built yet). A ServiceLifecycle `Service`: a graceful shutdown
+/// finishes the batch in hand and checkpoints it.
+///
+/// ```swift
+/// let consumer = StreamConsumer(
+///     api: client, configuration: .init(streamName: "orders", applicationName: "billing"),
+///     processor: BillingProcessor(), checkpoints: try SQLiteCheckpointStore(path: "checkpoints.sqlite"))
+/// try await ServiceGroup(services: [consumer], gracefulShutdownSignals: [.sigterm], logger: logger).run()
+/// ```
+public final class StreamConsumer: Service, Sendable {
+    public struct Configuration: Sendable {
+        public var streamName: String
+        /// Names the checkpoints: two applications reading one stream keep their own.
+        public var applicationName: String
+        /// Where a shard without a checkpoint starts (`.trimHorizon`, `.latest`, `.atTimestamp`).
+        /// A child whose parent was read starts at TRIM_HORIZON whatever this says, so a reshard
+        /// loses nothing.
+        public var initialPosition: StartingPosition = .trimHorizon
+        /// Shards processed at once; every shard is read, none starves.
+        public var maxConcurrentShards = 8
+        /// How often ListShards looks for new shards (children are also found from GetRecords).
+        public var shardSyncInterval: Duration = .seconds(60)
+        public var reader = ShardReaderOptions()
+        public var processing = ProcessingOptions()
+        /// Which shards this consumer reads: several consumers in one process each take a
+        /// disjoint share (a parent owned by another consumer blocks a child until it is
+        /// checkpointed at its end in the shared store).
+        public var owns: @Sendable (String) -> Bool = { _ in true }
+        /// Where the metrics go (a test passes its own).
+        public var metricsFactory: any MetricsFactory = MetricsSystem.factory
+
+        public init(streamName: String, applicationName: String) {
+            self.streamName = streamName
+            self.applicationName = applicationName
+        }
+    }
+
+    /// Where each shard stands, for progress lines and `--stop-when-caught-up`.
+    public struct ShardStatus: Sendable, Hashable {
+        public enum State: String, Sendable, Hashable { case waiting, reading, finished }
+        public var shardId: String
+        public var state: State
+        public var millisBehindLatest: Int?
+    }
+
+    public let configuration: Configuration
+    let api: any KinesisAPI
+    let processor: any RecordProcessor
+    let checkpoints: any CheckpointStore
+    let clock: ConsumerClock
+    let logger: Logger
+    let stop = StopFlag()
+    let state = Mutex(State())
+    let metrics: ConsumerMetrics
+
+    struct ShardInfo: Sendable {
+        var shard: Shard
+        var range: ClosedRange<UInt128>?
+        var closed: Bool { shard.sequenceNumberRange.endingSequenceNumber != nil }
+        var parents: [String] { [shard.parentShardId, shard.adjacentParentShardId].compactMap { $0 } }
+    }
+
+    struct State: Sendable {
+        var shards: [String: ShardInfo] = [:]
+        var statuses: [String: ShardStatus] = [:]
+        /// Shards known finished (checkpointed at SHARD_END, or skipped under LATEST).
+        var finished: Set<String> = []
+        /// Shards with any checkpoint: a child of one starts at TRIM_HORIZON.
+        var everRead: Set<String> = []
+        var warnedTrimmedParents: Set<String> = []
+    }
+
+    public init(
+        api: any KinesisAPI, configuration: Configuration, processor: some RecordProcessor, checkpoints: some CheckpointStore = InMemoryCheckpointStore(),
+        clock: ConsumerClock = .continuous, logger: Logger = Logger(label: "kinesis-consumer")
+    ) {
+        self.api = api
+        self.configuration = configuration
+        self.processor = processor
+        self.checkpoints = checkpoints
+        self.clock = clock
+        self.logger = logger
+        metrics = ConsumerMetrics(stream: configuration.streamName, factory: configuration.metricsFactory)
+    }
+
+    /// Stops reading: every shard finishes (and checkpoints) the batch in hand, then ``run()`` returns.
+    public func shutdown() { stop.set() }
+
+    /// Every owned shard's state.
+    public var statuses: [ShardStatus] { state.withLock { Array($0.statuses.values).sorted { $0.shardId < $1.shardId } } }
+
+    /// True when every owned open shard is being read and at its tip, and every closed one is finished.
+    public var isCaughtUp: Bool {
+        state.withLock { state in
+            !state.statuses.isEmpty
+                && state.statuses.values.allSatisfy { status in
+                    status.state == .finished || (status.state == .reading && status.millisBehindLatest == 0 && !(state.shards[status.shardId]?.closed ?? false))
+                }
+        }
+    }
+
+    enum Event: Sendable {
+        case sync
+        case ended(String, [ChildShard])
+        case stopped(String)
+        case failed(any Error)
+    }
+
+    /// Reads until ``shutdown()`` or a graceful shutdown of the service group (or, with
+    /// `untilCaughtUp`, until ``isCaughtUp``). Throws when a shard cannot be read or a checkpoint
+    /// cannot be read or written.
+    public func run() async throws {
+        try await run(untilCaughtUp: false)
+    }
+
+    public func run(untilCaughtUp: Bool) async throws {
+        try await withGracefulShutdownHandler {
+            try await runLoop(untilCaughtUp: untilCaughtUp)
+        } onGracefulShutdown: {
+            self.stop.set()
+        }
+    }
+
+    func runLoop(untilCaughtUp: Bool) async throws {
+        let (events, continuation) = AsyncStream<Event>.makeStream()
+        let permits = AsyncSemaphore(permits: configuration.maxConcurrentShards)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { [stop, clock, configuration] in
+                // Periodic ListShards, and a wake-up when a stop is asked for.
+                await withTaskGroup(of: Void.self) { ticker in
+                    ticker.addTask {
+                        while !stop.isSet {
+                            try? await clock.sleep(configuration.shardSyncInterval)
+                            continuation.yield(.sync)
+                        }
+                    }
+                    ticker.addTask {
+                        await stop.wait()
+                        continuation.yield(.sync)
+                    }
+                    await ticker.next()
+                    ticker.cancelAll()
+                }
+            }
+            var running = 0
+            var failure: (any Error)?
+            do {
+                try await sync()
+                running += try await startEligible(&group, permits: permits, events: continuation)
+            } catch {
+                failure = error
+                stop.set()
+            }
+            for await event in events {
+                if stop.isSet, running == 0 { break }
+                switch event {
+                case .sync:
+                    if !stop.isSet {
+                        do {
+                            try await sync()
+                        } catch {
+                            failure = failure ?? error
+                            stop.set()
+                        }
+                    }
+                case .ended(let shard, let children):
+                    running -= 1
+                    state.withLock { state in
+                        state.finished.insert(shard)
+                        state.everRead.insert(shard)
+                        state.statuses[shard]?.state = .finished
+                        state.statuses[shard]?.millisBehindLatest = 0
+                    }
+                    // Children appear in ListShards; make sure they are known even before the next sync.
+                    if !children.isEmpty, !stop.isSet {
+                        do { try await sync() } catch {
+                            failure = failure ?? error
+                            stop.set()
+                        }
+                    }
+                case .stopped:
+                    running -= 1
+                case .failed(let error):
+                    running -= 1
+                    failure = failure ?? error
+                    stop.set()
+                }
+                if failure == nil, !stop.isSet {
+                    do {
+                        running += try await startEligible(&group, permits: permits, events: continuation)
+                    } catch {
+                        failure = error
+                        stop.set()
+                    }
+                }
+                if untilCaughtUp, isCaughtUp { stop.set() }
+                if stop.isSet, running == 0 { break }
+            }
+            continuation.finish()
+            stop.set()
+            group.cancelAll()
+            try? await group.waitForAll()
+            if let failure { throw failure }
+        }
+    }
+
+    /// Lists the stream's shards (closed ones within retention included) and loads checkpoints.
+    func sync() async throws {
+        let listed = try await StreamManager(api: api).listAllShards(stream: configuration.streamName)
+        var infos: [String: ShardInfo] = [:]
+        for shard in listed {
+            let range: ClosedRange<UInt128>?
+            if let low = UInt128(shard.hashKeyRange.startingHashKey), let high = UInt128(shard.hashKeyRange.endingHashKey), low <= high {
+                range = low...high
+            } else {
+                range = nil
+            }
+            infos[shard.shardId] = ShardInfo(shard: shard, range: range)
+        }
+        var finished: Set<String> = []
+        var everRead: Set<String> = []
+        for id in infos.keys {
+            if let checkpoint = try await checkpoints.checkpoint(
+                application: configuration.applicationName, stream: configuration.streamName, shardId: id)
+            {
+                everRead.insert(id)
+                if checkpoint.position == .shardEnd { finished.insert(id) }
+            }
+        }
+        let owns = configuration.owns
+        state.withLock { state in
+            state.shards = infos
+            state.finished.formUnion(finished)
+            state.everRead.formUnion(everRead)
+            for (id, _) in infos where owns(id) && state.statuses[id] == nil {
+                state.statuses[id] = ShardStatus(shardId: id, state: state.finished.contains(id) ? .finished : .waiting)
+            }
+            for id in state.finished where state.statuses[id] != nil { state.statuses[id]?.state = .finished }
+        }
+    }
+
+    /// Starts a worker for each owned shard whose parents are finished; returns how many.
+    func startEligible(_ group: inout ThrowingTaskGroup<Void, any Error>, permits: AsyncSemaphore, events: AsyncStream<Event>.Continuation) async throws -> Int {
+        let initial = configuration.initialPosition
+        let ready: [(ShardInfo, Bool)] = state.withLock { state in
+            var ready: [(ShardInfo, Bool)] = []
+            for (id, status) in state.statuses where status.state == .waiting {
+                guard let info = state.shards[id] else { continue }
+                var blocked = false
+                var parentRead = false
+                for parent in info.parents {
+                    if state.shards[parent] == nil {
+                        // Not listed: trimmed by retention (or never existed), so it cannot block.
+                        if !state.everRead.contains(parent), state.warnedTrimmedParents.insert(parent).inserted {
+                            logger.info("parent shard not found (trimmed): not blocking its child", metadata: ["parent": "\(parent)", "child": "\(id)"])
+                        }
+                        if state.everRead.contains(parent) { parentRead = true }
+                        continue
+                    }
+                    if !state.finished.contains(parent) { blocked = true }
+                    if state.everRead.contains(parent) { parentRead = true }
+                }
+                if blocked { continue }
+                // Under LATEST, a closed shard nobody has read holds nothing new: skip it.
+                if case .latest = initial, info.closed, !state.everRead.contains(id), !parentRead {
+                    state.statuses[id]?.state = .finished
+                    state.finished.insert(id)
+                    continue
+                }
+                state.statuses[id]?.state = .reading
+                ready.append((info, parentRead))
+            }
+            return ready
+        }
+        for (info, parentRead) in ready {
+            let id = info.shard.shardId
+            let checkpoint = try await checkpoints.checkpoint(
+                application: configuration.applicationName, stream: configuration.streamName, shardId: id)
+            let start: StartingPosition
+            if let checkpoint, checkpoint.position.kind == .sequence {
+                start = .atSequenceNumber(checkpoint.position.sequenceNumber)
+            } else if parentRead {
+                start = .trimHorizon
+            } else {
+                start = initial
+            }
+            let reader = ShardReader(
+                api: api, stream: configuration.streamName, shardId: id, from: start, hashRange: info.range, options: configuration.reader,
+                clock: clock, logger: logger)
+            let worker = ShardWorker(
+                application: configuration.applicationName, stream: configuration.streamName, shardId: id, reader: reader,
+                processor: processor, checkpoints: checkpoints, resumeAfter: checkpoint?.position.kind == .sequence ? checkpoint : nil,
+                options: configuration.processing, permits: permits, stop: stop, logger: logger, metrics: metrics
+            ) { behind in
+                self.state.withLock { $0.statuses[id]?.millisBehindLatest = behind }
+            }
+            group.addTask {
+                do {
+                    switch try await worker.run() {
+                    case .ended(let children): events.yield(.ended(id, children))
+                    case .stopped: events.yield(.stopped(id))
+                    }
+                } catch {
+                    events.yield(.failed(ShardReadError(shardId: id, underlying: error)))
+                }
+            }
+        }
+        return ready.count
+    }
+}
+
+/// A shard that could not be read or checkpointed, naming it.
+public struct ShardReadError: Error, Sendable, CustomStringConvertible {
+    public var shardId: String
+    public var underlying: any Error
+    public var description: String { "shard \(shardId): \(underlying)" }
+}
