@@ -120,6 +120,7 @@ let package = Package(
                 "KinesisProducer",
                 "KinesisConsumer",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -128,6 +129,7 @@ let package = Package(
             name: "KinesisTests",
             dependencies: [
                 "Kinesis",
+                "KinesisConsumer",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "InMemoryLogging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),

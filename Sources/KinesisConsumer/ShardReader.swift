@@ -95,6 +95,10 @@ public struct ShardReader: AsyncSequence, Sendable {
     public let options: ShardReaderOptions
     /// The shard's hash key range, to flag deaggregated records outside it (nil: none flagged).
     public let hashRange: ClosedRange<UInt128>?
+    /// A closed shard's last sequence number (ListShards' EndingSequenceNumber): an empty page
+    /// at the tip after it ends the shard even where a service never stops handing out
+    /// iterators for closed shards (moto does that).
+    public let endingSequenceNumber: String?
     let iterator: @Sendable (GetShardIteratorInput) async throws -> GetShardIteratorOutput
     let records: @Sendable (GetRecordsInput) async throws -> GetRecordsOutput
     let clock: ConsumerClock
@@ -102,23 +106,26 @@ public struct ShardReader: AsyncSequence, Sendable {
 
     public init(
         api: any KinesisAPI, stream: String, shardId: String, from start: StartingPosition, hashRange: ClosedRange<UInt128>? = nil,
-        options: ShardReaderOptions = ShardReaderOptions(), clock: ConsumerClock = .continuous, logger: Logger? = nil
+        endingSequenceNumber: String? = nil, options: ShardReaderOptions = ShardReaderOptions(), clock: ConsumerClock = .continuous,
+        logger: Logger? = nil
     ) {
         self.init(
-            stream: stream, shardId: shardId, from: start, hashRange: hashRange, options: options, clock: clock, logger: logger,
+            stream: stream, shardId: shardId, from: start, hashRange: hashRange, endingSequenceNumber: endingSequenceNumber, options: options,
+            clock: clock, logger: logger,
             iterator: { try await api.getShardIterator($0) }, records: { try await api.getRecords($0) })
     }
 
     /// A reader over any source of the two calls it makes (the test harness scripts them).
     package init(
-        stream: String, shardId: String, from start: StartingPosition, hashRange: ClosedRange<UInt128>?, options: ShardReaderOptions,
-        clock: ConsumerClock, logger: Logger?, iterator: @escaping @Sendable (GetShardIteratorInput) async throws -> GetShardIteratorOutput,
+        stream: String, shardId: String, from start: StartingPosition, hashRange: ClosedRange<UInt128>?, endingSequenceNumber: String? = nil,
+        options: ShardReaderOptions, clock: ConsumerClock, logger: Logger?, iterator: @escaping @Sendable (GetShardIteratorInput) async throws -> GetShardIteratorOutput,
         records: @escaping @Sendable (GetRecordsInput) async throws -> GetRecordsOutput
     ) {
         self.stream = stream
         self.shardId = shardId
         self.start = start
         self.hashRange = hashRange
+        self.endingSequenceNumber = endingSequenceNumber
         var options = options
         options.maxRecordsPerCall = Swift.min(Swift.max(options.maxRecordsPerCall, 1), ServiceLimits.getRecordsMaxRecords)
         self.options = options
@@ -241,7 +248,12 @@ public struct ShardReader: AsyncSequence, Sendable {
             // A full page means more may be waiting, even when the tip is under a millisecond away.
             caughtUp = behind == 0 && page.records.count < reader.options.maxRecordsPerCall
             shardIterator = page.nextShardIterator
-            let ended = page.nextShardIterator == nil
+            var ended = page.nextShardIterator == nil
+            if !ended, let ending = reader.endingSequenceNumber, page.records.isEmpty, behind == 0,
+                lastSequenceNumber.map({ ExtendedSequenceNumber.compareSequenceNumbers($0, ending) >= 0 }) ?? true
+            {
+                ended = true
+            }
             if ended { finished = true }
             return ShardBatch(
                 shardId: reader.shardId, records: users, millisBehindLatest: behind, kinesisRecords: page.records.count,

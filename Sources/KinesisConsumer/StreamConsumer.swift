@@ -112,6 +112,7 @@ public final class StreamConsumer: Service, Sendable {
 
     enum Event: Sendable {
         case sync
+        case progress
         case ended(String, [ChildShard])
         case stopped(String)
         case failed(any Error)
@@ -189,6 +190,8 @@ public final class StreamConsumer: Service, Sendable {
                             stop.set()
                         }
                     }
+                case .progress:
+                    break
                 case .stopped:
                     running -= 1
                 case .failed(let error):
@@ -296,14 +299,21 @@ public final class StreamConsumer: Service, Sendable {
                 start = initial
             }
             let reader = ShardReader(
-                api: api, stream: configuration.streamName, shardId: id, from: start, hashRange: info.range, options: configuration.reader,
+                api: api, stream: configuration.streamName, shardId: id, from: start, hashRange: info.range,
+                endingSequenceNumber: info.shard.sequenceNumberRange.endingSequenceNumber, options: configuration.reader,
                 clock: clock, logger: logger)
             let worker = ShardWorker(
                 application: configuration.applicationName, stream: configuration.streamName, shardId: id, reader: reader,
                 processor: processor, checkpoints: checkpoints, resumeAfter: checkpoint?.position.kind == .sequence ? checkpoint : nil,
                 options: configuration.processing, permits: permits, stop: stop, logger: logger, metrics: metrics
             ) { behind in
-                self.state.withLock { $0.statuses[id]?.millisBehindLatest = behind }
+                let reached = self.state.withLock { state -> Bool in
+                    let before = state.statuses[id]?.millisBehindLatest
+                    state.statuses[id]?.millisBehindLatest = behind
+                    return behind == 0 && before != 0
+                }
+                // Reaching the tip may make the whole stream caught up: the loop checks.
+                if reached { events.yield(.progress) }
             }
             group.addTask {
                 do {

@@ -1,14 +1,17 @@
 import ArgumentParser
 import Foundation
 import Kinesis
+import Logging
+import KinesisConsumer
 import KinesisProducer
 import KinesisEngine
+import Synchronization
 
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Measure publishing throughput (use a release build).",
-        subcommands: [ProducerBench.self]
+        abstract: "Measure publishing and reading throughput (use a release build).",
+        subcommands: [ProducerBench.self, ConsumerBench.self]
     )
 
     struct ProducerBench: AsyncParsableCommand {
@@ -101,6 +104,92 @@ struct BenchCommand: AsyncParsableCommand {
                 )
             }
             if statistics.delivered != records { throw ExitCode(1) }
+        }
+    }
+
+    struct ConsumerBench: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "consumer",
+            abstract: "User records per second read by the StreamConsumer (deaggregated), from the in-process engine or an endpoint.")
+
+        @OptionGroup var connection: ConnectionOptions
+        @Option(help: "User records to write, then read.") var records = 1_000_000
+        @Option(help: "Payload bytes per record.") var size = 100
+        @Option(help: "Shards of the stream (created if missing).") var shards = 4
+        @Option(help: "Stream name.") var stream = "bench-read"
+        @Flag(inversion: .prefixedNo, help: "Write KPL aggregates (read back deaggregated).") var aggregate = true
+        @Flag(help: "Print one JSON line instead of text.") var json = false
+
+        func run() async throws {
+            guard (1...100_000_000).contains(records) else { throw ValidationError("--records must be from 1 to 100000000, got \(records)") }
+            guard (0...ServiceLimits.recordMaxBytes - 16).contains(size) else { throw ValidationError("--size must be from 0 to \(ServiceLimits.recordMaxBytes - 16), got \(size)") }
+            guard KinesisConfiguration.shardCountRange.contains(shards) else { throw ValidationError("--shards must be from 1 to 100000, got \(shards)") }
+            let target = connection.endpoint ?? "in-process engine"
+            if connection.endpoint != nil {
+                try await connection.withClient { client in
+                    try await StreamManager(api: client, pollInterval: .milliseconds(100)).ensureExists(stream, capacity: .provisioned(shards: shards))
+                    try await measure(api: client, target: target)
+                }
+            } else {
+                let engine = InMemoryKinesis(configuration: EngineConfiguration(callHistoryLimit: 1000))
+                try await engine.createStream(.init(streamName: stream, shardCount: shards))
+                try await measure(api: engine, target: target)
+            }
+        }
+
+        final class Counter: RecordProcessor {
+            let count = Atomic<Int>(0)
+            func processRecord(_ record: ConsumerRecord) async throws { count.wrappingAdd(1, ordering: .relaxed) }
+            func processRecords(_ batch: ProcessingBatch, checkpointer: Checkpointer) async throws {
+                count.wrappingAdd(batch.records.count, ordering: .relaxed)
+            }
+            func recordFailed(_ failure: RecordFailure) async {}
+        }
+
+        func measure(api: any KinesisAPI, target: String) async throws {
+            // Write: the Producer, aggregated unless told otherwise.
+            var configuration = Producer.Configuration(streamName: stream)
+            configuration.aggregation = aggregate
+            configuration.rateLimitPercent = nil
+            configuration.maxConcurrentRequests = 16
+            configuration.ordering = .none
+            let producer = Producer(api: api, configuration: configuration)
+            let payload = Data(repeating: 0x61, count: size)
+            try await producer.withRunning {
+                var entries: [PublishEntry] = []
+                for index in 0..<records {
+                    entries.append(PublishEntry(data: payload, partitionKey: "user-\(index % 1000)"))
+                    if entries.count == 1000 || index == records - 1 {
+                        _ = try await producer.put(contentsOf: entries)
+                        entries.removeAll(keepingCapacity: true)
+                    }
+                }
+                await producer.flush()
+            }
+            guard producer.statistics.delivered == records else {
+                throw CommandFailure("only \(producer.statistics.delivered) of \(records) records were written")
+            }
+            // Read: every shard from TRIM_HORIZON until caught up.
+            var consumerConfiguration = StreamConsumer.Configuration(streamName: stream, applicationName: "bench-\(UUID().uuidString)")
+            consumerConfiguration.reader.minimumCallInterval = .zero
+            consumerConfiguration.reader.idleTime = .milliseconds(1)
+            consumerConfiguration.maxConcurrentShards = shards
+            let counter = Counter()
+            var quiet = Logger(label: "bench")
+            quiet.logLevel = .warning
+            let consumer = StreamConsumer(api: api, configuration: consumerConfiguration, processor: counter, logger: quiet)
+            let clock = ContinuousClock()
+            let start = clock.now
+            try await consumer.run(untilCaughtUp: true)
+            let seconds = start.duration(to: clock.now).timeInterval
+            let read = counter.count.load(ordering: .relaxed)
+            let rate = Double(read) / seconds
+            if json {
+                print(#"{"tool":"swift-consumer","target":"\#(target)","aggregate":\#(aggregate),"records":\#(records),"read":\#(read),"seconds":\#(seconds),"recordsPerSecond":\#(Int(rate))}"#)
+            } else {
+                print("swift StreamConsumer <- \(target): \(read) of \(records) user records (\(size) B, aggregation \(aggregate ? "on" : "off"), \(shards) shards) in \(String(format: "%.2f", seconds)) s = \(Int(rate)) records/s")
+            }
+            if read != records { throw ExitCode(1) }
         }
     }
 }

@@ -7,7 +7,7 @@ struct KinesisLoadCommand: AsyncParsableCommand {
         abstract: "Publish to, inspect and load-test Kinesis Data Streams.",
         subcommands: [
             RunCommand.self, ValidateCommand.self, PartitionsCommand.self, RunsCommand.self, ReportCommand.self, StreamsCommand.self,
-            ServeCommand.self, PutCommand.self, BenchCommand.self,
+            ServeCommand.self, PutCommand.self, TailCommand.self, BenchCommand.self,
         ]
     )
 }

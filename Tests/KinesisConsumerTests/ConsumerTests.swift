@@ -234,6 +234,23 @@ struct ShardReaderTests {
         await #expect(throws: KinesisError.self) { _ = try await engine.getRecords(.init(shardIterator: iterator)) }
         clock.advance(by: .seconds(1))
         _ = try await engine.getRecords(.init(shardIterator: iterator))
+
+        // 2 MiB/s out per shard, shared by every reader: 3 MB read at once leaves the next call throttled.
+        let big = try await engineStream("big", shards: 1, clock: clock.engineClock, limits: .aws)
+        for index in 0..<3 {
+            _ = try await big.putRecord(.init(streamName: "big", data: Data(repeating: UInt8(index), count: 1_000_000), partitionKey: "k"))
+            clock.advance(by: .seconds(1))
+        }
+        let first = try await big.getShardIterator(.init(streamName: "big", shardId: ShardMap.shardId(index: 0), shardIteratorType: .trimHorizon)).shardIterator!
+        let second = try await big.getShardIterator(.init(streamName: "big", shardId: ShardMap.shardId(index: 0), shardIteratorType: .trimHorizon)).shardIterator!
+        #expect(try await big.getRecords(.init(shardIterator: first)).records.count == 3)
+        do {
+            _ = try await big.getRecords(.init(shardIterator: second))
+            Issue.record("a second reader got more than the shard's 2 MiB/s")
+        } catch let error as KinesisError {
+            #expect(error.code == .provisionedThroughputExceeded)
+            #expect(error.message.hasPrefix("Rate exceeded for Shard - shardId-000000000000 in stream big"))
+        }
     }
 }
 
@@ -383,6 +400,31 @@ struct StreamConsumerTests {
         let checkpoints = store.all(application: "test", stream: "events")
         #expect(checkpoints.count == 2)
         #expect(checkpoints.values.allSatisfy { $0.position.kind == .sequence })
+    }
+
+    @Test("a checkpoint past the shard's retention is reported, and reading goes on from the oldest record left")
+    func trimmedCheckpoint() async throws {
+        let clock = ManualClock()
+        let engine = try await engineStream(shards: 1, clock: clock.engineClock)
+        var old: [String] = []
+        for index in 0..<5 {
+            old.append(try await engine.putRecord(.init(streamName: "events", data: Data("old-\(index)".utf8), partitionKey: "k")).sequenceNumber)
+        }
+        clock.advance(by: .seconds(23 * 3600))
+        for index in 0..<5 { _ = try await engine.putRecord(.init(streamName: "events", data: Data("new-\(index)".utf8), partitionKey: "k")) }
+        clock.advance(by: .seconds(2 * 3600))   // the old five are now past the 24-hour retention
+        let store = InMemoryCheckpointStore()
+        try await store.save(
+            Checkpoint(position: ExtendedSequenceNumber(old[1]), arrival: Date(timeIntervalSince1970: clock.engineClock.now() - 25 * 3600)),
+            application: "test", stream: "events", shardId: ShardMap.shardId(index: 0))
+        let metrics = TestMetrics()
+        var configuration = fastConfiguration()
+        configuration.metricsFactory = metrics
+        let processor = Collector()
+        try await StreamConsumer(api: engine, configuration: configuration, processor: processor, checkpoints: store, clock: ConsumerClock(clock))
+            .run(untilCaughtUp: true)
+        #expect(processor.texts == (0..<5).map { "new-\($0)" })
+        #expect(try metrics.expectCounter("kinesis_consumer_trimmed_checkpoints_total", [("stream", "events")]).totalValue == 1)
     }
 
     @Test("metrics: records read, out-of-range sub-records and processing errors are counted")

@@ -1,4 +1,6 @@
 import Foundation
+import KinesisConsumer
+import Synchronization
 import Testing
 
 @testable import Kinesis
@@ -161,6 +163,42 @@ struct MotoIntegrationTests {
             }
             try await manager.waitUntilActive(name)
             try await manager.delete(name)
+        }
+    }
+
+    /// Keeps every record's data, in processing order.
+    final class Keep: RecordProcessor {
+        let seen = Mutex<[(shard: String, text: String)]>([])
+        func processRecord(_ record: ConsumerRecord) async throws {
+            seen.withLock { $0.append((record.shardId, String(decoding: record.data, as: UTF8.self))) }
+        }
+        func recordFailed(_ failure: RecordFailure) async {}
+    }
+
+    @Test("StreamConsumer reads a resharded moto stream whole: the closed parent to its end, then its children")
+    func consumerAcrossAReshard() async throws {
+        try await withClient { client, manager, name in
+            _ = try await manager.ensureExists(name, capacity: .provisioned(shards: 2))
+            func put(_ range: Range<Int>) async throws {
+                let out = try await client.putRecords(
+                    .init(streamName: name, records: range.map { .init(data: Data("r\($0)".utf8), partitionKey: "k\($0 % 20)") }))
+                #expect((out.failedRecordCount ?? 0) == 0)
+            }
+            try await put(0..<200)
+            let shards = try await manager.listAllShards(stream: name)
+            let parent = shards[0]
+            let low = UInt128(parent.hashKeyRange.startingHashKey)!, high = UInt128(parent.hashKeyRange.endingHashKey)!
+            try await client.splitShard(.init(streamName: name, shardToSplit: parent.shardId, newStartingHashKey: String(low + (high - low) / 2)))
+            _ = try await manager.waitUntilActive(name)
+            try await put(200..<400)
+            var configuration = StreamConsumer.Configuration(streamName: name, applicationName: "moto")
+            configuration.reader.minimumCallInterval = .milliseconds(10)
+            configuration.reader.idleTime = .milliseconds(20)
+            let keep = Keep()
+            try await StreamConsumer(api: client, configuration: configuration, processor: keep).run(untilCaughtUp: true)
+            let seen = keep.seen.withLock { $0 }
+            #expect(seen.map(\.text).sorted() == (0..<400).map { "r\($0)" }.sorted())
+            #expect(seen.contains { $0.shard == parent.shardId })
         }
     }
 }

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Reading speed: deaggregated user records per second through the StreamConsumer, from the
+# in-process engine and over HTTP from `kinesis-load serve`, and a boto3 GetRecords loop
+# (deaggregating with aws_kinesis_agg) reading the same kind of stream from the same endpoint,
+# in one run. 100-byte records, KPL-aggregated, 4 shards, limits off. Release build; not part of CI.
+#
+#   bash Benchmarks/consumer.sh [in-process records] [HTTP records]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib.sh
+ensure_python_deps
+inprocess=${1:-2000000}
+http=${2:-500000}
+swift build -c release --product kinesis-load --scratch-path .build-release 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]|warning:|CMakeLists' || true
+bin=.build-release/release/kinesis-load
+export AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench AWS_REGION=us-east-1
+out=$(mktemp -d)
+
+echo "==> in process"
+"$bin" bench consumer --records "$inprocess" --json | tee "$out/inproc.json"
+
+port=$(free_port)
+"$bin" serve --port "$port" --retain-per-shard none > "$out/serve.log" 2>&1 &
+serve_pid=$!
+trap 'kill $serve_pid 2>/dev/null || true; rm -rf "$out"' EXIT
+for _ in $(seq 1 100); do grep -q listening "$out/serve.log" && break; sleep 0.1; done
+url="http://127.0.0.1:$port"
+echo "==> over HTTP from kinesis-load serve ($url)"
+"$bin" bench consumer --endpoint "$url" --stream swift-read --records "$http" --json | tee "$out/http.json"
+# The same records for boto3: written by the same Producer into a second stream, then read by boto3.
+"$bin" bench producer --endpoint "$url" --stream boto3-read --records "$http" --json > /dev/null
+
+URL="$url" RECORDS="$http" OUT="$out" python3 - <<'PY'
+import json, os, time
+import boto3
+from aws_kinesis_agg.deaggregator import iter_deaggregate_records
+kinesis = boto3.client("kinesis", endpoint_url=os.environ["URL"], region_name="us-east-1")
+start = time.perf_counter()
+count = 0
+for shard in kinesis.list_shards(StreamName="boto3-read")["Shards"]:
+    iterator = kinesis.get_shard_iterator(StreamName="boto3-read", ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    while iterator:
+        page = kinesis.get_records(ShardIterator=iterator, Limit=10000)
+        count += sum(1 for _ in iter_deaggregate_records(page["Records"], data_format="Boto3"))
+        if not page["Records"] and page.get("MillisBehindLatest", 0) == 0:
+            break
+        iterator = page.get("NextShardIterator")
+seconds = time.perf_counter() - start
+boto3_rate = count / seconds
+swift = json.load(open(os.path.join(os.environ["OUT"], "http.json")))
+inproc = json.load(open(os.path.join(os.environ["OUT"], "inproc.json")))
+print(f"boto3 GetRecords loop + aws_kinesis_agg <- serve: {count} user records in {seconds:.2f} s = {boto3_rate:,.0f} records/s")
+print(f"in process: {inproc['recordsPerSecond']:,} user records/s (goal 1,000,000)")
+print(f"over HTTP: Swift {swift['recordsPerSecond']:,} vs boto3 {boto3_rate:,.0f} records/s: {swift['recordsPerSecond'] / boto3_rate:.1f}x (goal 10x)")
+PY

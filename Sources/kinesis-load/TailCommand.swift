@@ -1,0 +1,193 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import Kinesis
+import KinesisConsumer
+import KinesisLoad
+import Logging
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+struct TailCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tail",
+        abstract: "Print a stream's records as they arrive (like kcat -C): every shard, following splits and merges.",
+        discussion: """
+            Records are deaggregated (KPL aggregates become their user records) unless --no-deaggregate.
+            Without --json, JSON data is pretty-printed and other data printed as text (base64 when it is
+            not UTF-8). With --json, one object per line: shard, sequenceNumber, subSequenceNumber,
+            partitionKey, arrival, and data (text) or dataBase64. Parents are read to their end before
+            their children. --stop-when-caught-up exits once every open shard is at its tip and every
+            closed one is finished; otherwise Ctrl-C (or SIGTERM) stops it (exit 130).
+            """)
+
+    @OptionGroup var connection: ConnectionOptions
+    @Argument(help: "Stream name.") var stream: String
+    @Flag(help: "Read from the real AWS service (credentials from the usual chain).") var aws = false
+    @Option(help: "Where to start: trim-horizon, latest, an ISO-8601 time (2026-11-29T12:00:00Z), or a sequence number (with --shard).")
+    var from = "latest"
+    @Option(help: "Read only this shard (and stop at its end).") var shard: String?
+    @Flag(help: "One JSON object per record, per line.") var json = false
+    @Flag(help: "Exit once every shard is read to its tip.") var stopWhenCaughtUp = false
+    @Flag(help: "Print KPL aggregates as they are instead of their user records.") var noDeaggregate = false
+
+    func validate() throws {
+        try validateStreamName(stream, source: "stream name")
+        if aws, connection.endpoint != nil { throw ValidationError("--aws and --endpoint exclude each other: pick one target") }
+        _ = try position()
+    }
+
+    /// `--from` as a starting position.
+    func position() throws -> StartingPosition {
+        switch from.lowercased() {
+        case "trim-horizon", "trim_horizon", "earliest", "beginning": return .trimHorizon
+        case "latest", "end": return .latest
+        default: break
+        }
+        if from.allSatisfy(\.isNumber) {
+            guard shard != nil else {
+                throw ValidationError("--from \(from): a sequence number belongs to one shard, so name it with --shard")
+            }
+            return .atSequenceNumber(from)
+        }
+        let formatter = ISO8601DateFormatter()
+        for options: ISO8601DateFormatter.Options in [[.withInternetDateTime, .withFractionalSeconds], [.withInternetDateTime], [.withFullDate]] {
+            formatter.formatOptions = options
+            if let date = formatter.date(from: from) { return .atTimestamp(date) }
+        }
+        throw ValidationError(
+            "--from '\(from)' is not a position: expected trim-horizon, latest, an ISO-8601 time such as 2026-11-29T12:00:00Z, or a sequence number (with --shard)")
+    }
+
+    func run() async throws {
+        let start = try position()
+        let configuration = try connection.configuration()
+        if aws, configuration.endpoint != nil {
+            throw ValidationError("--aws: an endpoint override is set in the environment (AWS_ENDPOINT_URL_KINESIS or AWS_ENDPOINT_URL); unset it to reach AWS")
+        }
+        let printer = RecordPrinter(json: json)
+        let stopped = StopSignal()
+        let count = try await connection.withClient { client in
+            let shards: [Shard]
+            do {
+                shards = try await StreamManager(api: client).listAllShards(stream: stream)
+            } catch let error as KinesisError where error.code == .resourceNotFound {
+                throw CommandFailure("stream \"\(stream)\" does not exist\(connection.endpoint.map { " at \($0)" } ?? ""): \(error.message)")
+            }
+            var options = ShardReaderOptions()
+            options.deaggregate = !noDeaggregate
+            options.idleTime = .milliseconds(200)
+            if let shard {
+                guard let found = shards.first(where: { $0.shardId == shard }) else {
+                    throw ValidationError("--shard \(shard): no such shard in stream \(stream) (it has \(shards.map(\.shardId).joined(separator: ", ")))")
+                }
+                return try await tailOne(found, client: client, start: start, options: options, printer: printer, stopped: stopped)
+            }
+            var consumerConfiguration = StreamConsumer.Configuration(streamName: stream, applicationName: "kinesis-load-tail")
+            consumerConfiguration.initialPosition = start
+            consumerConfiguration.reader = options
+            consumerConfiguration.shardSyncInterval = .seconds(10)
+            var quiet = Logger(label: "kinesis-load-tail")
+            quiet.logLevel = .warning
+            let consumer = StreamConsumer(api: client, configuration: consumerConfiguration, processor: printer, logger: quiet)
+            let signals = stopHandlers { stopped.request(); consumer.shutdown() }
+            defer { signals.forEach { $0.cancel() } }
+            try await consumer.run(untilCaughtUp: stopWhenCaughtUp)
+            return printer.printed
+        }
+        FileHandle.standardError.write(Data("\(count) record\(count == 1 ? "" : "s")\n".utf8))
+        if stopped.isRequested { throw ExitCode(130) }
+    }
+
+    /// One shard, with the reader alone: to its tip (with --stop-when-caught-up) or its end.
+    func tailOne(_ shard: Shard, client: HTTPKinesisClient, start: StartingPosition, options: ShardReaderOptions, printer: RecordPrinter, stopped: StopSignal) async throws -> Int {
+        let reader = ShardReader(api: client, stream: stream, shardId: shard.shardId, from: start, options: options)
+        let task = Task {
+            for try await batch in reader {
+                printer.print(batch.records)
+                if batch.isShardEnd {
+                    FileHandle.standardError.write(Data("shard \(shard.shardId) ended; children: \(batch.childShards.map(\.shardId).joined(separator: ", "))\n".utf8))
+                }
+                if stopWhenCaughtUp, batch.millisBehindLatest == 0, batch.records.count < options.maxRecordsPerCall { break }
+            }
+        }
+        let signals = stopHandlers { stopped.request(); task.cancel() }
+        defer { signals.forEach { $0.cancel() } }
+        do {
+            try await task.value
+        } catch is CancellationError {}
+        return printer.printed
+    }
+
+    func stopHandlers(_ stop: @escaping @Sendable () -> Void) -> [any DispatchSourceSignal] {
+        [SIGINT, SIGTERM].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler(handler: stop)
+            source.resume()
+            return source
+        }
+    }
+}
+
+/// Prints records for `tail`, a batch at a time and whole lines only (shards print concurrently).
+final class RecordPrinter: RecordProcessor {
+    let json: Bool
+    private let count = Mutex(0)
+    private let lock = Mutex(())
+    init(json: Bool) { self.json = json }
+
+    var printed: Int { count.withLock { $0 } }
+
+    func processRecord(_ record: ConsumerRecord) async throws { print([record]) }
+
+    func processRecords(_ batch: ProcessingBatch, checkpointer: Checkpointer) async throws { print(batch.records) }
+
+    func recordFailed(_ failure: RecordFailure) async {}
+
+    func print(_ records: [ConsumerRecord]) {
+        guard !records.isEmpty else { return }
+        var out = ""
+        for record in records { out += json ? jsonLine(record) : text(record) }
+        lock.withLock { _ in FileHandle.standardOutput.write(Data(out.utf8)) }
+        count.withLock { $0 += records.count }
+    }
+
+    func text(_ record: ConsumerRecord) -> String {
+        if let object = try? JSONSerialization.jsonObject(with: record.data, options: [.fragmentsAllowed]),
+            JSONSerialization.isValidJSONObject(object),
+            let pretty = try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+        {
+            return String(decoding: pretty, as: UTF8.self) + "\n"
+        }
+        if let text = String(data: record.data, encoding: .utf8) { return text + "\n" }
+        return record.data.base64EncodedString() + "\n"
+    }
+
+    struct Line: Encodable {
+        var shard: String
+        var sequenceNumber: String
+        var subSequenceNumber: Int
+        var partitionKey: String
+        var arrival: String?
+        var data: String?
+        var dataBase64: String?
+        var outOfShardRange: Bool?
+        var corruptAggregate: Bool?
+    }
+
+    func jsonLine(_ record: ConsumerRecord) -> String {
+        let text = String(data: record.data, encoding: .utf8)
+        let line = Line(
+            shard: record.shardId, sequenceNumber: record.sequenceNumber, subSequenceNumber: record.subSequenceNumber,
+            partitionKey: record.partitionKey, arrival: record.approximateArrivalTimestamp.map { ISO8601DateFormatter().string(from: $0) },
+            data: text, dataBase64: text == nil ? record.data.base64EncodedString() : nil, outOfShardRange: record.outOfShardRange ? true : nil,
+            corruptAggregate: record.corruptAggregate ? true : nil)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: (try? encoder.encode(line)) ?? Data("{}".utf8), as: UTF8.self) + "\n"
+    }
+}
