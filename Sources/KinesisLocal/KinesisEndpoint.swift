@@ -117,7 +117,9 @@ public struct KinesisEndpoint: Sendable {
             try Validator.validate(operation, fields)
         }
 
-        func run<Input: Decodable, Output: Encodable>(_ type: Input.Type, _ call: (Input) async throws -> Output) async throws -> [UInt8] {
+        func run<Input: Decodable, Output: Encodable>(
+            _ type: Input.Type, _ call: (Input) async throws -> Output, encode: ((Output) -> [UInt8])? = nil
+        ) async throws -> [UInt8] {
             let input: Input
             do {
                 input = try KinesisWire.makeDecoder().decode(Input.self, from: data)
@@ -125,7 +127,9 @@ public struct KinesisEndpoint: Sendable {
                 try checkSlowPath()
                 throw KinesisError(code: .serialization, message: Self.describe(error), httpStatus: 400)
             }
-            return Array(try KinesisWire.makeEncoder().encode(try await call(input)))
+            let output = try await call(input)
+            if let encode { return encode(output) }
+            return Array(try KinesisWire.makeEncoder().encode(output))
         }
         func runVoid<Input: Decodable>(_ type: Input.Type, _ call: (Input) async throws -> Void) async throws -> [UInt8] {
             try await run(type) { input in
@@ -144,7 +148,9 @@ public struct KinesisEndpoint: Sendable {
         case .putRecord: return try await run(PutRecordInput.self, engine.putRecord)
         case .putRecords: return try await run(PutRecordsInput.self, engine.putRecords)
         case .getShardIterator: return try await run(GetShardIteratorInput.self, engine.getShardIterator)
-        case .getRecords: return try await run(GetRecordsInput.self, engine.getRecords)
+        case .getRecords:
+            // The hot read path: written by hand rather than by JSONEncoder (the same document).
+            return try await run(GetRecordsInput.self, engine.getRecords, encode: KinesisWire.encodeGetRecords)
         case .increaseStreamRetentionPeriod:
             return try await runVoid(IncreaseStreamRetentionPeriodInput.self, engine.increaseStreamRetentionPeriod)
         case .decreaseStreamRetentionPeriod:

@@ -68,3 +68,40 @@ struct WireAndErrorTests {
         #expect(gateway.message.contains("Bad Gateway"))
     }
 }
+
+@Suite("GetRecords written by hand")
+struct GetRecordsWireTests {
+    @Test("a broken GetRecords answer is an error, not a crash")
+    func brokenAnswer() {
+        for text in [#"{"Records":[{"SequenceNumber":"1","Data":"!!!!","PartitionKey":"k"}]}"#, #"{"Records":[{"#, "", "[]"] {
+            #expect(throws: (any Error).self) { try KinesisWire.decodeGetRecords(Array(text.utf8)) }
+        }
+    }
+
+    @Test("the hand-written GetRecords JSON reads back as what JSONEncoder would have written")
+    func sameDocument() throws {
+        let records = (0..<40).map { index in
+            Record(
+                sequenceNumber: "4959\(index)", approximateArrivalTimestamp: Date(timeIntervalSince1970: 1_795_919_070.125 + Double(index)),
+                data: Data((0..<index).map { UInt8(truncatingIfNeeded: $0 * 37) }),
+                partitionKey: ["plain", "quote\"back\\slash", "tab\tnewline\n\u{1}", "emoji 😀", "ü"][index % 5])
+        }
+        for output in [
+            GetRecordsOutput(records: records, nextShardIterator: "it\"er", millisBehindLatest: 1234),
+            GetRecordsOutput(
+                records: [], nextShardIterator: nil, millisBehindLatest: 0,
+                childShards: [ChildShard(shardId: "shardId-000000000002", parentShards: ["shardId-000000000000"], hashKeyRange: HashKeyRange(startingHashKey: "0", endingHashKey: "5"))]),
+        ] {
+            let decoded = try KinesisWire.makeDecoder().decode(GetRecordsOutput.self, from: Data(KinesisWire.encodeGetRecords(output)))
+            #expect(decoded == output)
+            let encoded = try KinesisWire.makeEncoder().encode(output)
+            let viaEncoder = try KinesisWire.makeDecoder().decode(GetRecordsOutput.self, from: encoded)
+            #expect(decoded == viaEncoder)
+            // The hand-written reader reads both documents (JSONEncoder's escapes "/" as "\/").
+            #expect(try KinesisWire.decodeGetRecords(KinesisWire.encodeGetRecords(output)) == output)
+            #expect(try KinesisWire.decodeGetRecords(Array(encoded)) == output)
+            #expect(try KinesisWire.decodeGetRecords(Array(#"{"Records":[], "Unknown": {"a": [1, "x\"y"]}, "MillisBehindLatest": 7}"#.utf8)).millisBehindLatest == 7)
+        }
+    }
+}
+

@@ -1,0 +1,231 @@
+import Foundation
+
+extension KinesisWire {
+    /// Reads a GetRecords answer without `JSONDecoder`: readers pull pages of up to 10 MiB of
+    /// base64, and decoding them is most of a consumer's work. Anything unexpected falls back to
+    /// `JSONDecoder`, so the answer is the same either way.
+    public static func decodeGetRecords(_ bytes: [UInt8]) throws -> GetRecordsOutput {
+        if let fast = try? bytes.withUnsafeBufferPointer({ buffer -> GetRecordsOutput in
+            var reader = FastJSONReader(bytes: buffer)
+            return try reader.getRecordsOutput()
+        }) {
+            return fast
+        }
+        return try makeDecoder().decode(GetRecordsOutput.self, from: Data(bytes))
+    }
+}
+
+/// Just enough JSON for a GetRecords answer; throws on anything else.
+struct FastJSONReader {
+    struct Unexpected: Error {}
+
+    let bytes: UnsafeBufferPointer<UInt8>
+    var index = 0
+
+    init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
+
+    mutating func skipSpace() {
+        while index < bytes.count, bytes[index] == 0x20 || bytes[index] == 0x0A || bytes[index] == 0x0D || bytes[index] == 0x09 { index += 1 }
+    }
+
+    mutating func expect(_ byte: UInt8) throws {
+        skipSpace()
+        guard index < bytes.count, bytes[index] == byte else { throw Unexpected() }
+        index += 1
+    }
+
+    /// Consumes `byte` if it comes next.
+    mutating func take(_ byte: UInt8) -> Bool {
+        skipSpace()
+        if index < bytes.count, bytes[index] == byte {
+            index += 1
+            return true
+        }
+        return false
+    }
+
+    /// The raw bytes of a string without escapes, or nil (and nothing consumed) when it has some.
+    mutating func plainString() throws -> Range<Int>? {
+        try expect(UInt8(ascii: "\""))
+        let start = index
+        while index < bytes.count {
+            switch bytes[index] {
+            case UInt8(ascii: "\""):
+                index += 1
+                return start..<(index - 1)
+            case UInt8(ascii: "\\"):
+                index = start - 1
+                return nil
+            default: index += 1
+            }
+        }
+        throw Unexpected()
+    }
+
+    mutating func string() throws -> String {
+        if let range = try plainString() { return String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self) }
+        // With escapes: JSONDecoder reads this one string.
+        let start = index
+        try skipValue()
+        return try JSONDecoder().decode(String.self, from: Data(UnsafeBufferPointer(rebasing: bytes[start..<index])))
+    }
+
+    mutating func number() throws -> Double {
+        skipSpace()
+        let start = index
+        while index < bytes.count, (0x30...0x39).contains(bytes[index]) || "+-.eE".utf8.contains(bytes[index]) { index += 1 }
+        guard start < index, let value = Double(String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)) else {
+            throw Unexpected()
+        }
+        return value
+    }
+
+    mutating func isNull() -> Bool {
+        skipSpace()
+        if index + 4 <= bytes.count, bytes[index] == UInt8(ascii: "n"), bytes[index + 1] == UInt8(ascii: "u"), bytes[index + 2] == UInt8(ascii: "l"),
+            bytes[index + 3] == UInt8(ascii: "l")
+        {
+            index += 4
+            return true
+        }
+        return false
+    }
+
+    /// Skips any value (strings with escapes, nested objects and arrays, literals).
+    mutating func skipValue() throws {
+        skipSpace()
+        guard index < bytes.count else { throw Unexpected() }
+        var depth = 0
+        repeat {
+            guard index < bytes.count else { throw Unexpected() }
+            switch bytes[index] {
+            case UInt8(ascii: "\""):
+                index += 1
+                while index < bytes.count, bytes[index] != UInt8(ascii: "\"") { index += bytes[index] == UInt8(ascii: "\\") ? 2 : 1 }
+                index += 1
+            case UInt8(ascii: "{"), UInt8(ascii: "["):
+                depth += 1
+                index += 1
+            case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                depth -= 1
+                index += 1
+            default:
+                if depth == 0 {
+                    while index < bytes.count, !",}] \n\r\t".utf8.contains(bytes[index]) { index += 1 }
+                } else {
+                    index += 1
+                }
+            }
+        } while depth > 0
+    }
+
+    /// Members of an object, one key at a time.
+    mutating func members(_ body: (inout FastJSONReader, String) throws -> Void) throws {
+        try expect(UInt8(ascii: "{"))
+        if take(UInt8(ascii: "}")) { return }
+        repeat {
+            let key = try string()
+            try expect(UInt8(ascii: ":"))
+            try body(&self, key)
+        } while take(UInt8(ascii: ","))
+        try expect(UInt8(ascii: "}"))
+    }
+
+    mutating func getRecordsOutput() throws -> GetRecordsOutput {
+        var output = GetRecordsOutput(records: [], nextShardIterator: nil, millisBehindLatest: nil)
+        try members { reader, key in
+            switch key {
+            case "Records":
+                try reader.expect(UInt8(ascii: "["))
+                if reader.take(UInt8(ascii: "]")) { return }
+                repeat { output.records.append(try reader.record()) } while reader.take(UInt8(ascii: ","))
+                try reader.expect(UInt8(ascii: "]"))
+            case "NextShardIterator": output.nextShardIterator = reader.isNull() ? nil : try reader.string()
+            case "MillisBehindLatest": output.millisBehindLatest = reader.isNull() ? nil : Int(try reader.number())
+            case "ChildShards":
+                reader.skipSpace()
+                let start = reader.index
+                try reader.skipValue()
+                output.childShards = try KinesisWire.makeDecoder().decode(
+                    [ChildShard]?.self, from: Data(UnsafeBufferPointer(rebasing: reader.bytes[start..<reader.index])))
+            default: try reader.skipValue()
+            }
+        }
+        return output
+    }
+
+    mutating func record() throws -> Record {
+        var record = Record(sequenceNumber: "", approximateArrivalTimestamp: nil, data: Data(), partitionKey: "")
+        var sawSequence = false, sawData = false, sawKey = false
+        try members { reader, key in
+            switch key {
+            case "SequenceNumber":
+                record.sequenceNumber = try reader.string()
+                sawSequence = true
+            case "ApproximateArrivalTimestamp":
+                if !reader.isNull() { record.approximateArrivalTimestamp = Date(timeIntervalSince1970: try reader.number()) }
+            case "Data":
+                guard let range = try reader.plainString(), let data = Base64.decode(UnsafeBufferPointer(rebasing: reader.bytes[range])) else {
+                    throw Unexpected()  // escaped base64 ("\/"): JSONDecoder reads the page
+                }
+                record.data = data
+                sawData = true
+            case "PartitionKey":
+                record.partitionKey = try reader.string()
+                sawKey = true
+            case "EncryptionType": record.encryptionType = reader.isNull() ? nil : try reader.string()
+            default: try reader.skipValue()
+            }
+        }
+        guard sawSequence, sawData, sawKey else { throw Unexpected() }
+        return record
+    }
+}
+
+enum Base64 {
+    static let table: [UInt8] = {
+        var table = [UInt8](repeating: 0xFF, count: 256)
+        for (index, byte) in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8.enumerated() { table[Int(byte)] = UInt8(index) }
+        return table
+    }()
+
+    /// Standard base64 with padding; nil when it is not.
+    static func decode(_ input: UnsafeBufferPointer<UInt8>) -> Data? {
+        var count = input.count
+        guard count % 4 == 0 else { return nil }
+        if count == 0 { return Data() }
+        var padding = 0
+        if input[count - 1] == UInt8(ascii: "=") { padding += 1 }
+        if input[count - 2] == UInt8(ascii: "=") { padding += 1 }
+        let outputCount = count / 4 * 3 - padding
+        var out = Data(count: outputCount)
+        let ok = table.withUnsafeBufferPointer { table -> Bool in
+            out.withUnsafeMutableBytes { (raw: UnsafeMutableRawBufferPointer) -> Bool in
+                let output = raw.bindMemory(to: UInt8.self)
+                var o = 0
+                var i = 0
+                count -= padding == 0 ? 0 : 4
+                while i < count {
+                    let a = table[Int(input[i])], b = table[Int(input[i + 1])], c = table[Int(input[i + 2])], d = table[Int(input[i + 3])]
+                    if (a | b | c | d) & 0xC0 != 0 { return false }
+                    let value = UInt32(a) << 18 | UInt32(b) << 12 | UInt32(c) << 6 | UInt32(d)
+                    output[o] = UInt8(truncatingIfNeeded: value >> 16)
+                    output[o + 1] = UInt8(truncatingIfNeeded: value >> 8)
+                    output[o + 2] = UInt8(truncatingIfNeeded: value)
+                    i += 4
+                    o += 3
+                }
+                if padding > 0 {
+                    let a = table[Int(input[i])], b = table[Int(input[i + 1])]
+                    let c = padding == 1 ? table[Int(input[i + 2])] : 0
+                    if (a | b | c) & 0xC0 != 0 { return false }
+                    let value = UInt32(a) << 18 | UInt32(b) << 12 | UInt32(c) << 6
+                    output[o] = UInt8(truncatingIfNeeded: value >> 16)
+                    if padding == 1 { output[o + 1] = UInt8(truncatingIfNeeded: value >> 8) }
+                }
+                return true
+            }
+        }
+        return ok ? out : nil
+    }
+}
