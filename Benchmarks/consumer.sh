@@ -29,6 +29,10 @@ echo "==> over HTTP from kinesis-load serve ($url)"
 "$bin" bench consumer --endpoint "$url" --stream swift-read --records "$http" --json | tee "$out/http.json"
 # The same records for boto3: written by the same Producer into a second stream, then read by boto3.
 "$bin" bench producer --endpoint "$url" --stream boto3-read --records "$http" --json > /dev/null
+# And plain (not aggregated) records, where boto3 decodes one JSON entry per record.
+plain=$((http / 2))
+"$bin" bench consumer --endpoint "$url" --stream swift-plain --records "$plain" --no-aggregate --json | tee "$out/plain.json"
+"$bin" bench producer --endpoint "$url" --stream boto3-plain --records "$plain" --no-aggregate --json > /dev/null
 
 URL="$url" RECORDS="$http" OUT="$out" python3 - <<'PY'
 import json, os, time
@@ -52,4 +56,18 @@ inproc = json.load(open(os.path.join(os.environ["OUT"], "inproc.json")))
 print(f"boto3 GetRecords loop + aws_kinesis_agg <- serve: {count} user records in {seconds:.2f} s = {boto3_rate:,.0f} records/s")
 print(f"in process: {inproc['recordsPerSecond']:,} user records/s (goal 1,000,000)")
 print(f"over HTTP: Swift {swift['recordsPerSecond']:,} vs boto3 {boto3_rate:,.0f} records/s: {swift['recordsPerSecond'] / boto3_rate:.1f}x (goal 10x)")
+
+start = time.perf_counter()
+count = 0
+for shard in kinesis.list_shards(StreamName="boto3-plain")["Shards"]:
+    iterator = kinesis.get_shard_iterator(StreamName="boto3-plain", ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    while iterator:
+        page = kinesis.get_records(ShardIterator=iterator, Limit=10000)
+        count += len(page["Records"])
+        if not page["Records"] and page.get("MillisBehindLatest", 0) == 0:
+            break
+        iterator = page.get("NextShardIterator")
+plain_rate = count / (time.perf_counter() - start)
+plain = json.load(open(os.path.join(os.environ["OUT"], "plain.json")))
+print(f"plain records over HTTP: Swift {plain['recordsPerSecond']:,} vs a boto3 GetRecords loop {plain_rate:,.0f} records/s: {plain['recordsPerSecond'] / plain_rate:.1f}x")
 PY
