@@ -32,8 +32,12 @@ public struct ConsumerClock: Sendable {
     }
 }
 
-extension Duration {
-    var timeInterval: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+/// The wait before retry `retry` (1-based) in the consumer: `RetryPolicy`'s capped exponential
+/// ceiling, drawn from its upper half, so that a retry never comes at once (a throttled shard
+/// needs the time) yet retrying readers spread apart. Reads and processing retries share it.
+func backoffDelay(base: Duration, max: Duration, retry: Int, using random: inout some RandomNumberGenerator) -> Duration {
+    let ceiling = RetryPolicy(baseDelay: base, maxDelay: max).backoffCeiling(retry: retry).timeInterval
+    return .nanoseconds(Int64(Double.random(in: ceiling / 2...ceiling, using: &random) * 1e9))
 }
 
 /// One GetRecords answer, deaggregated.
@@ -187,9 +191,7 @@ public struct ShardReader: AsyncSequence, Sendable {
 
         /// Exponential with full jitter, capped.
         mutating func backoff() -> Duration {
-            let base = reader.options.backoffBase.timeInterval, cap = reader.options.backoffMax.timeInterval
-            let ceiling = Swift.min(cap, base * pow(2, Double(Swift.min(failures - 1, 20))))
-            return .nanoseconds(Int64(Double.random(in: ceiling / 2...ceiling, using: &random) * 1e9))
+            backoffDelay(base: reader.options.backoffBase, max: reader.options.backoffMax, retry: failures, using: &random)
         }
 
         /// Calls at least `minimumCallInterval` apart; `idleTime` apart once caught up.

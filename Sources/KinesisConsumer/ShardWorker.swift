@@ -180,9 +180,8 @@ package struct ShardWorker: Sendable {
     }
 
     func sleep(_ attempt: Int) async throws {
-        let base = options.retryBaseDelay.timeInterval, cap = options.retryMaxDelay.timeInterval
-        let delay = min(cap, base * pow(2, Double(min(attempt - 1, 20))))
-        try await reader.clock.sleep(.nanoseconds(Int64(Double.random(in: delay / 2...delay) * 1e9)))
+        var random = SystemRandomNumberGenerator()
+        try await reader.clock.sleep(backoffDelay(base: options.retryBaseDelay, max: options.retryMaxDelay, retry: attempt, using: &random))
     }
 
     func save(_ record: ConsumerRecord) async throws {

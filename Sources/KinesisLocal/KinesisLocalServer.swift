@@ -46,8 +46,8 @@ public enum KinesisLocalServer {
         }
         var quiet = logger ?? Logger(label: "kinesis-local")
         if logger == nil { quiet.logLevel = .warning }
-        let header = TimeAmount.nanoseconds(Int64(headerTimeout.components.seconds) * 1_000_000_000 + headerTimeout.components.attoseconds / 1_000_000_000)
-        let idle = TimeAmount.nanoseconds(Int64(idleTimeout.components.seconds) * 1_000_000_000 + idleTimeout.components.attoseconds / 1_000_000_000)
+        let header = TimeAmount.nanoseconds(headerTimeout.wholeNanoseconds)
+        let idle = TimeAmount.nanoseconds(idleTimeout.wholeNanoseconds)
         return Application(
             responder: responder,
             server: .http1(configuration: .init(additionalChannelHandlers: [HeaderTimeoutHandler(timeout: header)], idleTimeout: idle)),

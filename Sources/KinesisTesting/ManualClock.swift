@@ -32,7 +32,7 @@ public final class ManualClock: Clock, Sendable {
 
     struct EngineView: EngineClock {
         let clock: ManualClock
-        func now() -> Double { clock.start.timeIntervalSince1970 + Double(clock.now.offset.components.seconds) + Double(clock.now.offset.components.attoseconds) / 1e18 }
+        func now() -> Double { clock.start.timeIntervalSince1970 + clock.now.offset.timeInterval }
     }
 
     private struct Sleeper {

@@ -195,17 +195,24 @@ struct RunCommand: AsyncParsableCommand {
 /// Ctrl-C, SIGTERM (CI, `timeout`, `docker stop`) or SIGHUP once: stop the schedule, finish
 /// what is in flight, store and report, exit 128 + the signal. Twice: abandon what is in flight.
 func installStopHandlers(_ stop: StopSignal) -> [any DispatchSourceSignal] {
-    [(SIGINT, "Ctrl-C"), (SIGTERM, "SIGTERM"), (SIGHUP, "SIGHUP")].map { number, name in
+    onStopSignals([SIGINT, SIGTERM, SIGHUP]) { number in
+        stop.request(signal: number)
+        let name = [SIGINT: "Ctrl-C", SIGTERM: "SIGTERM", SIGHUP: "SIGHUP"][number] ?? "signal \(number)"
+        let message =
+            stop.isUrgent
+            ? "\n\(name): stopping now, abandoning events in flight\n"
+            : "\n\(name): stopping, letting events in flight finish (signal again to abandon them)\n"
+        FileHandle.standardError.write(Data(message.utf8))
+    }
+}
+
+/// Calls `handler` with the signal's number whenever one of `signals` arrives, instead of the
+/// default action (ending the process). Cancel the returned sources to stop listening.
+func onStopSignals(_ signals: [Int32], _ handler: @escaping @Sendable (Int32) -> Void) -> [any DispatchSourceSignal] {
+    signals.map { number in
         signal(number, SIG_IGN)
         let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-        source.setEventHandler {
-            stop.request(signal: number)
-            let message =
-                stop.isUrgent
-                ? "\n\(name): stopping now, abandoning events in flight\n"
-                : "\n\(name): stopping, letting events in flight finish (signal again to abandon them)\n"
-            FileHandle.standardError.write(Data(message.utf8))
-        }
+        source.setEventHandler { handler(number) }
         source.resume()
         return source
     }

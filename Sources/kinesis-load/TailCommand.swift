@@ -1,5 +1,4 @@
 import ArgumentParser
-import Dispatch
 import Foundation
 import Kinesis
 import KinesisConsumer
@@ -93,7 +92,7 @@ struct TailCommand: AsyncParsableCommand {
             var quiet = Logger(label: "kinesis-load-tail")
             quiet.logLevel = .warning
             let consumer = StreamConsumer(api: client, configuration: consumerConfiguration, processor: printer, logger: quiet)
-            let signals = stopHandlers { stopped.request(); consumer.shutdown() }
+            let signals = onStopSignals([SIGINT, SIGTERM]) { _ in stopped.request(); consumer.shutdown() }
             defer { signals.forEach { $0.cancel() } }
             try await consumer.run(untilCaughtUp: stopWhenCaughtUp)
             return printer.printed
@@ -114,7 +113,7 @@ struct TailCommand: AsyncParsableCommand {
                 if stopWhenCaughtUp, batch.millisBehindLatest == 0, batch.records.count < options.maxRecordsPerCall { break }
             }
         }
-        let signals = stopHandlers { stopped.request(); task.cancel() }
+        let signals = onStopSignals([SIGINT, SIGTERM]) { _ in stopped.request(); task.cancel() }
         defer { signals.forEach { $0.cancel() } }
         do {
             try await task.value
@@ -122,15 +121,6 @@ struct TailCommand: AsyncParsableCommand {
         return printer.printed
     }
 
-    func stopHandlers(_ stop: @escaping @Sendable () -> Void) -> [any DispatchSourceSignal] {
-        [SIGINT, SIGTERM].map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler(handler: stop)
-            source.resume()
-            return source
-        }
-    }
 }
 
 /// Prints records for `tail`, a batch at a time and whole lines only (shards print concurrently).
@@ -151,7 +141,15 @@ final class RecordPrinter: RecordProcessor {
     func print(_ records: [ConsumerRecord]) {
         guard !records.isEmpty else { return }
         var out = ""
-        for record in records { out += json ? jsonLine(record) : text(record) }
+        if json {
+            // One encoder and one date formatter per batch, not per record.
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            let dates = ISO8601DateFormatter()
+            for record in records { out += jsonLine(record, encoder: encoder, dates: dates) }
+        } else {
+            for record in records { out += text(record) }
+        }
         lock.withLock { _ in FileHandle.standardOutput.write(Data(out.utf8)) }
         count.withLock { $0 += records.count }
     }
@@ -179,15 +177,13 @@ final class RecordPrinter: RecordProcessor {
         var corruptAggregate: Bool?
     }
 
-    func jsonLine(_ record: ConsumerRecord) -> String {
+    func jsonLine(_ record: ConsumerRecord, encoder: JSONEncoder, dates: ISO8601DateFormatter) -> String {
         let text = String(data: record.data, encoding: .utf8)
         let line = Line(
             shard: record.shardId, sequenceNumber: record.sequenceNumber, subSequenceNumber: record.subSequenceNumber,
-            partitionKey: record.partitionKey, arrival: record.approximateArrivalTimestamp.map { ISO8601DateFormatter().string(from: $0) },
+            partitionKey: record.partitionKey, arrival: record.approximateArrivalTimestamp.map { dates.string(from: $0) },
             data: text, dataBase64: text == nil ? record.data.base64EncodedString() : nil, outOfShardRange: record.outOfShardRange ? true : nil,
             corruptAggregate: record.corruptAggregate ? true : nil)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return String(decoding: (try? encoder.encode(line)) ?? Data("{}".utf8), as: UTF8.self) + "\n"
     }
 }

@@ -263,25 +263,11 @@ package final class MetricsStore: Sendable {
         package var data: Data
     }
 
-    /// What the runner counted in memory, stored so that a summary can check that the
-    /// per-second rows add up to it.
-    package struct Counted: Codable, Sendable, Hashable {
-        package var started: Int
-        package var succeeded: Int
-        package var failed: Int
-        package var dropped: Int
-        package init(started: Int, succeeded: Int, failed: Int, dropped: Int) {
-            self.started = started
-            self.succeeded = succeeded
-            self.failed = failed
-            self.dropped = dropped
-        }
-    }
-
-    /// Stores the run's end: hottest keys, samples, status, and what was counted.
+    /// Stores the run's end: hottest keys, samples, status, and the totals the runner counted in
+    /// memory (so that a summary can check that the per-second rows add up to them).
     package func finishRun(
         _ run: Int64, status: String, exitCode: Int, elapsedSeconds: Double, generationSeconds: Double, hotKeys: [KeyCount], samples: [Sample],
-        counted: Counted? = nil, problem: String? = nil
+        counted: Recorder.Totals? = nil, problem: String? = nil
     ) async throws {
         let countedText = try counted.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
         try await pool.write { db in

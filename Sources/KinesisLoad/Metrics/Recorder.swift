@@ -62,7 +62,7 @@ package final class Recorder: Sendable {
     }
 
     /// Running totals for the live progress line.
-    package struct Totals: Sendable, Hashable {
+    package struct Totals: Sendable, Hashable, Codable {
         package var planned = 0
         package var started = 0
         package var succeeded = 0

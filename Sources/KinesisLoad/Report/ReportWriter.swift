@@ -9,7 +9,7 @@ package enum ReportWriter {
     package static func folderName(_ summary: RunSummary) -> String {
         let safe = String(
             String.UnicodeScalarView(
-                summary.run.scenario.unicodeScalars.map { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "-_.".unicodeScalars.contains($0)) ? $0 : "_" }
+                summary.run.scenario.unicodeScalars.map { Scenario.isNameCharacter($0) ? $0 : "_" }
             ).prefix(Scenario.maximumNameLength))
         return String(format: "%04lld-", summary.run.id) + safe
     }

@@ -267,7 +267,7 @@ struct RunSummaryBuilder {
         totals.failed -= abandoned
         totals.lost = max(0, totals.started - totals.succeeded - totals.failed)
         var inconsistencies: [String] = []
-        if let text: String = row["counted"], let counted = try? JSONDecoder().decode(MetricsStore.Counted.self, from: Data(text.utf8)) {
+        if let text: String = row["counted"], let counted = try? JSONDecoder().decode(Recorder.Totals.self, from: Data(text.utf8)) {
             let stored = [
                 ("started", counted.started, totals.started), ("succeeded", counted.succeeded, totals.succeeded),
                 ("failed", counted.failed, totals.failed + abandoned), ("dropped", counted.dropped, totals.dropped),

@@ -194,8 +194,7 @@ package final class LoadRunner: Sendable {
                 storeFailure.withLock { $0 = "writing the run's last figures to \(store.path) failed (\(MetricsStore.describe(error)))" }
             }
         }
-        let totals = recorder.currentTotals
-        let counted = MetricsStore.Counted(started: totals.started, succeeded: totals.succeeded, failed: totals.failed, dropped: totals.dropped)
+        let counted = recorder.currentTotals
         if let problem = storeFailure.withLock({ $0 }) {
             // Marked as an error when the database still takes a small write.
             try? await store.setStatus(runId, status: "error", exitCode: 1, problem: problem)

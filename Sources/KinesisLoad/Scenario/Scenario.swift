@@ -8,6 +8,12 @@ package struct Scenario: Sendable {
     /// Longest scenario name: it names the report folder, which must fit the filesystem.
     package static let maximumNameLength = 100
 
+    /// Whether a scenario name may hold `scalar`: ASCII letters, digits, '-', '_' and '.', which
+    /// are safe in a folder name on every filesystem.
+    package static func isNameCharacter(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.isASCII && (CharacterSet.alphanumerics.contains(scalar) || "-_.".unicodeScalars.contains(scalar))
+    }
+
     package var name: String
     package var description: String?
     /// Seeds every random draw: the same seed gives the same event stream (types, keys, values),

@@ -7,7 +7,7 @@ extension ScenarioReader {
         let keys = ["$schema", "name", "description", "seed", "stream", "load", "publisher", "keys", "events", "thresholds", "sampling"]
         guard let top = object(root, "$", allowed: keys, required: ["name", "stream", "load", "events"]) else { return nil }
         var name = string(top["name"], "$.name")
-        if let text = name, !text.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "-_.".unicodeScalars.contains($0)) }) {
+        if let text = name, !text.unicodeScalars.allSatisfy(Scenario.isNameCharacter) {
             fail("$.name", "use ASCII letters, digits, '-', '_' and '.' only (it names the report folder), got \"\(text.debugDescription.dropFirst().dropLast())\"")
             name = nil
         } else if let text = name, text.count > Scenario.maximumNameLength {
