@@ -102,8 +102,10 @@ let package = Package(
             dependencies: [
                 "Kinesis",
                 "KinesisProducer",
+                "KinesisConsumer",
                 "KinesisEngine",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -160,7 +162,7 @@ let package = Package(
         .testTarget(
             name: "KinesisLoadTests",
             dependencies: [
-                "Kinesis", "KinesisProducer", "KinesisTesting", "KinesisLoad",
+                "Kinesis", "KinesisProducer", "KinesisConsumer", "KinesisTesting", "KinesisLoad",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],

@@ -28,10 +28,19 @@ public struct PublishResult: Sendable, Hashable {
     public var shardId: String
     /// Its sequence number in that shard (a 56-digit string).
     public var sequenceNumber: String
+    /// Its index inside the KPL aggregate it was sent in (0 for a record sent on its own): with
+    /// the shard and sequence number, where a consumer finds it after deaggregation.
+    public var subSequenceNumber: Int
     /// A landing place.
-    public init(shardId: String, sequenceNumber: String) {
+    public init(shardId: String, sequenceNumber: String, subSequenceNumber: Int = 0) {
         self.shardId = shardId
         self.sequenceNumber = sequenceNumber
+        self.subSequenceNumber = subSequenceNumber
+    }
+
+    /// The same place, at `index` inside an aggregate of `count` records.
+    func inAggregate(index: Int, count: Int) -> PublishResult {
+        PublishResult(shardId: shardId, sequenceNumber: sequenceNumber, subSequenceNumber: count > 1 ? index : 0)
     }
 }
 

@@ -361,7 +361,10 @@ struct ProducerStateMachine {
             guard let map, users.count == item.record.tickets.count,
                 !hashKeys.allSatisfy({ map.shardId(forHashKey: $0) == item.landed })
             else {
-                for ticket in item.record.tickets { actions.delivered.append((ticket, item.result)) }
+                let count = item.record.tickets.count
+                for (index, ticket) in item.record.tickets.enumerated() {
+                    actions.delivered.append((ticket, item.result.inAggregate(index: index, count: count)))
+                }
                 releasedRecords += item.record.tickets.count
                 releasedBytes += item.record.userBytes
                 continue
@@ -606,7 +609,10 @@ struct ProducerStateMachine {
                         continue
                     }
                 }
-                for ticket in record.tickets { actions.delivered.append((ticket, landed)) }
+                let count = record.tickets.count
+                for (index, ticket) in record.tickets.enumerated() {
+                    actions.delivered.append((ticket, landed.inAggregate(index: index, count: count)))
+                }
                 releasedRecords += record.tickets.count
                 releasedBytes += record.userBytes
                 statistics.delivered += record.tickets.count

@@ -179,6 +179,14 @@ struct RunCommand: AsyncParsableCommand {
             String(
                 format: "latency p50 %.2f ms, p99 %.2f ms, max %.2f ms; achieved %.1f events/s", summary.latencyMs.p50, summary.latencyMs.p99,
                 summary.latencyMs.max, summary.rate.achieved) + (summary.rate.target.map { String(format: " of %.1f targeted", $0) } ?? ""))
+        if let v = summary.verification {
+            lines.append(
+                "read back: \(v.read) of \(v.acknowledged) acknowledged events; \(v.lost) lost, \(v.duplicated) duplicated, \(v.outOfOrder) out of order, \(v.unexpected) unexpected"
+                    + (v.caughtUp ? "" : " (the consumers did not catch up in time)"))
+        }
+        if let e2e = summary.endToEndMs, let reads = summary.reads {
+            lines.append(String(format: "end to end p50 %.2f ms, p99 %.2f ms, max %.2f ms; largest lag %d ms", e2e.p50, e2e.p99, e2e.max, reads.maxLagMs))
+        }
         if !summary.hotShards.isEmpty {
             lines.append("hot shards: " + summary.shards.filter(\.hot).map { "\($0.shardId) (\($0.why ?? ""))" }.joined(separator: "; "))
         }
@@ -234,10 +242,12 @@ final class ProgressPrinter: Sendable {
         if !terminal, whole % 5 != 0 { return }
         let t = progress.totals
         let target = progress.targetRate > 0 ? String(format: " (target %.0f)", progress.targetRate) : ""
-        let line = String(
-            format: "[%4ds] %.0f ev/s%@  started %d  ok %d  p99 %.1f ms  errors %d  throttled %d  dropped %d  in flight %d%@", whole,
-            progress.achievedRate, target, t.started, t.succeeded, progress.p99, t.failed, t.throttled, t.dropped, t.inFlight,
-            progress.stopping ? "  stopping" : "")
+        var line = String(
+            format: "[%4ds] %.0f ev/s%@  started %d  ok %d  p99 %.1f ms  errors %d  throttled %d  dropped %d  in flight %d", whole,
+            progress.achievedRate, target, t.started, t.succeeded, progress.p99, t.failed, t.throttled, t.dropped, t.inFlight)
+        if let consumed = progress.consumed { line += "  read \(consumed)  lag \(progress.lagMs ?? 0) ms" }
+        if progress.catchingUp { line += "  catching up" }
+        if progress.stopping { line += "  stopping" }
         FileHandle.standardError.write(Data((terminal ? "\r\u{1B}[K" + line : line + "\n").utf8))
     }
 

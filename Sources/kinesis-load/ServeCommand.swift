@@ -14,7 +14,8 @@ struct ServeCommand: AsyncParsableCommand {
             aws --endpoint-url http://127.0.0.1:4567 kinesis list-streams.
 
             --faults takes comma-separated settings: throttle=P and internal=P (per-record chances of
-            ProvisionedThroughputExceededException and InternalFailure, 0 to 1), latency=DURATION (20ms, 1s),
+            ProvisionedThroughputExceededException and InternalFailure, 0 to 1), drop=P (a record is
+            acknowledged but never stored) and duplicate=P (a record is stored twice), latency=DURATION (20ms, 1s),
             seed=N, and fail=OPERATION:COUNT:KIND (KIND: throttled, internal, unavailable, limit).
             Example: --faults throttle=0.1,internal=0.01,fail=PutRecords:3:throttled
             """
@@ -121,11 +122,16 @@ enum FaultSpec {
             guard pair.count == 2 else { throw ValidationError("\(flag): '\(item)' is not KEY=VALUE") }
             let (key, value) = (pair[0], pair[1])
             switch key {
-            case "throttle", "internal":
+            case "throttle", "internal", "drop", "duplicate":
                 guard let probability = Double(value), (0...1).contains(probability) else {
                     throw ValidationError("\(flag): \(key)='\(value)' is not a probability from 0 to 1")
                 }
-                if key == "throttle" { plan.recordThrottleProbability = probability } else { plan.recordInternalFailureProbability = probability }
+                switch key {
+                case "throttle": plan.recordThrottleProbability = probability
+                case "internal": plan.recordInternalFailureProbability = probability
+                case "drop": plan.recordDropProbability = probability
+                default: plan.recordDuplicateProbability = probability
+                }
             case "latency":
                 guard let duration = DurationText.parse(value) else {
                     throw ValidationError("\(flag): latency='\(value)' is not a duration such as 20ms or 1s")
@@ -147,7 +153,7 @@ enum FaultSpec {
                 }
                 plan.failNext(count, operation, with: kind)
             default:
-                throw ValidationError("\(flag): unknown setting '\(key)' (expected throttle, internal, latency, seed or fail)")
+                throw ValidationError("\(flag): unknown setting '\(key)' (expected throttle, internal, drop, duplicate, latency, seed or fail)")
             }
         }
         return (plan, seed)

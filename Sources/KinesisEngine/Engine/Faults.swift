@@ -7,6 +7,8 @@ import Kinesis
 ///     faults.failNext(2, .putRecords, with: .throttled)           // the next two PutRecords calls fail
 ///     faults.recordThrottleProbability = 0.1                      // 10% of entries throttled
 ///     faults.recordInternalFailureProbability = 0.01
+///     faults.recordDropProbability = 0.01                         // acknowledged, never stored
+///     faults.recordDuplicateProbability = 0.01                    // stored twice
 ///     faults.latency = .milliseconds(20)
 /// }
 /// ```
@@ -51,6 +53,12 @@ public struct FaultPlan: Sendable {
     public var recordThrottleProbability: Double = 0
     /// Chance that a written record fails with InternalFailure.
     public var recordInternalFailureProbability: Double = 0
+    /// Chance that a written record is acknowledged (with a sequence number) but never stored:
+    /// a lost write, for proving that read-back verification catches one.
+    public var recordDropProbability: Double = 0
+    /// Chance that a written record is stored twice (the copy right after it, with the next
+    /// sequence number), as a retried put whose first attempt landed leaves it.
+    public var recordDuplicateProbability: Double = 0
     /// Added before every answer.
     public var latency: Duration = .zero
     /// Engine-clock seconds during which every call fails with ServiceUnavailable.

@@ -437,13 +437,21 @@ public final class InMemoryKinesis: KinesisAPI {
                 return .failure(RecordFailure(code: failure.code, message: failure.message))
             }
         }
-        let counter = stream.counter
-        stream.counter += 1
-        let sequenceNumber = stream.sequenceNumber(shard: index, counter: counter, at: now)
-        stream.shards[index].records.append(
-            StoredRecord(counter: counter, arrival: now, data: data, partitionKey: partitionKey, sequenceNumber: sequenceNumber))
-        stream.shards[index].liveBytes += EngineConfiguration.retainedBytes(
-            data: data.count, partitionKey: partitionKey.utf8.count, sequenceNumber: sequenceNumber.utf8.count)
+        let drop = state.faults.recordDropProbability > 0 && state.random.unit() < state.faults.recordDropProbability
+        let copies = state.faults.recordDuplicateProbability > 0 && state.random.unit() < state.faults.recordDuplicateProbability ? 2 : 1
+        var sequenceNumber = ""
+        for copy in 0..<copies {
+            let counter = stream.counter
+            stream.counter += 1
+            let assigned = stream.sequenceNumber(shard: index, counter: counter, at: now)
+            if copy == 0 { sequenceNumber = assigned }
+            // A dropped write takes its sequence number and is acknowledged, but never stored.
+            if drop { continue }
+            stream.shards[index].records.append(
+                StoredRecord(counter: counter, arrival: now, data: data, partitionKey: partitionKey, sequenceNumber: assigned))
+            stream.shards[index].liveBytes += EngineConfiguration.retainedBytes(
+                data: data.count, partitionKey: partitionKey.utf8.count, sequenceNumber: assigned.utf8.count)
+        }
         if let limit = configuration.maxRetainedBytesPerShard, stream.shards[index].liveBytes > limit {
             let dropped = stream.shards[index].trim(toBytes: limit)
             stream.shards[index].trimmedForBudget += dropped

@@ -165,6 +165,46 @@ package final class MetricsStore: Sendable {
                     ALTER TABLE runs ADD COLUMN problem TEXT;
                     """)
         }
+        migrator.registerMigration("v3") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE read_seconds (
+                      run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+                      second INTEGER NOT NULL,
+                      shard_id TEXT NOT NULL,
+                      calls INTEGER NOT NULL,
+                      throttled INTEGER NOT NULL,
+                      records INTEGER NOT NULL,
+                      bytes INTEGER NOT NULL,
+                      user_records INTEGER NOT NULL,
+                      max_behind_ms INTEGER,
+                      e2e BLOB
+                    );
+                    CREATE INDEX read_seconds_run ON read_seconds(run_id, second);
+                    ALTER TABLE runs ADD COLUMN consume TEXT;
+                    CREATE TABLE verification (
+                      run_id INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,
+                      acknowledged INTEGER NOT NULL,
+                      read INTEGER NOT NULL,
+                      lost INTEGER NOT NULL,
+                      duplicated INTEGER NOT NULL,
+                      out_of_order INTEGER NOT NULL,
+                      unexpected INTEGER NOT NULL,
+                      resent_copies INTEGER NOT NULL,
+                      caught_up INTEGER NOT NULL
+                    );
+                    CREATE TABLE verification_examples (
+                      run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+                      kind TEXT NOT NULL,
+                      event_type TEXT,
+                      partition_key TEXT NOT NULL,
+                      shard_id TEXT NOT NULL,
+                      sequence_number TEXT NOT NULL,
+                      sub_sequence_number INTEGER NOT NULL
+                    );
+                    CREATE INDEX verification_examples_run ON verification_examples(run_id);
+                    """)
+        }
         return migrator
     }
 
@@ -194,19 +234,29 @@ package final class MetricsStore: Sendable {
         // A huge scenario is not copied into every run: its hash and path say which it was.
         let stored = text.count <= Self.storedScenarioLimit ? scenario.source : ""
         let owner = RunOwner.current
+        // The consumers' settings, as the summary shows them: {"consumers":2,"from":"trim-horizon",...}.
+        let consume = try scenario.consume.map { spec in
+            String(
+                decoding: try JSONEncoder().encode(
+                    ConsumeRow(
+                        consumers: spec.consumers, from: spec.from.rawValue, verify: spec.verify,
+                        processingTimeMs: Double(spec.processingTime.wholeNanoseconds) / 1e6,
+                        catchUpTimeoutSeconds: Double(spec.catchUpTimeout.wholeNanoseconds) / 1e9, maxRecordsPerCall: spec.maxRecordsPerCall)),
+                as: UTF8.self)
+        }
         return try await pool.write { db in
             try db.execute(
                 sql: """
                     INSERT INTO runs (scenario, scenario_path, scenario_json, target, stream, publisher, seed, event_types, shard_map,
                       thresholds, planned_events, planned_seconds, peak_rate, max_in_flight, started_at, status,
-                      owner_host, owner_pid, owner_started, scenario_sha256, scenario_bytes)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?)
+                      owner_host, owner_pid, owner_started, scenario_sha256, scenario_bytes, consume)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
                     scenario.name, run.scenarioPath, stored, run.target, scenario.stream.name, scenario.publisher.mode.rawValue,
                     Int64(bitPattern: scenario.seed), types, map, thresholds, run.plannedEvents, run.plannedSeconds,
                     scenario.load.peakRate, scenario.load.maxInFlight, ISO8601DateFormatter().string(from: run.startedAt),
-                    owner.host, Int64(owner.pid), owner.started, hash, text.count,
+                    owner.host, Int64(owner.pid), owner.started, hash, text.count, consume,
                 ])
             return db.lastInsertedRowID
         }
@@ -240,6 +290,16 @@ package final class MetricsStore: Sendable {
                     for (code, count) in counts.errors { try errors.execute(arguments: [run, second, "shard", shard, code, count]) }
                 }
             }
+            let reads = try db.cachedStatement(
+                sql: "INSERT INTO read_seconds (run_id, second, shard_id, calls, throttled, records, bytes, user_records, max_behind_ms, e2e) VALUES (?,?,?,?,?,?,?,?,?,?)")
+            for (second, byShard) in batch.reads {
+                for (shard, counts) in byShard {
+                    let blob = counts.endToEnd.totalCount > 0 ? HistogramCoding.encode(counts.endToEnd) : nil
+                    try reads.execute(arguments: [
+                        run, second, shard, counts.calls, counts.throttled, counts.records, counts.bytes, counts.userRecords, counts.maxBehindMs, blob,
+                    ])
+                }
+            }
             let schedule = try db.cachedStatement(
                 sql: "INSERT INTO schedule_seconds (run_id, second, planned, started, dropped, target_rate, lateness) VALUES (?,?,?,?,?,?,?)")
             for (second, counts) in batch.schedule {
@@ -247,6 +307,16 @@ package final class MetricsStore: Sendable {
                 try schedule.execute(arguments: [run, second, counts.planned, counts.started, counts.dropped, counts.targetRate, blob])
             }
         }
+    }
+
+    /// `runs.consume`: the scenario's consume section, as stored.
+    package struct ConsumeRow: Sendable, Hashable, Codable {
+        package var consumers: Int
+        package var from: String
+        package var verify: Bool
+        package var processingTimeMs: Double
+        package var catchUpTimeoutSeconds: Double
+        package var maxRecordsPerCall: Int?
     }
 
     package struct KeyCount: Sendable, Hashable {
@@ -267,11 +337,24 @@ package final class MetricsStore: Sendable {
     /// memory (so that a summary can check that the per-second rows add up to them).
     package func finishRun(
         _ run: Int64, status: String, exitCode: Int, elapsedSeconds: Double, generationSeconds: Double, hotKeys: [KeyCount], samples: [Sample],
-        counted: Recorder.Totals? = nil, problem: String? = nil
+        counted: Recorder.Totals? = nil, problem: String? = nil, verification: ReadBackVerifier.Result? = nil
     ) async throws {
         let countedText = try counted.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
         try await pool.write { db in
             try db.execute(sql: "UPDATE runs SET counted = ?, problem = ? WHERE id = ?", arguments: [countedText, problem, run])
+            if let v = verification {
+                try db.execute(
+                    sql: """
+                        INSERT INTO verification (run_id, acknowledged, read, lost, duplicated, out_of_order, unexpected, resent_copies, caught_up)
+                        VALUES (?,?,?,?,?,?,?,?,?)
+                        """,
+                    arguments: [run, v.acknowledged, v.read, v.lost, v.duplicated, v.outOfOrder, v.unexpected, v.resentCopies, v.caughtUp])
+                let examples = try db.cachedStatement(
+                    sql: "INSERT INTO verification_examples (run_id, kind, event_type, partition_key, shard_id, sequence_number, sub_sequence_number) VALUES (?,?,?,?,?,?,?)")
+                for e in v.examples {
+                    try examples.execute(arguments: [run, e.kind, e.eventType, e.partitionKey, e.shardId, e.sequenceNumber, e.subSequenceNumber])
+                }
+            }
             let keys = try db.cachedStatement(sql: "INSERT INTO hot_keys (run_id, partition_key, shard_id, events, bytes) VALUES (?,?,?,?,?)")
             for key in hotKeys { try keys.execute(arguments: [run, key.partitionKey, key.shardId, key.events, key.bytes]) }
             let sampleRows = try db.cachedStatement(

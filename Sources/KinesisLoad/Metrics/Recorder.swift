@@ -42,6 +42,23 @@ package struct ShardSecond: Sendable {
     package var latency = LatencyHistogram.latency()
 }
 
+/// The read side of one shard in one second: what the consumers' GetRecords calls brought,
+/// how far behind the tip they were, and how long events took from intended start to a consumer.
+package struct ReadShardSecond: Sendable {
+    package var calls = 0
+    /// Calls refused with ProvisionedThroughputExceededException.
+    package var throttled = 0
+    /// Kinesis records read (an aggregate counts once), and their data plus partition key bytes.
+    package var records = 0
+    package var bytes = 0
+    /// User records handed to the consumers (deaggregated).
+    package var userRecords = 0
+    /// The largest MillisBehindLatest seen in the second (nil when no call answered).
+    package var maxBehindMs: Int?
+    /// End-to-end latency of the events matched in the second.
+    package var endToEnd = LatencyHistogram.latency()
+}
+
 /// How the schedule went in one second: planned, started and dropped events, and lateness.
 package struct ScheduleSecond: Sendable {
     package var planned = 0
@@ -58,7 +75,8 @@ package final class Recorder: Sendable {
         package var types: [Int: [Int: TypeSecond]] = [:]
         package var shards: [Int: [String: ShardSecond]] = [:]
         package var schedule: [Int: ScheduleSecond] = [:]
-        package var isEmpty: Bool { types.isEmpty && shards.isEmpty && schedule.isEmpty }
+        package var reads: [Int: [String: ReadShardSecond]] = [:]
+        package var isEmpty: Bool { types.isEmpty && shards.isEmpty && schedule.isEmpty && reads.isEmpty }
     }
 
     /// Running totals for the live progress line.
@@ -79,6 +97,9 @@ package final class Recorder: Sendable {
         var totals = Totals()
         /// Latencies since the last progress line.
         var recent = LatencyHistogram.latency()
+        /// User records consumed, and each shard's latest MillisBehindLatest.
+        var consumed = 0
+        var behind: [String: Int] = [:]
     }
 
     /// One lock for everything: an event costs one lock round trip here.
@@ -170,7 +191,40 @@ package final class Recorder: Sendable {
         }
     }
 
+    /// One GetRecords call on `shard`: its records and bytes, or a throttle.
+    package func readCall(shard: String, records: Int, bytes: Int, millisBehind: Int?, throttled: Bool) {
+        let second = currentSecond
+        state.withLock { state in
+            Self.update(&state.batch.reads[second, default: [:]][shard, default: ReadShardSecond()]) { counts in
+                counts.calls += 1
+                if throttled { counts.throttled += 1 }
+                counts.records += records
+                counts.bytes += bytes
+                if let millisBehind { counts.maxBehindMs = max(counts.maxBehindMs ?? 0, millisBehind) }
+            }
+            if let millisBehind { state.behind[shard] = millisBehind }
+        }
+    }
+
+    /// User records handed to a consumer, and the end-to-end latencies of those matched to
+    /// acknowledged events (`latencies`, in microseconds).
+    package func consumed(shard: String, userRecords: Int, latencies: [UInt64]) {
+        let second = currentSecond
+        state.withLock { state in
+            Self.update(&state.batch.reads[second, default: [:]][shard, default: ReadShardSecond()]) { counts in
+                counts.userRecords += userRecords
+                for micros in latencies { counts.endToEnd.recordClamped(micros) }
+            }
+            state.consumed += userRecords
+        }
+    }
+
     package var currentTotals: Totals { state.withLock { $0.totals } }
+
+    /// User records consumed so far, and the largest of the shards' latest MillisBehindLatest.
+    package var readProgress: (consumed: Int, lagMs: Int) {
+        state.withLock { ($0.consumed, $0.behind.values.max() ?? 0) }
+    }
 
     /// The latencies recorded since the last call.
     package func takeRecentLatencies() -> LatencyHistogram {
@@ -196,6 +250,9 @@ package final class Recorder: Sendable {
             }
             for second in state.batch.schedule.keys where second <= last {
                 out.schedule[second] = state.batch.schedule.removeValue(forKey: second)
+            }
+            for second in state.batch.reads.keys where second <= last {
+                out.reads[second] = state.batch.reads.removeValue(forKey: second)
             }
             return out
         }

@@ -113,6 +113,7 @@ package enum ReportWriter {
             for t in s.thresholds { out += "| \(t.passed ? "✓ pass" : "✗ FAIL") | \(t.metric) | \(t.expression) | \(t.observedText) |\n" }
             out += "\n"
         }
+        out += verificationSection(s)
         out += "## Totals\n\n| planned | started | succeeded | failed | dropped | lost | bytes delivered |\n|---|---|---|---|---|---|---|\n"
         let t = s.totals
         out += "| \(number(t.planned)) | \(number(t.started)) | \(number(t.succeeded)) | \(number(t.failed)) | \(number(t.dropped)) | \(number(t.lost)) | \(bytes(t.bytes)) |\n\n"
@@ -135,6 +136,7 @@ package enum ReportWriter {
         }
         out += row("**all**", s.latencyMs)
         for type in s.types { out += row(type.type, type.latencyMs) }
+        out += readSection(s)
         out += "\n## Errors\n\n"
         if s.errors.isEmpty && s.kinesisErrors.isEmpty {
             out += "None.\n\n"
@@ -171,10 +173,70 @@ package enum ReportWriter {
         for shard in s.shards {
             out += "| \(shard.shardId) | \(number(shard.records)) | \(bytes(shard.bytes)) | \(fixed(shard.sharePercent))% | \(fixed(shard.meanRecordsPerSecond)) | \(number(shard.peakRecordsPerSecond)) | \(fixed(shard.peakRecordsPercent))% | \(fixed(shard.peakBytesPercent))% | \(number(shard.throttled)) | \(number(shard.events)) | \(fixed(shard.latencyMs.p99, 2)) | \(shard.hot ? "**yes**" : "") |\n"
         }
+        if s.reads != nil {
+            out += "\nRead side, per shard (limits: \(RunSummary.shardReadCallsPerSecond) GetRecords calls/s and 2 MiB/s per shard, shared by every reader):\n\n"
+            out += "| shard | calls | peak calls/s | throttled | records | user records | bytes | peak % of 2 MiB/s | max lag ms | e2e p99 ms | behind |\n|---|---|---|---|---|---|---|---|---|---|---|\n"
+            for shard in s.shards {
+                guard let read = shard.read else { continue }
+                out += "| \(shard.shardId) | \(number(read.calls)) | \(read.peakCallsPerSecond) | \(number(read.throttled)) | \(number(read.records)) | \(number(read.userRecords)) | \(bytes(read.bytes)) | \(fixed(read.peakBytesPercent))% | \(number(read.maxLagMs)) | \(fixed(read.endToEndMs.p99, 2)) | \(read.behind ? "**yes**" : "") |\n"
+            }
+        }
         if !s.hotKeys.isEmpty {
             out += "\n## Hottest partition keys\n\n| key | shard | events | share |\n|---|---|---|---|\n"
             for key in s.hotKeys.prefix(10) {
                 out += "| `\(key.partitionKey)` | \(key.shardId) | \(number(key.events)) | \(fixed(key.sharePercent, 2))% |\n"
+            }
+        }
+        return out
+    }
+
+    /// What read-back verification found, with the first examples of each kind.
+    static func verificationSection(_ s: RunSummary) -> String {
+        guard let v = s.verification else { return "" }
+        var out = "## Read-back verification\n\n"
+        let clean = v.lost == 0 && v.duplicated == 0 && v.outOfOrder == 0 && v.unexpected == 0
+        out += clean
+            ? "Every acknowledged event was read back exactly once, in order per partition key.\n\n"
+            : "**\(number(v.lost)) lost, \(number(v.duplicated)) duplicated, \(number(v.outOfOrder)) out of order, \(number(v.unexpected)) unexpected.**\n\n"
+        if !v.caughtUp {
+            out += "**The consumers did not catch up within the catch-up timeout**: events not read by then count as lost.\n\n"
+        }
+        out += "| acknowledged | read | lost | duplicated | out of order | unexpected |\n|---|---|---|---|---|---|\n"
+        out += "| \(number(v.acknowledged)) | \(number(v.read)) | \(number(v.lost)) | \(number(v.duplicated)) | \(number(v.outOfOrder)) | \(number(v.unexpected)) |\n\n"
+        out += "Lost: acknowledged, never read. Duplicated: a second copy of an acknowledged event was read (a retried put whose first attempt landed). Out of order: read before an earlier event of its partition key. Unexpected: read, never acknowledged, no copy of anything acknowledged.\n\n"
+        if v.resentCopies > 0 {
+            out += "\(number(v.resentCopies)) records were read inside aggregates that landed on a shard not covering them all (a reshard); the Producer sent them again, so they are not counted as duplicates.\n\n"
+        }
+        if !v.examples.isEmpty {
+            out += "First examples:\n\n| kind | event type | partition key | shard | sequence number | sub |\n|---|---|---|---|---|---|\n"
+            for e in v.examples {
+                out += "| \(e.kind) | \(e.eventType ?? "?") | `\(e.partitionKey)` | \(e.shardId) | \(e.sequenceNumber) | \(e.subSequenceNumber) |\n"
+            }
+            out += "\n"
+        }
+        return out
+    }
+
+    /// The consumers: end-to-end latency, lag, reads and throttles.
+    static func readSection(_ s: RunSummary) -> String {
+        guard let reads = s.reads else { return "" }
+        var out = "\n## Consumers\n\n"
+        out += "\(reads.consumers) consumer\(reads.consumers == 1 ? "" : "s") from \(reads.from)"
+        if reads.processingTimeMs > 0 { out += ", \(fixed(reads.processingTimeMs, 2)) ms of simulated work per record" }
+        out += "; verification \(reads.verify ? "on" : "off").\n\n"
+        if let e2e = s.endToEndMs {
+            out += "End-to-end latency (ms, from each event's intended start to a consumer receiving it; one clock, this process's):\n\n"
+            out += "| events | p50 | p90 | p99 | p99.9 | max | mean |\n|---|---|---|---|---|---|---|\n"
+            out += "| \(number(Int(e2e.count))) | \(fixed(e2e.p50, 2)) | \(fixed(e2e.p90, 2)) | \(fixed(e2e.p99, 2)) | \(fixed(e2e.p999, 2)) | \(fixed(e2e.max, 2)) | \(fixed(e2e.mean, 2)) |\n\n"
+        }
+        out += "- GetRecords calls: \(number(reads.calls)), throttled \(number(reads.throttled))\n"
+        out += "- read: \(number(reads.records)) Kinesis records (\(bytes(reads.bytes))), \(number(reads.userRecords)) user records\n"
+        out += "- largest MillisBehindLatest: \(number(reads.maxLagMs)) ms\n"
+        if !reads.laggingShards.isEmpty {
+            for shard in s.shards where reads.laggingShards.contains(shard.shardId) {
+                out += "- **the consumer of \(shard.shardId) fell behind**: up to \(fixed(Double(shard.read?.maxLagMs ?? 0) / 1000, 1)) s behind the tip"
+                if shard.hot { out += " (a hot shard: \(shard.why ?? ""))" }
+                out += "\n"
             }
         }
         return out
@@ -200,6 +262,21 @@ package enum ReportWriter {
         var out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
         out += "<testsuites name=\"kinesis-load\" tests=\"\(tests)\" failures=\"\(failures)\">\n"
         out += "  <testsuite name=\"\(xml(s.run.scenario))\" tests=\"\(tests)\" failures=\"\(failures)\" time=\"\(fixed(s.run.elapsedSeconds ?? 0, 3))\" timestamp=\"\(xml(s.run.startedAt))\">\n"
+        var properties: [(String, String)] = []
+        if let v = s.verification {
+            properties += [
+                ("verification.acknowledged", "\(v.acknowledged)"), ("verification.read", "\(v.read)"), ("verification.lost", "\(v.lost)"),
+                ("verification.duplicated", "\(v.duplicated)"), ("verification.outOfOrder", "\(v.outOfOrder)"),
+                ("verification.unexpected", "\(v.unexpected)"), ("verification.caughtUp", "\(v.caughtUp)"),
+            ]
+        }
+        if let e = s.endToEndMs {
+            properties += [("e2e.p50", fixed(e.p50, 3)), ("e2e.p99", fixed(e.p99, 3)), ("e2e.max", fixed(e.max, 3))]
+        }
+        if let reads = s.reads { properties.append(("lag.max", "\(reads.maxLagMs)")) }
+        if !properties.isEmpty {
+            out += "    <properties>\n" + properties.map { "      <property name=\"\($0.0)\" value=\"\(xml($0.1))\"/>\n" }.joined() + "    </properties>\n"
+        }
         out += "    <testcase classname=\"run\" name=\"finished with consistent figures\">"
         if let integrity { out += "\n      <failure message=\"\(xml(integrity))\" type=\"run\"/>\n    " }
         out += "</testcase>\n"
@@ -216,79 +293,179 @@ package enum ReportWriter {
 
     // MARK: - HTML
 
-    /// A line chart as inline SVG: one or more series over seconds.
-    static func lineChart(title: String, unit: String, series: [(name: String, color: String, points: [(Double, Double)])], limit: Double? = nil) -> String {
-        let width = 720.0, height = 220.0, left = 60.0, bottom = 30.0, top = 24.0
+    /// Ticks for an axis from 0 to `maximum`: about `count` round steps (1, 2 or 5 times a power
+    /// of ten), the labels as precise as the step needs and no more.
+    static func ticks(upTo maximum: Double, count: Int = 4) -> (values: [Double], top: Double, label: (Double) -> String) {
+        guard maximum > 0, maximum.isFinite else { return ([0, 1], 1, { $0 == 0 ? "0" : fixed($0, 0) }) }
+        let rough = maximum / Double(count)
+        let power = pow(10, (log10(rough)).rounded(.down))
+        let step = [1.0, 2, 5, 10].map { $0 * power }.first { $0 >= rough } ?? power * 10
+        let top = (maximum / step).rounded(.up) * step
+        let values = stride(from: 0.0, through: top + step / 2, by: step).map { $0 }
+        let decimals = max(0, Int(-(log10(step)).rounded(.down)))
+        return (values, top, { value in
+            let text = fixed(value, decimals)
+            if decimals == 0, abs(value) >= 1000 { return number(Int(value.rounded())) }
+            return text
+        })
+    }
+
+    /// Opens a chart: a figure the browser check finds by `data-chart`, its caption, its SVG.
+    static func figureStart(id: String, title: String, width: Double, height: Double) -> String {
+        "<figure class=\"chart\" data-chart=\"\(id)\"><figcaption>\(xml(title))</figcaption>"
+            + "<svg viewBox=\"0 0 \(Int(width)) \(Int(height))\" width=\"\(Int(width))\" height=\"\(Int(height))\" role=\"img\" aria-label=\"\(xml(title))\">"
+    }
+
+    /// A line chart as inline SVG: one or more series against seconds, with ticks on both axes.
+    /// A chart whose values are all zero says so instead of drawing a flat line on "0.00" ticks.
+    static func lineChart(
+        id: String, title: String, unit: String, series: [(name: String, color: String, points: [(Double, Double)])], limit: Double? = nil,
+        xLabel: String = "seconds into the run"
+    ) -> String {
+        let width = 760.0, height = 240.0, left = 64.0, right = 16.0, bottom = 40.0, top = 28.0
         let xs = series.flatMap { $0.points.map(\.0) }
         let ys = series.flatMap { $0.points.map(\.1) } + (limit.map { [$0] } ?? [])
-        let maxX = max(1, xs.max() ?? 1), maxY = max(1e-9, (ys.max() ?? 1) * 1.1)
-        func x(_ v: Double) -> Double { left + v / maxX * (width - left - 10) }
-        func y(_ v: Double) -> Double { height - bottom - v / maxY * (height - bottom - top) }
-        var svg = "<figure><figcaption>\(xml(title))</figcaption><svg viewBox=\"0 0 \(Int(width)) \(Int(height))\" width=\"\(Int(width))\" height=\"\(Int(height))\" role=\"img\">"
-        svg += "<line x1=\"\(left)\" y1=\"\(height - bottom)\" x2=\"\(width - 10)\" y2=\"\(height - bottom)\" stroke=\"#999\"/>"
-        svg += "<line x1=\"\(left)\" y1=\"\(top)\" x2=\"\(left)\" y2=\"\(height - bottom)\" stroke=\"#999\"/>"
-        for i in 0...4 {
-            let value = maxY * Double(i) / 4
-            svg += "<text x=\"\(left - 6)\" y=\"\(fixed(y(value) + 4))\" text-anchor=\"end\" font-size=\"10\">\(fixed(value, value < 10 ? 2 : 0))</text>"
+        let xTicks = ticks(upTo: max(1, xs.max() ?? 1), count: 8)
+        let yTicks = ticks(upTo: ys.max() ?? 0)
+        func x(_ v: Double) -> Double { left + v / xTicks.top * (width - left - right) }
+        func y(_ v: Double) -> Double { height - bottom - v / yTicks.top * (height - bottom - top) }
+        var svg = figureStart(id: id, title: title, width: width, height: height)
+        for value in yTicks.values {
+            svg += "<line x1=\"\(left)\" y1=\"\(fixed(y(value)))\" x2=\"\(width - right)\" y2=\"\(fixed(y(value)))\" stroke=\"#eee\"/>"
+            svg += "<text x=\"\(left - 6)\" y=\"\(fixed(y(value) + 4))\" text-anchor=\"end\" font-size=\"11\">\(yTicks.label(value))</text>"
         }
-        svg += "<text x=\"\(width - 10)\" y=\"\(height - 8)\" text-anchor=\"end\" font-size=\"10\">seconds (max \(Int(maxX)))</text>"
-        svg += "<text x=\"4\" y=\"14\" font-size=\"10\">\(xml(unit))</text>"
+        for value in xTicks.values {
+            svg += "<line x1=\"\(fixed(x(value)))\" y1=\"\(height - bottom)\" x2=\"\(fixed(x(value)))\" y2=\"\(height - bottom + 4)\" stroke=\"#999\"/>"
+            svg += "<text x=\"\(fixed(x(value)))\" y=\"\(height - bottom + 16)\" text-anchor=\"middle\" font-size=\"11\">\(xTicks.label(value))</text>"
+        }
+        svg += "<line x1=\"\(left)\" y1=\"\(height - bottom)\" x2=\"\(width - right)\" y2=\"\(height - bottom)\" stroke=\"#999\"/>"
+        svg += "<line x1=\"\(left)\" y1=\"\(top)\" x2=\"\(left)\" y2=\"\(height - bottom)\" stroke=\"#999\"/>"
+        svg += "<text x=\"\((width + left) / 2)\" y=\"\(height - 6)\" text-anchor=\"middle\" font-size=\"11\">\(xml(xLabel))</text>"
+        svg += "<text x=\"4\" y=\"14\" font-size=\"11\">\(xml(unit))</text>"
         if let limit {
-            svg += "<line x1=\"\(left)\" y1=\"\(fixed(y(limit)))\" x2=\"\(width - 10)\" y2=\"\(fixed(y(limit)))\" stroke=\"#d33\" stroke-dasharray=\"4 3\"/>"
+            svg += "<line x1=\"\(left)\" y1=\"\(fixed(y(limit)))\" x2=\"\(width - right)\" y2=\"\(fixed(y(limit)))\" stroke=\"#d33\" stroke-dasharray=\"4 3\"/>"
+        }
+        if ys.allSatisfy({ $0 == 0 }) {
+            svg += "<text x=\"\((width + left) / 2)\" y=\"\((height - bottom + top) / 2)\" text-anchor=\"middle\" font-size=\"13\" fill=\"#777\">all zero: none in this run</text>"
         }
         for (index, line) in series.enumerated() {
             let points = line.points.map { "\(fixed(x($0.0))),\(fixed(y($0.1)))" }.joined(separator: " ")
             svg += "<polyline fill=\"none\" stroke=\"\(line.color)\" stroke-width=\"1.5\" points=\"\(points)\"/>"
-            svg += "<text x=\"\(left + 10 + Double(index) * 140)\" y=\"14\" font-size=\"11\" fill=\"\(line.color)\">■ \(xml(line.name))</text>"
+            svg += "<text x=\"\(left + 60 + Double(index % 5) * 130)\" y=\"\(14 + Double(index / 5) * 12)\" font-size=\"11\" fill=\"\(line.color)\">■ \(xml(line.name))</text>"
         }
         return svg + "</svg></figure>"
     }
 
-    static func barChart(title: String, bars: [(name: String, value: Double, hot: Bool)], limit: Double) -> String {
-        let width = 720.0, rowHeight = 18.0, left = 170.0
-        let height = Double(bars.count) * rowHeight + 30
+    /// Horizontal bars in percent of a limit, one group per name (write and read per shard).
+    static func barChart(id: String, title: String, bars: [(name: String, value: Double, hot: Bool)], limit: Double) -> String {
+        let width = 760.0, rowHeight = 18.0, left = 210.0
+        let height = Double(bars.count) * rowHeight + 34
         let maxValue = max(limit * 1.1, bars.map(\.value).max() ?? 1)
         func x(_ v: Double) -> Double { left + v / maxValue * (width - left - 60) }
-        var svg = "<figure><figcaption>\(xml(title))</figcaption><svg viewBox=\"0 0 \(Int(width)) \(Int(height))\" width=\"\(Int(width))\" height=\"\(Int(height))\" role=\"img\">"
+        var svg = figureStart(id: id, title: title, width: width, height: height)
         for (index, bar) in bars.enumerated() {
             let top = 10 + Double(index) * rowHeight
             svg += "<text x=\"\(left - 6)\" y=\"\(fixed(top + 12))\" text-anchor=\"end\" font-size=\"11\">\(xml(bar.name))</text>"
             svg += "<rect x=\"\(left)\" y=\"\(fixed(top + 2))\" width=\"\(fixed(max(0, x(bar.value) - left)))\" height=\"\(rowHeight - 4)\" fill=\"\(bar.hot ? "#d33" : "#4a7")\"/>"
             svg += "<text x=\"\(fixed(x(bar.value) + 4))\" y=\"\(fixed(top + 12))\" font-size=\"10\">\(fixed(bar.value, 0))%</text>"
         }
-        svg += "<line x1=\"\(fixed(x(limit)))\" y1=\"4\" x2=\"\(fixed(x(limit)))\" y2=\"\(height - 16)\" stroke=\"#d33\" stroke-dasharray=\"4 3\"/>"
-        svg += "<text x=\"\(fixed(x(limit)))\" y=\"\(height - 4)\" font-size=\"10\" text-anchor=\"middle\">limit</text>"
+        svg += "<line x1=\"\(fixed(x(limit)))\" y1=\"4\" x2=\"\(fixed(x(limit)))\" y2=\"\(height - 18)\" stroke=\"#d33\" stroke-dasharray=\"4 3\"/>"
+        svg += "<text x=\"\(fixed(x(limit)))\" y=\"\(height - 4)\" font-size=\"10\" text-anchor=\"middle\">limit (100%)</text>"
         return svg + "</svg></figure>"
     }
 
+    /// A latency distribution: milliseconds at each percentile, the percentiles spread so that
+    /// the tail (99, 99.9, 99.99) gets as much room as the body.
+    static func distributionChart(id: String, title: String, series: [(name: String, color: String, points: [[Double]])]) -> String {
+        // x = -log10(1 - p/100), capped: 0 at p0, 1 at p90, 2 at p99, 3 at p99.9, 4 at p99.99 and p100.
+        func spread(_ percentile: Double) -> Double { min(4, -log10(max(1e-4, 1 - percentile / 100))) }
+        let lines = series.map { line in (line.name, line.color, line.points.map { (spread($0[0]), $0[1]) }) }
+        var chart = lineChart(id: id, title: title, unit: "ms", series: lines, xLabel: "percentile")
+        // The x ticks of a distribution are percentiles, not seconds: relabel them.
+        let labels = [(0.0, "p0"), (1, "p90"), (2, "p99"), (3, "p99.9"), (4, "p99.99")]
+        let width = 760.0, left = 64.0, right = 16.0, height = 240.0, bottom = 40.0
+        var marks = ""
+        for (value, label) in labels {
+            let x = left + value / 4 * (width - left - right)
+            marks += "<text x=\"\(fixed(x))\" y=\"\(height - bottom + 28)\" text-anchor=\"middle\" font-size=\"11\" fill=\"#555\">\(label)</text>"
+        }
+        chart = chart.replacingOccurrences(of: "</svg></figure>", with: marks + "</svg></figure>")
+        return chart
+    }
+
     package static func html(_ s: RunSummary) -> String {
+        typealias Line = (name: String, color: String, points: [(Double, Double)])
         let series = s.series
-        let rates = lineChart(
-            title: "Events per second: target and started", unit: "events/s",
-            series: [
-                ("target", "#888", series.map { (Double($0.second), $0.targetRate) }),
-                ("started", "#27c", series.map { (Double($0.second), Double($0.started)) }),
-                ("failed", "#d33", series.map { (Double($0.second), Double($0.failed)) }),
-            ])
-        let latency = lineChart(title: "p99 latency per second", unit: "ms", series: [("p99", "#a4c", series.map { (Double($0.second), $0.p99Ms) })])
-        let throttles = lineChart(
-            title: "Kinesis records throttled per second", unit: "records/s", series: [("throttled", "#d33", series.map { (Double($0.second), Double($0.throttled)) })])
-        let shards = barChart(
-            title: "Peak load per shard (percent of the tighter of 1,000 records/s and 1 MiB/s)",
-            bars: s.shards.map { ($0.shardId, max($0.peakRecordsPercent, $0.peakBytesPercent), $0.hot) }, limit: 100)
-        let body = markdownToHTML(markdown(s))
+        func line(_ name: String, _ color: String, _ value: (RunSummary.Second) -> Double) -> Line {
+            (name, color, series.map { (Double($0.second), value($0)) })
+        }
+        var charts: [String] = []
+        var rateLines = [line("target", "#888") { $0.targetRate }, line("started", "#27c") { Double($0.started) }, line("failed", "#d33") { Double($0.failed) }]
+        if s.reads != nil { rateLines.append(line("consumed", "#2a7") { Double($0.consumed) }) }
+        charts.append(lineChart(id: "rate", title: "Events per second: target, started, failed" + (s.reads == nil ? "" : ", consumed"), unit: "events/s", series: rateLines))
+        var latencyLines: [(name: String, color: String, points: [(Double, Double)])] = [
+            ("acknowledged p99", "#a4c", series.filter { $0.succeeded + $0.failed > 0 }.map { (Double($0.second), $0.p99Ms) })
+        ]
+        if s.endToEndMs != nil {
+            latencyLines.append(("end-to-end p99", "#e80", series.compactMap { second in second.endToEndP99Ms.map { (Double(second.second), $0) } }))
+        }
+        charts.append(lineChart(id: "latency", title: "p99 latency per second: acknowledged and end to end", unit: "ms", series: latencyLines))
+        var distributions: [(name: String, color: String, points: [[Double]])] = [("acknowledged", "#a4c", s.latencyDistribution)]
+        if !s.endToEndDistribution.isEmpty { distributions.append(("end to end", "#e80", s.endToEndDistribution)) }
+        charts.append(distributionChart(id: "distribution", title: "Latency distribution (ms at each percentile)", series: distributions))
+        if s.reads != nil {
+            let palette = ["#27c", "#e80", "#2a7", "#d33", "#a4c", "#888", "#c63", "#08a"]
+            // The shards that fell furthest behind, at most eight lines.
+            let worst = s.lag.sorted { ($0.points.map { $0[1] }.max() ?? 0) > ($1.points.map { $0[1] }.max() ?? 0) }.prefix(8)
+            charts.append(
+                lineChart(
+                    id: "lag", title: "Consumer lag: MillisBehindLatest per shard (the \(worst.count) furthest behind)", unit: "ms behind",
+                    series: worst.enumerated().map { index, lag in
+                        (lag.shardId, palette[index % palette.count], lag.points.map { (Double($0[0]), Double($0[1])) })
+                    }))
+        }
+        var throttleLines = [line("write records", "#d33") { Double($0.throttled) }]
+        if s.reads != nil { throttleLines.append(line("read calls", "#27c") { Double($0.readThrottled) }) }
+        charts.append(
+            lineChart(
+                id: "throttles", title: "Throttled per second: Kinesis records refused on write" + (s.reads == nil ? "" : ", GetRecords calls refused on read"),
+                unit: "per second", series: throttleLines))
+        var bars = s.shards.map { ("\($0.shardId) write", max($0.peakRecordsPercent, $0.peakBytesPercent), $0.hot) }
+        if s.reads != nil {
+            bars = s.shards.flatMap { shard -> [(String, Double, Bool)] in
+                var pair = [("\(shard.shardId) write", max(shard.peakRecordsPercent, shard.peakBytesPercent), shard.hot)]
+                if let read = shard.read {
+                    let calls = Double(read.peakCallsPerSecond) / Double(RunSummary.shardReadCallsPerSecond) * 100
+                    pair.append(("\(shard.shardId) read", max(read.peakBytesPercent, calls), read.behind))
+                }
+                return pair
+            }
+        }
+        charts.append(
+            barChart(
+                id: "shards",
+                title: "Peak load per shard, percent of its limit (write: the tighter of 1,000 records/s and 1 MiB/s; read: 5 calls/s and 2 MiB/s)",
+                bars: bars, limit: 100))
+        // The verdict, the thresholds and the verification come first; the charts next; the details last.
+        let markdown = markdown(s)
+        let split = markdown.range(of: "\n## Totals")
+        let head = split.map { String(markdown[..<$0.lowerBound]) } ?? markdown
+        let rest = split.map { String(markdown[$0.lowerBound...]) } ?? ""
+        let verdictClass = s.passed ? "pass" : "fail"
         return """
             <!doctype html>
             <html lang="en"><head><meta charset="utf-8"><title>Run \(s.run.id): \(xml(s.run.scenario))</title>
-            <style>body{font-family:system-ui,sans-serif;max-width:980px;margin:2em auto;padding:0 1em;color:#222}
+            <style>body{font-family:system-ui,sans-serif;max-width:1000px;margin:2em auto;padding:0 1em;color:#222}
             table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}
-            td:first-child,th:first-child{text-align:left}figure{margin:1em 0}figcaption{font-weight:600;margin-bottom:4px}
-            code{background:#f3f3f3;padding:0 3px}</style></head><body>
-            \(rates)
-            \(latency)
-            \(throttles)
-            \(shards)
-            \(body)
+            td:first-child,th:first-child{text-align:left}figure{margin:1.2em 0}figcaption{font-weight:600;margin-bottom:4px}
+            code{background:#f3f3f3;padding:0 3px}.verdict{padding:.4em .8em;border-radius:4px;display:inline-block}
+            .verdict.pass{background:#e6f4ea}.verdict.fail{background:#fce8e6}</style></head><body>
+            <div class="verdict \(verdictClass)">
+            \(markdownToHTML(head))
+            </div>
+            <h2>Charts</h2>
+            \(charts.joined(separator: "\n"))
+            \(markdownToHTML(rest))
             </body></html>
 
             """

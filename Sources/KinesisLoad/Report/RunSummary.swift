@@ -107,6 +107,53 @@ package struct RunSummary: Codable, Sendable {
         package var latencyMs: Percentiles
         package var hot: Bool
         package var why: String?
+        /// What the consumers read from it (nil when the run had none).
+        package var read: ShardRead?
+    }
+
+    /// The read side of one shard.
+    package struct ShardRead: Codable, Sendable {
+        package var calls: Int
+        package var throttled: Int
+        /// Kinesis records (an aggregate counts once), their bytes, and the user records inside.
+        package var records: Int
+        package var bytes: Int
+        package var userRecords: Int
+        package var peakBytesPerSecond: Int
+        /// Peak against Kinesis's 2 MiB/s read limit per shard, in percent.
+        package var peakBytesPercent: Double
+        /// Peak GetRecords calls in a second, against the 5 per second limit.
+        package var peakCallsPerSecond: Int
+        /// The largest MillisBehindLatest seen.
+        package var maxLagMs: Int
+        package var endToEndMs: Percentiles
+        /// Behind by more than a second at its worst, or throttled.
+        package var behind: Bool
+    }
+
+    /// The consumers' reading, in all.
+    package struct Reads: Codable, Sendable {
+        package var consumers: Int
+        package var from: String
+        package var verify: Bool
+        package var processingTimeMs: Double
+        package var calls = 0
+        package var throttled = 0
+        package var records = 0
+        package var bytes = 0
+        package var userRecords = 0
+        package var maxLagMs = 0
+        /// Shards whose consumer fell more than a second behind at some point.
+        package var laggingShards: [String] = []
+    }
+
+    /// What read-back verification found: the verifier's result, as stored.
+    package typealias Verification = ReadBackVerifier.Result
+
+    /// One shard's MillisBehindLatest over the run, as [second, ms] pairs.
+    package struct LagSeries: Codable, Sendable {
+        package var shardId: String
+        package var points: [[Int]]
     }
 
     package struct HotKey: Codable, Sendable {
@@ -134,6 +181,12 @@ package struct RunSummary: Codable, Sendable {
         package var dropped: Int
         package var throttled: Int
         package var p99Ms: Double
+        /// End-to-end p99 of the events read in the second, the largest MillisBehindLatest, and
+        /// user records consumed (nil and 0 without consumers).
+        package var endToEndP99Ms: Double? = nil
+        package var lagMs: Int? = nil
+        package var consumed = 0
+        package var readThrottled = 0
     }
 
     package var run: Run
@@ -153,12 +206,31 @@ package struct RunSummary: Codable, Sendable {
     package var inconsistencies: [String]
     package var passed: Bool
     package var series: [Second]
+    /// The read side (nil when the run had no consumers).
+    package var reads: Reads?
+    /// From each event's intended start to a consumer's receipt (nil without consumers).
+    package var endToEndMs: Percentiles?
+    package var verification: Verification?
+    package var lag: [LagSeries]
+    /// [percentile, ms] points of the acknowledgement and end-to-end latency distributions.
+    package var latencyDistribution: [[Double]]
+    package var endToEndDistribution: [[Double]]
 
     /// Statuses of runs that ended normally; any other (running, abandoned, error) never passes.
     package static let finishedStatuses: Set<String> = ["completed", "passed", "failed", "interrupted"]
 
     package static let shardRecordsPerSecond = Double(ServiceLimits.shardWriteRecordsPerSecond)
     package static let shardBytesPerSecond = Double(ServiceLimits.shardWriteBytesPerSecond)
+    package static let shardReadBytesPerSecond = 2.0 * 1_048_576
+    package static let shardReadCallsPerSecond = 5
+
+    /// The percentiles the distribution charts plot.
+    static let distributionPercentiles: [Double] = [0, 10, 25, 50, 75, 90, 95, 99, 99.5, 99.9, 99.99, 100]
+
+    static func distribution(_ histogram: LatencyHistogram) -> [[Double]] {
+        guard histogram.totalCount > 0 else { return [] }
+        return distributionPercentiles.map { [$0, Double(histogram.valueAtPercentile($0)) / 1000] }
+    }
 }
 
 package struct ReportError: Error, Sendable, CustomStringConvertible {
@@ -340,6 +412,98 @@ struct RunSummaryBuilder {
                     events: shardEvents[shard] ?? 0, latencyMs: .init(shardLatency[shard] ?? .latency()), hot: !reasons.isEmpty, why: reasons.isEmpty ? nil : reasons.joined(separator: "; ")))
         }
 
+        // The read side.
+        var reads: RunSummary.Reads?
+        var endToEnd: LatencyHistogram?
+        var lagSeries: [RunSummary.LagSeries] = []
+        if let text: String = row["consume"], let consume = try? JSONDecoder().decode(MetricsStore.ConsumeRow.self, from: Data(text.utf8)) {
+            var all = RunSummary.Reads(consumers: consume.consumers, from: consume.from, verify: consume.verify, processingTimeMs: consume.processingTimeMs)
+            var e2e = LatencyHistogram.latency()
+            struct ShardReading {
+                var calls = 0, throttled = 0, records = 0, bytes = 0, userRecords = 0, maxLag = 0
+                var peakBytes = 0, peakCalls = 0
+                var e2e = LatencyHistogram.latency()
+                var lag: [Int: Int] = [:]
+            }
+            var byShard: [String: ShardReading] = [:]
+            var secondE2E: [Int: LatencyHistogram] = [:]
+            let readRows = try Row.fetchCursor(
+                db, sql: "SELECT second, shard_id, calls, throttled, records, bytes, user_records, max_behind_ms, e2e FROM read_seconds WHERE run_id = ?",
+                arguments: [run])
+            // Rows of one shard and second can come in several batches: add them up first.
+            var perSecond: [String: [Int: (calls: Int, bytes: Int)]] = [:]
+            while let row = try readRows.next() {
+                let shard: String = row["shard_id"], second: Int = row["second"]
+                var entry = byShard[shard] ?? ShardReading()
+                let calls: Int = row["calls"], throttled: Int = row["throttled"], records: Int = row["records"], bytes: Int = row["bytes"]
+                let users: Int = row["user_records"]
+                entry.calls += calls
+                entry.throttled += throttled
+                entry.records += records
+                entry.bytes += bytes
+                entry.userRecords += users
+                perSecond[shard, default: [:]][second, default: (0, 0)].calls += calls
+                perSecond[shard, default: [:]][second, default: (0, 0)].bytes += bytes
+                if let behind: Int = row["max_behind_ms"] {
+                    entry.maxLag = max(entry.maxLag, behind)
+                    entry.lag[second] = max(entry.lag[second] ?? 0, behind)
+                    if bySecond[second] != nil { bySecond[second]!.lagMs = max(bySecond[second]!.lagMs ?? 0, behind) }
+                }
+                if let blob: Data = row["e2e"] {
+                    HistogramCoding.decode(blob, into: &entry.e2e)
+                    HistogramCoding.decode(blob, into: &secondE2E[second, default: .latency()])
+                }
+                if bySecond[second] == nil {
+                    // Seconds after publishing (the catch-up) have reads only.
+                    bySecond[second] = RunSummary.Second(second: second, targetRate: 0, started: 0, succeeded: 0, failed: 0, dropped: 0, throttled: 0, p99Ms: 0)
+                    if let behind: Int = row["max_behind_ms"] { bySecond[second]!.lagMs = behind }
+                }
+                bySecond[second]!.consumed += users
+                bySecond[second]!.readThrottled += throttled
+                byShard[shard] = entry
+            }
+            for (shard, seconds) in perSecond {
+                byShard[shard]?.peakCalls = seconds.values.map(\.calls).max() ?? 0
+                byShard[shard]?.peakBytes = seconds.values.map(\.bytes).max() ?? 0
+            }
+            for (second, histogram) in secondE2E { bySecond[second]?.endToEndP99Ms = Double(histogram.valueAtPercentile(99)) / 1000 }
+            for index in shards.indices {
+                guard let reading = byShard[shards[index].shardId] else { continue }
+                e2e.add(reading.e2e)
+                let behind = reading.maxLag > 1000 || reading.throttled > 0
+                shards[index].read = RunSummary.ShardRead(
+                    calls: reading.calls, throttled: reading.throttled, records: reading.records, bytes: reading.bytes,
+                    userRecords: reading.userRecords, peakBytesPerSecond: reading.peakBytes,
+                    peakBytesPercent: Double(reading.peakBytes) / RunSummary.shardReadBytesPerSecond * 100, peakCallsPerSecond: reading.peakCalls,
+                    maxLagMs: reading.maxLag, endToEndMs: .init(reading.e2e), behind: behind)
+                all.calls += reading.calls
+                all.throttled += reading.throttled
+                all.records += reading.records
+                all.bytes += reading.bytes
+                all.userRecords += reading.userRecords
+                all.maxLagMs = max(all.maxLagMs, reading.maxLag)
+                if reading.maxLag > 1000 { all.laggingShards.append(shards[index].shardId) }
+                lagSeries.append(
+                    RunSummary.LagSeries(shardId: shards[index].shardId, points: reading.lag.sorted { $0.key < $1.key }.map { [$0.key, $0.value] }))
+            }
+            reads = all
+            endToEnd = e2e
+        }
+        var verification: RunSummary.Verification?
+        if let row = try Row.fetchOne(db, sql: "SELECT * FROM verification WHERE run_id = ?", arguments: [run]) {
+            let examples = try Row.fetchAll(
+                db, sql: "SELECT * FROM verification_examples WHERE run_id = ? ORDER BY rowid", arguments: [run]
+            ).map {
+                ReadBackVerifier.Example(
+                    kind: $0["kind"], eventType: $0["event_type"], partitionKey: $0["partition_key"], shardId: $0["shard_id"],
+                    sequenceNumber: $0["sequence_number"], subSequenceNumber: $0["sub_sequence_number"])
+            }
+            verification = RunSummary.Verification(
+                acknowledged: row["acknowledged"], read: row["read"], lost: row["lost"], duplicated: row["duplicated"],
+                outOfOrder: row["out_of_order"], unexpected: row["unexpected"], resentCopies: row["resent_copies"], caughtUp: row["caught_up"],
+                examples: examples)
+        }
+
         // Errors.
         func errorCounts(_ scope: String) throws -> [RunSummary.ErrorCount] {
             try Row.fetchAll(
@@ -371,10 +535,16 @@ struct RunSummaryBuilder {
         let throttled = shardTotals.values.reduce(0) { $0 + $1.throttled }
         let latency = RunSummary.Percentiles(all)
         let latenessPercentiles = RunSummary.Percentiles(lateness)
+        let endToEndPercentiles = endToEnd.map(RunSummary.Percentiles.init)
         let figures = RunFigures(
             latency: latency, latencyP95: Double(all.valueAtPercentile(95)) / 1000, lateness: latenessPercentiles, totals: totals,
-            rate: rate, throttled: throttled, attempted: attemptedAll)
-        let results = thresholds.map { threshold in
+            rate: rate, throttled: throttled, attempted: attemptedAll, endToEnd: endToEndPercentiles, reads: reads, verification: verification)
+        // Verification fails a run that lost a record unless the scenario judges lost.count itself.
+        var judged = thresholds
+        if verification != nil, !thresholds.contains(where: { $0.metric == .lostCount }) {
+            judged.append(Threshold(metric: .lostCount, comparison: .equal, limit: 0, expression: "== 0 (verify's default)"))
+        }
+        let results = judged.map { threshold in
             let value = threshold.metric.value(in: figures)
             return RunSummary.ThresholdResult(
                 metric: threshold.metric.rawValue, expression: threshold.expression, observed: value, observedText: threshold.format(value),
@@ -385,6 +555,7 @@ struct RunSummaryBuilder {
             kinesisErrors: try errorCounts("shard"), types: types, shards: shards, hotShards: shards.filter(\.hot).map(\.shardId),
             hotKeys: hotKeys, thresholds: results, inconsistencies: inconsistencies,
             passed: results.allSatisfy(\.passed) && inconsistencies.isEmpty && RunSummary.finishedStatuses.contains(info.status),
-            series: bySecond.values.sorted { $0.second < $1.second })
+            series: bySecond.values.sorted { $0.second < $1.second }, reads: reads, endToEndMs: endToEndPercentiles, verification: verification,
+            lag: lagSeries, latencyDistribution: RunSummary.distribution(all), endToEndDistribution: endToEnd.map(RunSummary.distribution) ?? [])
     }
 }

@@ -36,6 +36,12 @@ package struct RunProgress: Sendable {
     /// p99 latency in milliseconds of events finished in the last interval.
     package var p99: Double
     package var stopping: Bool
+    /// User records the consumers received so far, and the largest MillisBehindLatest of the
+    /// shards' latest reads (nil when the run has no consumers).
+    package var consumed: Int? = nil
+    package var lagMs: Int? = nil
+    /// Publishing is over; the consumers are catching up.
+    package var catchingUp = false
 }
 
 /// How a run ended, before thresholds are judged.
@@ -104,7 +110,24 @@ package final class LoadRunner: Sendable {
                 plannedSeconds: schedule.duration, startedAt: Date()))
         logger?.info("run started", metadata: ["run": "\(runId)", "scenario": "\(scenario.name)", "target": "\(target)"])
 
-        let publisher = RunPublisher(scenario: scenario, api: observed, recorder: recorder, logger: logger)
+        // The read side: consumers during the publishing phase, and the verifier they report to.
+        let verifier = scenario.consume.map { _ in ReadBackVerifier(recorder: recorder, typeNames: typeNames) }
+        let consumers = scenario.consume.map {
+            RunConsumers(scenario: scenario, spec: $0, runId: runId, api: api, recorder: recorder, verifier: verifier!, logger: logger)
+        }
+        let consumerFailure = Mutex<String?>(nil)
+        var consumerTask: Task<Void, Never>?
+        if let consumers {
+            consumerTask = Task {
+                do { try await consumers.run() } catch { consumerFailure.withLock { $0 = $0 ?? "\(error)" } }
+            }
+        }
+        let catchingUp = StopSignal()
+        var onAcknowledged: (@Sendable (LoadEvent, ContinuousClock.Instant, PublishResult) -> Void)?
+        if let verifier {
+            onAcknowledged = { event, intended, landed in verifier.acknowledged(event, index: event.index, intended: intended, at: landed) }
+        }
+        let publisher = RunPublisher(scenario: scenario, api: observed, recorder: recorder, logger: logger, onAcknowledged: onAcknowledged)
         let finished = StopSignal()
         let tally = KeyTally(limit: Self.trackedKeyLimit, samplesPerType: scenario.sampledRecordsPerType, types: typeNames.count)
 
@@ -134,11 +157,15 @@ package final class LoadRunner: Sendable {
                 let interval = lastTime.duration(to: now).timeInterval
                 let elapsed = recorder.start.duration(to: now).timeInterval
                 let recent = recorder.takeRecentLatencies()
+                verifier?.tick()
+                let reading = recorder.readProgress
                 progress(
                     RunProgress(
                         elapsed: elapsed, totals: totals, achievedRate: Double(totals.started - lastStarted) / max(interval, 0.001),
-                        targetRate: plan.unpaced ? 0 : plan.targetRate(at: elapsed),
-                        p99: recent.totalCount > 0 ? Double(recent.valueAtPercentile(99)) / 1000 : 0, stopping: stop.isRequested))
+                        targetRate: plan.unpaced || catchingUp.isRequested ? 0 : plan.targetRate(at: elapsed),
+                        p99: recent.totalCount > 0 ? Double(recent.valueAtPercentile(99)) / 1000 : 0, stopping: stop.isRequested,
+                        consumed: consumers == nil ? nil : reading.consumed, lagMs: consumers == nil ? nil : reading.lagMs,
+                        catchingUp: catchingUp.isRequested))
                 lastStarted = totals.started
                 lastTime = now
             }
@@ -150,7 +177,15 @@ package final class LoadRunner: Sendable {
         var generationSeconds = 0.0
         var stoppedEarly = false
         var failure: (any Error)?
-        do {
+        var nextIndex: UInt64 = 0
+        if let consumers, scenario.consume?.from == .latest {
+            // From LATEST, a record published before a shard's first iterator would never be read.
+            let shards = shardMap.entries.map(\.shardId)
+            if !(await consumers.waitUntilReading(shards, timeout: .seconds(30), stop: stop)), !stop.isRequested {
+                failure = ReadSideFailure(description: "the consumers did not start reading every shard within 30 s (\(consumerFailure.withLock { $0 } ?? "no error"))")
+            }
+        }
+        if failure == nil, !stop.isRequested { do {
             try await publisher.withRunning(stop: stop) { publish, idle in
                 while !stop.isRequested, let offset = schedule.next() {
                     let intended: ContinuousClock.Instant
@@ -162,7 +197,9 @@ package final class LoadRunner: Sendable {
                         await idle(intended)
                         if stop.isRequested { break }
                     }
-                    let event = source.next()
+                    var event = source.next()
+                    event.index = nextIndex
+                    nextIndex += 1
                     tally.count(event)
                     let second = unpaced ? recorder.second(of: intended) : Int(offset)
                     let rate = unpaced ? 0 : schedule.targetRate(at: offset)
@@ -182,6 +219,22 @@ package final class LoadRunner: Sendable {
         } catch {
             failure = error
             logger?.error("run failed", metadata: ["run": "\(runId)", "error": "\(error)"])
+        } }
+        // Read back: with verification, until every shard is caught up (or the timeout).
+        var verification: ReadBackVerifier.Result?
+        if let consumers, let verifier, let spec = scenario.consume {
+            var caughtUp = false
+            if spec.verify, failure == nil, !stop.isUrgent {
+                catchingUp.request()
+                caughtUp = await consumers.catchUp(since: clock.now, timeout: spec.catchUpTimeout, stop: stop)
+            }
+            consumers.shutdown()
+            await consumerTask?.value
+            if let error = consumerFailure.withLock({ $0 }), failure == nil {
+                failure = ReadSideFailure(description: "a consumer failed: \(error)")
+            }
+            let result = verifier.finish(caughtUp: caughtUp)
+            if spec.verify { verification = result }
         }
         // Whatever happened, what ran is stored.
         let elapsed = recorder.start.duration(to: clock.now).timeInterval
@@ -206,7 +259,7 @@ package final class LoadRunner: Sendable {
             runId, status: failure != nil ? "error" : interrupted ? "interrupted" : "completed", exitCode: failure != nil ? 1 : 0,
             elapsedSeconds: elapsed, generationSeconds: generationSeconds > 0 ? generationSeconds : elapsed,
             hotKeys: tally.hottest(Self.hotKeysKept, shardMap: shardMap), samples: tally.samples(typeNames: typeNames), counted: counted,
-            problem: failure.map { MetricsStore.describe($0) })
+            problem: failure.map { MetricsStore.describe($0) }, verification: verification)
         if let failure { throw failure }
         return RunResult(runId: runId, interrupted: interrupted, elapsedSeconds: elapsed)
     }
@@ -233,6 +286,11 @@ extension LoadRunner {
 /// A stop was requested before the run started (while its stream was set up): nothing is stored.
 package struct RunStoppedBeforeStart: Error, Sendable, CustomStringConvertible {
     package var description: String { "stopped before the run started (while setting up the stream): nothing was stored" }
+}
+
+/// The consumers of a run could not read: what failed, in one line.
+package struct ReadSideFailure: Error, Sendable, CustomStringConvertible {
+    package var description: String
 }
 
 /// The metrics database failed during a run: what failed and what was kept, in one line.

@@ -18,11 +18,18 @@ final class RunPublisher: Sendable {
     /// Events started and not finished.
     var inFlight: Int { counter.load(ordering: .relaxed) }
 
-    init(scenario: Scenario, api: any KinesisAPI, recorder: Recorder, logger: Logger?) {
+    /// Told of every acknowledged event and where it landed (the read-back verifier).
+    let onAcknowledged: (@Sendable (LoadEvent, ContinuousClock.Instant, PublishResult) -> Void)?
+
+    init(
+        scenario: Scenario, api: any KinesisAPI, recorder: Recorder, logger: Logger?,
+        onAcknowledged: (@Sendable (LoadEvent, ContinuousClock.Instant, PublishResult) -> Void)? = nil
+    ) {
         self.scenario = scenario
         self.api = api
         self.recorder = recorder
         self.logger = logger
+        self.onAcknowledged = onAcknowledged
     }
 
     typealias Publish = (LoadEvent, ContinuousClock.Instant) async throws -> Void
@@ -30,9 +37,11 @@ final class RunPublisher: Sendable {
 
     private struct UrgentStop: Error {}
 
-    private func finish(_ event: LoadEvent, _ intended: ContinuousClock.Instant, error: String?, shard: String? = nil) {
+    private func finish(_ event: LoadEvent, _ intended: ContinuousClock.Instant, error: String?, landed: PublishResult? = nil) {
+        // The verifier hears of it first: a consumer may already hold the record.
+        if let landed, let onAcknowledged { onAcknowledged(event, intended, landed) }
         counter.wrappingSubtract(1, ordering: .relaxed)
-        recorder.finished(type: event.type, latency: intended.duration(to: clock.now), bytes: event.data.count, error: error, shard: shard)
+        recorder.finished(type: event.type, latency: intended.duration(to: clock.now), bytes: event.data.count, error: error, shard: landed?.shardId)
     }
 
     private static func code(of error: any Error) -> String {
@@ -75,7 +84,7 @@ final class RunPublisher: Sendable {
                                     data: event.data, partitionKey: event.partitionKey, explicitHashKey: event.explicitHashKey)
                                 ticket.whenComplete { result in
                                     switch result {
-                                    case .success(let landed): self.finish(event, intended, error: nil, shard: landed.shardId)
+                                    case .success(let landed): self.finish(event, intended, error: nil, landed: landed)
                                     case .failure(let error): self.finish(event, intended, error: error.reportedCode)
                                     }
                                 }
@@ -95,7 +104,7 @@ final class RunPublisher: Sendable {
                                 do {
                                     let landed = try await service.publish(
                                         data: event.data, partitionKey: event.partitionKey, explicitHashKey: event.explicitHashKey)
-                                    self.finish(event, intended, error: nil, shard: landed.shardId)
+                                    self.finish(event, intended, error: nil, landed: landed)
                                 } catch {
                                     self.finish(event, intended, error: Self.code(of: error))
                                 }
@@ -122,7 +131,7 @@ final class RunPublisher: Sendable {
                                     })
                                 for (entry, outcome) in zip(entries, result.outcomes) {
                                     switch outcome {
-                                    case .published(let landed): self.finish(entry.event, entry.intended, error: nil, shard: landed.shardId)
+                                    case .published(let landed): self.finish(entry.event, entry.intended, error: nil, landed: landed)
                                     case .failed(let code, _, _): self.finish(entry.event, entry.intended, error: code)
                                     }
                                 }

@@ -10,6 +10,8 @@ package struct LoadEvent: Sendable {
     package var data: Data
     package var partitionKey: String
     package var explicitHashKey: String?
+    /// Its number in the run (publishing order), set by the runner.
+    package var index: UInt64 = 0
 }
 
 /// What a partition key strategy sees of a rendered event: the captured members' text.

@@ -25,10 +25,39 @@ package struct Scenario: Sendable {
     package var keyPools: [String: KeyPoolSpec]
     package var events: [EventSpec]
     package var thresholds: [Threshold]
+    /// Consumers reading the stream during the run (nil: the run only publishes).
+    package var consume: ConsumeSpec?
     /// Raw records kept in SQLite per event type (0 for none).
     package var sampledRecordsPerType: Int
     /// The file's text, stored with the run so that a report needs nothing but SQLite.
     package var source: String
+
+    /// `$.consume`: consumers that read the stream while it is published to, in this process,
+    /// through the product's own `StreamConsumer`.
+    package struct ConsumeSpec: Sendable, Hashable {
+        package enum Start: String, Sendable, Hashable, CaseIterable {
+            case trimHorizon = "trim-horizon"
+            case latest
+        }
+
+        /// `StreamConsumer`s sharing the shards (each owns a disjoint set).
+        package var consumers: Int
+        package var from: Start
+        /// Read back until every shard is caught up, and report lost, duplicated, out-of-order
+        /// and unexpected records.
+        package var verify: Bool
+        /// Simulated work per record, to provoke lag.
+        package var processingTime: Duration
+        /// After publishing, how long to wait for the consumers to catch up.
+        package var catchUpTimeout: Duration
+        /// GetRecords' Limit: records asked for per call (the KCL's maxRecords). A consumer
+        /// whose backlog is bigger than a page shows it as MillisBehindLatest.
+        package var maxRecordsPerCall: Int
+
+        package static let defaultConsumers = 1
+        package static let defaultCatchUpTimeout: Duration = .seconds(60)
+        package static let maximumConsumers = 64
+    }
 
     package struct StreamSpec: Sendable, Hashable {
         package var name: String

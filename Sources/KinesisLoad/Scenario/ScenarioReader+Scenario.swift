@@ -4,7 +4,7 @@ import KinesisEngine
 // The top level of a scenario: its name, seed, sampling, and the sections in order.
 extension ScenarioReader {
     mutating func scenario(_ root: JSONValue, source: String) -> Scenario? {
-        let keys = ["$schema", "name", "description", "seed", "stream", "load", "publisher", "keys", "events", "thresholds", "sampling"]
+        let keys = ["$schema", "name", "description", "seed", "stream", "load", "publisher", "keys", "events", "consume", "thresholds", "sampling"]
         guard let top = object(root, "$", allowed: keys, required: ["name", "stream", "load", "events"]) else { return nil }
         var name = string(top["name"], "$.name")
         if let text = name, !text.unicodeScalars.allSatisfy(Scenario.isNameCharacter) {
@@ -23,14 +23,18 @@ extension ScenarioReader {
         var declaredPools: [String] = []
         if case .object(let members)? = top["keys"] { declaredPools = members.keys.sorted() }
         let events = eventSpecs(top["events"], pools: declaredPools)
+        let consume = consumeSpec(top["consume"])
         let thresholds = thresholdSpecs(top["thresholds"])
         var samples = 0
         if let sampling = object(top["sampling"], "$.sampling", allowed: ["records"]) {
             samples = integer(sampling["records"], "$.sampling.records", in: 0...10_000) ?? 0
         }
+        if top["consume"] == nil, let metric = thresholds.map(\.metric).first(where: \.needsConsumers) {
+            fail(ScenarioProblem.child("$.thresholds", metric.rawValue), "\(metric.rawValue) is measured by consumers: add a \"consume\" section, such as {\"consumers\": 1, \"verify\": true}")
+        }
         guard let name, let stream, let load, let publisher, let events else { return nil }
         return Scenario(
             name: name, description: description, seed: seed, stream: stream, load: load, publisher: publisher,
-            keyPools: pools ?? [:], events: events, thresholds: thresholds, sampledRecordsPerType: samples, source: source)
+            keyPools: pools ?? [:], events: events, thresholds: thresholds, consume: consume, sampledRecordsPerType: samples, source: source)
     }
 }

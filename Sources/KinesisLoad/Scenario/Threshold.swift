@@ -113,13 +113,30 @@ package enum ThresholdMetric: String, Sendable, Hashable, Codable, CaseIterable 
     case rateAchieved = "rate.achieved"
     case rateAccuracy = "rate.accuracy"
     case deliveryLost = "delivery.lost"
+    case endToEndP50 = "e2e.p50"
+    case endToEndP99 = "e2e.p99"
+    case endToEndMax = "e2e.max"
+    case lagMax = "lag.max"
+    case lostCount = "lost.count"
+    case duplicatedRate = "duplicated.rate"
+    case outOfOrderCount = "outOfOrder.count"
+    case readThrottledRate = "readThrottled.rate"
+
+    /// Measured by the run's consumers: a scenario naming it needs a `consume` section.
+    package var needsConsumers: Bool {
+        switch self {
+        case .endToEndP50, .endToEndP99, .endToEndMax, .lagMax, .lostCount, .duplicatedRate, .outOfOrderCount, .readThrottledRate: true
+        default: false
+        }
+    }
 
     /// How its values read.
     package var kind: Threshold.Kind {
         switch self {
         case .latencyP50, .latencyP90, .latencyP95, .latencyP99, .latencyP999, .latencyMax, .latencyMean, .latenessP99: .time
-        case .errorsRate, .throttledRate, .droppedRate, .rateAccuracy: .ratio
-        case .errorsCount, .throttledCount, .droppedCount, .rateAchieved, .deliveryLost: .number
+        case .endToEndP50, .endToEndP99, .endToEndMax, .lagMax: .time
+        case .errorsRate, .throttledRate, .droppedRate, .rateAccuracy, .duplicatedRate, .readThrottledRate: .ratio
+        case .errorsCount, .throttledCount, .droppedCount, .rateAchieved, .deliveryLost, .lostCount, .outOfOrderCount: .number
         }
     }
 
@@ -143,6 +160,14 @@ package enum ThresholdMetric: String, Sendable, Hashable, Codable, CaseIterable 
         case .rateAchieved: "events started per second over the schedule"
         case .rateAccuracy: "achieved rate over target rate"
         case .deliveryLost: "events started that neither succeeded nor failed by the end"
+        case .endToEndP50: "median time from an event's intended start to a consumer receiving it"
+        case .endToEndP99: "99th percentile end-to-end latency"
+        case .endToEndMax: "largest end-to-end latency"
+        case .lagMax: "largest MillisBehindLatest any consumer saw"
+        case .lostCount: "events acknowledged and never read back (with verify)"
+        case .duplicatedRate: "copies read of acknowledged events, of events read"
+        case .outOfOrderCount: "events read before an earlier event of the same partition key"
+        case .readThrottledRate: "GetRecords calls refused with ProvisionedThroughputExceededException, of calls made"
         }
     }
 
@@ -167,6 +192,15 @@ package enum ThresholdMetric: String, Sendable, Hashable, Codable, CaseIterable 
         case .rateAchieved: return figures.rate.achieved
         case .rateAccuracy: return figures.rate.accuracy ?? 1
         case .deliveryLost: return Double(figures.totals.lost)
+        // Without consumers these read as 0: the scenario reader refuses such thresholds anyway.
+        case .endToEndP50: return figures.endToEnd?.p50 ?? 0
+        case .endToEndP99: return figures.endToEnd?.p99 ?? 0
+        case .endToEndMax: return figures.endToEnd?.max ?? 0
+        case .lagMax: return Double(figures.reads?.maxLagMs ?? 0)
+        case .lostCount: return Double(figures.verification?.lost ?? 0)
+        case .duplicatedRate: return ratio(figures.verification?.duplicated ?? 0, figures.verification?.read ?? 0)
+        case .outOfOrderCount: return Double(figures.verification?.outOfOrder ?? 0)
+        case .readThrottledRate: return ratio(figures.reads?.throttled ?? 0, figures.reads?.calls ?? 0)
         }
     }
 }
@@ -182,4 +216,7 @@ struct RunFigures {
     /// Kinesis records refused for throughput, and Kinesis records sent in all.
     var throttled: Int
     var attempted: Int
+    var endToEnd: RunSummary.Percentiles?
+    var reads: RunSummary.Reads?
+    var verification: RunSummary.Verification?
 }

@@ -1,0 +1,192 @@
+import Foundation
+import Kinesis
+import KinesisConsumer
+import Logging
+import Synchronization
+
+/// A `KinesisAPI` under the run's consumers: tells the recorder, shard by shard, what each
+/// GetRecords call brought (records, bytes, MillisBehindLatest) or that it was throttled, and
+/// remembers when each shard was last read to its tip. GetRecords names no shard, so the shard
+/// of each iterator is remembered from GetShardIterator and from each answer's next iterator.
+final class ObservedReads: KinesisAPIForwarding {
+    let base: any KinesisAPI
+    let recorder: Recorder
+    private let clock = ContinuousClock()
+    private struct State {
+        var iterators: [String: String] = [:]
+        /// When the last call that found the shard at its tip, with nothing new, started.
+        var caughtUpAt: [String: ContinuousClock.Instant] = [:]
+        var iterated: Set<String> = []
+    }
+    private let state = Mutex(State())
+
+    init(base: any KinesisAPI, recorder: Recorder) {
+        self.base = base
+        self.recorder = recorder
+    }
+
+    func getShardIterator(_ input: GetShardIteratorInput) async throws -> GetShardIteratorOutput {
+        let output = try await base.getShardIterator(input)
+        if let iterator = output.shardIterator {
+            state.withLock { state in
+                state.iterators[iterator] = input.shardId
+                state.iterated.insert(input.shardId)
+            }
+        }
+        return output
+    }
+
+    func getRecords(_ input: GetRecordsInput) async throws -> GetRecordsOutput {
+        let shard = state.withLock { $0.iterators.removeValue(forKey: input.shardIterator) }
+        let started = clock.now
+        let output: GetRecordsOutput
+        do {
+            output = try await base.getRecords(input)
+        } catch let error as KinesisError {
+            if let shard {
+                recorder.readCall(shard: shard, records: 0, bytes: 0, millisBehind: nil, throttled: error.code == .provisionedThroughputExceeded)
+                // The reader tries the same iterator again unless it expired.
+                if error.code != .expiredIterator { state.withLock { $0.iterators[input.shardIterator] = shard } }
+            }
+            throw error
+        }
+        guard let shard else { return output }
+        let bytes = output.records.reduce(0) { $0 + $1.data.count + $1.partitionKey.utf8.count }
+        recorder.readCall(shard: shard, records: output.records.count, bytes: bytes, millisBehind: output.millisBehindLatest, throttled: false)
+        // An empty page at the tip: nothing read before it is still on its way to the processor.
+        let atTip = (output.millisBehindLatest ?? 0) == 0 && output.records.isEmpty
+        state.withLock { state in
+            if let next = output.nextShardIterator { state.iterators[next] = shard }
+            if atTip { state.caughtUpAt[shard] = started }
+        }
+        return output
+    }
+
+    /// Whether a call that started at or after `instant` found `shard` at its tip.
+    func caughtUp(_ shard: String, since instant: ContinuousClock.Instant) -> Bool {
+        state.withLock { $0.caughtUpAt[shard].map { $0 >= instant } ?? false }
+    }
+
+    /// Whether every shard of `shards` has been given an iterator.
+    func reading(_ shards: some Sequence<String>) -> Bool {
+        state.withLock { state in shards.allSatisfy { state.iterated.contains($0) } }
+    }
+}
+
+/// The consumers of a run: `consume.consumers` `StreamConsumer`s in this process, each owning a
+/// disjoint share of the shards (by shard number), sharing one checkpoint store, handing every
+/// batch to the verifier and simulating `processingTime` of work per record.
+final class RunConsumers: Sendable {
+    let spec: Scenario.ConsumeSpec
+    let observed: ObservedReads
+    let consumers: [StreamConsumer]
+    let stopping: StopFlagBox
+
+    /// Set when the consumers are asked to stop: simulated work ends early.
+    final class StopFlagBox: Sendable {
+        private let flag = Atomic<Bool>(false)
+        var isSet: Bool { flag.load(ordering: .relaxed) }
+        func set() { flag.store(true, ordering: .relaxed) }
+    }
+
+    struct Processor: RecordProcessor {
+        let verifier: ReadBackVerifier
+        let processingTime: Duration
+        let stopping: StopFlagBox
+
+        func processRecord(_ record: ConsumerRecord) async throws {}
+
+        func processRecords(_ batch: ProcessingBatch, checkpointer: Checkpointer) async throws {
+            verifier.received(batch.records, at: .now)
+            guard processingTime > .zero, !batch.records.isEmpty else { return }
+            // The batch's work, in slices, so that a stop does not wait for all of it.
+            var remaining = processingTime * batch.records.count
+            let slice: Duration = .milliseconds(100)
+            while remaining > .zero, !stopping.isSet {
+                let step = min(slice, remaining)
+                try? await Task.sleep(for: step)
+                remaining -= step
+            }
+        }
+
+        func recordFailed(_ failure: RecordFailure) async {}
+    }
+
+    init(scenario: Scenario, spec: Scenario.ConsumeSpec, runId: Int64, api: any KinesisAPI, recorder: Recorder, verifier: ReadBackVerifier, logger: Logger?) {
+        self.spec = spec
+        let observed = ObservedReads(base: api, recorder: recorder)
+        self.observed = observed
+        let stopping = StopFlagBox()
+        self.stopping = stopping
+        let checkpoints = InMemoryCheckpointStore()
+        let count = spec.consumers
+        consumers = (0..<count).map { member in
+            var configuration = StreamConsumer.Configuration(streamName: scenario.stream.name, applicationName: "kinesis-load-run-\(runId)")
+            configuration.initialPosition = spec.from == .latest ? .latest : .trimHorizon
+            configuration.shardSyncInterval = .seconds(2)
+            configuration.maxConcurrentShards = 64
+            // Throttled reads are measured, not fatal: the reader keeps backing off.
+            configuration.reader.maxConsecutiveFailures = 1_000
+            configuration.reader.maxRecordsPerCall = spec.maxRecordsPerCall
+            configuration.owns = { RunConsumers.owner(of: $0, among: count) == member }
+            return StreamConsumer(
+                api: observed, configuration: configuration,
+                processor: Processor(verifier: verifier, processingTime: spec.processingTime, stopping: stopping), checkpoints: checkpoints,
+                logger: logger ?? Logger(label: "kinesis-load.consumer", factory: { _ in SwiftLogNoOpLogHandler() }))
+        }
+    }
+
+    /// Which consumer owns a shard: its number (the digits ending its id) modulo the count.
+    static func owner(of shardId: String, among count: Int) -> Int {
+        let digits = shardId.reversed().prefix { $0.isASCII && $0.isNumber }
+        if let number = Int(String(digits.reversed())) { return number % count }
+        return Int(shardId.utf8.reduce(UInt32(2_166_136_261)) { ($0 ^ UInt32($1)) &* 16_777_619 } % UInt32(count))
+    }
+
+    /// Runs every consumer until ``shutdown()``; throws the first one's failure.
+    func run() async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for consumer in consumers { group.addTask { try await consumer.run() } }
+            do {
+                try await group.waitForAll()
+            } catch {
+                shutdown()
+                throw error
+            }
+        }
+    }
+
+    func shutdown() {
+        stopping.set()
+        for consumer in consumers { consumer.shutdown() }
+    }
+
+    /// Waits until every shard of `shards` has an iterator (so that records published next are
+    /// read even from LATEST), at most `timeout`.
+    func waitUntilReading(_ shards: [String], timeout: Duration, stop: StopSignal) async -> Bool {
+        let deadline = ContinuousClock.now.advanced(by: timeout)
+        while !observed.reading(shards) {
+            if stop.isRequested || ContinuousClock.now >= deadline { return false }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return true
+    }
+
+    /// Waits until every shard the consumers own is finished or was found at its tip by a call
+    /// that started after `since`, at most `timeout`; false when time ran out or an urgent stop came.
+    func catchUp(since: ContinuousClock.Instant, timeout: Duration, stop: StopSignal) async -> Bool {
+        let deadline = ContinuousClock.now.advanced(by: timeout)
+        while true {
+            let statuses = consumers.flatMap(\.statuses)
+            let done =
+                !statuses.isEmpty
+                && statuses.allSatisfy { status in
+                    status.state == .finished || (status.state == .reading && observed.caughtUp(status.shardId, since: since))
+                }
+            if done { return true }
+            // A first stop lets the read-back finish (what was published is read); a second ends it.
+            if stop.isUrgent || ContinuousClock.now >= deadline { return false }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+    }
+}
