@@ -153,12 +153,8 @@ check "runs still lists the good run" grep -qE '^2 +short .* passed' "$work/dama
 check "runs names the damaged run" grep -q 'run 1 is damaged' "$work/damaged.err"
 
 # put: bytes as they are; a directory as stdin is an error.
-serve_log="$work/serve.txt"
-"$bin" serve --port 0 --stream raw:1 >"$serve_log" 2>&1 &
-pid=$!
-background+=("$pid")
-for _ in $(seq 1 100); do grep -q 'listening on' "$serve_log" && break; sleep 0.1; done
-url=$(sed -n 's/.*listening on \(http[^ ]*\).*/\1/p' "$serve_log" | head -1)
+start_serve --stream raw:1
+url=$serve_url
 printf 'caf\xe9 \xff\xfe\n{"k":"a"}\n' | bounded 60 "$bin" put raw --key k2 --endpoint "$url" >"$work/put.txt"
 check "put sends lines that are not UTF-8" grep -q 'sent: 2, failed: 0' "$work/put.txt"
 check "the bytes arrive unchanged" python3 - "$url" <<'PY'

@@ -1,12 +1,16 @@
 # Shared helpers for the scripts: Python dependencies and a moto_server on 127.0.0.1.
 
 ensure_system_deps() {
-    # GRDB links the system SQLite: its headers come from Debian's libsqlite3-dev.
-    if [ ! -f /usr/include/sqlite3.h ]; then
-        echo "==> installing libsqlite3-dev with apt-get"
+    # GRDB links the system SQLite: its headers come from Debian's libsqlite3-dev. The HTML
+    # report is checked in a real browser: Debian's chromium, run headless.
+    local missing=()
+    [ -f /usr/include/sqlite3.h ] || missing+=(libsqlite3-dev)
+    command -v chromium >/dev/null || missing+=(chromium)
+    if [ "${#missing[@]}" -gt 0 ]; then
+        echo "==> installing ${missing[*]} with apt-get"
         local sudo=""
         [ "$(id -u)" -eq 0 ] || sudo="sudo"
-        $sudo apt-get update -q && $sudo apt-get install -y -q libsqlite3-dev || return 1
+        $sudo apt-get update -q && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}" || return 1
     fi
 }
 
@@ -68,6 +72,17 @@ bounded() { local limit=$1; shift; timeout -k 5 "$limit" "$@"; }
 folder_of() { sed -n 's|^reports: \(.*\)/summary\.md,.*|\1|p' "$1" | tail -1; }
 # One value from a SQLite file, with Python's sqlite3 (no sqlite3 command needed); empty if no row.
 sql() { python3 -c 'import sqlite3,sys; r=sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone(); print(r[0] if r else "")' "$1" "$2"; }
+# Starts `kinesis-load serve --port 0 ARGS...` in the background (killed on exit) and waits until
+# it listens; sets serve_url. Needs bin, work and background (smoke_init).
+start_serve() {
+    local log
+    log=$(mktemp -p "$work" serve.XXXXXX.txt)
+    "$bin" serve --port 0 "$@" >"$log" 2>&1 &
+    background+=("$!")
+    for _ in $(seq 1 100); do grep -q 'listening on' "$log" && break; sleep 0.1; done
+    serve_url=$(sed -n 's/.*listening on \(http[^ ]*\).*/\1/p' "$log" | head -1)
+    [ -n "$serve_url" ] || { echo "serve did not start; its log:" >&2; cat "$log" >&2; return 1; }
+}
 check() {
     local name=$1; shift
     if "$@"; then passed=$((passed + 1)); echo "ok: $name"; else failed=$((failed + 1)); echo "FAILED: $name"; fi

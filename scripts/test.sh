@@ -2,8 +2,8 @@
 # Runs every test: installs what they need, starts moto_server on a free port of 127.0.0.1,
 # generates botocore SigV4 vectors with the installed botocore (into a temporary file: the
 # tracked fixture is never rewritten), runs the Swift tests,
-# the boto3 and AWS CLI tests against `kinesis-load serve`, and checks the CLI end to end
-# against moto. Ends with one line: "tests: N passed, M failed".
+# the boto3 and AWS CLI tests against `kinesis-load serve`, checks the CLI end to end
+# against moto, and opens an HTML report in headless Chromium. Ends with one line: "tests: N passed, M failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
@@ -54,6 +54,13 @@ bash scripts/load-smoke.sh "$MOTO_ENDPOINT" 2>&1 | tee "$loadlog"
 [ "${PIPESTATUS[0]}" -eq 0 ] || failed_steps=$((failed_steps + 1))
 cli_passed=$((cli_passed + $(grep -c '^ok: ' "$loadlog" || true)))
 cli_failed=$((cli_failed + $(grep -c '^FAILED: ' "$loadlog" || true)))
+
+echo "==> the read side of run: verification, faults, lag, the HTML report in Chromium"
+readlog=$(mktemp)
+bash scripts/readback-smoke.sh "$MOTO_ENDPOINT" 2>&1 | tee "$readlog"
+[ "${PIPESTATUS[0]}" -eq 0 ] || failed_steps=$((failed_steps + 1))
+cli_passed=$((cli_passed + $(grep -c '^ok: ' "$readlog" || true)))
+cli_failed=$((cli_failed + $(grep -c '^FAILED: ' "$readlog" || true)))
 
 echo "==> what a careless or hostile user tries: signals, kill -9, bad numbers, bad bytes, damaged stores"
 hostilelog=$(mktemp)

@@ -320,12 +320,15 @@ package enum ReportWriter {
     /// A chart whose values are all zero says so instead of drawing a flat line on "0.00" ticks.
     static func lineChart(
         id: String, title: String, unit: String, series: [(name: String, color: String, points: [(Double, Double)])], limit: Double? = nil,
-        xLabel: String = "seconds into the run"
+        xLabel: String = "seconds into the run", xMarks: [(value: Double, label: String)]? = nil
     ) -> String {
         let width = 760.0, height = 240.0, left = 64.0, right = 16.0, bottom = 40.0, top = 28.0
         let xs = series.flatMap { $0.points.map(\.0) }
         let ys = series.flatMap { $0.points.map(\.1) } + (limit.map { [$0] } ?? [])
-        let xTicks = ticks(upTo: max(1, xs.max() ?? 1), count: 8)
+        var xTicks = ticks(upTo: max(1, xs.max() ?? 1), count: 8)
+        if let xMarks, let last = xMarks.last {
+            xTicks = (xMarks.map(\.value), last.value, { value in xMarks.first { $0.value == value }?.label ?? "" })
+        }
         let yTicks = ticks(upTo: ys.max() ?? 0)
         func x(_ v: Double) -> Double { left + v / xTicks.top * (width - left - right) }
         func y(_ v: Double) -> Double { height - bottom - v / yTicks.top * (height - bottom - top) }
@@ -348,10 +351,18 @@ package enum ReportWriter {
         if ys.allSatisfy({ $0 == 0 }) {
             svg += "<text x=\"\((width + left) / 2)\" y=\"\((height - bottom + top) / 2)\" text-anchor=\"middle\" font-size=\"13\" fill=\"#777\">all zero: none in this run</text>"
         }
+        var legendX = left + 60
+        var legendRow = 0
         for (index, line) in series.enumerated() {
             let points = line.points.map { "\(fixed(x($0.0))),\(fixed(y($0.1)))" }.joined(separator: " ")
             svg += "<polyline fill=\"none\" stroke=\"\(line.color)\" stroke-width=\"1.5\" points=\"\(points)\"/>"
-            svg += "<text x=\"\(left + 60 + Double(index % 5) * 130)\" y=\"\(14 + Double(index / 5) * 12)\" font-size=\"11\" fill=\"\(line.color)\">■ \(xml(line.name))</text>"
+            svg += "<text x=\"\(fixed(legendX))\" y=\"\(14 + Double(legendRow) * 13)\" font-size=\"11\" fill=\"\(line.color)\">■ \(xml(line.name))</text>"
+            // Legends side by side, as wide as their names, wrapping onto a second row.
+            legendX += 24 + Double(line.name.count) * 6.5
+            if legendX > width - 160, index < series.count - 1 {
+                legendX = left + 60
+                legendRow += 1
+            }
         }
         return svg + "</svg></figure>"
     }
@@ -380,17 +391,8 @@ package enum ReportWriter {
         // x = -log10(1 - p/100), capped: 0 at p0, 1 at p90, 2 at p99, 3 at p99.9, 4 at p99.99 and p100.
         func spread(_ percentile: Double) -> Double { min(4, -log10(max(1e-4, 1 - percentile / 100))) }
         let lines = series.map { line in (line.name, line.color, line.points.map { (spread($0[0]), $0[1]) }) }
-        var chart = lineChart(id: id, title: title, unit: "ms", series: lines, xLabel: "percentile")
-        // The x ticks of a distribution are percentiles, not seconds: relabel them.
-        let labels = [(0.0, "p0"), (1, "p90"), (2, "p99"), (3, "p99.9"), (4, "p99.99")]
-        let width = 760.0, left = 64.0, right = 16.0, height = 240.0, bottom = 40.0
-        var marks = ""
-        for (value, label) in labels {
-            let x = left + value / 4 * (width - left - right)
-            marks += "<text x=\"\(fixed(x))\" y=\"\(height - bottom + 28)\" text-anchor=\"middle\" font-size=\"11\" fill=\"#555\">\(label)</text>"
-        }
-        chart = chart.replacingOccurrences(of: "</svg></figure>", with: marks + "</svg></figure>")
-        return chart
+        let marks: [(value: Double, label: String)] = [(0, "p0"), (1, "p90"), (2, "p99"), (3, "p99.9"), (4, "p99.99")]
+        return lineChart(id: id, title: title, unit: "ms", series: lines, xLabel: "percentile", xMarks: marks)
     }
 
     package static func html(_ s: RunSummary) -> String {
