@@ -54,6 +54,21 @@ check "partitions predicts the throttled shard" grep -q 'verdict: WOULD THROTTLE
 parts=$(bounded 60 "$bin" partitions Scenarios/hot-shard.json --shards 4 --json)
 check "partitions --json names the hot shard" python3 -c "import json,sys; d=json.loads(sys.argv[1]); assert d['wouldThrottle'] and d['hotShards']" "$parts"
 
+parts=$(bounded 60 "$bin" partitions Scenarios/nestjs-strategies.json --shards 4)
+echo "$parts"
+check "partitions: the NestJS module's random_/rr_ keys reach 3 of 4 shards" \
+    bash -c "grep -qE '^MODULE_RANDOM +nestjs random\(4\) .* 3 of 4 ' <<<\"\$1\" && grep -qE '^MODULE_ROUND_ROBIN +nestjs roundRobin\(4\) .* 3 of 4 ' <<<\"\$1\"" _ "$parts"
+check "partitions: ours reach all 4" \
+    bash -c "grep -qE '^OURS_ROUND_ROBIN +roundRobin\(shards\) .* 4 of 4 ' <<<\"\$1\" && grep -qE '^OURS_RANDOM +random .* 4 of 4 ' <<<\"\$1\"" _ "$parts"
+for name in nestjs-events nestjs-strategies; do
+    bounded 300 "$bin" run "Scenarios/$name.json" --db "$db" --reports "$work/reports" --quiet >"$work/$name.txt"
+    code=$?
+    check "$name runs and passes (exit 0)" test "$code" -eq 0
+done
+parts=$(bounded 60 "$bin" partitions Scenarios/nestjs-events.json --shards 4)
+check "partitions names the NestJS events keyed by a handful of values" \
+    bash -c "grep -q 'concentrates: LOG_EVENT (field(level))' <<<\"\$1\" && grep -q 'concentrates: BUSINESS_INSIGHT (field(category))' <<<\"\$1\"" _ "$parts"
+
 if [ -n "$endpoint" ]; then
     cat >"$work/endpoint.json" <<JSON
 {"name": "endpoint-check", "stream": {"name": "load-smoke-$$", "shards": 2},

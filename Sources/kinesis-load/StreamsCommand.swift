@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Kinesis
+import KinesisLoad
 
 struct StreamsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -179,20 +180,6 @@ private func describeStream(_ name: String, manager: StreamManager, json: Bool) 
 
 extension String {
     func ifEmpty(_ replacement: String) -> String { isEmpty ? replacement : self }
-}
-
-/// Left-aligned columns separated by two spaces.
-func formatTable(_ rows: [[String]]) -> String {
-    guard let columns = rows.map(\.count).max() else { return "" }
-    var widths = Array(repeating: 0, count: columns)
-    for row in rows {
-        for (index, cell) in row.enumerated() { widths[index] = max(widths[index], cell.count) }
-    }
-    return rows.map { row in
-        row.enumerated().map { index, cell in
-            index == row.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
-        }.joined(separator: "  ")
-    }.joined(separator: "\n")
 }
 
 func printJSON(_ value: some Encodable) throws {

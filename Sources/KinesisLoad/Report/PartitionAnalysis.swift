@@ -35,6 +35,22 @@ package struct PartitionAnalysis: Codable, Sendable {
     package var shardLoads: [ShardLoad]
     package var hotShards: [String]
     package var wouldThrottle: Bool
+    /// How each event type's keys spread: a strategy with few keys reaches few shards.
+    package var types: [TypeSpread]
+
+    package struct TypeSpread: Codable, Sendable {
+        package var type: String
+        package var strategy: String
+        /// Its share of all events.
+        package var sharePercent: Double
+        /// Distinct keys sampled (counted up to 100,000).
+        package var distinctKeys: Int
+        /// Shards that got any of its records, of `shards`.
+        package var shardsHit: Int
+        package var busiestShard: String
+        /// The busiest shard's share of this type's records (an even spread is 100 / shards).
+        package var busiestSharePercent: Double
+    }
 
     package static func analyze(_ scenario: Scenario, shards: Int, peakRate: Double, sampleEvents: Int? = nil) -> PartitionAnalysis {
         let map = ShardMap.even(count: shards)
@@ -45,6 +61,8 @@ package struct PartitionAnalysis: Codable, Sendable {
         var keysByShard = [[String: Int]](repeating: [:], count: shards)
         var distinct = Set<String>()
         var totalBytes = 0
+        var typeShards = [[Int]](repeating: [Int](repeating: 0, count: shards), count: scenario.events.count)
+        var typeKeys = [Set<String>](repeating: [], count: scenario.events.count)
         for _ in 0..<samples {
             let event = source.next()
             let hashKey = ShardMap.hashKey(forPartitionKey: event.partitionKey, explicitHashKey: event.explicitHashKey)
@@ -57,6 +75,18 @@ package struct PartitionAnalysis: Codable, Sendable {
                 keysByShard[shard][event.partitionKey, default: 0] += 1
             }
             if distinct.count < 1_000_000 { distinct.insert(event.partitionKey) }
+            typeShards[event.type][shard] += 1
+            if typeKeys[event.type].count < 100_000 { typeKeys[event.type].insert(event.partitionKey) }
+        }
+        let types = scenario.events.indices.map { index in
+            let counts = typeShards[index]
+            let total = max(1, counts.reduce(0, +))
+            let busiest = counts.indices.max { counts[$0] < counts[$1] } ?? 0
+            return TypeSpread(
+                type: scenario.events[index].type, strategy: scenario.events[index].partitionKey.name,
+                sharePercent: Double(counts.reduce(0, +)) / Double(samples) * 100, distinctKeys: typeKeys[index].count,
+                shardsHit: counts.filter { $0 > 0 }.count, busiestShard: map.entries[busiest].shardId,
+                busiestSharePercent: Double(counts[busiest]) / Double(total) * 100)
         }
         let aggregated = scenario.publisher.mode == .aggregated
         let flushesPerSecond = 1 / max(scenario.publisher.maxBufferedTime.timeInterval, 0.001)
@@ -86,7 +116,7 @@ package struct PartitionAnalysis: Codable, Sendable {
         return PartitionAnalysis(
             scenario: scenario.name, shards: shards, peakRate: peakRate, publisher: scenario.publisher.mode.rawValue, sampledEvents: samples,
             distinctKeys: distinct.count, meanRecordBytes: Double(totalBytes) / Double(samples), shardLoads: loads,
-            hotShards: loads.filter(\.hot).map(\.shardId), wouldThrottle: loads.contains(where: \.wouldThrottle))
+            hotShards: loads.filter(\.hot).map(\.shardId), wouldThrottle: loads.contains(where: \.wouldThrottle), types: types)
     }
 
     package var text: String {
@@ -102,10 +132,19 @@ package struct PartitionAnalysis: Codable, Sendable {
                 load.wouldThrottle ? "THROTTLES" : load.hot ? "hot" : "",
             ])
         }
-        let widths = header.indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
-        for row in rows {
-            out += row.enumerated().map { $0.element.padding(toLength: widths[$0.offset], withPad: " ", startingAt: 0) }.joined(separator: "  ")
-                .trimmingCharacters(in: .whitespaces) + "\n"
+        out += formatTable(rows) + "\n"
+        out += "\nby event type (which shards each type's keys reach):\n"
+        var typeRows = [["event type", "strategy", "share", "keys", "shards", "busiest shard", "of its records"]]
+        for type in types {
+            typeRows.append([
+                type.type, type.strategy, ReportWriter.fixed(type.sharePercent) + "%", String(type.distinctKeys) + (type.distinctKeys >= 100_000 ? "+" : ""),
+                "\(type.shardsHit) of \(shards)", type.busiestShard, ReportWriter.fixed(type.busiestSharePercent) + "%",
+            ])
+        }
+        out += formatTable(typeRows) + "\n"
+        // A type whose records reach fewer shards than there are, or pile onto one, is named.
+        for type in types where type.sharePercent > 0 && (type.shardsHit < shards || type.busiestSharePercent > 2 * 100 / Double(shards)) {
+            out += "concentrates: \(type.type) (\(type.strategy)) reaches \(type.shardsHit) of \(shards) shards; \(type.busiestShard) takes \(ReportWriter.fixed(type.busiestSharePercent))% of its records\n"
         }
         out += "\n"
         if hotShards.isEmpty {

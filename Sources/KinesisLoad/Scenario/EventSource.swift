@@ -113,6 +113,18 @@ package struct EventSource: Sendable {
             case .pool(let name):
                 pool = poolNames.firstIndex(of: name)
                 strategy = .field { $0.poolKey }
+            case .nestjsHash:
+                strategy = .nestjsHash { $0.captured[0] }
+            case .nestjsComposite(let paths):
+                strategy = .nestjsComposite(paths.indices.map { i in { $0.captured[i] } })
+            case .nestjsRandom(let count):
+                strategy = .nestjsRandom(shardCount: count, seed: scenario.seed &+ UInt64(index))
+            case .nestjsRoundRobin(let count):
+                strategy = .nestjsRoundRobin(shardCount: count)
+            case .nestjsTimeWindow(let milliseconds):
+                strategy = .nestjsTimeWindow(milliseconds: milliseconds)
+            case .clock(let prefix, let modulo):
+                strategy = .clockModulo(prefix: prefix, modulo: modulo)
             }
             strategies.append(strategy)
             poolOf.append(pool)
@@ -184,6 +196,8 @@ package struct EventSource: Sendable {
         return captured
     }
 
+    static let base36Digits = Array("0123456789abcdefghijklmnopqrstuvwxyz".utf8)
+
     private mutating func appendFiller(_ count: Int) {
         var left = count
         while left > 0 {
@@ -229,6 +243,8 @@ package struct EventSource: Sendable {
             var raw = [UInt8](repeating: 0, count: count)
             for index in raw.indices { raw[index] = UInt8(truncatingIfNeeded: random.next()) }
             buffer.append(contentsOf: Data(raw).base64EncodedData())
+        case .base36(let count):
+            for _ in 0..<count { buffer.append(Self.base36Digits[Int(random.next() % 36)]) }
         case .type: buffer.append(contentsOf: Template.escaped(types[type]).dropFirst().dropLast())
         }
     }

@@ -187,6 +187,16 @@ package struct Scenario: Sendable {
         case roundRobinShards
         case constant(String)
         case pool(String)
+        /// The NestJS module's formats (`"style": "nestjs"`): `hash_<n>` (its 32-bit JavaScript
+        /// string hash), `composite_<v1>_<v2>`, `random_<n>` and `rr_<n>` below a shard count,
+        /// `time_<floor(ms / window)>`.
+        case nestjsHash(path: String)
+        case nestjsComposite(paths: [String])
+        case nestjsRandom(shardCount: Int)
+        case nestjsRoundRobin(shardCount: Int)
+        case nestjsTimeWindow(milliseconds: Int64)
+        /// `<prefix><milliseconds since 1970 % modulo>`: the module's `metrics-${Date.now() % 1000}`.
+        case clock(prefix: String, modulo: Int64)
 
         /// The separator of a composite key that names none.
         package static let defaultSeparator = "_"
@@ -194,8 +204,8 @@ package struct Scenario: Sendable {
         /// The template members the key is read from, in order.
         var capturePaths: [String] {
             switch self {
-            case .field(let path), .entity(_, let path), .hash(let path, _): [path]
-            case .composite(let paths, _): paths
+            case .field(let path), .entity(_, let path), .hash(let path, _), .nestjsHash(let path): [path]
+            case .composite(let paths, _), .nestjsComposite(let paths): paths
             default: []
             }
         }
@@ -212,6 +222,12 @@ package struct Scenario: Sendable {
             case .roundRobinShards: "roundRobin(shards)"
             case .constant(let value): "constant(\(value))"
             case .pool(let pool): "key(\(pool))"
+            case .nestjsHash(let path): "nestjs hash(\(path))"
+            case .nestjsComposite(let paths): "nestjs composite(\(paths.joined(separator: ", ")))"
+            case .nestjsRandom(let count): "nestjs random(\(count))"
+            case .nestjsRoundRobin(let count): "nestjs roundRobin(\(count))"
+            case .nestjsTimeWindow(let ms): "nestjs time(\(ms)ms)"
+            case .clock(let prefix, let modulo): "clock(\(prefix)ms%\(modulo))"
             }
         }
     }

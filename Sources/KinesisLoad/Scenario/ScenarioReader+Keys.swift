@@ -1,4 +1,5 @@
 import Foundation
+import Kinesis
 import KinesisEngine
 
 // `$.keys`: key pools, and the partition key strategy of each event.
@@ -27,21 +28,68 @@ extension ScenarioReader {
     }
 
     mutating func keyStrategy(_ value: JSONValue?, _ path: String, pools: [String]) -> Scenario.KeyStrategySpec? {
-        let strategies = ["field", "entity", "composite", "hash", "timeWindow", "random", "roundRobin", "constant", "key"]
-        let allowed = ["strategy", "field", "fields", "separator", "entityType", "buckets", "window", "keys", "shards", "value", "pool"]
+        let strategies = ["field", "entity", "composite", "hash", "timeWindow", "random", "roundRobin", "constant", "key", "clock"]
+        let allowed = [
+            "strategy", "style", "field", "fields", "separator", "entityType", "buckets", "window", "keys", "shards", "value", "pool", "prefix",
+            "modulo",
+        ]
         guard let members = object(value, path, allowed: allowed, required: ["strategy"]) else { return nil }
         guard let strategy = oneOf(members["strategy"], "\(path).strategy", strategies) else { return nil }
-        let uses: [String: [String]] = [
-            "field": ["field"], "entity": ["field", "entityType"], "composite": ["fields", "separator"], "hash": ["field", "buckets"],
-            "timeWindow": ["window"], "random": ["keys"], "roundRobin": ["keys", "shards"], "constant": ["value"], "key": ["pool"],
-        ]
+        // `"style": "nestjs"`: the NestJS module's key formats, on the strategies it has.
+        let nestjs = oneOf(members["style"], "\(path).style", ["toolkit", "nestjs"]) == "nestjs"
+        let uses: [String: [String]] =
+            nestjs
+            ? ["composite": ["fields", "style"], "hash": ["field", "style"], "timeWindow": ["window", "style"], "random": ["keys", "style"],
+                "roundRobin": ["keys", "style"]]
+            : [
+                "field": ["field"], "entity": ["field", "entityType"], "composite": ["fields", "separator", "style"],
+                "hash": ["field", "buckets", "style"], "timeWindow": ["window", "style"], "random": ["keys", "style"],
+                "roundRobin": ["keys", "shards", "style"], "constant": ["value"], "key": ["pool"], "clock": ["prefix", "modulo"],
+            ]
+        if nestjs, uses[strategy] == nil {
+            fail("\(path).style", "the NestJS module has no \"\(strategy)\" strategy; \"style\": \"nestjs\" applies to \(uses.keys.sorted().joined(separator: ", "))")
+            return nil
+        }
         for key in members.keys.sorted() where key != "strategy" && !(uses[strategy] ?? []).contains(key) {
             fail(ScenarioProblem.child(path, key), "\"\(key)\" does not apply to the \"\(strategy)\" strategy (it takes: \((uses[strategy] ?? []).joined(separator: ", ")))")
         }
         func need(_ key: String, _ what: String) {
             if members[key] == nil { fail("\(path).\(key)", "required by the \"\(strategy)\" strategy: \(what)") }
         }
+        if nestjs {
+            switch strategy {
+            case "hash":
+                need("field", "the template member to hash")
+                return string(members["field"], "\(path).field").map { .nestjsHash(path: $0) }
+            case "composite":
+                need("fields", "an array of template members, joined with _ after composite_")
+                guard case .array(let items)? = members["fields"], !items.isEmpty else {
+                    if members["fields"] != nil { fail("\(path).fields", "expected a non-empty array of member names") }
+                    return nil
+                }
+                let fields = items.enumerated().compactMap { string($0.element, "\(path).fields[\($0.offset)]") }
+                return fields.count == items.count ? .nestjsComposite(paths: fields) : nil
+            case "timeWindow":
+                guard members["window"] != nil else { return .nestjsTimeWindow(milliseconds: 60_000) }
+                guard let window = duration(members["window"], "\(path).window") else { return nil }
+                let milliseconds = window.wholeNanoseconds / 1_000_000
+                guard milliseconds > 0, window.wholeNanoseconds % 1_000_000 == 0 else {
+                    fail("\(path).window", "the module counts windows in whole milliseconds, got \(DurationText.format(window))")
+                    return nil
+                }
+                return .nestjsTimeWindow(milliseconds: milliseconds)
+            case "random", "roundRobin":
+                need("keys", "the shard count the module draws below (its partitionStrategy.shardCount)")
+                guard let count = integer(members["keys"], "\(path).keys", in: 1...100_000) else { return nil }
+                return strategy == "random" ? .nestjsRandom(shardCount: count) : .nestjsRoundRobin(shardCount: count)
+            default: return nil
+            }
+        }
         switch strategy {
+        case "clock":
+            need("modulo", "the key is PREFIX followed by the milliseconds since 1970 modulo this, as the module's metrics-${Date.now() % 1000}")
+            let prefix = string(members["prefix"], "\(path).prefix", nonEmpty: false) ?? ""
+            return integer(members["modulo"], "\(path).modulo", in: 1...1_000_000_000).map { .clock(prefix: prefix, modulo: Int64($0)) }
         case "field":
             need("field", "the template member whose value is the key, such as \"orderId\" or \"user.id\"")
             return string(members["field"], "\(path).field").map { .field(path: $0) }

@@ -20,6 +20,8 @@ struct Template: Sendable {
         case key(pool: Int)
         case text(Int)
         case bytes(Int)
+        /// N characters of 0-9a-z, as JavaScript's `Math.random().toString(36).substr(2, N)`.
+        case base36(Int)
         case type
 
         var isNumeric: Bool {
@@ -39,7 +41,7 @@ struct Template: Sendable {
 
     static let generatorHelp = [
         "uuid", "seq", "int MIN MAX", "float MIN MAX [DECIMALS]", "pick A B ...", "bool", "now", "epochMillis",
-        "key POOL", "text N", "bytes N", "type",
+        "key POOL", "text N", "bytes N", "base36 N", "type",
     ]
 
     var pieces: [Piece]
@@ -207,6 +209,9 @@ struct Template: Sendable {
             case "bytes":
                 guard let n = count("bytes") else { return fail("{{bytes N}} takes a byte count from 0 to 1048576") }
                 return .success(.bytes(n))
+            case "base36":
+                guard let n = count("base36") else { return fail("{{base36 N}} takes a length from 0 to 1048576") }
+                return .success(.base36(n))
             default:
                 let names = Template.generatorHelp.map { String($0.split(separator: " ")[0]) }
                 let hint = Suggest.hint(for: name, in: names)
