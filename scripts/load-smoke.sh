@@ -60,9 +60,30 @@ check "partitions: the NestJS module's random_/rr_ keys reach 3 of 4 shards" \
     bash -c "grep -qE '^MODULE_RANDOM +nestjs random\(4\) .* 3 of 4 ' <<<\"\$1\" && grep -qE '^MODULE_ROUND_ROBIN +nestjs roundRobin\(4\) .* 3 of 4 ' <<<\"\$1\"" _ "$parts"
 check "partitions: ours reach all 4" \
     bash -c "grep -qE '^OURS_ROUND_ROBIN +roundRobin\(shards\) .* 4 of 4 ' <<<\"\$1\" && grep -qE '^OURS_RANDOM +random .* 4 of 4 ' <<<\"\$1\"" _ "$parts"
+# --dry-run sends nothing: its endpoint fails every request and notes that one came.
+port=$(free_port)
+python3 - "$port" "$work/requests.txt" <<'PY' &
+import http.server, sys
+class Refuse(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        open(sys.argv[2], "a").write(self.path + "\n")
+        self.send_response(500); self.end_headers()
+    do_GET = do_PUT = do_POST
+    def log_message(self, *args): pass
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), Refuse).serve_forever()
+PY
+background+=("$!")
+sleep 0.5
+bounded 60 "$bin" run Scenarios/quickstart.json --dry-run --endpoint "http://127.0.0.1:$port" --db "$work/dry.sqlite" >"$work/dry.txt" 2>&1
+code=$?
+cat "$work/dry.txt"
+check "--dry-run prints the plan and exits 0" bash -c "test $code -eq 0 && grep -q 'plan of quickstart (dry run: nothing was sent)' '$work/dry.txt' && grep -q 'must exist (--create' '$work/dry.txt' && grep -q '^events: 20000 over 20 s' '$work/dry.txt'"
+check "--dry-run sent no request and stored no run" bash -c "test ! -e '$work/requests.txt' && test ! -e '$work/dry.sqlite'"
+
 for name in nestjs-events nestjs-strategies; do
-    bounded 300 "$bin" run "Scenarios/$name.json" --db "$db" --reports "$work/reports" --quiet >"$work/$name.txt"
+    bounded 300 "$bin" run "Scenarios/$name.json" --db "$db" --reports "$work/reports" --quiet >"$work/$name.txt" 2>&1
     code=$?
+    cat "$work/$name.txt"
     check "$name runs and passes (exit 0)" test "$code" -eq 0
 done
 parts=$(bounded 60 "$bin" partitions Scenarios/nestjs-events.json --shards 4)
@@ -77,10 +98,16 @@ if [ -n "$endpoint" ]; then
  "events": [{"type": "E", "partitionKey": {"strategy": "random", "keys": 50}, "template": {"id": "{{uuid}}"}}],
  "thresholds": {"errors.count": "== 0"}}
 JSON
-    bounded 300 "$bin" run "$work/endpoint.json" --endpoint "$endpoint" --db "$db" --reports "$work/reports" >"$work/endpoint.txt"
+    bounded 300 "$bin" run "$work/endpoint.json" --endpoint "$endpoint" --db "$db" --reports "$work/reports" >"$work/missing.txt" 2>&1
     code=$?
-    cat "$work/endpoint.txt"
-    check "run --endpoint against moto delivers every event" bash -c "test $code -eq 0 && grep -qE 'run [0-9]+ passed: 300 of 300 events delivered' '$work/endpoint.txt'"
+    check "run --endpoint without --create: a missing stream is an error naming it and --create" \
+        bash -c "test $code -eq 1 && grep -q 'stream \"load-smoke-$$\" does not exist at $endpoint, and nothing was created: run again with --create' '$work/missing.txt'"
+    check "and nothing was created" bash -c "! timeout 60 '$bin' streams list --endpoint '$endpoint' | grep -q 'load-smoke-$$'"
+    bounded 300 "$bin" run "$work/endpoint.json" --endpoint "$endpoint" --create --delete-after --db "$db" --reports "$work/reports" >"$work/endpoint.txt" 2>"$work/endpoint.err"
+    code=$?
+    cat "$work/endpoint.txt" "$work/endpoint.err"
+    check "run --endpoint --create against moto delivers every event" bash -c "test $code -eq 0 && grep -qE 'run [0-9]+ passed: 300 of 300 events delivered' '$work/endpoint.txt'"
+    check "--delete-after deletes the stream the run created" bash -c "grep -q 'deleted stream load-smoke-$$, which this run created' '$work/endpoint.err' && ! timeout 60 '$bin' streams list --endpoint '$endpoint' | grep -q 'load-smoke-$$'"
     check "the target is stored as the endpoint" bash -c "timeout 60 '$bin' runs --db '$db' | grep -q 'endpoint-check.*$endpoint'"
 fi
 

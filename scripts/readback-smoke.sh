@@ -51,6 +51,9 @@ assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
 width, height = struct.unpack(">II", data[16:24])
 assert width >= 1000 and height >= 2000 and len(data) > 50_000, (width, height, len(data))
 PY
+    # Kept for people who want to look (Reports/ is not tracked): the report and what Chromium drew.
+    rm -rf Reports/browser-check && mkdir -p Reports/browser-check && cp -r "$e2e" Reports/browser-check/
+    echo "the checked report and its screenshot: Reports/browser-check/$(basename "$e2e")/"
 else
     check "chromium is installed (scripts/lib.sh installs it)" false
 fi
@@ -64,7 +67,7 @@ cat >"$work/faults.json" <<JSON
  "consume": {"consumers": 2, "verify": true, "catchUpTimeout": "60s"}}
 JSON
 start_serve --faults drop=0.01,seed=4
-bounded 300 "$bin" run "$work/faults.json" --endpoint "$serve_url" --db "$db" --reports "$work/reports" --quiet >"$work/drop.txt"
+bounded 300 "$bin" run "$work/faults.json" --endpoint "$serve_url" --create --db "$db" --reports "$work/reports" --quiet >"$work/drop.txt"
 code=$?
 cat "$work/drop.txt"
 drop=$(folder_of "$work/drop.txt")
@@ -74,7 +77,7 @@ check "the summary lists lost examples" grep -qE '^\| lost \| E \| `[^`]+` \| sh
 check "junit fails lost.count" grep -q '<failure message="lost.count was' "$drop/junit.xml"
 
 start_serve --faults duplicate=0.01,seed=4
-bounded 300 "$bin" run "$work/faults.json" --endpoint "$serve_url" --db "$db" --reports "$work/reports" --quiet >"$work/dup.txt"
+bounded 300 "$bin" run "$work/faults.json" --endpoint "$serve_url" --create --db "$db" --reports "$work/reports" --quiet >"$work/dup.txt"
 code=$?
 cat "$work/dup.txt"
 dup=$(folder_of "$work/dup.txt")
@@ -105,7 +108,7 @@ if [ -n "$endpoint" ]; then
  "consume": {"consumers": 2, "verify": true, "catchUpTimeout": "60s"},
  "thresholds": {"e2e.p99": "< 30s"}}
 JSON
-    bounded 300 "$bin" run "$work/moto.json" --endpoint "$endpoint" --db "$db" --reports "$work/reports" --quiet >"$work/moto.txt"
+    bounded 300 "$bin" run "$work/moto.json" --endpoint "$endpoint" --create --delete-after --db "$db" --reports "$work/reports" --quiet >"$work/moto.txt"
     code=$?
     cat "$work/moto.txt"
     moto=$(folder_of "$work/moto.txt")

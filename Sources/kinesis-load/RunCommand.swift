@@ -66,6 +66,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Use this stream instead of the scenario's.") var stream: String?
     @Flag(help: "Embedded engine: turn off the per-shard limits of 1,000 records/s and 1 MiB/s.") var noLimits = false
     @Flag(help: "No live progress.") var quiet = false
+    @Flag(help: "With --endpoint or --aws: create the stream when it is missing (the embedded engine always may).") var create = false
+    @Flag(help: "Delete the stream after the run, if this run created it.") var deleteAfter = false
+    @Flag(help: "Print the plan (target, stream, events, bytes, peak load per shard) and send nothing.") var dryRun = false
 
     static let retainedBytesPerShard = 16 << 20
 
@@ -81,6 +84,10 @@ struct RunCommand: AsyncParsableCommand {
         if let stream {
             try validateStreamName(stream, source: "--stream")
             scenario.stream.name = stream
+        }
+        if dryRun {
+            print(try plan(scenario))
+            return
         }
         let metrics = try store.open()
         // A reports folder that cannot be written is found now, not after the whole load.
@@ -114,14 +121,19 @@ struct RunCommand: AsyncParsableCommand {
             }
             let target = connection.endpoint.map(redacted) ?? "aws:\(configuration.region)"
             result = try await connection.withClient { client in
-                try await execute(scenario, api: client, target: target, store: metrics, stop: stop)
+                let result = try await execute(
+                    scenario, api: client, target: target, store: metrics, stop: stop,
+                    mayCreateStream: scenario.stream.create ?? false || create)
+                if deleteAfter { try await deleteIfCreated(scenario.stream.name, result: result, api: client) }
+                return result
             }
         } else {
             // Keeps the newest 16 MiB per shard, so a long run's memory stays flat.
             let engine = InMemoryKinesis(
                 configuration: EngineConfiguration(
                     limits: noLimits ? nil : .aws, callHistoryLimit: 100, maxRetainedBytesPerShard: Self.retainedBytesPerShard))
-            result = try await execute(scenario, api: engine, target: noLimits ? "embedded (no limits)" : "embedded", store: metrics, stop: stop)
+            result = try await execute(
+                scenario, api: engine, target: noLimits ? "embedded (no limits)" : "embedded", store: metrics, stop: stop, mayCreateStream: nil)
         }
         return result
     }
@@ -155,13 +167,69 @@ struct RunCommand: AsyncParsableCommand {
         if code != 0 { throw ExitCode(code) }
     }
 
-    func execute(_ scenario: Scenario, api: any KinesisAPI, target: String, store: MetricsStore, stop: StopSignal) async throws -> RunResult {
-        let runner = LoadRunner(scenario: scenario, api: api, target: target, store: store, scenarioPath: self.scenario)
+    func execute(_ scenario: Scenario, api: any KinesisAPI, target: String, store: MetricsStore, stop: StopSignal, mayCreateStream: Bool?)
+        async throws -> RunResult
+    {
+        let runner = LoadRunner(
+            scenario: scenario, api: api, target: target, store: store, scenarioPath: self.scenario, mayCreateStream: mayCreateStream,
+            createHint: "run again with --create (or put \"create\": true in $.stream)")
         let terminal = isatty(STDERR_FILENO) == 1
         let printer = ProgressPrinter(terminal: terminal, quiet: quiet)
         let result = try await runner.run(stop: stop, progressInterval: .seconds(1)) { printer.show($0) }
         printer.finish()
         return result
+    }
+
+    /// `--delete-after`: deletes the stream when this run created it, and says what it did.
+    func deleteIfCreated(_ name: String, result: RunResult, api: any KinesisAPI) async throws {
+        guard result.createdStream else {
+            FileHandle.standardError.write(Data("--delete-after: stream \(name) existed before the run; left in place\n".utf8))
+            return
+        }
+        do {
+            try await StreamManager(api: api).delete(name, wait: false)
+            FileHandle.standardError.write(Data("--delete-after: deleted stream \(name), which this run created\n".utf8))
+        } catch {
+            FileHandle.standardError.write(Data("--delete-after: stream \(name) could not be deleted (\(error)); delete it yourself\n".utf8))
+        }
+    }
+
+    /// `--dry-run`: what the run would do, computed without a single request.
+    func plan(_ scenario: Scenario) throws -> String {
+        let target: String
+        if aws || connection.endpoint != nil {
+            let configuration = try connection.configuration()
+            target = connection.endpoint.map(redacted) ?? "aws:\(configuration.region)"
+        } else {
+            target = noLimits ? "embedded (no limits)" : "embedded"
+        }
+        let embedded = !aws && connection.endpoint == nil
+        let stream = scenario.stream
+        let creates = embedded ? (stream.create ?? true) : (stream.create ?? false || create)
+        let schedule = ArrivalSchedule(load: scenario.load, seed: scenario.seed)
+        let peak = scenario.load.peakRate ?? 1000
+        // On demand, a new stream starts with 4 shards' worth of write capacity.
+        let shards = stream.shards ?? 4
+        let analysis = PartitionAnalysis.analyze(scenario, shards: shards, peakRate: peak)
+        let planned = schedule.plannedCount
+        var lines = ["plan of \(scenario.name) (dry run: nothing was sent)"]
+        lines.append("target: \(target)")
+        lines.append(
+            "stream: \(stream.name), " + (stream.shards.map { "\($0) shard\($0 == 1 ? "" : "s")" } ?? "on demand")
+                + (creates ? "; created if missing" : "; must exist (--create to create it if missing)")
+                + (deleteAfter ? "; deleted after the run if the run created it" : ""))
+        let seconds = schedule.duration
+        lines.append(
+            "events: \(planned)" + (schedule.unpaced ? " (unpaced: as fast as the publisher takes them)" : String(format: " over %.0f s", seconds))
+                + ", peak \(ReportWriter.fixed(peak)) events/s, \(scenario.publisher.mode.rawValue)")
+        let bytes = Double(planned) * analysis.meanRecordBytes
+        lines.append("bytes: about \(ReportWriter.bytes(Int(bytes))) of data and partition keys (\(ReportWriter.fixed(analysis.meanRecordBytes)) bytes per event)")
+        if let consume = scenario.consume {
+            lines.append("consumers: \(consume.consumers) from \(consume.from.rawValue), verification \(consume.verify ? "on" : "off")")
+        }
+        lines.append("")
+        lines.append(analysis.text)
+        return lines.joined(separator: "\n")
     }
 
     /// The endpoint as stored: without user name or password.

@@ -43,7 +43,7 @@ struct ScenarioValidationTests {
         let scenario = try Scenario.parse(scenarioJSON())
         #expect(scenario.name == "t")
         #expect(scenario.seed == 9)
-        #expect(scenario.stream == .init(name: "s", shards: 2, create: true))
+        #expect(scenario.stream == .init(name: "s", shards: 2, create: nil))
         #expect(scenario.load.executor == .fixedEvents(count: 500, rate: nil))
         #expect(scenario.load.maxInFlight == 100_000)
         #expect(scenario.publisher.mode == .aggregated)

@@ -15,7 +15,7 @@ struct CredentialsTests {
     {
         DefaultCredentialChain(
             explicit: explicit, profile: profile,
-            environment: ["HOME": "/nonexistent-kinesis-toolkit-home"].merging(environment) { $1 })
+            environment: ["HOME": "/nonexistent-kinesis-toolkit-home", "AWS_EC2_METADATA_DISABLED": "true"].merging(environment) { $1 })
     }
 
     @Test("explicit credentials win over the environment")

@@ -225,7 +225,7 @@ struct TransportTests {
     func missingCredentials() async throws {
         let client = HTTPKinesisClient(
             configuration: KinesisConfiguration(endpoint: URL(string: "http://127.0.0.1:1")!),
-            credentials: DefaultCredentialChain(environment: ["HOME": "/nonexistent-kinesis-toolkit-home"]))
+            credentials: DefaultCredentialChain(environment: ["HOME": "/nonexistent-kinesis-toolkit-home", "AWS_EC2_METADATA_DISABLED": "true"]))
         await #expect {
             _ = try await client.listStreams(.init())
         } throws: { error in

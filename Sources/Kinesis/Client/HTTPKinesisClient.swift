@@ -41,7 +41,7 @@ public final class HTTPKinesisClient: KinesisAPI {
         self.configuration = configuration
         self.credentialProvider =
             credentials
-            ?? DefaultCredentialChain(explicit: configuration.credentials, profile: configuration.profile)
+            ?? DefaultCredentialChain(explicit: configuration.credentials, profile: configuration.profile, region: configuration.region)
         if let httpClient {
             self.httpClient = httpClient
             self.ownsHTTPClient = false

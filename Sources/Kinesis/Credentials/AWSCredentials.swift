@@ -1,3 +1,5 @@
+import Foundation
+
 /// An access key pair, with a session token for temporary credentials.
 ///
 /// Its `description`, `debugDescription` and reflection never show the secret key or the
@@ -11,12 +13,16 @@ public struct AWSCredentials: Sendable, Hashable, CustomStringConvertible, Custo
     public var secretAccessKey: String
     /// The session token of temporary credentials; never printed.
     public var sessionToken: String?
+    /// When temporary credentials stop working (nil for long-term keys): a refreshing provider
+    /// gets new ones before then.
+    public var expiration: Date?
 
     /// Credentials from their parts.
-    public init(accessKeyId: String, secretAccessKey: String, sessionToken: String? = nil) {
+    public init(accessKeyId: String, secretAccessKey: String, sessionToken: String? = nil, expiration: Date? = nil) {
         self.accessKeyId = accessKeyId
         self.secretAccessKey = secretAccessKey
         self.sessionToken = sessionToken
+        self.expiration = expiration
     }
 
     /// The access key id with all but its last four characters masked, as the AWS CLI shows it.

@@ -35,6 +35,33 @@ public struct SharedConfigFiles: Sendable {
         return section?[key]
     }
 
+    /// Every setting of a profile: the config file's `[profile NAME]` (`[default]`), overridden by
+    /// the credentials file's `[NAME]`; nil when neither file has the profile. `source` names the
+    /// file(s) for messages.
+    func profileSettings(_ profile: String) -> (keys: [String: String], source: String)? {
+        var keys: [String: String] = [:]
+        var sources: [String] = []
+        if let text = try? String(contentsOfFile: configPath, encoding: .utf8) {
+            let sections = Self.parseINI(text)
+            let name = profile == "default" ? "default" : "profile \(profile)"
+            if let section = sections[name] ?? (profile == "default" ? sections["profile default"] : nil) {
+                keys = section
+                sources.append(configPath)
+            }
+        }
+        if let text = try? String(contentsOfFile: credentialsPath, encoding: .utf8), let section = Self.parseINI(text)[profile] {
+            keys.merge(section) { $1 }
+            sources.append(credentialsPath)
+        }
+        return sources.isEmpty ? nil : (keys, sources.joined(separator: " and "))
+    }
+
+    /// A section of the config file by its whole name, such as `sso-session my-sso`.
+    func section(_ name: String) -> [String: String]? {
+        guard let text = try? String(contentsOfFile: configPath, encoding: .utf8) else { return nil }
+        return Self.parseINI(text)[name]
+    }
+
     /// The profile's keys from the credentials file, then from the config file.
     func profileKeys(_ profile: String) -> (keys: [String: String], source: String)? {
         if let text = try? String(contentsOfFile: credentialsPath, encoding: .utf8),

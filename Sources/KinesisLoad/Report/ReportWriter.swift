@@ -76,9 +76,9 @@ package enum ReportWriter {
         return formatter.string(from: NSNumber(value: value)) ?? String(value)
     }
 
-    static func fixed(_ value: Double, _ decimals: Int = 1) -> String { String(format: "%.\(decimals)f", value) }
+    package static func fixed(_ value: Double, _ decimals: Int = 1) -> String { String(format: "%.\(decimals)f", value) }
 
-    static func bytes(_ value: Int) -> String {
+    package static func bytes(_ value: Int) -> String {
         let units = ["B", "KiB", "MiB", "GiB"]
         var amount = Double(value)
         var unit = 0

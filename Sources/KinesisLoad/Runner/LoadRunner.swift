@@ -49,6 +49,8 @@ package struct RunResult: Sendable {
     package var runId: Int64
     package var interrupted: Bool
     package var elapsedSeconds: Double
+    /// This run created its stream (it did not exist before).
+    package var createdStream = false
 }
 
 /// Runs a scenario open loop: each event starts at its intended time whatever the responses
@@ -62,43 +64,56 @@ package final class LoadRunner: Sendable {
     package let store: MetricsStore
     package let scenarioPath: String?
     let logger: Logger?
+    /// Whether a missing stream may be created: on the embedded engine unless the scenario says
+    /// `"create": false`; elsewhere only when asked (`"create": true` or `--create`), so that a
+    /// mistyped name never creates a stream that bills.
+    package let mayCreateStream: Bool
+    /// How to ask for creation, for the error about a missing stream.
+    package let createHint: String
 
     /// Distinct partition keys counted exactly; keys beyond are counted together.
     static let trackedKeyLimit = 100_000
     static let hotKeysKept = 25
 
-    package init(scenario: Scenario, api: any KinesisAPI, target: String, store: MetricsStore, scenarioPath: String? = nil, logger: Logger? = nil) {
+    package init(
+        scenario: Scenario, api: any KinesisAPI, target: String, store: MetricsStore, scenarioPath: String? = nil, logger: Logger? = nil,
+        mayCreateStream: Bool? = nil, createHint: String = "add \"create\": true to $.stream"
+    ) {
         self.scenario = scenario
         self.api = api
         self.target = target
         self.store = store
         self.scenarioPath = scenarioPath
         self.logger = logger
+        self.mayCreateStream = mayCreateStream ?? (scenario.stream.create ?? true)
+        self.createHint = createHint
     }
 
-    /// Creates the stream if the scenario asks for it (or checks that it exists) and returns its open shards.
-    package func prepareStream() async throws -> ShardMap {
+    /// Checks that the stream exists, creating it when that is allowed (``mayCreateStream``), and
+    /// returns its open shards and whether this run created it.
+    package func prepareStream() async throws -> (ShardMap, created: Bool) {
         let manager = StreamManager(api: api, pollInterval: .milliseconds(200), logger: logger)
         let stream = scenario.stream
-        if stream.create {
-            try await manager.ensureExists(stream.name, capacity: stream.shards.map { .provisioned(shards: $0) } ?? .onDemand)
-        } else {
-            do {
-                _ = try await manager.waitUntilActive(stream.name)
-            } catch let error as KinesisError where error.code == .resourceNotFound {
-                throw KinesisError(
-                    code: error.code,
-                    message: "stream \"\(stream.name)\" does not exist, and the scenario says \"create\": false ($.stream.create): create it, or let the run create it",
-                    httpStatus: error.httpStatus)
+        var created = false
+        do {
+            _ = try await manager.waitUntilActive(stream.name)
+        } catch let error as KinesisError where error.code == .resourceNotFound {
+            guard mayCreateStream else {
+                let why =
+                    scenario.stream.create == false
+                    ? "and the scenario says \"create\": false ($.stream.create): create it first"
+                    : "at \(target), and nothing was created: \(createHint) to create it, or check the name"
+                throw KinesisError(code: error.code, message: "stream \"\(stream.name)\" does not exist \(why)", httpStatus: error.httpStatus)
             }
+            created = try await manager.ensureExists(stream.name, capacity: stream.shards.map { .provisioned(shards: $0) } ?? .onDemand)
         }
-        return try await manager.shardMap(stream: stream.name)
+        return (try await manager.shardMap(stream: stream.name), created)
     }
 
     package func run(stop: StopSignal = StopSignal(), progressInterval: Duration = .seconds(1), progress: @escaping @Sendable (RunProgress) -> Void = { _ in })
         async throws -> RunResult
     {
-        let shardMap = try await Self.unlessStopped(stop) { try await self.prepareStream() }
+        let (shardMap, createdStream) = try await Self.unlessStopped(stop) { try await self.prepareStream() }
         var schedule = ArrivalSchedule(load: scenario.load, seed: scenario.seed)
         let clock = ContinuousClock()
         let recorder = Recorder(start: clock.now)
@@ -261,7 +276,7 @@ package final class LoadRunner: Sendable {
             hotKeys: tally.hottest(Self.hotKeysKept, shardMap: shardMap), samples: tally.samples(typeNames: typeNames), counted: counted,
             problem: failure.map { MetricsStore.describe($0) }, verification: verification)
         if let failure { throw failure }
-        return RunResult(runId: runId, interrupted: interrupted, elapsedSeconds: elapsed)
+        return RunResult(runId: runId, interrupted: interrupted, elapsedSeconds: elapsed, createdStream: createdStream)
     }
 
 }

@@ -63,10 +63,9 @@ package struct Scenario: Sendable {
         package var name: String
         /// nil for an on-demand stream.
         package var shards: Int?
-        package var create: Bool
-
-        /// Whether a run may create a missing stream when the scenario does not say.
-        package static let defaultCreate = true
+        /// Whether a run may create the stream when it is missing: nil when the scenario does not
+        /// say (the embedded engine creates it; any other target needs `--create`).
+        package var create: Bool?
     }
 
     package struct Stage: Sendable, Hashable {

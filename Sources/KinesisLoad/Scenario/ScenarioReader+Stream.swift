@@ -14,7 +14,7 @@ extension ScenarioReader {
         let shards = integer(members["shards"], "$.stream.shards", in: ServiceLimits.shardCount)
         if onDemand, shards != nil { fail("$.stream.shards", "an on-demand stream has no shard count; remove \"shards\" or \"onDemand\"") }
         if !onDemand, members["shards"] == nil { fail("$.stream.shards", "required unless \"onDemand\" is true") }
-        let create = bool(members["create"], "$.stream.create") ?? Scenario.StreamSpec.defaultCreate
+        let create = bool(members["create"], "$.stream.create")
         guard let name, onDemand || shards != nil else { return nil }
         return Scenario.StreamSpec(name: name, shards: onDemand ? nil : shards, create: create)
     }
