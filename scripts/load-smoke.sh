@@ -80,6 +80,11 @@ cat "$work/dry.txt"
 check "--dry-run prints the plan and exits 0" bash -c "test $code -eq 0 && grep -q 'plan of quickstart (dry run: nothing was sent)' '$work/dry.txt' && grep -q 'must exist (--create' '$work/dry.txt' && grep -q '^events: 20000 over 20 s' '$work/dry.txt'"
 check "--dry-run sent no request and stored no run" bash -c "test ! -e '$work/requests.txt' && test ! -e '$work/dry.sqlite'"
 
+# --aws on a terminal shows the plan and its cost and asks first; "n" sends nothing.
+printf 'n\n' | AWS_REGION=us-east-1 AWS_ENDPOINT_URL= AWS_ENDPOINT_URL_KINESIS= script -qec "'$bin' run Scenarios/quickstart.json --aws --db '$work/aws.sqlite'" /dev/null >"$work/aws.txt" 2>&1
+check "run --aws on a terminal shows the cost and asks; "n" starts nothing" \
+    bash -c "grep -q 'cost: about \\\$0.0300 on AWS (us-east-1' '$work/aws.txt' && grep -q 'Start the run? \\[y/N\\]' '$work/aws.txt' && grep -q 'not started: nothing was sent' '$work/aws.txt' && test ! -e '$work/aws.sqlite'"
+
 for name in nestjs-events nestjs-strategies; do
     bounded 300 "$bin" run "Scenarios/$name.json" --db "$db" --reports "$work/reports" --quiet >"$work/$name.txt" 2>&1
     code=$?

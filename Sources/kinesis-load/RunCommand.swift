@@ -68,7 +68,8 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "No live progress.") var quiet = false
     @Flag(help: "With --endpoint or --aws: create the stream when it is missing (the embedded engine always may).") var create = false
     @Flag(help: "Delete the stream after the run, if this run created it.") var deleteAfter = false
-    @Flag(help: "Print the plan (target, stream, events, bytes, peak load per shard) and send nothing.") var dryRun = false
+    @Flag(help: "Print the plan (target, stream, events, bytes, peak load per shard; with --aws the cost) and send nothing.") var dryRun = false
+    @Flag(help: "With --aws on a terminal: start without asking (the plan and its cost are shown first otherwise).") var yes = false
 
     static let retainedBytesPerShard = 16 << 20
 
@@ -88,6 +89,17 @@ struct RunCommand: AsyncParsableCommand {
         if dryRun {
             print(try plan(scenario))
             return
+        }
+        if aws {
+            // The real service bills: show what this will cost, and on a terminal ask first.
+            let plan = try plan(scenario, heading: "plan of \(scenario.name) on AWS")
+            if isatty(STDIN_FILENO) == 1, isatty(STDERR_FILENO) == 1, !yes {
+                FileHandle.standardError.write(Data((plan + "\nStart the run? [y/N] ").utf8))
+                let answer = readLine()?.trimmingCharacters(in: .whitespaces).lowercased() ?? ""
+                guard answer == "y" || answer == "yes" else { throw CommandFailure("not started: nothing was sent") }
+            } else {
+                FileHandle.standardError.write(Data((plan.split(separator: "\n").filter { $0.hasPrefix("cost") || $0.hasPrefix("      ") }.joined(separator: "\n") + "\n").utf8))
+            }
         }
         let metrics = try store.open()
         // A reports folder that cannot be written is found now, not after the whole load.
@@ -195,7 +207,7 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     /// `--dry-run`: what the run would do, computed without a single request.
-    func plan(_ scenario: Scenario) throws -> String {
+    func plan(_ scenario: Scenario, heading: String? = nil) throws -> String {
         let target: String
         if aws || connection.endpoint != nil {
             let configuration = try connection.configuration()
@@ -212,7 +224,7 @@ struct RunCommand: AsyncParsableCommand {
         let shards = stream.shards ?? 4
         let analysis = PartitionAnalysis.analyze(scenario, shards: shards, peakRate: peak)
         let planned = schedule.plannedCount
-        var lines = ["plan of \(scenario.name) (dry run: nothing was sent)"]
+        var lines = [heading ?? "plan of \(scenario.name) (dry run: nothing was sent)"]
         lines.append("target: \(target)")
         lines.append(
             "stream: \(stream.name), " + (stream.shards.map { "\($0) shard\($0 == 1 ? "" : "s")" } ?? "on demand")
@@ -226,6 +238,13 @@ struct RunCommand: AsyncParsableCommand {
         lines.append("bytes: about \(ReportWriter.bytes(Int(bytes))) of data and partition keys (\(ReportWriter.fixed(analysis.meanRecordBytes)) bytes per event)")
         if let consume = scenario.consume {
             lines.append("consumers: \(consume.consumers) from \(consume.from.rawValue), verification \(consume.verify ? "on" : "off")")
+        }
+        if aws {
+            let region = try connection.configuration().region
+            lines += CostEstimate.estimate(
+                region: region, shards: stream.shards, seconds: seconds, events: planned, meanRecordBytes: analysis.meanRecordBytes,
+                aggregated: scenario.publisher.mode == .aggregated, consumers: scenario.consume != nil
+            ).lines
         }
         lines.append("")
         lines.append(analysis.text)

@@ -33,33 +33,102 @@ struct ValidateCommand: AsyncParsableCommand {
 struct PartitionsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "partitions",
-        abstract: "Predict per-shard load at the scenario's peak rate, name hot shards and their keys; sends nothing.")
+        abstract: "Predict per-shard load at the peak rate, name hot shards and their keys, recommend a shard count.",
+        discussion: """
+            Keys come from the scenario's events, or from --keys FILE: real partition keys, one per line,
+            or a column of a CSV (--keys-column N, counting from 1), each line once or weighted
+            (--weight-column M). Shards are even ranges (--shards, default the scenario's), or the real
+            map of an existing stream (--stream NAME with --endpoint URL or --aws: ranges after splits and
+            merges). Nothing is sent, except one ListShards for --stream.
+            --headroom 30% recommends a shard count that keeps every shard under 100/1.3 = 77% of its
+            limits, and which shards of the map to split; --max-share 25% exits 99 when a shard takes more
+            than that share of the records (for CI).
+            """)
 
-    @Argument(help: "The scenario file (JSON).") var scenario: String
+    @Argument(help: "The scenario file (JSON); optional with --keys.") var scenario: String?
     @Option(help: "Shards to spread over (default: the scenario's).") var shards: Int?
     @Option(help: "Events per second to predict at (default: the scenario's peak rate).") var rate: Double?
     @Option(help: "Events to sample.") var sample: Int?
+    @Option(help: "A file of real partition keys (one per line, or a CSV with --keys-column).") var keys: String?
+    @Option(help: "The CSV column holding the keys, from 1.") var keysColumn: Int?
+    @Option(help: "The CSV column holding each key's weight (how often it occurs), from 1.") var weightColumn: Int?
+    @Option(help: "Bytes of data per record with --keys (default: the scenario's mean, else 1024).") var recordBytes: Int?
+    @Option(help: "Use the real shard map of this stream (with --endpoint or --aws).") var stream: String?
+    @OptionGroup var connection: ConnectionOptions
+    @Flag(help: "With --stream: read the shard map from the real AWS service.") var aws = false
+    @Option(help: "Recommend a shard count keeping this much spare capacity, such as 30%.") var headroom: String?
+    @Option(help: "Exit 99 when a shard takes more than this share of the records, such as 25%.") var maxShare: String?
     @Flag(help: "Print JSON.") var json = false
 
     /// The rates a scenario may ask for.
     static let rates = 0.001...10_000_000.0
 
-    func run() async throws {
-        let scenario = try loadScenario(self.scenario)
-        guard let count = shards ?? scenario.stream.shards else {
-            throw ValidationError("--shards: the scenario's stream is on-demand, so give a shard count")
+    /// `30%` or `0.3` as a fraction; the error names the flag.
+    static func percent(_ text: String, flag: String, range: ClosedRange<Double>) throws -> Double {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let value = trimmed.hasSuffix("%") ? Double(trimmed.dropLast()).map { $0 / 100 } : Double(trimmed)
+        guard let value, range.contains(value) else {
+            throw ValidationError("\(flag): expected a percentage such as 30% (from \(Int(range.lowerBound * 100))% to \(Int(range.upperBound * 100))%), got '\(text)'")
         }
-        guard ServiceLimits.shardCount.contains(count) else {
-            throw ValidationError("--shards must be from 1 to \(ServiceLimits.shardCount.upperBound), got \(count)")
+        return value
+    }
+
+    func validate() throws {
+        if scenario == nil, keys == nil { throw ValidationError("give a scenario file, or real keys with --keys FILE") }
+        if aws, connection.endpoint != nil { throw ValidationError("--aws and --endpoint exclude each other: pick one") }
+        if stream != nil, !aws, connection.endpoint == nil { throw ValidationError("--stream reads a real shard map: add --endpoint URL or --aws") }
+        if stream != nil, shards != nil { throw ValidationError("--stream uses the stream's own shards: drop --shards") }
+        if keysColumn != nil || weightColumn != nil, keys == nil { throw ValidationError("--keys-column and --weight-column need --keys FILE") }
+        if let keysColumn, keysColumn < 1 { throw ValidationError("--keys-column counts from 1, got \(keysColumn)") }
+        if let weightColumn, weightColumn < 1 { throw ValidationError("--weight-column counts from 1, got \(weightColumn)") }
+        if let recordBytes, !(0...ServiceLimits.recordMaxBytes).contains(recordBytes) {
+            throw ValidationError("--record-bytes must be from 0 to \(ServiceLimits.recordMaxBytes), got \(recordBytes)")
+        }
+    }
+
+    func run() async throws {
+        let scenario = try self.scenario.map(loadScenario)
+        let map: ShardMap
+        if let stream {
+            try validateStreamName(stream, source: "--stream")
+            map = try await connection.withClient { client in
+                do {
+                    return try await StreamManager(api: client).shardMap(stream: stream)
+                } catch let error as KinesisError where error.code == .resourceNotFound {
+                    throw CommandFailure("--stream \(stream): no such stream at \(connection.endpoint ?? "AWS")")
+                }
+            }
+        } else {
+            guard let count = shards ?? scenario?.stream.shards else {
+                throw ValidationError("--shards: give a shard count (the scenario's stream is on-demand, or there is no scenario)")
+            }
+            guard ServiceLimits.shardCount.contains(count) else {
+                throw ValidationError("--shards must be from 1 to \(ServiceLimits.shardCount.upperBound), got \(count)")
+            }
+            map = .even(count: count)
         }
         if let rate, !(Self.rates.contains(rate)) {
             throw ValidationError("--rate must be from 0.001 to 10000000 events per second, got \(rate)")
         }
-        guard let peak = rate ?? scenario.load.peakRate, peak > 0 else {
-            throw ValidationError("--rate: the scenario is unpaced (fixed-events without a rate), so give the rate to predict at")
+        guard let peak = rate ?? scenario?.load.peakRate, peak > 0 else {
+            throw ValidationError("--rate: give the rate to predict at (the scenario is unpaced, or there is no scenario)")
         }
         if let sample, !(1...10_000_000).contains(sample) { throw ValidationError("--sample must be from 1 to 10000000, got \(sample)") }
-        let analysis = PartitionAnalysis.analyze(scenario, shards: count, peakRate: peak, sampleEvents: sample)
+        let room = try headroom.map { try Self.percent($0, flag: "--headroom", range: 0...10) }
+        let limit = try maxShare.map { try Self.percent($0, flag: "--max-share", range: 0.0001...1) }
+        let analysis: PartitionAnalysis
+        if let keys {
+            let weights = try KeyFile.read(keys, keysColumn: keysColumn, weightColumn: weightColumn)
+            let bytes =
+                recordBytes
+                ?? scenario.map { Int(PartitionAnalysis.analyze($0, map: map, peakRate: peak, sampleEvents: 2_000).meanRecordBytes) } ?? 1024
+            analysis = PartitionAnalysis.analyze(
+                keys: weights, map: map, peakRate: peak, recordBytes: bytes, publisher: scenario?.publisher ?? .default, headroom: room)
+        } else if let scenario {
+            analysis = PartitionAnalysis.analyze(scenario, map: map, peakRate: peak, sampleEvents: sample, headroom: room)
+        } else {
+            throw ValidationError("give a scenario file, or real keys with --keys FILE")
+        }
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -67,6 +136,88 @@ struct PartitionsCommand: AsyncParsableCommand {
         } else {
             print(analysis.text, terminator: "")
         }
+        if let limit, let busiest = analysis.shardLoads.max(by: { $0.sharePercent < $1.sharePercent }), busiest.sharePercent > limit * 100 {
+            FileHandle.standardError.write(
+                Data(
+                    "--max-share \(maxShare ?? ""): \(busiest.shardId) takes \(ReportWriter.fixed(busiest.sharePercent))% of the records\n".utf8))
+            throw ExitCode(99)
+        }
+    }
+}
+
+/// `--keys FILE`: partition keys one per line, or a column of a CSV, optionally weighted.
+enum KeyFile {
+    static func read(_ path: String, keysColumn: Int?, weightColumn: Int?) throws -> PartitionAnalysis.KeyWeights {
+        guard let data = FileManager.default.contents(atPath: path) else { throw CommandFailure("--keys \(path): cannot be read") }
+        guard let text = String(data: data, encoding: .utf8) else { throw CommandFailure("--keys \(path): is not UTF-8 text") }
+        var weights: [String: Double] = [:]
+        var order: [String] = []
+        let csv = keysColumn != nil || weightColumn != nil
+        for (offset, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = raw.hasSuffix("\r") ? String(raw.dropLast()) : String(raw)
+            if line.isEmpty { continue }
+            var key = line
+            var weight = 1.0
+            if csv {
+                let cells = splitCSV(line)
+                let column = (keysColumn ?? 1) - 1
+                guard column < cells.count else {
+                    throw CommandFailure("--keys \(path) line \(offset + 1): no column \(column + 1) (the line has \(cells.count))")
+                }
+                key = cells[column]
+                if let weightColumn {
+                    guard weightColumn - 1 < cells.count, let value = Double(cells[weightColumn - 1].trimmingCharacters(in: .whitespaces)), value >= 0
+                    else {
+                        // A first line whose weight is not a number is a header.
+                        if order.isEmpty, offset == 0 { continue }
+                        throw CommandFailure("--keys \(path) line \(offset + 1): column \(weightColumn) is not a weight (a number, 0 or more)")
+                    }
+                    weight = value
+                }
+            }
+            guard (1...256).contains(key.count) else {
+                throw CommandFailure("--keys \(path) line \(offset + 1): a partition key has 1 to 256 characters, this one \(key.count)")
+            }
+            if weights[key] == nil { order.append(key) }
+            weights[key, default: 0] += weight
+        }
+        guard !order.isEmpty else { throw CommandFailure("--keys \(path): no keys in it") }
+        return PartitionAnalysis.KeyWeights(keys: order.map { ($0, weights[$0]!) }, source: (path as NSString).lastPathComponent)
+    }
+
+    /// One CSV line's cells: commas separate, double quotes group, "" is a quote.
+    static func splitCSV(_ line: String) -> [String] {
+        var cells: [String] = []
+        var cell = ""
+        var quoted = false
+        var iterator = line.makeIterator()
+        while let character = iterator.next() {
+            switch character {
+            case "\"" where quoted:
+                if let following = iterator.next() {
+                    if following == "\"" {
+                        cell.append("\"")
+                    } else {
+                        quoted = false
+                        if following == "," {
+                            cells.append(cell)
+                            cell = ""
+                        } else {
+                            cell.append(following)
+                        }
+                    }
+                } else {
+                    quoted = false
+                }
+            case "\"" where cell.isEmpty: quoted = true
+            case "," where !quoted:
+                cells.append(cell)
+                cell = ""
+            default: cell.append(character)
+            }
+        }
+        cells.append(cell)
+        return cells
     }
 }
 
