@@ -33,7 +33,7 @@ struct LocalEndpointTests {
         "wrong JSON types are SerializationException with a capital Message",
         arguments: [
             (#"{"StreamName": true}"#, "class java.lang.Boolean can not be converted to an String"),
-            (#"{"StreamName": 5}"#, "class java.math.BigDecimal can not be converted to an String"),
+            (#"{"StreamName": 5}"#, "class com.amazon.coral.value.json.numbers.TruncatingBigNumber can not be converted to an String"),
             (#"{"StreamName": "s", "PartitionKey": "k", "Data": "abc"}"#, "'abc' can not be converted to a Blob: Base64 encoded length is expected a multiple of 4 bytes but found: 3"),
             (#"{"StreamName": "s", "PartitionKey": "k", "Data": "ab*d"}"#, "'ab*d' can not be converted to a Blob: Invalid Base64 character: '*'"),
             (#"{"StreamName": ["s"]}"#, "Start of list found where not expected"),

@@ -232,6 +232,18 @@ public struct DescribeStreamInput: Codable, Sendable, Hashable {
     }
 }
 
+/// The `EnhancedMetrics` shape of the Kinesis API.
+public struct EnhancedMetrics: Codable, Sendable, Hashable {
+    /// `ShardLevelMetrics` on the wire.
+    public var shardLevelMetrics: [String]?
+    /// Makes the shape from its members.
+    public init(shardLevelMetrics: [String]? = []) { self.shardLevelMetrics = shardLevelMetrics }
+
+    enum CodingKeys: String, CodingKey {
+        case shardLevelMetrics = "ShardLevelMetrics"
+    }
+}
+
 /// The `StreamDescription` shape of the Kinesis API.
 public struct StreamDescription: Codable, Sendable, Hashable {
     /// `StreamName` on the wire.
@@ -252,12 +264,14 @@ public struct StreamDescription: Codable, Sendable, Hashable {
     public var streamCreationTimestamp: Date?
     /// `EncryptionType` on the wire.
     public var encryptionType: String?
+    /// `EnhancedMonitoring` on the wire: the shard-level metrics turned on (AWS always sends one entry).
+    public var enhancedMonitoring: [EnhancedMetrics]?
 
     /// Makes the shape from its members; nil members are left out of the request.
     public init(
         streamName: String, streamARN: String?, streamStatus: StreamStatus, streamModeDetails: StreamModeDetails?,
         shards: [Shard], hasMoreShards: Bool, retentionPeriodHours: Int, streamCreationTimestamp: Date?,
-        encryptionType: String? = nil
+        encryptionType: String? = nil, enhancedMonitoring: [EnhancedMetrics]? = nil
     ) {
         self.streamName = streamName
         self.streamARN = streamARN
@@ -268,9 +282,11 @@ public struct StreamDescription: Codable, Sendable, Hashable {
         self.retentionPeriodHours = retentionPeriodHours
         self.streamCreationTimestamp = streamCreationTimestamp
         self.encryptionType = encryptionType
+        self.enhancedMonitoring = enhancedMonitoring
     }
 
     enum CodingKeys: String, CodingKey {
+        case enhancedMonitoring = "EnhancedMonitoring"
         case streamName = "StreamName"
         case streamARN = "StreamARN"
         case streamStatus = "StreamStatus"
@@ -327,12 +343,14 @@ public struct StreamDescriptionSummary: Codable, Sendable, Hashable {
     public var consumerCount: Int?
     /// `EncryptionType` on the wire.
     public var encryptionType: String?
+    /// `EnhancedMonitoring` on the wire: the shard-level metrics turned on (AWS always sends one entry).
+    public var enhancedMonitoring: [EnhancedMetrics]?
 
     /// Makes the shape from its members; nil members are left out of the request.
     public init(
         streamName: String, streamARN: String?, streamStatus: StreamStatus, streamModeDetails: StreamModeDetails?,
         retentionPeriodHours: Int, streamCreationTimestamp: Date?, openShardCount: Int, consumerCount: Int? = nil,
-        encryptionType: String? = nil
+        encryptionType: String? = nil, enhancedMonitoring: [EnhancedMetrics]? = nil
     ) {
         self.streamName = streamName
         self.streamARN = streamARN
@@ -343,9 +361,11 @@ public struct StreamDescriptionSummary: Codable, Sendable, Hashable {
         self.openShardCount = openShardCount
         self.consumerCount = consumerCount
         self.encryptionType = encryptionType
+        self.enhancedMonitoring = enhancedMonitoring
     }
 
     enum CodingKeys: String, CodingKey {
+        case enhancedMonitoring = "EnhancedMonitoring"
         case streamName = "StreamName"
         case streamARN = "StreamARN"
         case streamStatus = "StreamStatus"

@@ -296,7 +296,8 @@ public final class InMemoryKinesis: KinesisAPI {
                 streamName: stream.name, streamARN: stream.arn, streamStatus: stream.status,
                 streamModeDetails: StreamModeDetails(streamMode: stream.mode), shards: page.map(\.wire),
                 hasMoreShards: shards.count > limit, retentionPeriodHours: stream.retentionHours,
-                streamCreationTimestamp: Date(timeIntervalSince1970: stream.createdAt), encryptionType: "NONE")
+                streamCreationTimestamp: Date(timeIntervalSince1970: stream.createdAt), encryptionType: "NONE",
+                enhancedMonitoring: [EnhancedMetrics()])
             return (DescribeStreamOutput(streamDescription: description), 0, 0)
         }
     }
@@ -309,7 +310,7 @@ public final class InMemoryKinesis: KinesisAPI {
                 streamName: stream.name, streamARN: stream.arn, streamStatus: stream.status,
                 streamModeDetails: StreamModeDetails(streamMode: stream.mode), retentionPeriodHours: stream.retentionHours,
                 streamCreationTimestamp: Date(timeIntervalSince1970: stream.createdAt), openShardCount: stream.openShardCount,
-                consumerCount: 0, encryptionType: "NONE")
+                consumerCount: 0, encryptionType: "NONE", enhancedMonitoring: [EnhancedMetrics()])
             return (DescribeStreamSummaryOutput(streamDescriptionSummary: summary), 0, 0)
         }
     }

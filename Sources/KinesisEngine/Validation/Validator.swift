@@ -179,7 +179,7 @@ extension Validator {
             switch raw {
             case .string(let text): return .string(text)
             case .bool: throw fail("class java.lang.Boolean can not be converted to an String")
-            case .number: throw fail("class java.math.BigDecimal can not be converted to an String")
+            case .number: throw fail("class com.amazon.coral.value.json.numbers.TruncatingBigNumber can not be converted to an String")
             default: throw structural(raw)!
             }
         case .integer:
@@ -201,7 +201,7 @@ extension Validator {
         case .boolean:
             switch raw {
             case .bool(let flag): return .boolean(flag)
-            case .number: throw fail("class java.math.BigDecimal can not be converted to an Boolean")
+            case .number: throw fail("class com.amazon.coral.value.json.numbers.TruncatingBigNumber can not be converted to an Boolean")
             case .string(let text): throw fail("'\(text.uppercased())' can not be converted to an Boolean")
             default: throw structural(raw)!
             }
@@ -210,7 +210,7 @@ extension Validator {
             case .string(let text):
                 return .blob(length: try base64Length(text, fail: fail))
             case .bool: throw fail("class java.lang.Boolean can not be converted to a Blob")
-            case .number: throw fail("class java.math.BigDecimal can not be converted to a Blob")
+            case .number: throw fail("class com.amazon.coral.value.json.numbers.TruncatingBigNumber can not be converted to a Blob")
             default: throw structural(raw)!
             }
         case .list(let element, _):

@@ -15,10 +15,11 @@ package struct KinesisPrices: Sendable, Hashable {
     package var onDemandDataOutPerGB: Double
 
     package static let dated = "2026-11-29"
-    package static let table: [String: KinesisPrices] = [
-        "us-east-1": KinesisPrices(
-            shardHour: 0.015, putPayloadUnitsPerMillion: 0.014, onDemandStreamHour: 0.04, onDemandDataInPerGB: 0.08, onDemandDataOutPerGB: 0.04)
-    ]
+    /// The US regions with the us-east-1 list prices (US West (Oregon)'s $0.014 per million PUT
+    /// payload units is also quoted in public write-ups); other regions differ and are left out.
+    static let usList = KinesisPrices(
+        shardHour: 0.015, putPayloadUnitsPerMillion: 0.014, onDemandStreamHour: 0.04, onDemandDataInPerGB: 0.08, onDemandDataOutPerGB: 0.04)
+    package static let table: [String: KinesisPrices] = ["us-east-1": usList, "us-east-2": usList, "us-west-2": usList]
 }
 
 /// What a run would cost on AWS, from its plan: shard-hours and PUT payload units for a
@@ -35,7 +36,9 @@ package struct CostEstimate: Sendable {
         guard let price = KinesisPrices.table[region] else {
             return CostEstimate(
                 region: region, total: nil,
-                lines: ["cost: no price for \(region) in the table (dated \(KinesisPrices.dated), us-east-1 only): see https://aws.amazon.com/kinesis/data-streams/pricing/"])
+                lines: [
+                    "cost: no price for \(region) in the table (dated \(KinesisPrices.dated): \(KinesisPrices.table.keys.sorted().joined(separator: ", "))): see https://aws.amazon.com/kinesis/data-streams/pricing/"
+                ])
         }
         // Billing is by the hour: a run of minutes pays for its stream's whole hour.
         let hours = max(1, (seconds / 3600).rounded(.up))
