@@ -25,14 +25,24 @@ public final class RefreshingCredentialProvider: CredentialProvider {
 
     public func credentials() async throws -> AWSCredentials {
         let margin = refreshBefore.timeInterval
-        let task: Task<AWSCredentials, any Error> = state.withLock { state in
+        enum Next {
+            case ready(AWSCredentials)
+            case wait(Task<AWSCredentials, any Error>)
+        }
+        // Every request asks: the common answer (still fresh) costs one lock and no task.
+        let next: Next = state.withLock { state in
             if let current = state.current, current.expiration.map({ $0.timeIntervalSince(now()) > margin }) ?? true {
-                return Task { current }
+                return .ready(current)
             }
-            if let refreshing = state.refreshing { return refreshing }
+            if let refreshing = state.refreshing { return .wait(refreshing) }
             let refreshing = Task { [base] in try await base.credentials() }
             state.refreshing = refreshing
-            return refreshing
+            return .wait(refreshing)
+        }
+        let task: Task<AWSCredentials, any Error>
+        switch next {
+        case .ready(let current): return current
+        case .wait(let refreshing): task = refreshing
         }
         do {
             let fresh = try await task.value
