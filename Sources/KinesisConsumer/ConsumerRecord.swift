@@ -74,7 +74,7 @@ public enum Deaggregator {
                     approximateArrivalTimestamp: record.approximateArrivalTimestamp))
             return
         }
-        guard let users = AggregatedRecord.deaggregate(record.data) else {
+        guard let aggregate = AggregatedRecord.deaggregateIndexed(record.data) else {
             out.append(
                 ConsumerRecord(
                     shardId: shardId, sequenceNumber: record.sequenceNumber, partitionKey: record.partitionKey, data: record.data,
@@ -83,22 +83,28 @@ public enum Deaggregator {
         }
         let first = out.count
         var misrouted = false
-        for (index, user) in users.enumerated() {
+        // Each distinct partition key of the aggregate is hashed once, not once per record.
+        var hashKeys = [UInt128?](repeating: nil, count: range == nil ? 0 : aggregate.partitionKeys.count)
+        for (index, user) in aggregate.records.enumerated() {
             var outside = false
+            let explicitHashKey = user.explicitHashKey.map { aggregate.explicitHashKeys[$0] }
             if let range {
                 let key: UInt128
-                if let explicit = user.explicitHashKey, let parsed = UInt128(explicit) {
+                if let explicit = explicitHashKey, let parsed = UInt128(explicit) {
                     key = parsed
+                } else if let known = hashKeys[user.partitionKey] {
+                    key = known
                 } else {
-                    key = ShardMap.hashKey(forPartitionKey: user.partitionKey)
+                    key = ShardMap.hashKey(forPartitionKey: aggregate.partitionKeys[user.partitionKey])
+                    hashKeys[user.partitionKey] = key
                 }
                 outside = !range.contains(key)
             }
             out.append(
                 ConsumerRecord(
-                    shardId: shardId, sequenceNumber: record.sequenceNumber, subSequenceNumber: index, partitionKey: user.partitionKey,
-                    explicitHashKey: user.explicitHashKey, data: user.data, approximateArrivalTimestamp: record.approximateArrivalTimestamp,
-                    aggregated: true, outOfShardRange: outside))
+                    shardId: shardId, sequenceNumber: record.sequenceNumber, subSequenceNumber: index,
+                    partitionKey: aggregate.partitionKeys[user.partitionKey], explicitHashKey: explicitHashKey, data: user.data,
+                    approximateArrivalTimestamp: record.approximateArrivalTimestamp, aggregated: true, outOfShardRange: outside))
             if outside { misrouted = true }
         }
         if misrouted {

@@ -427,6 +427,27 @@ struct StreamConsumerTests {
         #expect(try metrics.expectCounter("kinesis_consumer_trimmed_checkpoints_total", [("stream", "events")]).totalValue == 1)
     }
 
+    @Test("a key repeated in an aggregate is judged in range or not the same way each time, and hashed by its MD5")
+    func repeatedKeysInAnAggregate() throws {
+        // Even 2-shard map: "user-123" hashes into shard 1 (its MD5 is above 2^127), "a" into shard 0.
+        let map = ShardMap.even(count: 2)
+        let inside = try #require(map.shardId(forPartitionKey: "user-123"))
+        let range = try #require(map.entries.first { $0.shardId == inside }?.range)
+        let other = ["a", "b", "c", "d", "e"].first { map.shardId(forPartitionKey: $0) != inside }!
+        var builder = AggregatedRecordBuilder()
+        for (index, key) in ["user-123", other, "user-123", other, "user-123"].enumerated() {
+            _ = builder.append(.init(partitionKey: key, data: Data("\(index)".utf8)))
+        }
+        let built = try #require(builder.build())
+        let record = Record(sequenceNumber: "1", approximateArrivalTimestamp: nil, data: built.data, partitionKey: built.partitionKey)
+        let users = Deaggregator.userRecords([record], shardId: inside, range: range)
+        #expect(users.map(\.partitionKey) == ["user-123", other, "user-123", other, "user-123"])
+        #expect(users.map(\.outOfShardRange) == [false, true, false, true, false])
+        #expect(users.allSatisfy { $0.inMisroutedAggregate })
+        #expect(users.map(\.subSequenceNumber) == [0, 1, 2, 3, 4])
+        #expect(users.map { String(decoding: $0.data, as: UTF8.self) } == ["0", "1", "2", "3", "4"])
+    }
+
     @Test("metrics: records read, out-of-range sub-records and processing errors are counted")
     func metrics() async throws {
         let engine = try await engineStream(shards: 2)

@@ -54,7 +54,34 @@ public enum AggregatedRecord {
 
     struct ParseError: Error {}
 
+    /// An aggregate's tables and records by index, for readers that compute something once per
+    /// distinct partition key (its hash key) rather than once per record.
+    package struct Indexed: Sendable {
+        package var partitionKeys: [String]
+        package var explicitHashKeys: [String]
+        package var records: [(partitionKey: Int, explicitHashKey: Int?, data: Data)]
+    }
+
+    /// ``deaggregate(_:)`` with the tables kept apart: nil in the same cases.
+    package static func deaggregateIndexed(_ data: Data) -> Indexed? {
+        guard hasMagic(data) else { return nil }
+        let bytes = [UInt8](data)
+        let message = bytes[4..<(bytes.count - digestSize)]
+        let digest = bytes[(bytes.count - digestSize)...]
+        guard Insecure.MD5.hash(data: message).elementsEqual(digest) else { return nil }
+        return try? decodeIndexed(message)
+    }
+
     static func decodeMessage(_ bytes: ArraySlice<UInt8>) throws -> [UserRecord] {
+        let indexed = try decodeIndexed(bytes)
+        return indexed.records.map { entry in
+            UserRecord(
+                partitionKey: indexed.partitionKeys[entry.partitionKey], explicitHashKey: entry.explicitHashKey.map { indexed.explicitHashKeys[$0] },
+                data: entry.data)
+        }
+    }
+
+    static func decodeIndexed(_ bytes: ArraySlice<UInt8>) throws -> Indexed {
         var reader = ProtoReader(bytes: bytes)
         var partitionKeys: [String] = []
         var hashKeys: [String] = []
@@ -82,15 +109,16 @@ public enum AggregatedRecord {
                 try reader.skip(wire: wire)
             }
         }
-        return try raw.map { entry in
+        let records = try raw.map { entry -> (partitionKey: Int, explicitHashKey: Int?, data: Data) in
             guard entry.pk < partitionKeys.count else { throw ParseError() }
-            var hashKey: String?
+            var hashKey: Int?
             if let ehk = entry.ehk {
                 guard ehk < hashKeys.count else { throw ParseError() }
-                hashKey = hashKeys[Int(ehk)]
+                hashKey = Int(ehk)
             }
-            return UserRecord(partitionKey: partitionKeys[Int(entry.pk)], explicitHashKey: hashKey, data: Data(entry.data))
+            return (Int(entry.pk), hashKey, Data(entry.data))
         }
+        return Indexed(partitionKeys: partitionKeys, explicitHashKeys: hashKeys, records: records)
     }
 
     static func varintSize(_ value: UInt64) -> Int {
