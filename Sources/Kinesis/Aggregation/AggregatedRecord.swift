@@ -42,12 +42,7 @@ public enum AggregatedRecord {
     /// The user records of an aggregated record; nil when `data` is a plain record (no magic,
     /// a wrong MD5, or a message that does not parse), which readers pass on unchanged.
     public static func deaggregate(_ data: Data) -> [UserRecord]? {
-        guard hasMagic(data) else { return nil }
-        let bytes = [UInt8](data)
-        let message = bytes[4..<(bytes.count - digestSize)]
-        let digest = bytes[(bytes.count - digestSize)...]
-        guard Insecure.MD5.hash(data: message).elementsEqual(digest) else { return nil }
-        return try? decodeMessage(message)
+        deaggregateIndexed(data)?.userRecords
     }
 
     // MARK: - Protobuf
@@ -60,6 +55,15 @@ public enum AggregatedRecord {
         package var partitionKeys: [String]
         package var explicitHashKeys: [String]
         package var records: [(partitionKey: Int, explicitHashKey: Int?, data: Data)]
+
+        /// The records with their keys looked up.
+        var userRecords: [UserRecord] {
+            records.map { entry in
+                UserRecord(
+                    partitionKey: partitionKeys[entry.partitionKey], explicitHashKey: entry.explicitHashKey.map { explicitHashKeys[$0] },
+                    data: entry.data)
+            }
+        }
     }
 
     /// ``deaggregate(_:)`` with the tables kept apart: nil in the same cases.
@@ -70,15 +74,6 @@ public enum AggregatedRecord {
         let digest = bytes[(bytes.count - digestSize)...]
         guard Insecure.MD5.hash(data: message).elementsEqual(digest) else { return nil }
         return try? decodeIndexed(message)
-    }
-
-    static func decodeMessage(_ bytes: ArraySlice<UInt8>) throws -> [UserRecord] {
-        let indexed = try decodeIndexed(bytes)
-        return indexed.records.map { entry in
-            UserRecord(
-                partitionKey: indexed.partitionKeys[entry.partitionKey], explicitHashKey: entry.explicitHashKey.map { indexed.explicitHashKeys[$0] },
-                data: entry.data)
-        }
     }
 
     static func decodeIndexed(_ bytes: ArraySlice<UInt8>) throws -> Indexed {
