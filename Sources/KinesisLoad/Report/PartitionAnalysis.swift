@@ -39,6 +39,8 @@ package struct PartitionAnalysis: Codable, Sendable {
     package var types: [TypeSpread]
     /// What to change, when asked for with a headroom.
     package var recommendation: Recommendation?
+    /// The keys came from a file (`--keys`), not from a scenario's events.
+    package var keyFile = false
 
     /// A shard count for the peak rate with headroom, and the shards to split in the map as it is.
     package struct Recommendation: Codable, Sendable {
@@ -126,7 +128,11 @@ package struct PartitionAnalysis: Codable, Sendable {
         keys: KeyWeights, map: ShardMap, peakRate: Double, recordBytes: Int, publisher: Scenario.PublisherSpec = .default, headroom: Double? = nil
     ) -> PartitionAnalysis {
         let samples = keys.keys.map { Sample(key: $0.key, explicitHashKey: nil, type: 0, bytes: recordBytes + $0.key.utf8.count, weight: $0.weight) }
-        return analyze(name: keys.source, samples: samples, map: map, peakRate: peakRate, publisher: publisher, types: [("keys", "keys from \(keys.source)")], headroom: headroom)
+        var analysis = analyze(
+            name: keys.source, samples: samples, map: map, peakRate: peakRate, publisher: publisher, types: [("keys", "keys from \(keys.source)")],
+            headroom: headroom)
+        analysis.keyFile = true
+        return analysis
     }
 
     static func analyze(
@@ -281,7 +287,11 @@ package struct PartitionAnalysis: Codable, Sendable {
 
     package var text: String {
         var out = "\(scenario): \(shards) shard\(shards == 1 ? "" : "s") at the peak of \(ReportWriter.fixed(peakRate)) events/s (\(publisher))\n"
-        out += "sampled \(sampledEvents) events: \(distinctKeys)\(distinctKeys >= 1_000_000 ? "+" : "") distinct keys, \(ReportWriter.fixed(meanRecordBytes)) bytes per record on average\n\n"
+        if keyFile {
+            out += "\(distinctKeys) distinct keys read from \(scenario), weighted; \(ReportWriter.fixed(meanRecordBytes)) bytes per record\n\n"
+        } else {
+            out += "sampled \(sampledEvents) events: \(distinctKeys)\(distinctKeys >= 1_000_000 ? "+" : "") distinct keys, \(ReportWriter.fixed(meanRecordBytes)) bytes per record on average\n\n"
+        }
         let header = ["shard", "share", "records/s", "kinesis rec/s", "bytes/s", "% records", "% bytes", ""]
         var rows = [header]
         for load in shardLoads {
