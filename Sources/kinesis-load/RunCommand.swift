@@ -131,11 +131,10 @@ struct RunCommand: AsyncParsableCommand {
                 throw ValidationError(
                     "--aws: an endpoint override is set in the environment (AWS_ENDPOINT_URL_KINESIS or AWS_ENDPOINT_URL); unset it to reach AWS")
             }
-            let target = connection.endpoint.map(redacted) ?? "aws:\(configuration.region)"
+            let target = targetName(region: configuration.region)
             result = try await connection.withClient { client in
                 let result = try await execute(
-                    scenario, api: client, target: target, store: metrics, stop: stop,
-                    mayCreateStream: scenario.stream.create ?? false || create)
+                    scenario, api: client, target: target, store: metrics, stop: stop, mayCreateStream: mayCreate(scenario.stream))
                 if deleteAfter { try await deleteIfCreated(scenario.stream.name, result: result, api: client) }
                 return result
             }
@@ -145,7 +144,7 @@ struct RunCommand: AsyncParsableCommand {
                 configuration: EngineConfiguration(
                     limits: noLimits ? nil : .aws, callHistoryLimit: 100, maxRetainedBytesPerShard: Self.retainedBytesPerShard))
             result = try await execute(
-                scenario, api: engine, target: noLimits ? "embedded (no limits)" : "embedded", store: metrics, stop: stop, mayCreateStream: nil)
+                scenario, api: engine, target: targetName(region: nil), store: metrics, stop: stop, mayCreateStream: mayCreate(scenario.stream))
         }
         return result
     }
@@ -206,18 +205,25 @@ struct RunCommand: AsyncParsableCommand {
         }
     }
 
+    /// The target as stored and shown: "embedded", the endpoint without credentials, "aws:REGION".
+    func targetName(region: String?) -> String {
+        guard aws || connection.endpoint != nil else { return noLimits ? "embedded (no limits)" : "embedded" }
+        return connection.endpoint.map(redacted) ?? "aws:\(region ?? "")"
+    }
+
+    /// Whether the run may create a missing stream: on the embedded engine unless the scenario
+    /// says `"create": false`; elsewhere only when asked (`"create": true` or `--create`).
+    func mayCreate(_ stream: Scenario.StreamSpec) -> Bool {
+        aws || connection.endpoint != nil ? stream.create ?? false || create : stream.create ?? true
+    }
+
     /// `--dry-run`: what the run would do, computed without a single request.
     func plan(_ scenario: Scenario, heading: String? = nil) throws -> String {
-        let target: String
-        if aws || connection.endpoint != nil {
-            let configuration = try connection.configuration()
-            target = connection.endpoint.map(redacted) ?? "aws:\(configuration.region)"
-        } else {
-            target = noLimits ? "embedded (no limits)" : "embedded"
-        }
         let embedded = !aws && connection.endpoint == nil
+        let region = embedded ? nil : try connection.configuration().region
+        let target = targetName(region: region)
         let stream = scenario.stream
-        let creates = embedded ? (stream.create ?? true) : (stream.create ?? false || create)
+        let creates = mayCreate(stream)
         let schedule = ArrivalSchedule(load: scenario.load, seed: scenario.seed)
         let peak = scenario.load.peakRate ?? 1000
         // On demand, a new stream starts with 4 shards' worth of write capacity.
@@ -239,8 +245,7 @@ struct RunCommand: AsyncParsableCommand {
         if let consume = scenario.consume {
             lines.append("consumers: \(consume.consumers) from \(consume.from.rawValue), verification \(consume.verify ? "on" : "off")")
         }
-        if aws {
-            let region = try connection.configuration().region
+        if aws, let region {
             lines += CostEstimate.estimate(
                 region: region, shards: stream.shards, seconds: seconds, events: planned, meanRecordBytes: analysis.meanRecordBytes,
                 aggregated: scenario.publisher.mode == .aggregated, consumers: scenario.consume != nil

@@ -46,7 +46,7 @@ struct CredentialHTTP: Sendable {
 /// Where the credential providers' services are: the SDKs' `AWS_ENDPOINT_URL_<SERVICE>`, then
 /// `AWS_ENDPOINT_URL`, then the service's regional endpoint.
 enum ServiceEndpoint {
-    static func url(service: String, environmentKey: String, environment: [String: String], default fallback: String) throws -> URL {
+    static func url(environmentKey: String, environment: [String: String], default fallback: String) throws -> URL {
         for key in ["AWS_ENDPOINT_URL_\(environmentKey)", "AWS_ENDPOINT_URL"] {
             if let value = environment[key], !value.isEmpty {
                 guard let url = URL(string: value), url.scheme == "http" || url.scheme == "https", url.host != nil else {
@@ -73,7 +73,7 @@ public struct SecurityTokenService: Sendable {
     public init(region: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
         self.region = region
         endpoint = try ServiceEndpoint.url(
-            service: "sts", environmentKey: "STS", environment: environment, default: "https://sts.\(region).amazonaws.com")
+            environmentKey: "STS", environment: environment, default: "https://sts.\(region).amazonaws.com")
     }
 
     /// Temporary credentials of `roleArn`, asked for with `source`.

@@ -52,6 +52,11 @@ public struct ProfileCredentialProvider: CredentialProvider {
     /// The profile's credentials, nil when no file has the profile with a key.
     public func lookup() throws -> AWSCredentials? {
         guard let (keys, source) = files.profileKeys(profile) else { return nil }
+        return try Self.staticKeys(keys, profile: profile, source: source)
+    }
+
+    /// The static key pair among a profile's settings, nil when it has no `aws_access_key_id`.
+    static func staticKeys(_ keys: [String: String], profile: String, source: String) throws -> AWSCredentials? {
         guard let id = keys["aws_access_key_id"], !id.isEmpty else { return nil }
         guard let secret = keys["aws_secret_access_key"], !secret.isEmpty else {
             throw CredentialsError("profile '\(profile)' in \(source) has aws_access_key_id but no aws_secret_access_key")
@@ -188,7 +193,7 @@ struct ProfileResolver {
             if let sourceProfile = keys["source_profile"], !sourceProfile.isEmpty {
                 if sourceProfile == profile {
                     // A profile may name itself: its own static keys assume its role.
-                    guard let staticKeys = try ProfileCredentialProvider(profile: profile, files: files).lookup() else {
+                    guard let staticKeys = try ProfileCredentialProvider.staticKeys(keys, profile: profile, source: source) else {
                         throw CredentialsError("\(name) names itself as source_profile but has no aws_access_key_id")
                     }
                     sourceProvider = StaticCredentialProvider(staticKeys)
@@ -263,7 +268,7 @@ struct ProfileResolver {
         if let command = keys["credential_process"], !command.isEmpty {
             return RefreshingCredentialProvider(ProcessCredentialProvider(command: command, origin: name))
         }
-        if let found = try ProfileCredentialProvider(profile: profile, files: files).lookup() {
+        if let found = try ProfileCredentialProvider.staticKeys(keys, profile: profile, source: source) {
             return StaticCredentialProvider(found)
         }
         return nil

@@ -307,7 +307,7 @@ public struct SSOCredentialProvider: CredentialProvider {
         let home = environment["HOME"] ?? NSHomeDirectory()
         cacheFolder = home + "/.aws/sso/cache"
         portal = try ServiceEndpoint.url(
-            service: "sso", environmentKey: "SSO", environment: environment, default: "https://portal.sso.\(region).amazonaws.com")
+            environmentKey: "SSO", environment: environment, default: "https://portal.sso.\(region).amazonaws.com")
     }
 
     /// The AWS CLI's cache file: the SHA-1 of the session name (or of the start URL), in hex.

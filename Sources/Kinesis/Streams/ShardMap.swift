@@ -54,6 +54,16 @@ public struct ShardMap: Sendable, Hashable {
         ShardMap(entries: evenRanges(count: count).enumerated().map { Entry(shardId: shardId(index: $0), range: $1) })
     }
 
+    /// The shard number in an id as AWS reads it: the number after the last `-` (`shardId-5`,
+    /// `shard-0` and `anything-0` name shards 5, 0 and 0; `4` names shard 4); nil when it is none.
+    public static func index(ofShardId shardId: String) -> Int? {
+        let digits = shardId.lastIndex(of: "-").map { shardId[shardId.index(after: $0)...] } ?? Substring(shardId)
+        guard !digits.isEmpty, digits.count <= 12, digits.allSatisfy(\.isASCII), let value = Int(digits), value >= 0 else {
+            return nil
+        }
+        return value
+    }
+
     /// The id Kinesis gives the shard made `index`-th in a stream: `shardId-` and 12 digits.
     public static func shardId(index: Int) -> String {
         let digits = String(index)

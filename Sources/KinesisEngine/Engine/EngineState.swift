@@ -89,16 +89,8 @@ package struct ShardState: Sendable {
 
     static func id(_ index: Int) -> String { ShardMap.shardId(index: index) }
 
-    /// The index named by a shard id (`shardId-000000000004` or `4`), if it is one.
-    /// The shard number in an id as AWS reads it: the number after the last `-` (`shardId-5`,
-    /// `shard-0` and `anything-0` all name a shard by their last number).
-    package static func index(of shardId: String) -> Int? {
-        let digits = shardId.lastIndex(of: "-").map { shardId[shardId.index(after: $0)...] } ?? Substring(shardId)
-        guard !digits.isEmpty, digits.count <= 12, digits.allSatisfy(\.isASCII), let value = Int(digits), value >= 0 else {
-            return nil
-        }
-        return value
-    }
+    /// The index named by a shard id, as AWS reads it (``ShardMap/index(ofShardId:)``).
+    package static func index(of shardId: String) -> Int? { ShardMap.index(ofShardId: shardId) }
 }
 
 /// A change the engine applies when a stream's UPDATING or DELETING period ends.

@@ -272,7 +272,7 @@ package final class MetricsStore: Sendable {
             for (second, types) in batch.types {
                 for (type, counts) in types {
                     let name = typeNames[type]
-                    let blob = counts.latency.totalCount > 0 ? HistogramCoding.encode(counts.latency) : nil
+                    let blob = HistogramCoding.blob(counts.latency)
                     try events.execute(arguments: [
                         run, second, name, counts.started, counts.succeeded, counts.failed, counts.dropped, counts.bytes, blob,
                     ])
@@ -283,7 +283,7 @@ package final class MetricsStore: Sendable {
                 sql: "INSERT INTO shard_seconds (run_id, second, shard_id, records, bytes, throttled, failed, events, latency) VALUES (?,?,?,?,?,?,?,?,?)")
             for (second, byShard) in batch.shards {
                 for (shard, counts) in byShard {
-                    let blob = counts.latency.totalCount > 0 ? HistogramCoding.encode(counts.latency) : nil
+                    let blob = HistogramCoding.blob(counts.latency)
                     try shards.execute(arguments: [
                         run, second, shard, counts.records, counts.bytes, counts.throttled, counts.failed, counts.events, blob,
                     ])
@@ -294,7 +294,7 @@ package final class MetricsStore: Sendable {
                 sql: "INSERT INTO read_seconds (run_id, second, shard_id, calls, throttled, records, bytes, user_records, max_behind_ms, e2e) VALUES (?,?,?,?,?,?,?,?,?,?)")
             for (second, byShard) in batch.reads {
                 for (shard, counts) in byShard {
-                    let blob = counts.endToEnd.totalCount > 0 ? HistogramCoding.encode(counts.endToEnd) : nil
+                    let blob = HistogramCoding.blob(counts.endToEnd)
                     try reads.execute(arguments: [
                         run, second, shard, counts.calls, counts.throttled, counts.records, counts.bytes, counts.userRecords, counts.maxBehindMs, blob,
                     ])
@@ -303,7 +303,7 @@ package final class MetricsStore: Sendable {
             let schedule = try db.cachedStatement(
                 sql: "INSERT INTO schedule_seconds (run_id, second, planned, started, dropped, target_rate, lateness) VALUES (?,?,?,?,?,?,?)")
             for (second, counts) in batch.schedule {
-                let blob = counts.lateness.totalCount > 0 ? HistogramCoding.encode(counts.lateness) : nil
+                let blob = HistogramCoding.blob(counts.lateness)
                 try schedule.execute(arguments: [run, second, counts.planned, counts.started, counts.dropped, counts.targetRate, blob])
             }
         }
@@ -384,6 +384,11 @@ package final class MetricsStore: Sendable {
 
 /// Histograms as SQLite blobs: (value, count) pairs of the recorded buckets, as varints.
 package enum HistogramCoding {
+    /// The blob a column stores: nil for an empty histogram.
+    static func blob(_ histogram: LatencyHistogram) -> Data? {
+        histogram.totalCount > 0 ? encode(histogram) : nil
+    }
+
     package static func encode(_ histogram: LatencyHistogram) -> Data {
         var out = Data()
         func varint(_ value: UInt64) {

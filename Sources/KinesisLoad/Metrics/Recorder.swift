@@ -241,20 +241,16 @@ package final class Recorder: Sendable {
                 defer { state.batch = Batch() }
                 return state.batch
             }
-            var out = Batch()
-            for second in state.batch.types.keys where second <= last {
-                out.types[second] = state.batch.types.removeValue(forKey: second)
-            }
-            for second in state.batch.shards.keys where second <= last {
-                out.shards[second] = state.batch.shards.removeValue(forKey: second)
-            }
-            for second in state.batch.schedule.keys where second <= last {
-                out.schedule[second] = state.batch.schedule.removeValue(forKey: second)
-            }
-            for second in state.batch.reads.keys where second <= last {
-                out.reads[second] = state.batch.reads.removeValue(forKey: second)
-            }
-            return out
+            return Batch(
+                types: Self.take(&state.batch.types, through: last), shards: Self.take(&state.batch.shards, through: last),
+                schedule: Self.take(&state.batch.schedule, through: last), reads: Self.take(&state.batch.reads, through: last))
         }
+    }
+
+    /// Removes and returns the seconds up to `last` of one table of the batch.
+    private static func take<Value>(_ seconds: inout [Int: Value], through last: Int) -> [Int: Value] {
+        var out: [Int: Value] = [:]
+        for second in seconds.keys where second <= last { out[second] = seconds.removeValue(forKey: second) }
+        return out
     }
 }

@@ -187,6 +187,11 @@ package struct RunSummary: Codable, Sendable {
         package var lagMs: Int? = nil
         package var consumed = 0
         package var readThrottled = 0
+
+        /// A second with nothing counted yet.
+        static func empty(_ second: Int) -> Second {
+            Second(second: second, targetRate: 0, started: 0, succeeded: 0, failed: 0, dropped: 0, throttled: 0, p99Ms: 0)
+        }
     }
 
     package var run: Run
@@ -305,7 +310,7 @@ struct RunSummaryBuilder {
             counts.3 += dropped
             counts.4 += bytes
             typeCounts[type] = counts
-            var entry = bySecond[second] ?? RunSummary.Second(second: second, targetRate: 0, started: 0, succeeded: 0, failed: 0, dropped: 0, throttled: 0, p99Ms: 0)
+            var entry = bySecond[second] ?? .empty(second)
             entry.started += started
             entry.succeeded += succeeded
             entry.failed += failed
@@ -444,22 +449,20 @@ struct RunSummaryBuilder {
                 entry.userRecords += users
                 perSecond[shard, default: [:]][second, default: (0, 0)].calls += calls
                 perSecond[shard, default: [:]][second, default: (0, 0)].bytes += bytes
+                // Seconds after publishing (the catch-up) have reads only.
+                var figures = bySecond[second] ?? .empty(second)
                 if let behind: Int = row["max_behind_ms"] {
                     entry.maxLag = max(entry.maxLag, behind)
                     entry.lag[second] = max(entry.lag[second] ?? 0, behind)
-                    if bySecond[second] != nil { bySecond[second]!.lagMs = max(bySecond[second]!.lagMs ?? 0, behind) }
+                    figures.lagMs = max(figures.lagMs ?? 0, behind)
                 }
                 if let blob: Data = row["e2e"] {
                     HistogramCoding.decode(blob, into: &entry.e2e)
                     HistogramCoding.decode(blob, into: &secondE2E[second, default: .latency()])
                 }
-                if bySecond[second] == nil {
-                    // Seconds after publishing (the catch-up) have reads only.
-                    bySecond[second] = RunSummary.Second(second: second, targetRate: 0, started: 0, succeeded: 0, failed: 0, dropped: 0, throttled: 0, p99Ms: 0)
-                    if let behind: Int = row["max_behind_ms"] { bySecond[second]!.lagMs = behind }
-                }
-                bySecond[second]!.consumed += users
-                bySecond[second]!.readThrottled += throttled
+                figures.consumed += users
+                figures.readThrottled += throttled
+                bySecond[second] = figures
                 byShard[shard] = entry
             }
             for (shard, seconds) in perSecond {

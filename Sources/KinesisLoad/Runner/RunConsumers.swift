@@ -80,19 +80,13 @@ final class RunConsumers: Sendable {
     let spec: Scenario.ConsumeSpec
     let observed: ObservedReads
     let consumers: [StreamConsumer]
-    let stopping: StopFlagBox
-
     /// Set when the consumers are asked to stop: simulated work ends early.
-    final class StopFlagBox: Sendable {
-        private let flag = Atomic<Bool>(false)
-        var isSet: Bool { flag.load(ordering: .relaxed) }
-        func set() { flag.store(true, ordering: .relaxed) }
-    }
+    let stopping: StopFlag
 
     struct Processor: RecordProcessor {
         let verifier: ReadBackVerifier
         let processingTime: Duration
-        let stopping: StopFlagBox
+        let stopping: StopFlag
 
         func processRecord(_ record: ConsumerRecord) async throws {}
 
@@ -116,7 +110,7 @@ final class RunConsumers: Sendable {
         self.spec = spec
         let observed = ObservedReads(base: api, recorder: recorder)
         self.observed = observed
-        let stopping = StopFlagBox()
+        let stopping = StopFlag()
         self.stopping = stopping
         let checkpoints = InMemoryCheckpointStore()
         let count = spec.consumers
@@ -136,10 +130,9 @@ final class RunConsumers: Sendable {
         }
     }
 
-    /// Which consumer owns a shard: its number (the digits ending its id) modulo the count.
+    /// Which consumer owns a shard: its number (``ShardMap/index(ofShardId:)``) modulo the count.
     static func owner(of shardId: String, among count: Int) -> Int {
-        let digits = shardId.reversed().prefix { $0.isASCII && $0.isNumber }
-        if let number = Int(String(digits.reversed())) { return number % count }
+        if let number = ShardMap.index(ofShardId: shardId) { return number % count }
         return Int(shardId.utf8.reduce(UInt32(2_166_136_261)) { ($0 ^ UInt32($1)) &* 16_777_619 } % UInt32(count))
     }
 

@@ -27,6 +27,21 @@ extension ScenarioReader {
         return pools
     }
 
+    /// A non-empty array of template member names (a composite key's `fields`); nil after
+    /// reporting what was wrong, or when absent.
+    mutating func memberNames(_ value: JSONValue?, _ path: String) -> [String]? {
+        guard case .array(let items)? = value else {
+            if value != nil { fail(path, "expected an array of member names") }
+            return nil
+        }
+        let names = items.enumerated().compactMap { string($0.element, "\(path)[\($0.offset)]") }
+        guard names.count == items.count, !names.isEmpty else {
+            if items.isEmpty { fail(path, "expected at least one member name") }
+            return nil
+        }
+        return names
+    }
+
     mutating func keyStrategy(_ value: JSONValue?, _ path: String, pools: [String]) -> Scenario.KeyStrategySpec? {
         let strategies = ["field", "entity", "composite", "hash", "timeWindow", "random", "roundRobin", "constant", "key", "clock"]
         let allowed = [
@@ -63,12 +78,7 @@ extension ScenarioReader {
                 return string(members["field"], "\(path).field").map { .nestjsHash(path: $0) }
             case "composite":
                 need("fields", "an array of template members, joined with _ after composite_")
-                guard case .array(let items)? = members["fields"], !items.isEmpty else {
-                    if members["fields"] != nil { fail("\(path).fields", "expected a non-empty array of member names") }
-                    return nil
-                }
-                let fields = items.enumerated().compactMap { string($0.element, "\(path).fields[\($0.offset)]") }
-                return fields.count == items.count ? .nestjsComposite(paths: fields) : nil
+                return memberNames(members["fields"], "\(path).fields").map { .nestjsComposite(paths: $0) }
             case "timeWindow":
                 guard members["window"] != nil else { return .nestjsTimeWindow(milliseconds: 60_000) }
                 guard let window = duration(members["window"], "\(path).window") else { return nil }
@@ -100,16 +110,7 @@ extension ScenarioReader {
         case "composite":
             need("fields", "an array of template members, joined in order")
             let separator = string(members["separator"], "\(path).separator", nonEmpty: false) ?? Scenario.KeyStrategySpec.defaultSeparator
-            guard case .array(let items)? = members["fields"] else {
-                if members["fields"] != nil { fail("\(path).fields", "expected an array of member names") }
-                return nil
-            }
-            let fields = items.enumerated().compactMap { string($0.element, "\(path).fields[\($0.offset)]") }
-            guard fields.count == items.count, !fields.isEmpty else {
-                if items.isEmpty { fail("\(path).fields", "expected at least one member name") }
-                return nil
-            }
-            return .composite(paths: fields, separator: separator)
+            return memberNames(members["fields"], "\(path).fields").map { .composite(paths: $0, separator: separator) }
         case "hash":
             need("field", "the template member to hash")
             need("buckets", "how many distinct keys")
