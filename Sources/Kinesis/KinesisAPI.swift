@@ -38,6 +38,28 @@ public protocol KinesisAPI: Sendable {
     func splitShard(_ input: SplitShardInput) async throws
     func mergeShards(_ input: MergeShardsInput) async throws
     func updateStreamMode(_ input: UpdateStreamModeInput) async throws
+    func addTagsToStream(_ input: AddTagsToStreamInput) async throws
+    func removeTagsFromStream(_ input: RemoveTagsFromStreamInput) async throws
+    func listTagsForStream(_ input: ListTagsForStreamInput) async throws -> ListTagsForStreamOutput
+    func tagResource(_ input: TagResourceInput) async throws
+    func untagResource(_ input: UntagResourceInput) async throws
+    func listTagsForResource(_ input: ListTagsForResourceInput) async throws -> ListTagsForResourceOutput
+    func startStreamEncryption(_ input: StartStreamEncryptionInput) async throws
+    func stopStreamEncryption(_ input: StopStreamEncryptionInput) async throws
+    func enableEnhancedMonitoring(_ input: EnableEnhancedMonitoringInput) async throws -> EnhancedMonitoringOutput
+    func disableEnhancedMonitoring(_ input: DisableEnhancedMonitoringInput) async throws -> EnhancedMonitoringOutput
+    func describeLimits(_ input: NoInput) async throws -> DescribeLimitsOutput
+    func describeAccountSettings(_ input: NoInput) async throws -> AccountSettingsOutput
+    func updateAccountSettings(_ input: UpdateAccountSettingsInput) async throws -> AccountSettingsOutput
+    func registerStreamConsumer(_ input: RegisterStreamConsumerInput) async throws -> RegisterStreamConsumerOutput
+    func deregisterStreamConsumer(_ input: DeregisterStreamConsumerInput) async throws
+    func describeStreamConsumer(_ input: DescribeStreamConsumerInput) async throws -> DescribeStreamConsumerOutput
+    func listStreamConsumers(_ input: ListStreamConsumersInput) async throws -> ListStreamConsumersOutput
+    func putResourcePolicy(_ input: PutResourcePolicyInput) async throws
+    func getResourcePolicy(_ input: GetResourcePolicyInput) async throws -> GetResourcePolicyOutput
+    func deleteResourcePolicy(_ input: DeleteResourcePolicyInput) async throws
+    func updateMaxRecordSize(_ input: UpdateMaxRecordSizeInput) async throws
+    func updateStreamWarmThroughput(_ input: UpdateStreamWarmThroughputInput) async throws -> UpdateStreamWarmThroughputOutput
 }
 
 /// The operation names, as they appear in `X-Amz-Target`.
@@ -58,4 +80,26 @@ public enum KinesisOperation: String, Sendable, CaseIterable {
     case splitShard = "SplitShard"
     case mergeShards = "MergeShards"
     case updateStreamMode = "UpdateStreamMode"
+    case addTagsToStream = "AddTagsToStream"
+    case removeTagsFromStream = "RemoveTagsFromStream"
+    case listTagsForStream = "ListTagsForStream"
+    case tagResource = "TagResource"
+    case untagResource = "UntagResource"
+    case listTagsForResource = "ListTagsForResource"
+    case startStreamEncryption = "StartStreamEncryption"
+    case stopStreamEncryption = "StopStreamEncryption"
+    case enableEnhancedMonitoring = "EnableEnhancedMonitoring"
+    case disableEnhancedMonitoring = "DisableEnhancedMonitoring"
+    case describeLimits = "DescribeLimits"
+    case describeAccountSettings = "DescribeAccountSettings"
+    case updateAccountSettings = "UpdateAccountSettings"
+    case registerStreamConsumer = "RegisterStreamConsumer"
+    case deregisterStreamConsumer = "DeregisterStreamConsumer"
+    case describeStreamConsumer = "DescribeStreamConsumer"
+    case listStreamConsumers = "ListStreamConsumers"
+    case putResourcePolicy = "PutResourcePolicy"
+    case getResourcePolicy = "GetResourcePolicy"
+    case deleteResourcePolicy = "DeleteResourcePolicy"
+    case updateMaxRecordSize = "UpdateMaxRecordSize"
+    case updateStreamWarmThroughput = "UpdateStreamWarmThroughput"
 }

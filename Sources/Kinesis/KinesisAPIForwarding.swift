@@ -59,4 +59,48 @@ extension KinesisAPIForwarding {
     public func mergeShards(_ input: MergeShardsInput) async throws { try await base.mergeShards(input) }
     /// Passes `UpdateStreamMode` to ``base``.
     public func updateStreamMode(_ input: UpdateStreamModeInput) async throws { try await base.updateStreamMode(input) }
+    /// Passes `AddTagsToStream` to ``base``.
+    public func addTagsToStream(_ input: AddTagsToStreamInput) async throws { try await base.addTagsToStream(input) }
+    /// Passes `RemoveTagsFromStream` to ``base``.
+    public func removeTagsFromStream(_ input: RemoveTagsFromStreamInput) async throws { try await base.removeTagsFromStream(input) }
+    /// Passes `ListTagsForStream` to ``base``.
+    public func listTagsForStream(_ input: ListTagsForStreamInput) async throws -> ListTagsForStreamOutput { try await base.listTagsForStream(input) }
+    /// Passes `TagResource` to ``base``.
+    public func tagResource(_ input: TagResourceInput) async throws { try await base.tagResource(input) }
+    /// Passes `UntagResource` to ``base``.
+    public func untagResource(_ input: UntagResourceInput) async throws { try await base.untagResource(input) }
+    /// Passes `ListTagsForResource` to ``base``.
+    public func listTagsForResource(_ input: ListTagsForResourceInput) async throws -> ListTagsForResourceOutput { try await base.listTagsForResource(input) }
+    /// Passes `StartStreamEncryption` to ``base``.
+    public func startStreamEncryption(_ input: StartStreamEncryptionInput) async throws { try await base.startStreamEncryption(input) }
+    /// Passes `StopStreamEncryption` to ``base``.
+    public func stopStreamEncryption(_ input: StopStreamEncryptionInput) async throws { try await base.stopStreamEncryption(input) }
+    /// Passes `EnableEnhancedMonitoring` to ``base``.
+    public func enableEnhancedMonitoring(_ input: EnableEnhancedMonitoringInput) async throws -> EnhancedMonitoringOutput { try await base.enableEnhancedMonitoring(input) }
+    /// Passes `DisableEnhancedMonitoring` to ``base``.
+    public func disableEnhancedMonitoring(_ input: DisableEnhancedMonitoringInput) async throws -> EnhancedMonitoringOutput { try await base.disableEnhancedMonitoring(input) }
+    /// Passes `DescribeLimits` to ``base``.
+    public func describeLimits(_ input: NoInput) async throws -> DescribeLimitsOutput { try await base.describeLimits(input) }
+    /// Passes `DescribeAccountSettings` to ``base``.
+    public func describeAccountSettings(_ input: NoInput) async throws -> AccountSettingsOutput { try await base.describeAccountSettings(input) }
+    /// Passes `UpdateAccountSettings` to ``base``.
+    public func updateAccountSettings(_ input: UpdateAccountSettingsInput) async throws -> AccountSettingsOutput { try await base.updateAccountSettings(input) }
+    /// Passes `RegisterStreamConsumer` to ``base``.
+    public func registerStreamConsumer(_ input: RegisterStreamConsumerInput) async throws -> RegisterStreamConsumerOutput { try await base.registerStreamConsumer(input) }
+    /// Passes `DeregisterStreamConsumer` to ``base``.
+    public func deregisterStreamConsumer(_ input: DeregisterStreamConsumerInput) async throws { try await base.deregisterStreamConsumer(input) }
+    /// Passes `DescribeStreamConsumer` to ``base``.
+    public func describeStreamConsumer(_ input: DescribeStreamConsumerInput) async throws -> DescribeStreamConsumerOutput { try await base.describeStreamConsumer(input) }
+    /// Passes `ListStreamConsumers` to ``base``.
+    public func listStreamConsumers(_ input: ListStreamConsumersInput) async throws -> ListStreamConsumersOutput { try await base.listStreamConsumers(input) }
+    /// Passes `PutResourcePolicy` to ``base``.
+    public func putResourcePolicy(_ input: PutResourcePolicyInput) async throws { try await base.putResourcePolicy(input) }
+    /// Passes `GetResourcePolicy` to ``base``.
+    public func getResourcePolicy(_ input: GetResourcePolicyInput) async throws -> GetResourcePolicyOutput { try await base.getResourcePolicy(input) }
+    /// Passes `DeleteResourcePolicy` to ``base``.
+    public func deleteResourcePolicy(_ input: DeleteResourcePolicyInput) async throws { try await base.deleteResourcePolicy(input) }
+    /// Passes `UpdateMaxRecordSize` to ``base``.
+    public func updateMaxRecordSize(_ input: UpdateMaxRecordSizeInput) async throws { try await base.updateMaxRecordSize(input) }
+    /// Passes `UpdateStreamWarmThroughput` to ``base``.
+    public func updateStreamWarmThroughput(_ input: UpdateStreamWarmThroughputInput) async throws -> UpdateStreamWarmThroughputOutput { try await base.updateStreamWarmThroughput(input) }
 }

@@ -99,7 +99,10 @@ public struct KinesisEndpoint: Sendable {
     // MARK: - Dispatch
 
     private func dispatch(_ operation: KinesisOperation, body: [UInt8]) async throws -> [UInt8] {
-        let data = Data(body.isEmpty ? Array("{}".utf8) : body)
+        var data = Data(body.isEmpty ? Array("{}".utf8) : body)
+        // ListShards' StreamName is optional in the Swift input, so a missing name does not
+        // show as a decoding failure: its (small) body is checked for an ARN up front.
+        if operation == .listShards, let named = try namingStreamByARN(data, operation) { data = named }
         // Fast path: a well-formed request decodes straight into its input, which the engine
         // validates with the same rules (Validator) as below. Only a body that does not decode
         // takes the slow path, which names the wrong type or missing member as AWS does.
@@ -123,6 +126,18 @@ public struct KinesisEndpoint: Sendable {
             let input: Input
             do {
                 input = try KinesisWire.makeDecoder().decode(Input.self, from: data)
+            } catch DecodingError.keyNotFound(let key, let context) where key.stringValue == "StreamName" && context.codingPath.isEmpty {
+                // The Swift input names the stream; the request may name it by ARN instead.
+                guard let named = try namingStreamByARN(data, operation) else {
+                    try checkSlowPath()
+                    throw KinesisError(code: .serialization, message: "Missing StreamName", httpStatus: 400)
+                }
+                do {
+                    input = try KinesisWire.makeDecoder().decode(Input.self, from: named)
+                } catch {
+                    try checkSlowPath()
+                    throw KinesisError(code: .serialization, message: Self.describe(error), httpStatus: 400)
+                }
             } catch {
                 try checkSlowPath()
                 throw KinesisError(code: .serialization, message: Self.describe(error), httpStatus: 400)
@@ -159,7 +174,38 @@ public struct KinesisEndpoint: Sendable {
         case .splitShard: return try await runVoid(SplitShardInput.self, engine.splitShard)
         case .mergeShards: return try await runVoid(MergeShardsInput.self, engine.mergeShards)
         case .updateStreamMode: return try await runVoid(UpdateStreamModeInput.self, engine.updateStreamMode)
+        case .addTagsToStream: return try await runVoid(AddTagsToStreamInput.self, engine.addTagsToStream)
+        case .removeTagsFromStream: return try await runVoid(RemoveTagsFromStreamInput.self, engine.removeTagsFromStream)
+        case .listTagsForStream: return try await run(ListTagsForStreamInput.self, engine.listTagsForStream)
+        case .tagResource: return try await runVoid(TagResourceInput.self, engine.tagResource)
+        case .untagResource: return try await runVoid(UntagResourceInput.self, engine.untagResource)
+        case .listTagsForResource: return try await run(ListTagsForResourceInput.self, engine.listTagsForResource)
+        case .startStreamEncryption: return try await runVoid(StartStreamEncryptionInput.self, engine.startStreamEncryption)
+        case .stopStreamEncryption: return try await runVoid(StopStreamEncryptionInput.self, engine.stopStreamEncryption)
+        case .enableEnhancedMonitoring: return try await run(EnableEnhancedMonitoringInput.self, engine.enableEnhancedMonitoring)
+        case .disableEnhancedMonitoring: return try await run(DisableEnhancedMonitoringInput.self, engine.disableEnhancedMonitoring)
+        case .describeLimits: return try await run(NoInput.self, engine.describeLimits)
+        case .describeAccountSettings: return try await run(NoInput.self, engine.describeAccountSettings)
+        case .updateAccountSettings: return try await run(UpdateAccountSettingsInput.self, engine.updateAccountSettings)
+        case .registerStreamConsumer: return try await run(RegisterStreamConsumerInput.self, engine.registerStreamConsumer)
+        case .deregisterStreamConsumer: return try await runVoid(DeregisterStreamConsumerInput.self, engine.deregisterStreamConsumer)
+        case .describeStreamConsumer: return try await run(DescribeStreamConsumerInput.self, engine.describeStreamConsumer)
+        case .listStreamConsumers: return try await run(ListStreamConsumersInput.self, engine.listStreamConsumers)
+        case .putResourcePolicy: return try await runVoid(PutResourcePolicyInput.self, engine.putResourcePolicy)
+        case .getResourcePolicy: return try await run(GetResourcePolicyInput.self, engine.getResourcePolicy)
+        case .deleteResourcePolicy: return try await runVoid(DeleteResourcePolicyInput.self, engine.deleteResourcePolicy)
+        case .updateMaxRecordSize: return try await runVoid(UpdateMaxRecordSizeInput.self, engine.updateMaxRecordSize)
+        case .updateStreamWarmThroughput: return try await run(UpdateStreamWarmThroughputInput.self, engine.updateStreamWarmThroughput)
         }
+    }
+
+    /// The body with `StreamName` added from its `StreamARN`, or nil when it has no ARN.
+    private func namingStreamByARN(_ data: Data, _ operation: KinesisOperation) throws -> Data? {
+        guard case .object(var object)? = try? JSONDecoder().decode(JSONValue.self, from: data), object["StreamName"] == nil,
+            case .string(let arn)? = object["StreamARN"]
+        else { return nil }
+        object["StreamName"] = .string(try engine.streamName(fromARN: arn, operation: operation))
+        return try JSONEncoder().encode(JSONValue.object(object))
     }
 
     /// A decoding error in a sentence, naming the member.

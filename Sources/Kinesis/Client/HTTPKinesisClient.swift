@@ -274,4 +274,114 @@ public final class HTTPKinesisClient: KinesisAPI {
     public func updateStreamMode(_ input: UpdateStreamModeInput) async throws {
         _ = try await send(.updateStreamMode, input, as: EmptyResponse.self)
     }
+
+    /// Sends `AddTagsToStream` and decodes the answer.
+    public func addTagsToStream(_ input: AddTagsToStreamInput) async throws {
+        _ = try await send(.addTagsToStream, input, as: EmptyResponse.self)
+    }
+
+    /// Sends `RemoveTagsFromStream` and decodes the answer.
+    public func removeTagsFromStream(_ input: RemoveTagsFromStreamInput) async throws {
+        _ = try await send(.removeTagsFromStream, input, as: EmptyResponse.self)
+    }
+
+    /// Sends `ListTagsForStream` and decodes the answer.
+    public func listTagsForStream(_ input: ListTagsForStreamInput) async throws -> ListTagsForStreamOutput {
+        try await send(.listTagsForStream, input, as: ListTagsForStreamOutput.self)
+    }
+
+    /// Sends `TagResource` and decodes the answer.
+    public func tagResource(_ input: TagResourceInput) async throws {
+        _ = try await send(.tagResource, input, as: EmptyResponse.self)
+    }
+
+    /// Sends `UntagResource` and decodes the answer.
+    public func untagResource(_ input: UntagResourceInput) async throws {
+        _ = try await send(.untagResource, input, as: EmptyResponse.self)
+    }
+
+    /// Sends `ListTagsForResource` and decodes the answer.
+    public func listTagsForResource(_ input: ListTagsForResourceInput) async throws -> ListTagsForResourceOutput {
+        try await send(.listTagsForResource, input, as: ListTagsForResourceOutput.self)
+    }
+
+    /// Sends `StartStreamEncryption` and decodes the answer.
+    public func startStreamEncryption(_ input: StartStreamEncryptionInput) async throws {
+        _ = try await send(.startStreamEncryption, input, as: EmptyResponse.self)
+    }
+
+    /// Sends `StopStreamEncryption` and decodes the answer.
+    public func stopStreamEncryption(_ input: StopStreamEncryptionInput) async throws {
+        _ = try await send(.stopStreamEncryption, input, as: EmptyResponse.self)
+    }
+
+    /// Sends `EnableEnhancedMonitoring` and decodes the answer.
+    public func enableEnhancedMonitoring(_ input: EnableEnhancedMonitoringInput) async throws -> EnhancedMonitoringOutput {
+        try await send(.enableEnhancedMonitoring, input, as: EnhancedMonitoringOutput.self)
+    }
+
+    /// Sends `DisableEnhancedMonitoring` and decodes the answer.
+    public func disableEnhancedMonitoring(_ input: DisableEnhancedMonitoringInput) async throws -> EnhancedMonitoringOutput {
+        try await send(.disableEnhancedMonitoring, input, as: EnhancedMonitoringOutput.self)
+    }
+
+    /// Sends `DescribeLimits` and decodes the answer.
+    public func describeLimits(_ input: NoInput) async throws -> DescribeLimitsOutput {
+        try await send(.describeLimits, input, as: DescribeLimitsOutput.self)
+    }
+
+    /// Sends `DescribeAccountSettings` and decodes the answer.
+    public func describeAccountSettings(_ input: NoInput) async throws -> AccountSettingsOutput {
+        try await send(.describeAccountSettings, input, as: AccountSettingsOutput.self)
+    }
+
+    /// Sends `UpdateAccountSettings` and decodes the answer.
+    public func updateAccountSettings(_ input: UpdateAccountSettingsInput) async throws -> AccountSettingsOutput {
+        try await send(.updateAccountSettings, input, as: AccountSettingsOutput.self)
+    }
+
+    /// Sends `RegisterStreamConsumer` and decodes the answer.
+    public func registerStreamConsumer(_ input: RegisterStreamConsumerInput) async throws -> RegisterStreamConsumerOutput {
+        try await send(.registerStreamConsumer, input, as: RegisterStreamConsumerOutput.self)
+    }
+
+    /// Sends `DeregisterStreamConsumer` and decodes the answer.
+    public func deregisterStreamConsumer(_ input: DeregisterStreamConsumerInput) async throws {
+        _ = try await send(.deregisterStreamConsumer, input, as: EmptyResponse.self)
+    }
+
+    /// Sends `DescribeStreamConsumer` and decodes the answer.
+    public func describeStreamConsumer(_ input: DescribeStreamConsumerInput) async throws -> DescribeStreamConsumerOutput {
+        try await send(.describeStreamConsumer, input, as: DescribeStreamConsumerOutput.self)
+    }
+
+    /// Sends `ListStreamConsumers` and decodes the answer.
+    public func listStreamConsumers(_ input: ListStreamConsumersInput) async throws -> ListStreamConsumersOutput {
+        try await send(.listStreamConsumers, input, as: ListStreamConsumersOutput.self)
+    }
+
+    /// Sends `PutResourcePolicy` and decodes the answer.
+    public func putResourcePolicy(_ input: PutResourcePolicyInput) async throws {
+        _ = try await send(.putResourcePolicy, input, as: EmptyResponse.self)
+    }
+
+    /// Sends `GetResourcePolicy` and decodes the answer.
+    public func getResourcePolicy(_ input: GetResourcePolicyInput) async throws -> GetResourcePolicyOutput {
+        try await send(.getResourcePolicy, input, as: GetResourcePolicyOutput.self)
+    }
+
+    /// Sends `DeleteResourcePolicy` and decodes the answer.
+    public func deleteResourcePolicy(_ input: DeleteResourcePolicyInput) async throws {
+        _ = try await send(.deleteResourcePolicy, input, as: EmptyResponse.self)
+    }
+
+    /// Sends `UpdateMaxRecordSize` and decodes the answer.
+    public func updateMaxRecordSize(_ input: UpdateMaxRecordSizeInput) async throws {
+        _ = try await send(.updateMaxRecordSize, input, as: EmptyResponse.self)
+    }
+
+    /// Sends `UpdateStreamWarmThroughput` and decodes the answer.
+    public func updateStreamWarmThroughput(_ input: UpdateStreamWarmThroughputInput) async throws -> UpdateStreamWarmThroughputOutput {
+        try await send(.updateStreamWarmThroughput, input, as: UpdateStreamWarmThroughputOutput.self)
+    }
 }

@@ -175,13 +175,22 @@ public struct CreateStreamInput: Codable, Sendable, Hashable {
     public var streamModeDetails: StreamModeDetails?
     /// `Tags` on the wire.
     public var tags: [String: String]?
+    /// `MaxRecordSizeInKiB` on the wire (1,024...10,240; 1,024 when absent).
+    public var maxRecordSizeInKiB: Int?
+    /// `WarmThroughputMiBps` on the wire (on-demand streams).
+    public var warmThroughputMiBps: Int?
 
     /// Makes the shape from its members; nil members are left out of the request.
-    public init(streamName: String, shardCount: Int? = nil, mode: StreamMode? = nil, tags: [String: String]? = nil) {
+    public init(
+        streamName: String, shardCount: Int? = nil, mode: StreamMode? = nil, tags: [String: String]? = nil,
+        maxRecordSizeInKiB: Int? = nil, warmThroughputMiBps: Int? = nil
+    ) {
         self.streamName = streamName
         self.shardCount = shardCount
         self.streamModeDetails = mode.map(StreamModeDetails.init(streamMode:))
         self.tags = tags
+        self.maxRecordSizeInKiB = maxRecordSizeInKiB
+        self.warmThroughputMiBps = warmThroughputMiBps
     }
 
     enum CodingKeys: String, CodingKey {
@@ -189,6 +198,8 @@ public struct CreateStreamInput: Codable, Sendable, Hashable {
         case shardCount = "ShardCount"
         case streamModeDetails = "StreamModeDetails"
         case tags = "Tags"
+        case maxRecordSizeInKiB = "MaxRecordSizeInKiB"
+        case warmThroughputMiBps = "WarmThroughputMiBps"
     }
 }
 
@@ -266,6 +277,8 @@ public struct StreamDescription: Codable, Sendable, Hashable {
     public var encryptionType: String?
     /// `EnhancedMonitoring` on the wire: the shard-level metrics turned on (AWS always sends one entry).
     public var enhancedMonitoring: [EnhancedMetrics]?
+    /// `KeyId` on the wire: the KMS key of an encrypted stream.
+    public var keyId: String?
 
     /// Makes the shape from its members; nil members are left out of the request.
     public init(
@@ -296,6 +309,7 @@ public struct StreamDescription: Codable, Sendable, Hashable {
         case retentionPeriodHours = "RetentionPeriodHours"
         case streamCreationTimestamp = "StreamCreationTimestamp"
         case encryptionType = "EncryptionType"
+        case keyId = "KeyId"
     }
 }
 
@@ -345,6 +359,12 @@ public struct StreamDescriptionSummary: Codable, Sendable, Hashable {
     public var encryptionType: String?
     /// `EnhancedMonitoring` on the wire: the shard-level metrics turned on (AWS always sends one entry).
     public var enhancedMonitoring: [EnhancedMetrics]?
+    /// `KeyId` on the wire: the KMS key of an encrypted stream.
+    public var keyId: String?
+    /// `MaxRecordSizeInKiB` on the wire.
+    public var maxRecordSizeInKiB: Int?
+    /// `WarmThroughput` on the wire (on-demand streams).
+    public var warmThroughput: WarmThroughput?
 
     /// Makes the shape from its members; nil members are left out of the request.
     public init(
@@ -375,6 +395,9 @@ public struct StreamDescriptionSummary: Codable, Sendable, Hashable {
         case openShardCount = "OpenShardCount"
         case consumerCount = "ConsumerCount"
         case encryptionType = "EncryptionType"
+        case keyId = "KeyId"
+        case maxRecordSizeInKiB = "MaxRecordSizeInKiB"
+        case warmThroughput = "WarmThroughput"
     }
 }
 

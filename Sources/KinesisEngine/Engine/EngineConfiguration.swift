@@ -22,6 +22,9 @@ public struct EngineConfiguration: Sendable {
     public var iteratorLifetime: Duration
     /// Seed of the per-record fault draws.
     public var seed: UInt64
+    /// The account's provisioned shard quota that DescribeLimits reports (500, as in
+    /// us-east-1, us-west-2 and eu-west-1). Reported, not enforced.
+    public var shardLimit = 500
     /// Most memory a shard's records may take (see ``retainedBytes(data:partitionKey:sequenceNumber:)``):
     /// beyond it the oldest records are trimmed, as retention would trim them. nil (the
     /// default) keeps everything for the retention period; a long load test sets it so memory

@@ -99,6 +99,25 @@ enum PendingChange: Sendable {
     case merge(shard: Int, adjacent: Int)
     case uniform(target: Int)
     case mode(StreamMode)
+    case encryption(type: String, keyId: String?)
+}
+
+/// A registered (enhanced fan-out) consumer.
+struct ConsumerState: Sendable {
+    var name: String
+    var arn: String
+    var createdAt: Double
+    var status: ConsumerStatus
+    /// When CREATING becomes ACTIVE, or DELETING ends.
+    var statusUntil: Double?
+    var tags: [String: String] = [:]
+    var policy: String?
+
+    func wire(streamARN: String? = nil) -> Consumer {
+        Consumer(
+            consumerName: name, consumerARN: arn, consumerStatus: status,
+            consumerCreationTimestamp: Date(timeIntervalSince1970: createdAt), streamARN: streamARN)
+    }
 }
 
 struct StreamState: Sendable {
@@ -114,6 +133,19 @@ struct StreamState: Sendable {
     var shards: [ShardState] = []
     var counter: UInt64 = 1
     var tags: [String: String] = [:]
+    /// `NONE` or `KMS`, and the KMS key named by StartStreamEncryption.
+    var encryptionType = "NONE"
+    var keyId: String?
+    /// The shard-level metrics turned on by EnableEnhancedMonitoring, in AWS's order.
+    var shardLevelMetrics: [String] = []
+    /// The largest record accepted, set by CreateStream or UpdateMaxRecordSize.
+    var maxRecordSizeInKiB = 1024
+    /// Warm throughput of an on-demand stream, in MiB/s.
+    var warmThroughputMiBps: Int?
+    /// Registered consumers, oldest first.
+    var consumers: [ConsumerState] = []
+    /// The resource policy attached to the stream.
+    var policy: String?
     /// Open shards for routing, rebuilt on every reshard.
     var openMap: ShardMap
     var openIndices: [Int] = []

@@ -26,6 +26,8 @@ public final class InMemoryKinesis: KinesisAPI {
         var faults = FaultPlan()
         var calls: [RecordedCall] = []
         var random: SplitMix64
+        /// DescribeAccountSettings' answer; nil until UpdateAccountSettings is called.
+        var billingCommitment: MinimumThroughputBillingCommitment?
     }
 
     private let state: Mutex<State>
@@ -82,7 +84,7 @@ public final class InMemoryKinesis: KinesisAPI {
 
     /// Runs one operation: latency, outage and scripted faults first, then `body` under the
     /// lock, and the call recorded whatever its outcome.
-    private func perform<T: Sendable>(
+    func perform<T: Sendable>(
         _ operation: KinesisOperation, stream: String?, validate fields: [String: FieldValue]? = nil,
         _ body: (inout State, Double) throws -> (result: T, records: Int, failed: Int)
     ) async throws -> T {
@@ -103,7 +105,10 @@ public final class InMemoryKinesis: KinesisAPI {
                         code: .serviceUnavailable, message: "Service unavailable (scripted outage)", httpStatus: 503)
                 }
                 if let scripted = state.faults.takeScripted(for: operation) { throw scripted }
-                if let fields { try Validator.validate(operation, fields) }
+                if let fields {
+                    let recordLimit = stream.flatMap { state.streams[$0]?.maxRecordSizeInKiB }.map { $0 * 1024 }
+                    try Validator.validate(operation, fields, recordMaxBytes: recordLimit ?? ServiceLimits.recordMaxBytes)
+                }
                 let (result, records, failed) = try body(&state, now)
                 call.recordCount = records
                 call.failedRecordCount = failed
@@ -116,26 +121,26 @@ public final class InMemoryKinesis: KinesisAPI {
         }
     }
 
-    private var account: String { configuration.accountId }
+    var account: String { configuration.accountId }
 
-    private func notFound(_ name: String) -> KinesisError {
+    func notFound(_ name: String) -> KinesisError {
         KinesisError(code: .resourceNotFound, message: "Stream \(name) under account \(account) not found.", httpStatus: 400)
     }
 
-    private func notActive(_ stream: StreamState) -> KinesisError {
+    func notActive(_ stream: StreamState) -> KinesisError {
         KinesisError(
             code: .resourceInUse,
             message: "Stream \(stream.name) under account \(account) not ACTIVE, instead in state \(stream.status.rawValue)",
             httpStatus: 400)
     }
 
-    private func invalidArgument(_ message: String) -> KinesisError {
+    func invalidArgument(_ message: String) -> KinesisError {
         KinesisError(code: .invalidArgument, message: message, httpStatus: 400)
     }
 
     /// Moves a stream along its lifecycle: CREATING and UPDATING end (applying pending
     /// reshards), DELETING removes it.
-    private static func advance(_ state: inout State, _ name: String, now: Double, configuration: EngineConfiguration) {
+    static func advance(_ state: inout State, _ name: String, now: Double, configuration: EngineConfiguration) {
         guard var stream = state.streams[name], let until = stream.statusUntil, now >= until else { return }
         if stream.status == .deleting {
             state.streams[name] = nil
@@ -149,7 +154,7 @@ public final class InMemoryKinesis: KinesisAPI {
     }
 
     /// The stream, brought up to date; ResourceNotFoundException if it does not exist.
-    private func stream(_ state: inout State, _ name: String, now: Double) throws -> StreamState {
+    func stream(_ state: inout State, _ name: String, now: Double) throws -> StreamState {
         Self.advance(&state, name, now: now, configuration: configuration)
         guard let stream = state.streams[name] else { throw notFound(name) }
         return stream
@@ -202,12 +207,15 @@ public final class InMemoryKinesis: KinesisAPI {
             }
         case .mode(let mode):
             stream.mode = mode
+        case .encryption(let type, let keyId):
+            stream.encryptionType = type
+            stream.keyId = keyId
         }
         stream.rebuildOpenMap()
     }
 
     /// Starts an UPDATING period that ends with `change` applied (at once when the delay is zero).
-    private func update(_ state: inout State, _ name: String, with change: PendingChange, now: Double) {
+    func update(_ state: inout State, _ name: String, with change: PendingChange, now: Double) {
         guard var stream = state.streams[name] else { return }
         if configuration.updatingDelay == .zero {
             Self.apply(change, to: &stream, now: now, limits: configuration.limits)
@@ -251,6 +259,8 @@ public final class InMemoryKinesis: KinesisAPI {
                 creationSecond: second, mode: mode, retentionHours: 24, status: .creating, statusUntil: nil,
                 openMap: ShardMap(entries: []))
             stream.tags = input.tags ?? [:]
+            stream.maxRecordSizeInKiB = input.maxRecordSizeInKiB ?? 1024
+            if mode == .onDemand { stream.warmThroughputMiBps = input.warmThroughputMiBps }
             for range in ShardMap.evenRanges(count: shardCount) {
                 stream.addShard(range: range, parent: nil, adjacentParent: nil, now: now, limits: configuration.limits)
             }
@@ -269,6 +279,13 @@ public final class InMemoryKinesis: KinesisAPI {
     public func deleteStream(_ input: DeleteStreamInput) async throws {
         try await perform(.deleteStream, stream: input.streamName, validate: FieldValueEncoder.fields(of: input)) { state, now in
             var stream = try stream(&state, input.streamName, now: now)
+            advanceConsumers(&stream, now: now)
+            if !stream.consumers.isEmpty, input.enforceConsumerDeletion != true {
+                throw KinesisError(
+                    code: .resourceInUse,
+                    message: "Stream \(stream.name) under account \(account) has \(stream.consumers.count) registered consumer\(stream.consumers.count == 1 ? "" : "s"): deregister them or set EnforceConsumerDeletion.",
+                    httpStatus: 400)
+            }
             if configuration.deletingDelay == .zero {
                 state.streams[input.streamName] = nil
             } else {
@@ -292,12 +309,13 @@ public final class InMemoryKinesis: KinesisAPI {
             }
             let limit = input.limit ?? 100
             let page = shards.prefix(limit)
-            let description = StreamDescription(
+            var description = StreamDescription(
                 streamName: stream.name, streamARN: stream.arn, streamStatus: stream.status,
                 streamModeDetails: StreamModeDetails(streamMode: stream.mode), shards: page.map(\.wire),
                 hasMoreShards: shards.count > limit, retentionPeriodHours: stream.retentionHours,
-                streamCreationTimestamp: Date(timeIntervalSince1970: stream.createdAt), encryptionType: "NONE",
-                enhancedMonitoring: [EnhancedMetrics()])
+                streamCreationTimestamp: Date(timeIntervalSince1970: stream.createdAt), encryptionType: stream.encryptionType,
+                enhancedMonitoring: [EnhancedMetrics(shardLevelMetrics: stream.shardLevelMetrics)])
+            description.keyId = stream.keyId
             return (DescribeStreamOutput(streamDescription: description), 0, 0)
         }
     }
@@ -305,12 +323,17 @@ public final class InMemoryKinesis: KinesisAPI {
     /// `DescribeStreamSummary`, with the service's validation, errors and limits.
     public func describeStreamSummary(_ input: DescribeStreamSummaryInput) async throws -> DescribeStreamSummaryOutput {
         try await perform(.describeStreamSummary, stream: input.streamName, validate: FieldValueEncoder.fields(of: input)) { state, now in
-            let stream = try stream(&state, input.streamName, now: now)
-            let summary = StreamDescriptionSummary(
+            var stream = try stream(&state, input.streamName, now: now)
+            advanceConsumers(&stream, now: now)
+            var summary = StreamDescriptionSummary(
                 streamName: stream.name, streamARN: stream.arn, streamStatus: stream.status,
                 streamModeDetails: StreamModeDetails(streamMode: stream.mode), retentionPeriodHours: stream.retentionHours,
                 streamCreationTimestamp: Date(timeIntervalSince1970: stream.createdAt), openShardCount: stream.openShardCount,
-                consumerCount: 0, encryptionType: "NONE", enhancedMonitoring: [EnhancedMetrics()])
+                consumerCount: stream.consumers.count, encryptionType: stream.encryptionType,
+                enhancedMonitoring: [EnhancedMetrics(shardLevelMetrics: stream.shardLevelMetrics)])
+            summary.keyId = stream.keyId
+            summary.maxRecordSizeInKiB = stream.maxRecordSizeInKiB
+            summary.warmThroughput = stream.warmThroughputMiBps.map { WarmThroughput(targetMiBps: $0, currentMiBps: $0) }
             return (DescribeStreamSummaryOutput(streamDescriptionSummary: summary), 0, 0)
         }
     }
@@ -474,14 +497,16 @@ public final class InMemoryKinesis: KinesisAPI {
     /// `PutRecord`, with the service's validation, errors and limits.
     public func putRecord(_ input: PutRecordInput) async throws -> PutRecordOutput {
         try await perform(.putRecord, stream: input.streamName, validate: input.validationFields) { state, now in
+            var encryption = "NONE"
             let outcome = try mutateStream(&state, input.streamName, now: now) { stream, state in
-                try write(
+                encryption = stream.encryptionType
+                return try write(
                     input.data, partitionKey: input.partitionKey, explicitHashKey: input.explicitHashKey, to: &stream,
                     state: &state, now: now)
             }
             switch outcome {
             case .success(let written):
-                return (PutRecordOutput(shardId: written.shardId, sequenceNumber: written.sequenceNumber, encryptionType: "NONE"), 1, 0)
+                return (PutRecordOutput(shardId: written.shardId, sequenceNumber: written.sequenceNumber, encryptionType: encryption), 1, 0)
             case .failure(let failure):
                 throw KinesisError(
                     code: KinesisError.Code(rawValue: failure.code), message: failure.message,
@@ -505,7 +530,9 @@ public final class InMemoryKinesis: KinesisAPI {
             var results: [PutRecordsResultEntry] = []
             results.reserveCapacity(input.records.count)
             var failed = 0
+            var encryption = "NONE"
             try mutateStream(&state, input.streamName, now: now) { stream, state in
+                encryption = stream.encryptionType
                 for entry in input.records {
                     switch try write(
                         entry.data, partitionKey: entry.partitionKey, explicitHashKey: entry.explicitHashKey, to: &stream,
@@ -520,7 +547,7 @@ public final class InMemoryKinesis: KinesisAPI {
                 }
             }
             return (
-                PutRecordsOutput(failedRecordCount: failed, records: results, encryptionType: "NONE"),
+                PutRecordsOutput(failedRecordCount: failed, records: results, encryptionType: encryption),
                 input.records.count - failed, failed
             )
         }

@@ -29,3 +29,19 @@ public enum JSONValue: Sendable, Hashable, Decodable {
         }
     }
 }
+
+extension JSONValue: Encodable {
+    /// Writes the value back; whole numbers as integers, so that they decode into `Int` members.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .null: try container.encodeNil()
+        case .bool(let value): try container.encode(value)
+        case .number(let value):
+            if value.rounded() == value, abs(value) < 9.0e15 { try container.encode(Int64(value)) } else { try container.encode(value) }
+        case .string(let value): try container.encode(value)
+        case .array(let value): try container.encode(value)
+        case .object(let value): try container.encode(value)
+        }
+    }
+}

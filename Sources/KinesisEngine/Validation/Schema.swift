@@ -64,20 +64,40 @@ public enum KinesisSchema {
     static func shardId(_ name: String, required: Bool) -> Member {
         Member(name, .string, (required ? [.notNull] : []) + [.pattern(shardIdPattern), .minLength(1), .maxLength(128)])
     }
-    static let data = Member("Data", .blob, [.notNull, .maxLength(ServiceLimits.recordMaxBytes)])
+    static func data(maximum: Int) -> Member { Member("Data", .blob, [.notNull, .maxLength(maximum)]) }
     static let partitionKey = Member("PartitionKey", .string, [.notNull, .minLength(1), .maxLength(256)])
     static let explicitHashKey = Member("ExplicitHashKey", .string, [.pattern(hashKeyPattern)])
     static let streamModeDetails = Member(
         "StreamModeDetails", .structure([Member("StreamMode", .string, [.notNull, .oneOf(["PROVISIONED", "ON_DEMAND"])])]))
+    static let streamARNPattern = "arn:aws.*:kinesis:.*:\\d{12}:stream/\\S+"
+    static let resourceARNPattern = "arn:aws.*:kinesis:.*:\\d{12}:.*stream/\\S+"
+    static let consumerARNPattern = "^(arn):aws.*:kinesis:.*:\\d{12}:.*stream\\/[a-zA-Z0-9_.-]+\\/consumer\\/[a-zA-Z0-9_.-]+:[0-9]+"
+    static func streamARN(required: Bool) -> Member {
+        Member("StreamARN", .string, (required ? [.notNull] : []) + [.pattern(streamARNPattern), .minLength(1), .maxLength(2048)])
+    }
+    static let resourceARN = Member("ResourceARN", .string, [.notNull, .pattern(resourceARNPattern), .minLength(1), .maxLength(2048)])
+    static let consumerName = Member("ConsumerName", .string, [.pattern(streamNamePattern), .minLength(1), .maxLength(128)])
+    static let consumerARN = Member("ConsumerARN", .string, [.pattern(consumerARNPattern), .minLength(1), .maxLength(2048)])
+    static func tags(required: Bool) -> Member { Member("Tags", .map, (required ? [.notNull] : []) + [.minLength(1), .maxLength(200)]) }
+    static let tagKeys = Member("TagKeys", .list(of: .string, memberName: nil), [.notNull, .minLength(1), .maxLength(50)])
+    static let shardLevelMetrics = Member(
+        "ShardLevelMetrics", .list(of: .string, memberName: nil), [.notNull, .minLength(1), .maxLength(7)])
+    static let encryption = [
+        optionalStreamName, Member("EncryptionType", .string, [.notNull, .oneOf(["NONE", "KMS"])]),
+        Member("KeyId", .string, [.notNull, .minLength(1), .maxLength(2048)]), streamARN(required: false),
+    ]
     static let retention = [Member("RetentionPeriodHours", .integer, [.notNull, .minValue(1)]), streamName]
 
-    /// The members of each operation's input.
-    public static func members(of operation: KinesisOperation) -> [Member] {
+    /// The members of each operation's input; `recordMaxBytes` is the stream's record size
+    /// limit (1 MiB unless UpdateMaxRecordSize raised it).
+    public static func members(of operation: KinesisOperation, recordMaxBytes: Int = ServiceLimits.recordMaxBytes) -> [Member] {
+        let data = data(maximum: recordMaxBytes)
         switch operation {
         case .createStream:
             return [
                 Member("ShardCount", .integer, [.minValue(1), .maxValue(Int64(ServiceLimits.shardCount.upperBound))]), streamName, streamModeDetails,
-                Member("Tags", .map),
+                Member("Tags", .map), Member("WarmThroughputMiBps", .integer, [.minValue(0)]),
+                Member("MaxRecordSizeInKiB", .integer, [.minValue(1024), .maxValue(10_240)]),
             ]
         case .deleteStream:
             return [streamName, Member("EnforceConsumerDeletion", .boolean)]
@@ -155,6 +175,52 @@ public enum KinesisSchema {
             ]
         case .mergeShards:
             return [shardId("AdjacentShardToMerge", required: true), shardId("ShardToMerge", required: true), streamName]
+        case .addTagsToStream:
+            return [optionalStreamName, tags(required: true), streamARN(required: false)]
+        case .removeTagsFromStream:
+            return [optionalStreamName, tagKeys, streamARN(required: false)]
+        case .listTagsForStream:
+            return [
+                optionalStreamName, Member("ExclusiveStartTagKey", .string, [.minLength(1), .maxLength(128)]),
+                Member("Limit", .integer, [.minValue(1), .maxValue(50)]), streamARN(required: false),
+            ]
+        case .tagResource:
+            return [tags(required: true), resourceARN]
+        case .untagResource:
+            return [tagKeys, resourceARN]
+        case .listTagsForResource, .getResourcePolicy, .deleteResourcePolicy:
+            return [resourceARN]
+        case .putResourcePolicy:
+            return [resourceARN, Member("Policy", .string, [.notNull])]
+        case .startStreamEncryption, .stopStreamEncryption:
+            return encryption
+        case .enableEnhancedMonitoring, .disableEnhancedMonitoring:
+            return [optionalStreamName, shardLevelMetrics, streamARN(required: false)]
+        case .describeLimits, .describeAccountSettings:
+            return []
+        case .updateAccountSettings:
+            return [
+                Member(
+                    "MinimumThroughputBillingCommitment",
+                    .structure([Member("Status", .string, [.notNull, .oneOf(["ENABLED", "DISABLED"])])]), [.notNull])
+            ]
+        case .registerStreamConsumer:
+            return [
+                streamARN(required: true),
+                Member("ConsumerName", .string, [.notNull, .pattern(streamNamePattern), .minLength(1), .maxLength(128)]),
+                tags(required: false),
+            ]
+        case .deregisterStreamConsumer, .describeStreamConsumer:
+            return [streamARN(required: false), consumerName, consumerARN]
+        case .listStreamConsumers:
+            return [
+                streamARN(required: true), Member("NextToken", .string, [.minLength(1), .maxLength(1_048_576)]),
+                Member("MaxResults", .integer, [.minValue(1), .maxValue(10_000)]), Member("StreamCreationTimestamp", .timestamp),
+            ]
+        case .updateMaxRecordSize:
+            return [streamARN(required: false), Member("MaxRecordSizeInKiB", .integer, [.notNull, .minValue(1024), .maxValue(10_240)])]
+        case .updateStreamWarmThroughput:
+            return [streamARN(required: false), optionalStreamName, Member("WarmThroughputMiBps", .integer, [.notNull, .minValue(0)])]
         case .updateStreamMode:
             return [
                 Member("StreamARN", .string, [.notNull, .minLength(1), .maxLength(2048)]),

@@ -7,9 +7,12 @@ public enum Validator {
     static let maximumErrors = 10
 
     /// Throws a `ValidationException` listing the constraints `fields` break, or returns.
-    public static func validate(_ operation: KinesisOperation, _ fields: [String: FieldValue]) throws {
+    /// `recordMaxBytes` is the record size limit of the stream written to.
+    public static func validate(
+        _ operation: KinesisOperation, _ fields: [String: FieldValue], recordMaxBytes: Int = ServiceLimits.recordMaxBytes
+    ) throws {
         var errors: [String] = []
-        check(members: KinesisSchema.members(of: operation), in: fields, prefix: "", errors: &errors)
+        check(members: KinesisSchema.members(of: operation, recordMaxBytes: recordMaxBytes), in: fields, prefix: "", errors: &errors)
         guard !errors.isEmpty else { return }
         let count = errors.count
         let message = "\(count) validation error\(count == 1 ? "" : "s") detected: " + errors.joined(separator: "; ")
