@@ -55,6 +55,47 @@ public struct KinesisEndpoint: Sendable {
         func header(_ name: String) -> String? {
             headers.first { asciiCaseInsensitiveEquals($0.name, name) }?.value
         }
+        guard let contentType = header("Content-Type"), contentType.contains("cbor") else {
+            return await answer(method: method, path: path, query: query, headers: headers, body: body, header: header)
+        }
+        // CBOR in, CBOR out (errors included): the request becomes its JSON document, and the
+        // JSON answer becomes CBOR again.
+        var json = body
+        if !body.isEmpty {
+            do {
+                json = Array(try CBOR.json(fromCBOR: body))
+            } catch {
+                return Self.inCBOR(errorResponse(KinesisError(code: .serialization, message: "Malformed CBOR: \(error)", httpStatus: 400)))
+            }
+        }
+        // The signature covers the bytes sent, so it is checked on the CBOR body.
+        if let credentials {
+            do {
+                try SignatureVerifier(credentials: credentials).verify(method: method, path: path, query: query, headers: headers, body: body)
+            } catch let error as KinesisError {
+                return Self.inCBOR(errorResponse(error))
+            } catch {
+                return Self.inCBOR(errorResponse(KinesisError(code: .internalFailure, message: "\(error)", httpStatus: 500)))
+            }
+        }
+        var unsigned = self
+        unsigned.credentials = nil
+        return Self.inCBOR(await unsigned.answer(method: method, path: path, query: query, headers: headers, body: json, header: header))
+    }
+
+    /// The same answer in CBOR.
+    static func inCBOR(_ response: Response) -> Response {
+        guard let body = try? CBOR.cbor(fromJSON: response.body) else { return response }
+        var converted = response
+        converted.body = body
+        converted.headers = response.headers.map { asciiCaseInsensitiveEquals($0.name, "Content-Type") ? ($0.name, CBOR.contentType) : $0 }
+        return converted
+    }
+
+    private func answer(
+        method: String, path: String, query: [(name: String, value: String)], headers: [(name: String, value: String)],
+        body: [UInt8], header: (String) -> String?
+    ) async -> Response {
         do {
             if let credentials {
                 try SignatureVerifier(credentials: credentials).verify(
@@ -64,12 +105,6 @@ public struct KinesisEndpoint: Sendable {
                 let operation = KinesisOperation(rawValue: String(target.dropFirst("Kinesis_20131202.".count)))
             else {
                 throw KinesisError(code: .unknownOperation, message: "", httpStatus: 400)
-            }
-            if let contentType = header("Content-Type"), contentType.contains("cbor") {
-                throw KinesisError(
-                    code: .serialization,
-                    message: "CBOR is not supported by this endpoint: send application/x-amz-json-1.1 (for Java SDKs, set AWS_CBOR_DISABLE=true)",
-                    httpStatus: 400)
             }
             let output = try await dispatch(operation, body: body)
             return Response(status: 200, headers: commonHeaders(), body: output)
