@@ -31,6 +31,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Require SigV4 signatures made with ACCESS_KEY:SECRET (and dated within 15 minutes of this clock).") var auth: String?
     @Option(help: "Most memory each shard's records may take (64MiB, 1GiB, or bytes); the oldest are trimmed beyond it, and said so on stderr. 'none' keeps every record for the retention period.")
     var retainPerShard = "256MiB"
+    @Option(help: "Keep streams and records in this directory: they are there again after a restart, and a call is answered only once its records are on disk.")
+    var dataDir: String?
     @Option(help: "Close a connection that has not sent a complete request head this long after opening.") var headerTimeout = "10s"
     @Option(help: "Close a connection that has sent nothing for this long.") var idleTimeout = "60s"
 
@@ -55,23 +57,52 @@ struct ServeCommand: AsyncParsableCommand {
                     Data("serve: \(stream)/\(shard) is over --retain-per-shard \(budget) bytes: \(trimmed) oldest record\(trimmed == 1 ? "" : "s") trimmed so far\n".utf8))
             }
         }
-        let engine = InMemoryKinesis(configuration: engineConfiguration)
+        let engine: InMemoryKinesis
+        if let dataDir {
+            do {
+                let (persistent, restored) = try InMemoryKinesis.persistent(
+                    directory: URL(fileURLWithPath: dataDir), configuration: engineConfiguration)
+                engine = persistent
+                // Before the "listening" line, so that whoever waits for that line has seen it.
+                print(Self.describe(restored, dataDir: dataDir))
+            } catch {
+                throw ValidationError("--data-dir \(dataDir): \(error)")
+            }
+        } else {
+            engine = InMemoryKinesis(configuration: engineConfiguration)
+        }
         engine.faults { $0 = plan.plan }
+        var created: [(String, Int)] = []
         for (name, shards) in initial {
+            // With a data directory the stream may be there from the last run: keep it as it is.
+            if dataDir != nil, engine.snapshot().stream(name) != nil { continue }
             try await engine.createStream(.init(streamName: name, shardCount: shards))
+            created.append((name, shards))
         }
         let endpoint = KinesisEndpoint(engine: engine, credentials: credentials)
         let host = self.host
+        let createdStreams = created
         let app = KinesisLocalServer.application(endpoint: endpoint, host: host, port: port, headerTimeout: header, idleTimeout: idle) { port in
             // An IPv6 address goes in brackets in a URL: http://[::1]:4567.
             let authority = host.contains(":") ? "[\(host)]" : host
             var lines = ["Kinesis endpoint listening on http://\(authority):\(port)"]
             if let credentials { lines.append("SigV4 required for access key \(credentials.maskedAccessKeyId)") }
-            if !initial.isEmpty { lines.append("Streams: " + initial.map { "\($0.0) (\($0.1) shards)" }.joined(separator: ", ")) }
+            if !createdStreams.isEmpty { lines.append("Streams: " + createdStreams.map { "\($0.0) (\($0.1) shards)" }.joined(separator: ", ")) }
             print(lines.joined(separator: "\n"))
             fflush(nil)
         }
         try await app.runService()
+    }
+
+    /// The start-up line about what a data directory held.
+    static func describe(_ restored: InMemoryKinesis.Restored, dataDir: String) -> String {
+        func plural(_ count: Int, _ noun: String) -> String { "\(count) \(noun)\(count == 1 ? "" : "s")" }
+        var line = "Data directory \(dataDir): \(plural(restored.streams, "stream")), \(plural(restored.records, "record")) restored"
+        if restored.expired > 0 { line += "; \(plural(restored.expired, "record")) past retention left out" }
+        if restored.droppedTailBytes > 0 {
+            line += "; the last \(restored.droppedTailBytes) bytes held a write cut short (never acknowledged) and were dropped"
+        }
+        return line
     }
 
     /// `64MiB`, `1GiB`, `512KiB`, `1000000` (bytes), or `none`.

@@ -21,11 +21,18 @@ class Server:
     def __init__(self, *args):
         self.process = subprocess.Popen(
             [binary(), "serve", "--port", "0", *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        first = self.process.stdout.readline().strip()
-        if "listening on" not in first:
+        # What serve says before it listens (what --data-dir restored) is kept in `banner`.
+        lines = []
+        while True:
+            line = self.process.stdout.readline()
+            if not line or "listening on" in line:
+                break
+            lines.append(line.strip())
+        if "listening on" not in line:
             self.process.kill()
-            raise RuntimeError(f"kinesis-load serve did not start: {first} {self.process.stdout.read()}")
-        self.url = first.rsplit(" ", 1)[1]
+            raise RuntimeError(f"kinesis-load serve did not start: {' '.join(lines)} {self.process.stdout.read()}")
+        self.banner = "\n".join(lines)
+        self.url = line.strip().rsplit(" ", 1)[1]
 
     def client(self, secret=SECRET_KEY, validate=True):
         return boto3.client(

@@ -10,7 +10,7 @@ struct StoredRecord: Sendable {
     var sequenceNumber: String
 }
 
-package struct ShardState: Sendable {
+package struct ShardState: Sendable, Codable {
     var index: Int
     var id: String
     var parentShardId: String?
@@ -27,10 +27,15 @@ package struct ShardState: Sendable {
     var liveBytes = 0
     /// Records dropped so far to keep the shard within ``EngineConfiguration/maxRetainedBytesPerShard``.
     var trimmedForBudget = 0
-    var writeRecords: TokenBucket?
-    var writeBytes: TokenBucket?
-    var readCalls: TokenBucket?
-    var readBytes: TokenBucket?
+    var writeRecords: TokenBucket? = nil
+    var writeBytes: TokenBucket? = nil
+    var readCalls: TokenBucket? = nil
+    var readBytes: TokenBucket? = nil
+
+    /// What a data directory keeps of a shard besides its records (``EngineJournal``).
+    enum CodingKeys: String, CodingKey {
+        case index, id, parentShardId, adjacentParentShardId, range, startingSequenceNumber, endingSequenceNumber, createdAt, closedAt
+    }
 
     var isOpen: Bool { endingSequenceNumber == nil }
     var liveCount: Int { records.count - head }
@@ -94,7 +99,7 @@ package struct ShardState: Sendable {
 }
 
 /// A change the engine applies when a stream's UPDATING or DELETING period ends.
-enum PendingChange: Sendable {
+enum PendingChange: Sendable, Codable {
     case split(shard: Int, at: UInt128)
     case merge(shard: Int, adjacent: Int)
     case uniform(target: Int)
@@ -103,7 +108,7 @@ enum PendingChange: Sendable {
 }
 
 /// A registered (enhanced fan-out) consumer.
-struct ConsumerState: Sendable {
+struct ConsumerState: Sendable, Codable {
     var name: String
     var arn: String
     var createdAt: Double
@@ -120,7 +125,7 @@ struct ConsumerState: Sendable {
     }
 }
 
-struct StreamState: Sendable {
+struct StreamState: Sendable, Codable {
     var name: String
     var arn: String
     var createdAt: Double
@@ -147,8 +152,14 @@ struct StreamState: Sendable {
     /// The resource policy attached to the stream.
     var policy: String?
     /// Open shards for routing, rebuilt on every reshard.
-    var openMap: ShardMap
+    var openMap = ShardMap(entries: [])
     var openIndices: [Int] = []
+
+    /// What a data directory keeps of a stream besides its records (``EngineJournal``).
+    enum CodingKeys: String, CodingKey {
+        case name, arn, createdAt, creationSecond, mode, retentionHours, status, statusUntil, pending, shards, counter, tags
+        case encryptionType, keyId, shardLevelMetrics, maxRecordSizeInKiB, warmThroughputMiBps, consumers, policy
+    }
 
     var openShardCount: Int { openIndices.count }
 
@@ -175,12 +186,7 @@ struct StreamState: Sendable {
         var shard = ShardState(
             index: index, id: ShardState.id(index), parentShardId: parent, adjacentParentShardId: adjacentParent, range: range,
             startingSequenceNumber: sequenceNumber(shard: index, counter: counter, at: now), createdAt: now)
-        if let limits {
-            shard.writeRecords = TokenBucket(rate: limits.writeRecordsPerSecond, now: now)
-            shard.writeBytes = TokenBucket(rate: limits.writeBytesPerSecond, now: now)
-            shard.readCalls = TokenBucket(rate: limits.readCallsPerSecond, now: now)
-            shard.readBytes = TokenBucket(rate: limits.readBytesPerSecond, now: now)
-        }
+        if let limits { shard.startLimits(limits, now: now) }
         shards.append(shard)
     }
 

@@ -28,15 +28,29 @@ public final class InMemoryKinesis: KinesisAPI {
         var random: SplitMix64
         /// DescribeAccountSettings' answer; nil until UpdateAccountSettings is called.
         var billingCommitment: MinimumThroughputBillingCommitment?
+        /// Journal entries made by the call in progress (only with a ``journal``).
+        var journalBuffer: [UInt8] = []
+        /// Why the data directory can no longer be written, once it cannot.
+        var journalBroken: String?
     }
 
     private let state: Mutex<State>
+    /// Where stored records and stream changes go before a call is answered (`serve --data-dir`).
+    let journal: EngineJournal?
 
     /// An empty engine: no streams until one is created.
     public init(configuration: EngineConfiguration = EngineConfiguration(), clock: any EngineClock = SystemEngineClock()) {
         self.configuration = configuration
         self.clock = clock
         self.state = Mutex(State(random: SplitMix64(seed: configuration.seed)))
+        self.journal = nil
+    }
+
+    init(configuration: EngineConfiguration, clock: any EngineClock, state: State, journal: EngineJournal) {
+        self.configuration = configuration
+        self.clock = clock
+        self.state = Mutex(state)
+        self.journal = journal
     }
 
     // MARK: - Test controls
@@ -92,7 +106,8 @@ public final class InMemoryKinesis: KinesisAPI {
         if latency > .zero { try await Task.sleep(for: latency) }
         let now = clock.now()
         let limit = configuration.callHistoryLimit
-        return try state.withLock { state in
+        var mustSync: UInt64?
+        let value: T = try state.withLock { state in
             var call = RecordedCall(
                 operation: operation, streamName: stream, time: now, recordCount: 0, errorCode: nil, failedRecordCount: 0)
             defer {
@@ -100,6 +115,7 @@ public final class InMemoryKinesis: KinesisAPI {
                 if state.calls.count > limit * 2 { state.calls.removeFirst(state.calls.count - limit) }
             }
             do {
+                if let broken = state.journalBroken { throw KinesisError(code: .internalFailure, message: broken, httpStatus: 500) }
                 if let outage = state.faults.outage, outage.contains(now) {
                     throw KinesisError(
                         code: .serviceUnavailable, message: "Service unavailable (scripted outage)", httpStatus: 503)
@@ -112,6 +128,7 @@ public final class InMemoryKinesis: KinesisAPI {
                 let (result, records, failed) = try body(&state, now)
                 call.recordCount = records
                 call.failedRecordCount = failed
+                if let journal { mustSync = try journalEntries(of: operation, &state, journal) }
                 return result
             } catch var error as KinesisError {
                 error.operation = operation.rawValue
@@ -119,9 +136,46 @@ public final class InMemoryKinesis: KinesisAPI {
                 throw error
             }
         }
+        // Answered only once its records and changes are on disk.
+        if let journal, let mustSync {
+            do {
+                try journal.sync(through: mustSync)
+            } catch {
+                throw state.withLock { journalBroken(error, &$0) }
+            }
+        }
+        return value
     }
 
     var account: String { configuration.accountId }
+
+    /// Writes the call's journal entries (and, after a change to streams, their descriptions);
+    /// returns the offset to sync before answering.
+    private func journalEntries(of operation: KinesisOperation, _ state: inout State, _ journal: EngineJournal) throws -> UInt64? {
+        do {
+            if operation.changesStreams {
+                try EngineJournal.appendCatalog(
+                    EngineJournal.Catalog(streams: Array(state.streams.values), billingCommitment: state.billingCommitment),
+                    into: &state.journalBuffer)
+            }
+            guard !state.journalBuffer.isEmpty else { return nil }
+            defer { state.journalBuffer.removeAll(keepingCapacity: state.journalBuffer.count < 1 << 20) }
+            return try journal.append(state.journalBuffer)
+        } catch {
+            throw journalBroken(error, &state)
+        }
+    }
+
+    /// A data directory that cannot be written fails this call and every later one (with
+    /// InternalFailure): an answer must never claim a record is kept when a restart would lose it.
+    private func journalBroken(_ error: any Error, _ state: inout State) -> KinesisError {
+        let message = "The data directory cannot be written (\(error)); no call is answered until kinesis-load serve is restarted."
+        if state.journalBroken == nil {
+            FileHandle.standardError.write(Data("kinesis engine: \(message)\n".utf8))
+            state.journalBroken = message
+        }
+        return KinesisError(code: .internalFailure, message: message, httpStatus: 500)
+    }
 
     func notFound(_ name: String) -> KinesisError {
         KinesisError(code: .resourceNotFound, message: "Stream \(name) under account \(account) not found.", httpStatus: 400)
@@ -471,8 +525,11 @@ public final class InMemoryKinesis: KinesisAPI {
             if copy == 0 { sequenceNumber = assigned }
             // A dropped write takes its sequence number and is acknowledged, but never stored.
             if drop { continue }
-            stream.shards[index].records.append(
-                StoredRecord(counter: counter, arrival: now, data: data, partitionKey: partitionKey, sequenceNumber: assigned))
+            let record = StoredRecord(counter: counter, arrival: now, data: data, partitionKey: partitionKey, sequenceNumber: assigned)
+            stream.shards[index].records.append(record)
+            if journal != nil {
+                EngineJournal.appendRecord(stream: stream.name, shard: index, record: record, into: &state.journalBuffer)
+            }
             stream.shards[index].liveBytes += EngineConfiguration.retainedBytes(
                 data: data.count, partitionKey: partitionKey.utf8.count, sequenceNumber: assigned.utf8.count)
         }
