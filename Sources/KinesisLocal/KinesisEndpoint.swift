@@ -47,7 +47,9 @@ public struct KinesisEndpoint: Sendable {
                 httpStatus: 413))
     }
 
-    /// Answers one request.
+    /// Answers one request, in the order AWS checks one: CORS preflight, the method, an empty
+    /// body, the content type, the JSON document, the operation, then (per operation) the
+    /// member types, the constraints, the signature, and what the request names.
     public func handle(
         method: String, path: String, query: [(name: String, value: String)], headers: [(name: String, value: String)],
         body: [UInt8]
@@ -55,32 +57,73 @@ public struct KinesisEndpoint: Sendable {
         func header(_ name: String) -> String? {
             headers.first { asciiCaseInsensitiveEquals($0.name, name) }?.value
         }
-        guard let contentType = header("Content-Type"), contentType.contains("cbor") else {
-            return await answer(method: method, path: path, query: query, headers: headers, body: body, header: header)
+        guard header("Origin") != nil else {
+            return await respond(method: method, path: path, query: query, headers: headers, body: body, header: header)
         }
-        // CBOR in, CBOR out (errors included): the request becomes its JSON document, and the
-        // JSON answer becomes CBOR again.
-        var json = body
-        if !body.isEmpty {
+        // A browser's request: preflights are answered here; every answer says who may read it.
+        if method == "OPTIONS" {
+            var preflight = [("x-amzn-RequestId", RequestIds.next()), ("Access-Control-Allow-Origin", "*")]
+            if let requested = header("Access-Control-Request-Headers") { preflight.append(("Access-Control-Allow-Headers", requested)) }
+            if let requested = header("Access-Control-Request-Method") { preflight.append(("Access-Control-Allow-Methods", requested)) }
+            preflight.append(("Access-Control-Max-Age", "172800"))
+            return Response(status: 200, headers: preflight, body: [])
+        }
+        var response = await respond(method: method, path: path, query: query, headers: headers, body: body, header: header)
+        response.headers.append(("Access-Control-Allow-Origin", "*"))
+        response.headers.append(
+            ("Access-Control-Expose-Headers", "x-amzn-RequestId,x-amzn-ErrorType,x-amz-request-id,x-amz-id-2,x-amzn-ErrorMessage,Date"))
+        return response
+    }
+
+    static let jsonContentType = "application/x-amz-json-1.1"
+
+    private func respond(
+        method: String, path: String, query: [(name: String, value: String)], headers: [(name: String, value: String)],
+        body: [UInt8], header: (String) -> String?
+    ) async -> Response {
+        guard method == "POST" else { return Self.xmlError("AccessDeniedException", message: "Unable to determine service/operation name to be authorized") }
+        let contentType = (header("Content-Type") ?? "").split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+        let target = (header("X-Amz-Target") ?? "").split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
+        let named = target.count == 2 && !target[0].isEmpty && !target[1].isEmpty
+        let operation = named && target[0] == "Kinesis_20131202" ? KinesisOperation(rawValue: String(target[1])) : nil
+        if body.isEmpty {
+            // AWS answers an empty body in JSON only to a JSON 1.1 request, in CBOR otherwise.
+            let error = KinesisError(code: operation == nil ? .unknownOperation : .serialization, message: "", httpStatus: 400)
+            return contentType == Self.jsonContentType ? errorResponse(error) : Self.inCBOR(errorResponse(error))
+        }
+        if contentType == CBOR.contentType {
+            // CBOR in, CBOR out (errors included): the request becomes its JSON document, and
+            // the JSON answer becomes CBOR again. The signature covers the CBOR bytes.
+            let json: [UInt8]
             do {
                 json = Array(try CBOR.json(fromCBOR: body))
             } catch {
-                return Self.inCBOR(errorResponse(KinesisError(code: .serialization, message: "Malformed CBOR: \(error)", httpStatus: 400)))
+                return Self.inCBOR(errorResponse(KinesisError(code: .serialization, message: "", httpStatus: 400)))
             }
+            return Self.inCBOR(
+                await answer(operation, method: method, path: path, query: query, headers: headers, body: json, signedBody: body))
         }
-        // The signature covers the bytes sent, so it is checked on the CBOR body.
-        if let credentials {
-            do {
-                try SignatureVerifier(credentials: credentials).verify(method: method, path: path, query: query, headers: headers, body: body)
-            } catch let error as KinesisError {
-                return Self.inCBOR(errorResponse(error))
-            } catch {
-                return Self.inCBOR(errorResponse(KinesisError(code: .internalFailure, message: "\(error)", httpStatus: 500)))
-            }
+        guard contentType == Self.jsonContentType || contentType == "application/json" else {
+            guard named else { return Self.xmlError("AccessDeniedException", message: "Unable to determine service/operation name to be authorized") }
+            return Response(status: 404, headers: [("x-amzn-RequestId", RequestIds.next())], body: Array("<UnknownOperationException/>\n".utf8))
         }
-        var unsigned = self
-        unsigned.credentials = nil
-        return Self.inCBOR(await unsigned.answer(method: method, path: path, query: query, headers: headers, body: json, header: header))
+        if contentType == "application/json" {
+            // The plain JSON content type gets AWS's "Output" wrapping, and goes no further.
+            let isObject: Bool
+            if case .object? = try? JSONDecoder().decode(JSONValue.self, from: Data(body)) { isObject = true } else { isObject = false }
+            let output = isObject
+                ? #"{"Output":{"__type":"com.amazon.coral.service#UnknownOperationException","message":null},"Version":"1.0"}"#
+                : #"{"Output":{"__type":"com.amazon.coral.service#SerializationException","Message":null},"Version":"1.0"}"#
+            return Response(status: 200, headers: [("Content-Type", "application/json"), ("x-amzn-RequestId", RequestIds.next())], body: Array(output.utf8))
+        }
+        return await answer(operation, method: method, path: path, query: query, headers: headers, body: body, signedBody: body)
+    }
+
+    /// AWS's XML answer to a request it cannot route (no POST, no operation).
+    static func xmlError(_ type: String, message: String) -> Response {
+        Response(
+            status: 403, headers: [("x-amzn-RequestId", RequestIds.next())],
+            body: Array("<\(type)>\n  <Message>\(message)</Message>\n</\(type)>\n".utf8))
     }
 
     /// The same answer in CBOR.
@@ -88,25 +131,37 @@ public struct KinesisEndpoint: Sendable {
         guard let body = try? CBOR.cbor(fromJSON: response.body) else { return response }
         var converted = response
         converted.body = body
-        converted.headers = response.headers.map { asciiCaseInsensitiveEquals($0.name, "Content-Type") ? ($0.name, CBOR.contentType) : $0 }
+        converted.headers = response.headers.filter { !asciiCaseInsensitiveEquals($0.name, "Content-Type") } + [("Content-Type", CBOR.contentType)]
         return converted
     }
 
+    /// Answers a JSON document addressed to `operation` (nil when it names none).
     private func answer(
-        method: String, path: String, query: [(name: String, value: String)], headers: [(name: String, value: String)],
-        body: [UInt8], header: (String) -> String?
+        _ operation: KinesisOperation?, method: String, path: String, query: [(name: String, value: String)],
+        headers: [(name: String, value: String)], body: [UInt8], signedBody: [UInt8]
     ) async -> Response {
         do {
-            if let credentials {
-                try SignatureVerifier(credentials: credentials).verify(
-                    method: method, path: path, query: query, headers: headers, body: body)
-            }
-            guard method == "POST", let target = header("X-Amz-Target"), target.hasPrefix("Kinesis_20131202."),
-                let operation = KinesisOperation(rawValue: String(target.dropFirst("Kinesis_20131202.".count)))
-            else {
+            guard let operation else {
+                // A document that is not a JSON object is a SerializationException even here.
+                guard case .object? = try? JSONDecoder().decode(JSONValue.self, from: Data(body)) else {
+                    throw KinesisError(code: .serialization, message: "", httpStatus: 400)
+                }
                 throw KinesisError(code: .unknownOperation, message: "", httpStatus: 400)
             }
-            let output = try await dispatch(operation, body: body)
+            // The signature is checked now, but a failure is answered only after the body's
+            // types and constraints pass, as AWS orders its checks.
+            var authFailure: KinesisError?
+            do {
+                if let credentials {
+                    try SignatureVerifier(credentials: credentials).verify(
+                        method: method, path: path, query: query, headers: headers, body: signedBody)
+                } else {
+                    try SignatureVerifier.checkWellFormed(query: query, headers: headers)
+                }
+            } catch let error as KinesisError {
+                authFailure = error
+            }
+            let output = try await dispatch(operation, body: body, authFailure: authFailure)
             return Response(status: 200, headers: commonHeaders(), body: output)
         } catch let error as KinesisError {
             return errorResponse(error)
@@ -122,7 +177,7 @@ public struct KinesisEndpoint: Sendable {
     /// AWS's error body: `__type` and `message` (`Message` for SerializationException).
     public func errorResponse(_ error: KinesisError) -> Response {
         var object: [String: String] = ["__type": error.code.rawValue]
-        if !error.message.isEmpty || error.code != .unknownOperation {
+        if !error.message.isEmpty {
             object[error.code == .serialization ? "Message" : "message"] = error.message
         }
         let body = (try? JSONEncoder().encode(object)).map(Array.init) ?? Array(#"{"__type":"InternalFailure"}"#.utf8)
@@ -133,8 +188,8 @@ public struct KinesisEndpoint: Sendable {
 
     // MARK: - Dispatch
 
-    private func dispatch(_ operation: KinesisOperation, body: [UInt8]) async throws -> [UInt8] {
-        var data = Data(body.isEmpty ? Array("{}".utf8) : body)
+    private func dispatch(_ operation: KinesisOperation, body: [UInt8], authFailure: KinesisError?) async throws -> [UInt8] {
+        var data = Data(body)
         // ListShards' StreamName is optional in the Swift input, so a missing name does not
         // show as a decoding failure: its (small) body is checked for an ARN up front.
         if operation == .listShards, let named = try namingStreamByARN(data, operation) { data = named }
@@ -155,12 +210,12 @@ public struct KinesisEndpoint: Sendable {
             try Validator.validate(operation, fields)
         }
 
-        func run<Input: Decodable, Output: Encodable>(
+        func run<Input: Codable, Output: Encodable>(
             _ type: Input.Type, _ call: (Input) async throws -> Output, encode: ((Output) -> [UInt8])? = nil
         ) async throws -> [UInt8] {
             let input: Input
             do {
-                input = try KinesisWire.makeDecoder().decode(Input.self, from: data)
+                input = try Self.requestDecoder().decode(Input.self, from: data)
             } catch DecodingError.keyNotFound(let key, let context) where key.stringValue == "StreamName" && context.codingPath.isEmpty {
                 // The Swift input names the stream; the request may name it by ARN instead.
                 guard let named = try namingStreamByARN(data, operation) else {
@@ -168,7 +223,7 @@ public struct KinesisEndpoint: Sendable {
                     throw KinesisError(code: .serialization, message: "Missing StreamName", httpStatus: 400)
                 }
                 do {
-                    input = try KinesisWire.makeDecoder().decode(Input.self, from: named)
+                    input = try Self.requestDecoder().decode(Input.self, from: named)
                 } catch {
                     try checkSlowPath()
                     throw KinesisError(code: .serialization, message: Self.describe(error), httpStatus: 400)
@@ -177,11 +232,16 @@ public struct KinesisEndpoint: Sendable {
                 try checkSlowPath()
                 throw KinesisError(code: .serialization, message: Self.describe(error), httpStatus: 400)
             }
+            if let authFailure {
+                // Types and constraints are answered before the signature, as AWS does.
+                try Validator.validate(operation, FieldValueEncoder.fields(of: input))
+                throw authFailure
+            }
             let output = try await call(input)
             if let encode { return encode(output) }
             return Array(try KinesisWire.makeEncoder().encode(output))
         }
-        func runVoid<Input: Decodable>(_ type: Input.Type, _ call: (Input) async throws -> Void) async throws -> [UInt8] {
+        func runVoid<Input: Codable>(_ type: Input.Type, _ call: (Input) async throws -> Void) async throws -> [UInt8] {
             try await run(type) { input in
                 try await call(input)
                 return EmptyResponse()
@@ -241,6 +301,20 @@ public struct KinesisEndpoint: Sendable {
         else { return nil }
         object["StreamName"] = .string(try engine.streamName(fromARN: arn, operation: operation))
         return try JSONEncoder().encode(JSONValue.object(object))
+    }
+
+    /// The wire decoder, but strict about base64 as AWS is: a last character carrying bits
+    /// the length drops (`+/+=`) fails, so the slow path can word it. One character is read.
+    static func requestDecoder() -> JSONDecoder {
+        let decoder = KinesisWire.makeDecoder()
+        decoder.dataDecodingStrategy = .custom { decoder in
+            let text = try decoder.singleValueContainer().decode(String.self)
+            guard let data = Data(base64Encoded: text), Validator.hasCanonicalEnding(text) else {
+                throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not canonical base64"))
+            }
+            return data
+        }
+        return decoder
     }
 
     /// A decoding error in a sentence, naming the member.

@@ -53,7 +53,12 @@ def test_every_iterator_type(server):
     assert read("AFTER_SEQUENCE_NUMBER", StartingSequenceNumber=seqs[1]) == ["2", "3"]
     assert read("LATEST") == []
     assert read("AT_TIMESTAMP", Timestamp=time.time() - 60) == ["0", "1", "2", "3"]
-    assert read("AT_TIMESTAMP", Timestamp=time.time() + 60) == []
+    # A timestamp in the future is refused, as AWS refuses it.
+    try:
+        read("AT_TIMESTAMP", Timestamp=time.time() + 60)
+        raise AssertionError("a future AT_TIMESTAMP was accepted")
+    except kinesis.exceptions.InvalidArgumentException as error:
+        assert "The timestampInMillis parameter cannot be greater than the currentTimestampInMillis." in str(error)
 
 
 def test_resharding(server):
@@ -190,6 +195,8 @@ def test_slow_and_idle_connections_are_closed():
         idle = _connect(server.url)
         body = b"{}"
         idle.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: Kinesis_20131202.ListStreams\r\n"
+                     b"Authorization: AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/kinesis/aws4_request, "
+                     b"SignedHeaders=host, Signature=0\r\nX-Amz-Date: 20260101T000000Z\r\n"
                      b"Content-Type: application/x-amz-json-1.1\r\nContent-Length: 2\r\n\r\n" + body)
         assert idle.recv(1000).startswith(b"HTTP/1.1 200")
         assert idle.recv(100) == b""  # closed once idle for 2 s

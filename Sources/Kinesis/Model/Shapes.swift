@@ -512,16 +512,19 @@ public struct ListShardsInput: Codable, Sendable, Hashable {
     public var maxResults: Int?
     /// `ShardFilter` on the wire.
     public var shardFilter: ShardFilter?
+    /// `StreamCreationTimestamp` on the wire: tells apart streams that reused a name.
+    public var streamCreationTimestamp: Date?
     /// Makes the shape from its members; nil members are left out of the request.
     public init(
         streamName: String? = nil, nextToken: String? = nil, exclusiveStartShardId: String? = nil,
-        maxResults: Int? = nil, shardFilter: ShardFilter? = nil
+        maxResults: Int? = nil, shardFilter: ShardFilter? = nil, streamCreationTimestamp: Date? = nil
     ) {
         self.streamName = streamName
         self.nextToken = nextToken
         self.exclusiveStartShardId = exclusiveStartShardId
         self.maxResults = maxResults
         self.shardFilter = shardFilter
+        self.streamCreationTimestamp = streamCreationTimestamp
     }
 
     enum CodingKeys: String, CodingKey {
@@ -530,6 +533,7 @@ public struct ListShardsInput: Codable, Sendable, Hashable {
         case exclusiveStartShardId = "ExclusiveStartShardId"
         case maxResults = "MaxResults"
         case shardFilter = "ShardFilter"
+        case streamCreationTimestamp = "StreamCreationTimestamp"
     }
 }
 

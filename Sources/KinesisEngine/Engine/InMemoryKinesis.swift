@@ -557,6 +557,10 @@ public final class InMemoryKinesis: KinesisAPI {
             var encryption = "NONE"
             let outcome = try mutateStream(&state, input.streamName, now: now) { stream, state in
                 encryption = stream.encryptionType
+                if let ordering = input.sequenceNumberForOrdering, !SequenceNumber.isUsableForOrdering(ordering, now: now) {
+                    throw invalidArgument(
+                        "ExclusiveMinimumSequenceNumber \(ordering) used in PutRecord on stream \(stream.name) under account \(account) is invalid.")
+                }
                 return try write(
                     input.data, partitionKey: input.partitionKey, explicitHashKey: input.explicitHashKey, to: &stream,
                     state: &state, now: now)
@@ -615,14 +619,21 @@ public final class InMemoryKinesis: KinesisAPI {
     /// `GetShardIterator`, with the service's validation, errors and limits.
     public func getShardIterator(_ input: GetShardIteratorInput) async throws -> GetShardIteratorOutput {
         try await perform(.getShardIterator, stream: input.streamName, validate: FieldValueEncoder.fields(of: input)) { state, now in
-            let stream = try readableStream(&state, input.streamName, now: now)
-            let name = stream.name
-            guard let index = ShardState.index(of: input.shardId), index < stream.shards.count else {
-                throw KinesisError(
-                    code: .resourceNotFound,
-                    message: "Shard \(ShardState.index(of: input.shardId).map(ShardState.id) ?? input.shardId) in stream \(name) under account \(account) does not exist",
-                    httpStatus: 400)
+            // AWS reads the shard id before it looks the stream up: a shard id it cannot read, or
+            // any shard of a stream that does not exist, is named in the error.
+            guard let index = ShardState.index(of: input.shardId) else { throw shardNotFound(input.shardId, stream: input.streamName) }
+            let missingShard = KinesisError(
+                code: .resourceNotFound,
+                message: "Shard \(ShardState.id(index)) in stream \(input.streamName) under account \(account) does not exist",
+                httpStatus: 400)
+            let stream: StreamState
+            do {
+                stream = try readableStream(&state, input.streamName, now: now)
+            } catch let error as KinesisError where error.code == .resourceNotFound {
+                throw missingShard
             }
+            let name = stream.name
+            guard index < stream.shards.count else { throw missingShard }
             var shard = stream.shards[index]
             shard.trim(before: now - Double(stream.retentionHours) * 3600)
             let type = input.shardIteratorType
@@ -633,6 +644,16 @@ public final class InMemoryKinesis: KinesisAPI {
                     throw invalidArgument(
                         "Must either specify (1) AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER and StartingSequenceNumber or (2) TRIM_HORIZON or LATEST and no StartingSequenceNumber. Request specified \(type.rawValue) and no StartingSequenceNumber."
                     )
+                }
+                if let encoded = SequenceNumber.legacyShardIndex(text) {
+                    // A number below 2^124 reads as an old-format sequence number of shard
+                    // (number mod 65536), as on AWS: another shard's is refused by name, and
+                    // this shard's fails inside the service.
+                    guard encoded == index else {
+                        throw invalidArgument(
+                            "Invalid StartingSequenceNumber. It encodes \(ShardState.id(encoded)), while it was used in a call to a shard with \(shard.id)")
+                    }
+                    throw KinesisError(code: .internalFailure, message: "", httpStatus: 500)
                 }
                 guard let parts = SequenceNumber.parse(text) else {
                     throw invalidArgument(
@@ -661,6 +682,12 @@ public final class InMemoryKinesis: KinesisAPI {
                 guard let timestamp = input.timestamp?.timeIntervalSince1970 else {
                     throw invalidArgument(
                         "Must specify timestampInMillis parameter for iterator of type AT_TIMESTAMP. Current request has no timestamp parameter.")
+                }
+                let requested = Int64((timestamp * 1000).rounded(.down))
+                let current = Int64((now * 1000).rounded(.down))
+                if requested > current {
+                    throw invalidArgument(
+                        "The timestampInMillis parameter cannot be greater than the currentTimestampInMillis. timestampInMillis: \(requested), currentTimestampInMillis: \(current)")
                 }
                 let live = shard.records[shard.head...]
                 position = live.first { $0.arrival >= timestamp }?.counter ?? stream.counter
@@ -821,11 +848,15 @@ public final class InMemoryKinesis: KinesisAPI {
         }
     }
 
+    /// AWS's answer for a shard id that names no shard.
+    func shardNotFound(_ shardId: String, stream: String) -> KinesisError {
+        KinesisError(
+            code: .resourceNotFound, message: "Could not find shard \(shardId) in stream \(stream) under account \(account).", httpStatus: 400)
+    }
+
     private func shardIndex(_ shardId: String, in stream: StreamState) throws -> Int {
         guard let index = ShardState.index(of: shardId), index < stream.shards.count else {
-            throw KinesisError(
-                code: .resourceNotFound, message: "Could not find shard \(shardId) in stream \(stream.name) under account \(account).",
-                httpStatus: 400)
+            throw shardNotFound(ShardState.index(of: shardId).map(ShardState.id) ?? shardId, stream: stream.name)
         }
         guard stream.shards[index].isOpen else {
             throw KinesisError(
@@ -839,6 +870,8 @@ public final class InMemoryKinesis: KinesisAPI {
     /// `SplitShard`, with the service's validation, errors and limits.
     public func splitShard(_ input: SplitShardInput) async throws {
         try await perform(.splitShard, stream: input.streamName, validate: FieldValueEncoder.fields(of: input)) { state, now in
+            // The shard id is read before the stream is looked up, as AWS does.
+            guard ShardState.index(of: input.shardToSplit) != nil else { throw shardNotFound(input.shardToSplit, stream: input.streamName) }
             let stream = try stream(&state, input.streamName, now: now)
             let index = try shardIndex(input.shardToSplit, in: stream)
             let shard = stream.shards[index]
@@ -858,6 +891,9 @@ public final class InMemoryKinesis: KinesisAPI {
     /// `MergeShards`, with the service's validation, errors and limits.
     public func mergeShards(_ input: MergeShardsInput) async throws {
         try await perform(.mergeShards, stream: input.streamName, validate: FieldValueEncoder.fields(of: input)) { state, now in
+            for shardId in [input.shardToMerge, input.adjacentShardToMerge] where ShardState.index(of: shardId) == nil {
+                throw shardNotFound(shardId, stream: input.streamName)
+            }
             let stream = try stream(&state, input.streamName, now: now)
             let first = try shardIndex(input.shardToMerge, in: stream)
             let second = try shardIndex(input.adjacentShardToMerge, in: stream)

@@ -36,6 +36,28 @@ package enum SequenceNumber {
         var counter: UInt64
     }
 
+    /// 2^124: AWS reads a smaller number as a sequence number of its first format, whose low 16
+    /// bits are the shard index.
+    static let legacyLimit: UInt128 = 1 << 124
+
+    /// The shard index a number below 2^124 encodes (its low 16 bits); nil for any other text.
+    static func legacyShardIndex(_ text: String) -> Int? {
+        guard text.utf8.count <= 38, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let value = UInt128(text), value < legacyLimit else {
+            return nil
+        }
+        return Int(value & 0xFFFF)
+    }
+
+    /// Whether PutRecord accepts `text` as SequenceNumberForOrdering: a number of the first
+    /// format (below 2^124, `0` among them), or one of this engine's numbers whose time is not
+    /// in the future.
+    static func isUsableForOrdering(_ text: String, now: Double) -> Bool {
+        if legacyShardIndex(text) != nil { return true }
+        guard parse(text) != nil else { return false }
+        let millis = Array(text.utf8)[40..<53].reduce(Int64(0)) { $0 * 10 + Int64($1 - 0x30) }
+        return millis <= Int64((now * 1000).rounded(.up))
+    }
+
     /// The parts of a number this engine issued; nil for any other number.
     static func parse(_ text: String) -> Parts? {
         let utf8 = Array(text.utf8)

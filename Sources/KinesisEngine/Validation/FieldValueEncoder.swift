@@ -5,8 +5,8 @@ import Kinesis
 /// `Codable` conformance: the wire member names come from its `CodingKeys`, written once in
 /// `Kinesis/Model/Shapes.swift`, and are not restated here. `Data` becomes a blob checked by
 /// length, `Date` a timestamp, nil members are simply absent (the validator reads absence as null).
-enum FieldValueEncoder {
-    static func fields(of input: some Encodable) -> [String: FieldValue] {
+package enum FieldValueEncoder {
+    package static func fields(of input: some Encodable) -> [String: FieldValue] {
         let encoder = FieldEncoder()
         guard (try? input.encode(to: encoder)) != nil, case .structure(let fields)? = encoder.storage.value else { return [:] }
         return fields

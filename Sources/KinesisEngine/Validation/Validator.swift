@@ -188,8 +188,10 @@ extension Validator {
         case .integer:
             switch raw {
             case .number(let number):
-                guard number.isFinite, abs(number) < 9.2e18 else { throw fail("Numeric value (\(number)) out of range of int") }
-                return .integer(Int64(number.rounded(.down)))
+                // AWS truncates: the fraction is dropped and the value held to a Java int, so
+                // 1e20 is read as 2147483647 and then fails the member's range.
+                let clamped = min(max(number.rounded(.down), Double(Int32.min)), Double(Int32.max))
+                return .integer(Int64(clamped.isNaN ? 0 : clamped))
             case .bool: throw fail("class java.lang.Boolean can not be converted to an Integer")
             case .string: throw fail("class java.lang.String can not be converted to an Integer")
             default: throw structural(raw)!
@@ -197,8 +199,8 @@ extension Validator {
         case .timestamp:
             switch raw {
             case .number(let number): return .timestamp(number)
-            case .bool: throw fail("class java.lang.Boolean can not be converted to an Double")
-            case .string: throw fail("class java.lang.String can not be converted to an Double")
+            case .bool: throw fail("class java.lang.Boolean can not be converted to milliseconds since epoch")
+            case .string: throw fail("class java.lang.String can not be converted to milliseconds since epoch")
             default: throw structural(raw)!
             }
         case .boolean:
@@ -233,7 +235,7 @@ extension Validator {
             case .object(let object):
                 var entries: [String: String] = [:]
                 for (key, value) in object {
-                    guard case .string(let text) = value else { throw fail("class java.lang.Boolean can not be converted to an String") }
+                    guard case .string(let text) = try convert(value, .string, operation) else { continue }
                     entries[key] = text
                 }
                 return .map(entries)
@@ -263,7 +265,36 @@ extension Validator {
                 throw fail("'\(text)' can not be converted to a Blob: Invalid Base64 character: '\(character)'")
             }
         }
+        guard hasCanonicalEnding(text) else {
+            throw fail("'\(text)' can not be converted to a Blob: Invalid last non-pad Base64 character dectected")
+        }
         return bytes.count / 4 * 3 - padding
+    }
+
+    /// Whether the character before a base64 string's padding carries only bits its length
+    /// keeps: "+/+=" decodes to two bytes that encode back as "+/8=", which AWS refuses.
+    public static func hasCanonicalEnding(_ text: String) -> Bool {
+        let bytes = text.utf8
+        guard bytes.last == 0x3D else { return true }
+        var end = bytes.endIndex
+        var padding = 0
+        while end > bytes.startIndex, bytes[bytes.index(before: end)] == 0x3D, padding < 2 {
+            end = bytes.index(before: end)
+            padding += 1
+        }
+        guard end > bytes.startIndex else { return true }
+        let unused: UInt8 = padding == 1 ? 0b11 : 0b1111
+        return base64Value(bytes[bytes.index(before: end)]) & unused == 0
+    }
+
+    private static func base64Value(_ byte: UInt8) -> UInt8 {
+        switch byte {
+        case 0x41...0x5A: return byte - 0x41
+        case 0x61...0x7A: return byte - 0x61 + 26
+        case 0x30...0x39: return byte - 0x30 + 52
+        case 0x2B: return 62
+        default: return 63
+        }
     }
 }
 
