@@ -60,6 +60,7 @@ public protocol KinesisAPI: Sendable {
     func deleteResourcePolicy(_ input: DeleteResourcePolicyInput) async throws
     func updateMaxRecordSize(_ input: UpdateMaxRecordSizeInput) async throws
     func updateStreamWarmThroughput(_ input: UpdateStreamWarmThroughputInput) async throws -> UpdateStreamWarmThroughputOutput
+    func subscribeToShard(_ input: SubscribeToShardInput) async throws -> SubscribeToShardOutput
 }
 
 /// The operation names, as they appear in `X-Amz-Target`.
@@ -102,4 +103,5 @@ public enum KinesisOperation: String, Sendable, CaseIterable {
     case deleteResourcePolicy = "DeleteResourcePolicy"
     case updateMaxRecordSize = "UpdateMaxRecordSize"
     case updateStreamWarmThroughput = "UpdateStreamWarmThroughput"
+    case subscribeToShard = "SubscribeToShard"
 }

@@ -103,4 +103,6 @@ extension KinesisAPIForwarding {
     public func updateMaxRecordSize(_ input: UpdateMaxRecordSizeInput) async throws { try await base.updateMaxRecordSize(input) }
     /// Passes `UpdateStreamWarmThroughput` to ``base``.
     public func updateStreamWarmThroughput(_ input: UpdateStreamWarmThroughputInput) async throws -> UpdateStreamWarmThroughputOutput { try await base.updateStreamWarmThroughput(input) }
+    /// Passes `SubscribeToShard` to ``base``.
+    public func subscribeToShard(_ input: SubscribeToShardInput) async throws -> SubscribeToShardOutput { try await base.subscribeToShard(input) }
 }

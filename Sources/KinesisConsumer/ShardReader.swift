@@ -105,18 +105,27 @@ public struct ShardReader: AsyncSequence, Sendable {
     public let endingSequenceNumber: String?
     let iterator: @Sendable (GetShardIteratorInput) async throws -> GetShardIteratorOutput
     let records: @Sendable (GetRecordsInput) async throws -> GetRecordsOutput
+    /// Enhanced fan-out: the registered consumer's ARN and SubscribeToShard; nil to poll.
+    private(set) var fanOut: (consumerARN: String, subscribe: @Sendable (SubscribeToShardInput) async throws -> SubscribeToShardOutput)?
     let clock: ConsumerClock
     let logger: Logger?
 
+    /// A reader of one shard. With `fanOutConsumerARN` (a consumer registered with
+    /// RegisterStreamConsumer) it reads by SubscribeToShard instead of GetRecords: records are
+    /// pushed as they arrive, with the consumer's own 2 MiB/s, and it subscribes again after
+    /// each five-minute subscription from the last continuation sequence number.
     public init(
         api: any KinesisAPI, stream: String, shardId: String, from start: StartingPosition, hashRange: ClosedRange<UInt128>? = nil,
         endingSequenceNumber: String? = nil, options: ShardReaderOptions = ShardReaderOptions(), clock: ConsumerClock = .continuous,
-        logger: Logger? = nil
+        logger: Logger? = nil, fanOutConsumerARN: String? = nil
     ) {
         self.init(
             stream: stream, shardId: shardId, from: start, hashRange: hashRange, endingSequenceNumber: endingSequenceNumber, options: options,
             clock: clock, logger: logger,
             iterator: { try await api.getShardIterator($0) }, records: { try await api.getRecords($0) })
+        if let fanOutConsumerARN {
+            self.fanOut = (fanOutConsumerARN, { try await api.subscribeToShard($0) })
+        }
     }
 
     /// A reader over any source of the two calls it makes (the test harness scripts them).
@@ -137,6 +146,7 @@ public struct ShardReader: AsyncSequence, Sendable {
         self.logger = logger
         self.iterator = iterator
         self.records = records
+        self.fanOut = nil
     }
 
     public func makeAsyncIterator() -> Iterator { Iterator(reader: self) }
@@ -157,8 +167,12 @@ public struct ShardReader: AsyncSequence, Sendable {
 
         init(reader: ShardReader) { self.reader = reader }
 
+        /// The subscription being read, with fan-out.
+        var events: AsyncThrowingStream<SubscribeToShardEvent, any Error>.AsyncIterator?
+
         public mutating func next() async throws -> ShardBatch? {
             guard !finished else { return nil }
+            if let fanOut = reader.fanOut { return try await nextPushed(fanOut.consumerARN, subscribe: fanOut.subscribe) }
             while true {
                 try Task.checkCancellation()
                 if shardIterator == nil { shardIterator = try await newIterator() }
@@ -182,6 +196,64 @@ public struct ShardReader: AsyncSequence, Sendable {
                     continue
                 }
                 return batch(from: page)
+            }
+        }
+
+        /// The next batch of a subscription: a new subscription when the last one ended (after
+        /// five minutes, or taken over), from the last continuation sequence number; a
+        /// subscription refused because an older one still holds the shard is tried again after
+        /// a backoff.
+        mutating func nextPushed(
+            _ consumerARN: String, subscribe: @Sendable (SubscribeToShardInput) async throws -> SubscribeToShardOutput
+        ) async throws -> ShardBatch? {
+            while true {
+                try Task.checkCancellation()
+                if events == nil {
+                    let start: SubscribeStartingPosition
+                    if let lastSequenceNumber {
+                        start = SubscribeStartingPosition(type: .afterSequenceNumber, sequenceNumber: lastSequenceNumber)
+                    } else {
+                        switch reader.start {
+                        case .trimHorizon: start = SubscribeStartingPosition(type: .trimHorizon)
+                        case .latest: start = SubscribeStartingPosition(type: .latest)
+                        case .atTimestamp(let date): start = SubscribeStartingPosition(type: .atTimestamp, timestamp: date)
+                        case .atSequenceNumber(let sequence): start = SubscribeStartingPosition(type: .atSequenceNumber, sequenceNumber: sequence)
+                        case .afterSequenceNumber(let sequence): start = SubscribeStartingPosition(type: .afterSequenceNumber, sequenceNumber: sequence)
+                        }
+                    }
+                    do {
+                        events = try await subscribe(SubscribeToShardInput(consumerARN: consumerARN, shardId: reader.shardId, startingPosition: start))
+                            .events.makeAsyncIterator()
+                        failures = 0
+                    } catch let error as KinesisError where error.code == .resourceInUse || Self.isTransient(error) {
+                        failures += 1
+                        if failures > reader.options.maxConsecutiveFailures { throw error }
+                        try await reader.clock.sleep(backoff())
+                        continue
+                    }
+                }
+                let event: SubscribeToShardEvent?
+                do {
+                    event = try await events!.next()
+                } catch let error as KinesisError where Self.isTransient(error) {
+                    events = nil
+                    failures += 1
+                    if failures > reader.options.maxConsecutiveFailures { throw error }
+                    try await reader.clock.sleep(backoff())
+                    continue
+                }
+                guard let event else {
+                    events = nil  // the subscription ended: subscribe again where it stopped
+                    continue
+                }
+                let page = GetRecordsOutput(
+                    records: event.records, nextShardIterator: event.childShards == nil ? "" : nil,
+                    millisBehindLatest: event.millisBehindLatest, childShards: event.childShards)
+                var batch = batch(from: page)
+                batch.isShardEnd = event.childShards != nil
+                finished = batch.isShardEnd
+                if let continuation = event.continuationSequenceNumber { lastSequenceNumber = continuation }
+                return batch
             }
         }
 

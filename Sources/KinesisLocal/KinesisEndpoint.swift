@@ -36,6 +36,8 @@ public struct KinesisEndpoint: Sendable {
         public var headers: [(name: String, value: String)]
         /// The JSON body.
         public var body: [UInt8]
+        /// For SubscribeToShard: the event-stream messages to send, as they come, after the head.
+        public var events: AsyncThrowingStream<[UInt8], any Error>? = nil
     }
 
     /// The answer to a request whose body was larger than ``maximumRequestBytes``.
@@ -161,7 +163,13 @@ public struct KinesisEndpoint: Sendable {
             } catch let error as KinesisError {
                 authFailure = error
             }
-            let output = try await dispatch(operation, body: body, authFailure: authFailure)
+            var events: AsyncThrowingStream<[UInt8], any Error>?
+            let output = try await dispatch(operation, body: body, authFailure: authFailure, events: &events)
+            if let events {
+                return Response(
+                    status: 200, headers: [("Content-Type", "application/vnd.amazon.eventstream"), ("x-amzn-RequestId", RequestIds.next())],
+                    body: [], events: events)
+            }
             return Response(status: 200, headers: commonHeaders(), body: output)
         } catch let error as KinesisError {
             return errorResponse(error)
@@ -188,7 +196,9 @@ public struct KinesisEndpoint: Sendable {
 
     // MARK: - Dispatch
 
-    private func dispatch(_ operation: KinesisOperation, body: [UInt8], authFailure: KinesisError?) async throws -> [UInt8] {
+    private func dispatch(
+        _ operation: KinesisOperation, body: [UInt8], authFailure: KinesisError?, events: inout AsyncThrowingStream<[UInt8], any Error>?
+    ) async throws -> [UInt8] {
         var data = Data(body)
         // ListShards' StreamName is optional in the Swift input, so a missing name does not
         // show as a decoding failure: its (small) body is checked for an ARN up front.
@@ -269,6 +279,11 @@ public struct KinesisEndpoint: Sendable {
         case .splitShard: return try await runVoid(SplitShardInput.self, engine.splitShard)
         case .mergeShards: return try await runVoid(MergeShardsInput.self, engine.mergeShards)
         case .updateStreamMode: return try await runVoid(UpdateStreamModeInput.self, engine.updateStreamMode)
+        case .subscribeToShard:
+            return try await run(SubscribeToShardInput.self) { input in
+                events = Self.eventStream(try await engine.subscribeToShard(input))
+                return EmptyResponse()
+            }
         case .addTagsToStream: return try await runVoid(AddTagsToStreamInput.self, engine.addTagsToStream)
         case .removeTagsFromStream: return try await runVoid(RemoveTagsFromStreamInput.self, engine.removeTagsFromStream)
         case .listTagsForStream: return try await run(ListTagsForStreamInput.self, engine.listTagsForStream)
@@ -292,6 +307,29 @@ public struct KinesisEndpoint: Sendable {
         case .updateMaxRecordSize: return try await runVoid(UpdateMaxRecordSizeInput.self, engine.updateMaxRecordSize)
         case .updateStreamWarmThroughput: return try await run(UpdateStreamWarmThroughputInput.self, engine.updateStreamWarmThroughput)
         }
+    }
+
+    /// A subscription's events in AWS's event-stream framing: the `initial-response`, one
+    /// `SubscribeToShardEvent` message per event, and an exception message if it ends in error.
+    static func eventStream(_ output: SubscribeToShardOutput) -> AsyncThrowingStream<[UInt8], any Error> {
+        let (frames, continuation) = AsyncThrowingStream.makeStream(of: [UInt8].self)
+        let task = Task {
+            continuation.yield(EventStreamMessage.event("initial-response", payload: Array("{}".utf8)).encoded())
+            do {
+                let encoder = KinesisWire.makeEncoder()
+                for try await event in output.events {
+                    continuation.yield(EventStreamMessage.event("SubscribeToShardEvent", payload: Array(try encoder.encode(event))).encoded())
+                }
+            } catch let error as KinesisError {
+                continuation.yield(EventStreamMessage.exception(error.code.rawValue, message: error.message).encoded())
+            } catch is CancellationError {
+            } catch {
+                continuation.yield(EventStreamMessage.exception("InternalFailure", message: "\(error)").encoded())
+            }
+            continuation.finish()
+        }
+        continuation.onTermination = { _ in task.cancel() }
+        return frames
     }
 
     /// The body with `StreamName` added from its `StreamARN`, or nil when it has no ARN.

@@ -4,6 +4,7 @@ import Kinesis
 import KinesisEngine
 import Logging
 import NIOCore
+import ServiceLifecycle
 
 /// The engine served over HTTP: a Kinesis-compatible endpoint that boto3, the AWS CLI or any
 /// SDK can use (`endpoint_url=http://127.0.0.1:4567`).
@@ -59,6 +60,16 @@ public enum KinesisLocalServer {
         var fields = HTTPFields()
         for header in answer.headers {
             if let name = HTTPField.Name(header.name) { fields.append(HTTPField(name: name, value: header.value)) }
+        }
+        if let events = answer.events {
+            // SubscribeToShard: each event is written as it comes (chunked), for as long as the
+            // subscription lasts; a client that goes away, or the server shutting down, ends it.
+            return Response(
+                status: HTTPResponse.Status(code: answer.status), headers: fields,
+                body: ResponseBody { writer in
+                    for try await frame in events.cancelOnGracefulShutdown() { try await writer.write(ByteBuffer(bytes: frame)) }
+                    try await writer.finish(nil)
+                })
         }
         return Response(
             status: HTTPResponse.Status(code: answer.status), headers: fields,

@@ -32,6 +32,10 @@ struct TailCommand: AsyncParsableCommand {
     @Flag(help: "One JSON object per record, per line.") var json = false
     @Flag(help: "Exit once every shard is read to its tip.") var stopWhenCaughtUp = false
     @Flag(help: "Print KPL aggregates as they are instead of their user records.") var noDeaggregate = false
+    @Option(
+        name: .customLong("fan-out"),
+        help: "Read with enhanced fan-out (SubscribeToShard) as this registered consumer. One registered for this run is deregistered at exit.")
+    var fanOut: String?
 
     func validate() throws {
         try validateStreamName(stream, source: "stream name")
@@ -79,31 +83,64 @@ struct TailCommand: AsyncParsableCommand {
             var options = ShardReaderOptions()
             options.deaggregate = !noDeaggregate
             options.idleTime = .milliseconds(200)
-            if let shard {
-                guard let found = shards.first(where: { $0.shardId == shard }) else {
-                    throw ValidationError("--shard \(shard): no such shard in stream \(stream) (it has \(shards.map(\.shardId).joined(separator: ", ")))")
+            // With --fan-out, a consumer this run had to register is deregistered at exit: on AWS
+            // a registered consumer is billed by the hour until it is.
+            var registered: String?
+            var consumerARN: String?
+            if let fanOut {
+                let consumer = try await StreamConsumer.fanOutConsumer(api: client, stream: stream, name: fanOut)
+                consumerARN = consumer.arn
+                if consumer.registered {
+                    registered = consumer.arn
+                    FileHandle.standardError.write(Data("registered consumer \(fanOut) for this run; it is deregistered at exit\n".utf8))
                 }
-                return try await tailOne(found, client: client, start: start, options: options, printer: printer, stopped: stopped)
             }
-            var consumerConfiguration = StreamConsumer.Configuration(streamName: stream, applicationName: "kinesis-load-tail")
-            consumerConfiguration.initialPosition = start
-            consumerConfiguration.reader = options
-            consumerConfiguration.shardSyncInterval = .seconds(10)
-            var quiet = Logger(label: "kinesis-load-tail")
-            quiet.logLevel = .warning
-            let consumer = StreamConsumer(api: client, configuration: consumerConfiguration, processor: printer, logger: quiet)
-            let signals = onStopSignals([SIGINT, SIGTERM]) { _ in stopped.request(); consumer.shutdown() }
-            defer { signals.forEach { $0.cancel() } }
-            try await consumer.run(untilCaughtUp: stopWhenCaughtUp)
-            return printer.printed
+            let result: Int
+            do {
+                result = try await tailShards(
+                    shards, client: client, start: start, options: options, consumerARN: consumerARN, printer: printer, stopped: stopped)
+            } catch {
+                if let registered { try? await client.deregisterStreamConsumer(.init(consumerARN: registered)) }
+                throw error
+            }
+            if let registered { try await client.deregisterStreamConsumer(.init(consumerARN: registered)) }
+            return result
         }
         FileHandle.standardError.write(Data("\(count) record\(count == 1 ? "" : "s")\n".utf8))
         if stopped.isRequested { throw ExitCode(130) }
     }
 
+    /// Every shard with a StreamConsumer, or the one of `--shard` with a reader alone.
+    func tailShards(
+        _ shards: [Shard], client: HTTPKinesisClient, start: StartingPosition, options: ShardReaderOptions, consumerARN: String?,
+        printer: RecordPrinter, stopped: StopSignal
+    ) async throws -> Int {
+        if let shard {
+            guard let found = shards.first(where: { $0.shardId == shard }) else {
+                throw ValidationError("--shard \(shard): no such shard in stream \(stream) (it has \(shards.map(\.shardId).joined(separator: ", ")))")
+            }
+            return try await tailOne(found, client: client, start: start, options: options, consumerARN: consumerARN, printer: printer, stopped: stopped)
+        }
+        var consumerConfiguration = StreamConsumer.Configuration(streamName: stream, applicationName: "kinesis-load-tail")
+        consumerConfiguration.initialPosition = start
+        consumerConfiguration.reader = options
+        consumerConfiguration.shardSyncInterval = .seconds(10)
+        consumerConfiguration.fanOutConsumerName = fanOut
+        var quiet = Logger(label: "kinesis-load-tail")
+        quiet.logLevel = .warning
+        let consumer = StreamConsumer(api: client, configuration: consumerConfiguration, processor: printer, logger: quiet)
+        let signals = onStopSignals([SIGINT, SIGTERM]) { _ in stopped.request(); consumer.shutdown() }
+        defer { signals.forEach { $0.cancel() } }
+        try await consumer.run(untilCaughtUp: stopWhenCaughtUp)
+        return printer.printed
+    }
+
     /// One shard, with the reader alone: to its tip (with --stop-when-caught-up) or its end.
-    func tailOne(_ shard: Shard, client: HTTPKinesisClient, start: StartingPosition, options: ShardReaderOptions, printer: RecordPrinter, stopped: StopSignal) async throws -> Int {
-        let reader = ShardReader(api: client, stream: stream, shardId: shard.shardId, from: start, options: options)
+    func tailOne(
+        _ shard: Shard, client: HTTPKinesisClient, start: StartingPosition, options: ShardReaderOptions, consumerARN: String?,
+        printer: RecordPrinter, stopped: StopSignal
+    ) async throws -> Int {
+        let reader = ShardReader(api: client, stream: stream, shardId: shard.shardId, from: start, options: options, fanOutConsumerARN: consumerARN)
         let task = Task {
             for try await batch in reader {
                 printer.print(batch.records)

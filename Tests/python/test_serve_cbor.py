@@ -93,8 +93,6 @@ def test_errors_come_back_in_cbor(server):
 def test_every_operation_answers_cbor(server):
     model = botocore.session.get_session().get_service_model("kinesis")
     for operation in model.operation_names:
-        if operation == "SubscribeToShard":
-            continue
         status, content_type, answer = call(server, operation, {})
         assert content_type == CBOR, operation
         assert status == 200 or answer["__type"] != "UnknownOperationException", operation

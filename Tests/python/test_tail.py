@@ -102,3 +102,31 @@ def test_ctrl_c_stops_tail_cleanly():
         assert "1 record" in process.stderr.read()
     finally:
         server.stop()
+
+
+def test_tail_fan_out_reads_a_resharded_aggregated_stream_by_subscribe_to_shard():
+    server = Server("--stream", "efo:2")
+    try:
+        kinesis = server.client()
+        lines = [json.dumps({"user": f"u{i % 31}", "seq": i}) for i in range(600)]
+        assert put(server.url, "efo", lines[:300], "--aggregate", "--key-field", "user").returncode == 0
+        first = kinesis.list_shards(StreamName="efo")["Shards"][0]
+        kinesis.split_shard(StreamName="efo", ShardToSplit=first["ShardId"], NewStartingHashKey=str(2**126))
+        assert put(server.url, "efo", lines[300:], "--aggregate", "--key-field", "user").returncode == 0
+        result = tail(server.url, "efo", "--fan-out", "tail-efo")
+        assert result.returncode == 0, result.stderr
+        records = [json.loads(line) for line in result.stdout.splitlines()]
+        assert sorted(r["data"] for r in records) == sorted(lines)
+        assert {r["shard"] for r in records} >= {first["ShardId"], "shardId-000000000002", "shardId-000000000003"}
+        assert "registered consumer tail-efo for this run; it is deregistered at exit" in result.stderr
+        arn = kinesis.describe_stream_summary(StreamName="efo")["StreamDescriptionSummary"]["StreamARN"]
+        assert kinesis.list_stream_consumers(StreamARN=arn)["Consumers"] == []
+        # A consumer that was there before is used and kept.
+        kinesis.register_stream_consumer(StreamARN=arn, ConsumerName="standing")
+        result = tail(server.url, "efo", "--fan-out", "standing", "--shard", "shardId-000000000001")
+        assert result.returncode == 0, result.stderr
+        assert "registered consumer" not in result.stderr
+        assert [c["ConsumerName"] for c in kinesis.list_stream_consumers(StreamARN=arn)["Consumers"]] == ["standing"]
+        assert len(result.stdout.splitlines()) > 0
+    finally:
+        server.stop()

@@ -114,21 +114,7 @@ public final class HTTPKinesisClient: KinesisAPI {
         } catch let error as CredentialsError {
             throw KinesisError(code: "MissingCredentials", message: error.message, operation: operation.rawValue)
         }
-        let path = endpoint.path.isEmpty ? "/" : endpoint.path
-        let signed = signer.sign(
-            method: "POST", path: path,
-            headers: [
-                ("Host", hostHeader), ("Content-Type", KinesisWire.contentType),
-                ("X-Amz-Target", KinesisWire.target(operation.rawValue)),
-            ],
-            body: body, credentials: credentials, date: Date())
-
-        var request = HTTPClientRequest(url: endpoint.absoluteString)
-        request.method = .POST
-        for header in signed.headers { request.headers.add(name: header.name, value: header.value) }
-        request.headers.add(name: "User-Agent", value: "KinesisToolkit/0.1")
-        request.headers.add(name: "Content-Length", value: String(body.count))
-        request.body = .bytes(ByteBuffer(bytes: body))
+        let request = signedRequest(operation, body: body, credentials: credentials)
 
         logger.trace("sending Kinesis request", metadata: ["kinesis.operation": "\(operation.rawValue)"])
         let status: Int
@@ -173,6 +159,82 @@ public final class HTTPKinesisClient: KinesisAPI {
                 code: .invalidResponse, message: "could not read the \(operation.rawValue) answer: \(error)",
                 httpStatus: status, requestId: requestId, operation: operation.rawValue)
         }
+    }
+
+    /// The signed POST for one call.
+    private func signedRequest(_ operation: KinesisOperation, body: [UInt8], credentials: AWSCredentials) -> HTTPClientRequest {
+        let path = endpoint.path.isEmpty ? "/" : endpoint.path
+        let signed = signer.sign(
+            method: "POST", path: path,
+            headers: [
+                ("Host", hostHeader), ("Content-Type", KinesisWire.contentType),
+                ("X-Amz-Target", KinesisWire.target(operation.rawValue)),
+            ],
+            body: body, credentials: credentials, date: Date())
+        var request = HTTPClientRequest(url: endpoint.absoluteString)
+        request.method = .POST
+        for header in signed.headers { request.headers.add(name: header.name, value: header.value) }
+        request.headers.add(name: "User-Agent", value: "KinesisToolkit/0.1")
+        request.headers.add(name: "Content-Length", value: String(body.count))
+        request.body = .bytes(ByteBuffer(bytes: body))
+        return request
+    }
+
+    /// `SubscribeToShard` over HTTP/1.1, as boto3 speaks it: the answer's body is AWS's event
+    /// stream, read as it arrives. Errors before the stream starts are thrown here; an
+    /// exception event ends the events with its ``KinesisError``. Not retried: a consumer
+    /// subscribes again from the last continuation sequence number.
+    public func subscribeToShard(_ input: SubscribeToShardInput) async throws -> SubscribeToShardOutput {
+        let operation = KinesisOperation.subscribeToShard
+        let body = Array(try KinesisWire.makeEncoder().encode(input))
+        let credentials: AWSCredentials
+        do {
+            credentials = try await credentialProvider.credentials()
+        } catch let error as CredentialsError {
+            throw KinesisError(code: "MissingCredentials", message: error.message, operation: operation.rawValue)
+        }
+        let response: HTTPClientResponse
+        do {
+            // A subscription lasts five minutes; the deadline leaves room for the last event.
+            response = try await httpClient.execute(signedRequest(operation, body: body, credentials: credentials), timeout: .seconds(330), logger: nil)
+        } catch {
+            throw Self.transportError(error, operation: operation)
+        }
+        guard response.status.code == 200 else {
+            let bytes = Array((try await response.body.collect(upTo: Self.maximumResponseBytes)).readableBytesView)
+            throw KinesisError.fromResponse(
+                status: Int(response.status.code), body: bytes, errorTypeHeader: response.headers.first(name: "x-amzn-ErrorType"),
+                requestId: response.headers.first(name: "x-amzn-RequestId"), operation: operation.rawValue)
+        }
+        let (events, continuation) = AsyncThrowingStream.makeStream(of: SubscribeToShardEvent.self)
+        let task = Task {
+            var buffer: [UInt8] = []
+            do {
+                for try await chunk in response.body {
+                    buffer += chunk.readableBytesView
+                    for message in try EventStreamMessage.decode(from: &buffer) {
+                        switch message.headers[":message-type"] {
+                        case "event" where message.headers[":event-type"] == "SubscribeToShardEvent":
+                            continuation.yield(try KinesisWire.makeDecoder().decode(SubscribeToShardEvent.self, from: Data(message.payload)))
+                        case "exception", "error":
+                            let type = message.headers[":exception-type"] ?? message.headers[":error-code"] ?? "InternalFailure"
+                            let text = (try? JSONSerialization.jsonObject(with: Data(message.payload)) as? [String: Any])
+                                .flatMap { ($0["message"] ?? $0["Message"]) as? String } ?? message.headers[":error-message"] ?? ""
+                            throw KinesisError(code: KinesisError.Code(rawValue: type), message: text, operation: operation.rawValue)
+                        default:
+                            continue  // initial-response and events of other types
+                        }
+                    }
+                }
+                continuation.finish()
+            } catch let error as KinesisError {
+                continuation.finish(throwing: error)
+            } catch {
+                continuation.finish(throwing: Self.transportError(error, operation: operation))
+            }
+        }
+        continuation.onTermination = { _ in task.cancel() }
+        return SubscribeToShardOutput(events: events)
     }
 
     /// Maps a failure of the transport to a retryable ``KinesisError``.

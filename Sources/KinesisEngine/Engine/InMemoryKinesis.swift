@@ -32,9 +32,12 @@ public final class InMemoryKinesis: KinesisAPI {
         var journalBuffer: [UInt8] = []
         /// Why the data directory can no longer be written, once it cannot.
         var journalBroken: String?
+        /// Live SubscribeToShard calls, by consumer ARN and shard index.
+        var subscriptions: [String: Subscription] = [:]
+        var nextSubscriptionId: UInt64 = 0
     }
 
-    private let state: Mutex<State>
+    let state: Mutex<State>
     /// Where stored records and stream changes go before a call is answered (`serve --data-dir`).
     let journal: EngineJournal?
 
@@ -634,71 +637,128 @@ public final class InMemoryKinesis: KinesisAPI {
             }
             let name = stream.name
             guard index < stream.shards.count else { throw missingShard }
-            var shard = stream.shards[index]
-            shard.trim(before: now - Double(stream.retentionHours) * 3600)
-            let type = input.shardIteratorType
-            let position: UInt64
-            switch type {
-            case .atSequenceNumber, .afterSequenceNumber:
-                guard let text = input.startingSequenceNumber else {
-                    throw invalidArgument(
-                        "Must either specify (1) AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER and StartingSequenceNumber or (2) TRIM_HORIZON or LATEST and no StartingSequenceNumber. Request specified \(type.rawValue) and no StartingSequenceNumber."
-                    )
-                }
-                if let encoded = SequenceNumber.legacyShardIndex(text) {
-                    // A number below 2^124 reads as an old-format sequence number of shard
-                    // (number mod 65536), as on AWS: another shard's is refused by name, and
-                    // this shard's fails inside the service.
-                    guard encoded == index else {
-                        throw invalidArgument(
-                            "Invalid StartingSequenceNumber. It encodes \(ShardState.id(encoded)), while it was used in a call to a shard with \(shard.id)")
-                    }
-                    throw KinesisError(code: .internalFailure, message: "", httpStatus: 500)
-                }
-                guard let parts = SequenceNumber.parse(text) else {
-                    throw invalidArgument(
-                        "StartingSequenceNumber \(text) used in GetShardIterator on shard \(shard.id) in stream \(name) under account \(account) is invalid."
-                    )
-                }
-                guard parts.shardIndex == index else {
-                    throw invalidArgument(
-                        "Invalid StartingSequenceNumber. It encodes \(ShardState.id(parts.shardIndex)), while it was used in a call to a shard with \(shard.id)"
-                    )
-                }
-                guard parts.streamCreation == stream.creationSecond else {
-                    throw invalidArgument(
-                        "StartingSequenceNumber \(text) used in GetShardIterator on shard \(shard.id) in stream \(name) under account \(account) is invalid because it did not come from this stream."
-                    )
-                }
-                position = type == .atSequenceNumber ? parts.counter : parts.counter &+ (parts.counter == .max ? 0 : 1)
-            case .trimHorizon, .latest:
-                if input.startingSequenceNumber != nil {
-                    throw invalidArgument(
-                        "Must either specify (1) AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER and StartingSequenceNumber or (2) TRIM_HORIZON or LATEST and no StartingSequenceNumber. Request specified \(type.rawValue) and also a StartingSequenceNumber."
-                    )
-                }
-                position = type == .trimHorizon ? 0 : stream.counter
-            case .atTimestamp:
-                guard let timestamp = input.timestamp?.timeIntervalSince1970 else {
-                    throw invalidArgument(
-                        "Must specify timestampInMillis parameter for iterator of type AT_TIMESTAMP. Current request has no timestamp parameter.")
-                }
-                let requested = Int64((timestamp * 1000).rounded(.down))
-                let current = Int64((now * 1000).rounded(.down))
-                if requested > current {
-                    throw invalidArgument(
-                        "The timestampInMillis parameter cannot be greater than the currentTimestampInMillis. timestampInMillis: \(requested), currentTimestampInMillis: \(current)")
-                }
-                let live = shard.records[shard.head...]
-                position = live.first { $0.arrival >= timestamp }?.counter ?? stream.counter
-            default:
-                throw invalidArgument("Unsupported ShardIteratorType \(type.rawValue).")
-            }
+            let position = try startPosition(
+                input.shardIteratorType, sequenceNumber: input.startingSequenceNumber, timestamp: input.timestamp, stream: stream,
+                shard: index, now: now, operation: "GetShardIterator")
             let iterator = ShardIteratorToken(
                 stream: name, streamCreation: stream.creationSecond, shardIndex: index, position: position,
                 issuedMillis: Int64(now * 1000))
             return (GetShardIteratorOutput(shardIterator: iterator.encoded), 0, 0)
         }
+    }
+
+    /// Where a reader starting at `type` begins in shard `index`: the counter of the first
+    /// record it gets. AWS's checks and words for each iterator type.
+    func startPosition(
+        _ type: ShardIteratorType, sequenceNumber: String?, timestamp: Date?, stream: StreamState, shard index: Int, now: Double,
+        operation: String
+    ) throws -> UInt64 {
+        var shard = stream.shards[index]
+        shard.trim(before: now - Double(stream.retentionHours) * 3600)
+        let name = stream.name
+        let position: UInt64
+        switch type {
+        case .atSequenceNumber, .afterSequenceNumber:
+            guard let text = sequenceNumber else {
+                throw invalidArgument(
+                    "Must either specify (1) AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER and StartingSequenceNumber or (2) TRIM_HORIZON or LATEST and no StartingSequenceNumber. Request specified \(type.rawValue) and no StartingSequenceNumber."
+                )
+            }
+            if let encoded = SequenceNumber.legacyShardIndex(text) {
+                // A number below 2^124 reads as an old-format sequence number of shard
+                // (number mod 65536), as on AWS: another shard's is refused by name, and
+                // this shard's fails inside the service.
+                guard encoded == index else {
+                    throw invalidArgument(
+                        "Invalid StartingSequenceNumber. It encodes \(ShardState.id(encoded)), while it was used in a call to a shard with \(shard.id)")
+                }
+                throw KinesisError(code: .internalFailure, message: "", httpStatus: 500)
+            }
+            guard let parts = SequenceNumber.parse(text) else {
+                throw invalidArgument(
+                    "StartingSequenceNumber \(text) used in \(operation) on shard \(shard.id) in stream \(name) under account \(account) is invalid."
+                )
+            }
+            guard parts.shardIndex == index else {
+                throw invalidArgument(
+                    "Invalid StartingSequenceNumber. It encodes \(ShardState.id(parts.shardIndex)), while it was used in a call to a shard with \(shard.id)"
+                )
+            }
+            guard parts.streamCreation == stream.creationSecond else {
+                throw invalidArgument(
+                    "StartingSequenceNumber \(text) used in \(operation) on shard \(shard.id) in stream \(name) under account \(account) is invalid because it did not come from this stream."
+                )
+            }
+            position = type == .atSequenceNumber ? parts.counter : parts.counter &+ (parts.counter == .max ? 0 : 1)
+        case .trimHorizon, .latest:
+            if sequenceNumber != nil {
+                throw invalidArgument(
+                    "Must either specify (1) AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER and StartingSequenceNumber or (2) TRIM_HORIZON or LATEST and no StartingSequenceNumber. Request specified \(type.rawValue) and also a StartingSequenceNumber."
+                )
+            }
+            position = type == .trimHorizon ? 0 : stream.counter
+        case .atTimestamp:
+            guard let timestamp = timestamp?.timeIntervalSince1970 else {
+                throw invalidArgument(
+                    "Must specify timestampInMillis parameter for iterator of type AT_TIMESTAMP. Current request has no timestamp parameter.")
+            }
+            let requested = Int64((timestamp * 1000).rounded(.down))
+            let current = Int64((now * 1000).rounded(.down))
+            if requested > current {
+                throw invalidArgument(
+                    "The timestampInMillis parameter cannot be greater than the currentTimestampInMillis. timestampInMillis: \(requested), currentTimestampInMillis: \(current)")
+            }
+            let live = shard.records[shard.head...]
+            position = live.first { $0.arrival >= timestamp }?.counter ?? stream.counter
+        default:
+            throw invalidArgument("Unsupported ShardIteratorType \(type.rawValue).")
+        }
+        return position
+    }
+
+    /// What one read of a shard returns.
+    struct Page {
+        var records: [Record]
+        /// Data and partition key bytes of `records`.
+        var bytes: Int
+        /// The counter to read from next.
+        var next: UInt64
+        var millisBehindLatest: Int
+        /// The shard's children, once a closed shard has been read to its end.
+        var children: [ChildShard]?
+    }
+
+    /// Records of shard `index` from counter `position` on: at most `limit` of them and
+    /// `byteLimit` bytes (one record always, so that no record is too big to read).
+    static func page(of stream: StreamState, shard index: Int, from position: UInt64, limit: Int, byteLimit: Int, now: Double) -> Page {
+        let shard = stream.shards[index]
+        var cursor = shard.firstIndex(atOrAfter: position)
+        var records: [Record] = []
+        var bytes = 0
+        while cursor < shard.records.count, records.count < limit {
+            let stored = shard.records[cursor]
+            let size = stored.data.count + stored.partitionKey.utf8.count
+            if !records.isEmpty, bytes + size > byteLimit { break }
+            bytes += size
+            records.append(
+                Record(
+                    sequenceNumber: stored.sequenceNumber, approximateArrivalTimestamp: Date(timeIntervalSince1970: stored.arrival),
+                    data: stored.data, partitionKey: stored.partitionKey))
+            cursor += 1
+        }
+        let next = cursor < shard.records.count ? shard.records[cursor].counter : max(position, stream.counter)
+        let drained = cursor >= shard.records.count
+        let millisBehind = drained || records.isEmpty ? 0 : Int((now - shard.records[cursor - 1].arrival) * 1000)
+        var children: [ChildShard]?
+        if drained, !shard.isOpen {
+            children = stream.shards.filter { $0.parentShardId == shard.id || $0.adjacentParentShardId == shard.id }
+                .map { child in
+                    ChildShard(
+                        shardId: child.id, parentShards: [child.parentShardId, child.adjacentParentShardId].compactMap { $0 },
+                        hashKeyRange: child.wire.hashKeyRange)
+                }
+        }
+        return Page(records: records, bytes: bytes, next: next, millisBehindLatest: millisBehind, children: children)
     }
 
     /// The most GetRecords returns in one call.
@@ -733,42 +793,21 @@ public final class InMemoryKinesis: KinesisAPI {
                             httpStatus: 400)
                     }
                 }
-                let shard = stream.shards[index]
-                let limit = input.limit ?? 10_000
-                var position = shard.firstIndex(atOrAfter: token.position)
-                var records: [Record] = []
-                var bytes = 0
-                while position < shard.records.count, records.count < limit {
-                    let stored = shard.records[position]
-                    let size = stored.data.count + stored.partitionKey.utf8.count
-                    if !records.isEmpty, bytes + size > Self.getRecordsByteLimit { break }
-                    bytes += size
-                    records.append(
-                        Record(
-                            sequenceNumber: stored.sequenceNumber, approximateArrivalTimestamp: Date(timeIntervalSince1970: stored.arrival),
-                            data: stored.data, partitionKey: stored.partitionKey))
-                    position += 1
-                }
+                let page = Self.page(of: stream, shard: index, from: token.position, limit: input.limit ?? 10_000, byteLimit: Self.getRecordsByteLimit, now: now)
                 if stream.shards[index].readBytes != nil {
                     _ = stream.shards[index].readBytes!.take(0, now: now)
-                    stream.shards[index].readBytes!.spend(Double(bytes))
+                    stream.shards[index].readBytes!.spend(Double(page.bytes))
                 }
-                let nextCounter = position < shard.records.count ? shard.records[position].counter : max(token.position, stream.counter)
-                let drained = position >= shard.records.count
-                let millisBehind = drained || records.isEmpty ? 0 : Int((now - shard.records[position - 1].arrival) * 1000)
-                if drained, !shard.isOpen {
-                    let children = stream.shards.filter { $0.parentShardId == shard.id || $0.adjacentParentShardId == shard.id }
-                        .map { child in
-                            ChildShard(
-                                shardId: child.id, parentShards: [child.parentShardId, child.adjacentParentShardId].compactMap { $0 },
-                                hashKeyRange: child.wire.hashKeyRange)
-                        }
-                    return (GetRecordsOutput(records: records, nextShardIterator: nil, millisBehindLatest: 0, childShards: children), records.count, 0)
+                if let children = page.children {
+                    return (GetRecordsOutput(records: page.records, nextShardIterator: nil, millisBehindLatest: 0, childShards: children), page.records.count, 0)
                 }
                 let next = ShardIteratorToken(
-                    stream: stream.name, streamCreation: stream.creationSecond, shardIndex: index, position: nextCounter,
+                    stream: stream.name, streamCreation: stream.creationSecond, shardIndex: index, position: page.next,
                     issuedMillis: Int64(now * 1000))
-                return (GetRecordsOutput(records: records, nextShardIterator: next.encoded, millisBehindLatest: millisBehind), records.count, 0)
+                return (
+                    GetRecordsOutput(records: page.records, nextShardIterator: next.encoded, millisBehindLatest: page.millisBehindLatest),
+                    page.records.count, 0
+                )
             }
         }
     }

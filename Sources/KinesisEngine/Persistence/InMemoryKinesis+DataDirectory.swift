@@ -8,7 +8,7 @@ extension KinesisOperation {
         switch self {
         case .describeStream, .describeStreamSummary, .listStreams, .listShards, .putRecord, .putRecords, .getShardIterator,
             .getRecords, .listTagsForStream, .listTagsForResource, .describeLimits, .describeAccountSettings,
-            .describeStreamConsumer, .listStreamConsumers, .getResourcePolicy:
+            .describeStreamConsumer, .listStreamConsumers, .getResourcePolicy, .subscribeToShard:
             return false
         default:
             return true

@@ -221,6 +221,19 @@ public enum KinesisSchema {
             return [streamARN(required: false), Member("MaxRecordSizeInKiB", .integer, [.notNull, .minValue(1024), .maxValue(10_240)])]
         case .updateStreamWarmThroughput:
             return [streamARN(required: false), optionalStreamName, Member("WarmThroughputMiBps", .integer, [.notNull, .minValue(0)])]
+        case .subscribeToShard:
+            return [
+                Member("ConsumerARN", .string, [.notNull, .pattern(consumerARNPattern), .minLength(1), .maxLength(2048)]),
+                shardId("ShardId", required: true),
+                Member(
+                    "StartingPosition",
+                    .structure([
+                        Member(
+                            "Type", .string,
+                            [.notNull, .oneOf(["AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER", "TRIM_HORIZON", "LATEST", "AT_TIMESTAMP"])]),
+                        Member("SequenceNumber", .string, [.pattern(sequenceNumberPattern)]), Member("Timestamp", .timestamp),
+                    ]), [.notNull]),
+            ]
         case .updateStreamMode:
             return [
                 Member("StreamARN", .string, [.notNull, .minLength(1), .maxLength(2048)]),
