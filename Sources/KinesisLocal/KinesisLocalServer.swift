@@ -1,16 +1,19 @@
 import HTTPTypes
 import Hummingbird
+import HummingbirdCore
+import HummingbirdHTTP2
 import Kinesis
 import KinesisEngine
 import Logging
 import NIOCore
+import NIOSSL
 import ServiceLifecycle
 
 /// The engine served over HTTP: a Kinesis-compatible endpoint that boto3, the AWS CLI or any
 /// SDK can use (`endpoint_url=http://127.0.0.1:4567`).
 ///
 /// ```swift
-/// let app = KinesisLocalServer.application(endpoint: KinesisEndpoint(engine: InMemoryKinesis()), port: 4567)
+/// let app = try KinesisLocalServer.application(endpoint: KinesisEndpoint(engine: InMemoryKinesis()), port: 4567)
 /// try await app.runService()
 /// ```
 public enum KinesisLocalServer {
@@ -23,10 +26,13 @@ public enum KinesisLocalServer {
     /// picks a free port, which `onRunning` receives. A connection that does not send a
     /// complete request head within `headerTimeout`, or sits idle for `idleTimeout`, is closed,
     /// so slow or abandoned clients cannot starve the others.
+    /// With `tls`, the endpoint is HTTPS and speaks HTTP/2 (ALPN `h2`) as well as HTTP/1.1: the
+    /// Java SDK and the KCL subscribe to shards over HTTP/2.
     public static func application(
         endpoint: KinesisEndpoint, host: String = "127.0.0.1", port: Int = 4567, headerTimeout: Duration = defaultHeaderTimeout,
-        idleTimeout: Duration = defaultIdleTimeout, logger: Logger? = nil, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
-    ) -> some ApplicationProtocol {
+        idleTimeout: Duration = defaultIdleTimeout, tls: ServerTLS? = nil, logger: Logger? = nil,
+        onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) throws -> some ApplicationProtocol {
         let responder = CallbackResponder<BasicRequestContext> { request, _ in
             var request = request
             let body: ByteBuffer
@@ -49,9 +55,17 @@ public enum KinesisLocalServer {
         if logger == nil { quiet.logLevel = .warning }
         let header = TimeAmount.nanoseconds(headerTimeout.wholeNanoseconds)
         let idle = TimeAmount.nanoseconds(idleTimeout.wholeNanoseconds)
+        let http1 = HTTP1Channel.Configuration(additionalChannelHandlers: [HeaderTimeoutHandler(timeout: header)], idleTimeout: idle)
+        let server: HTTPServerBuilder
+        if let tls {
+            server = try .http2Upgrade(
+                tlsConfiguration: tls.configuration, configuration: .init(idleTimeout: idleTimeout, streamConfiguration: http1))
+        } else {
+            server = .http1(configuration: http1)
+        }
         return Application(
             responder: responder,
-            server: .http1(configuration: .init(additionalChannelHandlers: [HeaderTimeoutHandler(timeout: header)], idleTimeout: idle)),
+            server: server,
             configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: nil),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) }, logger: quiet)
     }
@@ -74,5 +88,35 @@ public enum KinesisLocalServer {
         return Response(
             status: HTTPResponse.Status(code: answer.status), headers: fields,
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: answer.body)))
+    }
+}
+
+/// A certificate and key for serving HTTPS (and HTTP/2).
+public struct ServerTLS: Sendable {
+    let configuration: TLSConfiguration
+
+    /// Reads a PEM certificate chain and its PEM private key; an unreadable file is an error
+    /// naming it.
+    public init(certificateFile: String, keyFile: String) throws {
+        let chain: [NIOSSLCertificate]
+        do {
+            chain = try NIOSSLCertificate.fromPEMFile(certificateFile)
+        } catch {
+            throw TLSFileError(description: "cannot read a PEM certificate from \(certificateFile): \(error)")
+        }
+        guard !chain.isEmpty else { throw TLSFileError(description: "\(certificateFile) holds no PEM certificate") }
+        let key: NIOSSLPrivateKey
+        do {
+            key = try NIOSSLPrivateKey(file: keyFile, format: .pem)
+        } catch {
+            throw TLSFileError(description: "cannot read a PEM private key from \(keyFile): \(error)")
+        }
+        configuration = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
+    }
+
+    /// A certificate or key file that cannot be used.
+    public struct TLSFileError: Error, CustomStringConvertible {
+        /// What was wrong, naming the file.
+        public var description: String
     }
 }

@@ -31,6 +31,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Require SigV4 signatures made with ACCESS_KEY:SECRET (and dated within 15 minutes of this clock).") var auth: String?
     @Option(help: "Most memory each shard's records may take (64MiB, 1GiB, or bytes); the oldest are trimmed beyond it, and said so on stderr. 'none' keeps every record for the retention period.")
     var retainPerShard = "256MiB"
+    @Option(help: "Serve HTTPS with this PEM certificate (with --tls-key): HTTP/2 as well as HTTP/1.1, as the Java SDK and the KCL subscribe to shards over HTTP/2.")
+    var tlsCert: String?
+    @Option(help: "The PEM private key of --tls-cert.") var tlsKey: String?
     @Option(help: "Keep streams and records in this directory: they are there again after a restart, and a call is answered only once its records are on disk.")
     var dataDir: String?
     @Option(help: "Close a connection that has not sent a complete request head this long after opening.") var headerTimeout = "10s"
@@ -79,13 +82,23 @@ struct ServeCommand: AsyncParsableCommand {
             try await engine.createStream(.init(streamName: name, shardCount: shards))
             created.append((name, shards))
         }
+        let tls: ServerTLS?
+        switch (tlsCert, tlsKey) {
+        case (nil, nil): tls = nil
+        case (let cert?, let key?):
+            do { tls = try ServerTLS(certificateFile: cert, keyFile: key) } catch { throw ValidationError("--tls-cert/--tls-key: \(error)") }
+        default: throw ValidationError("--tls-cert and --tls-key go together: give both, or neither")
+        }
         let endpoint = KinesisEndpoint(engine: engine, credentials: credentials)
         let host = self.host
         let createdStreams = created
-        let app = KinesisLocalServer.application(endpoint: endpoint, host: host, port: port, headerTimeout: header, idleTimeout: idle) { port in
+        let scheme = tls == nil ? "http" : "https"
+        let app = try KinesisLocalServer.application(
+            endpoint: endpoint, host: host, port: port, headerTimeout: header, idleTimeout: idle, tls: tls
+        ) { port in
             // An IPv6 address goes in brackets in a URL: http://[::1]:4567.
             let authority = host.contains(":") ? "[\(host)]" : host
-            var lines = ["Kinesis endpoint listening on http://\(authority):\(port)"]
+            var lines = ["Kinesis endpoint listening on \(scheme)://\(authority):\(port)"]
             if let credentials { lines.append("SigV4 required for access key \(credentials.maskedAccessKeyId)") }
             if !createdStreams.isEmpty { lines.append("Streams: " + createdStreams.map { "\($0.0) (\($0.1) shards)" }.joined(separator: ", ")) }
             print(lines.joined(separator: "\n"))

@@ -55,7 +55,7 @@ func withLocalServer<T: Sendable>(_ endpoint: KinesisEndpoint, _ body: (URL) asy
     // Cancelling the server at the end of a test is expected: keep its "cancelled" errors out of the output.
     var quiet = Logger(label: "kinesis-local-test")
     quiet.logLevel = .critical
-    let app = KinesisLocalServer.application(endpoint: endpoint, port: 0, logger: quiet) { port in continuation.yield(port) }
+    let app = try KinesisLocalServer.application(endpoint: endpoint, port: 0, logger: quiet) { port in continuation.yield(port) }
     return try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask { try await app.runService(gracefulShutdownSignals: []) }
         var iterator = ports.makeAsyncIterator()
