@@ -103,7 +103,7 @@ public struct KinesisEndpoint: Sendable {
                 return Self.inCBOR(errorResponse(KinesisError(code: .serialization, message: "", httpStatus: 400)))
             }
             return Self.inCBOR(
-                await answer(operation, method: method, path: path, query: query, headers: headers, body: json, signedBody: body))
+                await answer(operation, method: method, path: path, query: query, headers: headers, body: json, signedBody: body, cbor: true))
         }
         guard contentType == Self.jsonContentType || contentType == "application/json" else {
             guard named else { return Self.xmlError("AccessDeniedException", message: "Unable to determine service/operation name to be authorized") }
@@ -118,7 +118,7 @@ public struct KinesisEndpoint: Sendable {
                 : #"{"Output":{"__type":"com.amazon.coral.service#SerializationException","Message":null},"Version":"1.0"}"#
             return Response(status: 200, headers: [("Content-Type", "application/json"), ("x-amzn-RequestId", RequestIds.next())], body: Array(output.utf8))
         }
-        return await answer(operation, method: method, path: path, query: query, headers: headers, body: body, signedBody: body)
+        return await answer(operation, method: method, path: path, query: query, headers: headers, body: body, signedBody: body, cbor: false)
     }
 
     /// AWS's XML answer to a request it cannot route (no POST, no operation).
@@ -140,7 +140,7 @@ public struct KinesisEndpoint: Sendable {
     /// Answers a JSON document addressed to `operation` (nil when it names none).
     private func answer(
         _ operation: KinesisOperation?, method: String, path: String, query: [(name: String, value: String)],
-        headers: [(name: String, value: String)], body: [UInt8], signedBody: [UInt8]
+        headers: [(name: String, value: String)], body: [UInt8], signedBody: [UInt8], cbor: Bool
     ) async -> Response {
         do {
             guard let operation else {
@@ -164,7 +164,7 @@ public struct KinesisEndpoint: Sendable {
                 authFailure = error
             }
             var events: AsyncThrowingStream<[UInt8], any Error>?
-            let output = try await dispatch(operation, body: body, authFailure: authFailure, events: &events)
+            let output = try await dispatch(operation, body: body, authFailure: authFailure, cbor: cbor, events: &events)
             if let events {
                 return Response(
                     status: 200, headers: [("Content-Type", "application/vnd.amazon.eventstream"), ("x-amzn-RequestId", RequestIds.next())],
@@ -197,7 +197,8 @@ public struct KinesisEndpoint: Sendable {
     // MARK: - Dispatch
 
     private func dispatch(
-        _ operation: KinesisOperation, body: [UInt8], authFailure: KinesisError?, events: inout AsyncThrowingStream<[UInt8], any Error>?
+        _ operation: KinesisOperation, body: [UInt8], authFailure: KinesisError?, cbor: Bool,
+        events: inout AsyncThrowingStream<[UInt8], any Error>?
     ) async throws -> [UInt8] {
         var data = Data(body)
         // ListShards' StreamName is optional in the Swift input, so a missing name does not
@@ -281,7 +282,7 @@ public struct KinesisEndpoint: Sendable {
         case .updateStreamMode: return try await runVoid(UpdateStreamModeInput.self, engine.updateStreamMode)
         case .subscribeToShard:
             return try await run(SubscribeToShardInput.self) { input in
-                events = Self.eventStream(try await engine.subscribeToShard(input))
+                events = Self.eventStream(try await engine.subscribeToShard(input), cbor: cbor)
                 return EmptyResponse()
             }
         case .addTagsToStream: return try await runVoid(AddTagsToStreamInput.self, engine.addTagsToStream)
@@ -311,20 +312,28 @@ public struct KinesisEndpoint: Sendable {
 
     /// A subscription's events in AWS's event-stream framing: the `initial-response`, one
     /// `SubscribeToShardEvent` message per event, and an exception message if it ends in error.
-    static func eventStream(_ output: SubscribeToShardOutput) -> AsyncThrowingStream<[UInt8], any Error> {
+    /// With `cbor` (a CBOR request, as the Java SDK sends), every payload is CBOR.
+    static func eventStream(_ output: SubscribeToShardOutput, cbor: Bool) -> AsyncThrowingStream<[UInt8], any Error> {
         let (frames, continuation) = AsyncThrowingStream.makeStream(of: [UInt8].self)
+        func frame(_ message: EventStreamMessage) -> [UInt8] {
+            guard cbor, let payload = try? CBOR.cbor(fromJSON: message.payload) else { return message.encoded() }
+            var converted = message
+            converted.payload = payload
+            converted.headers[":content-type"] = CBOR.contentType
+            return converted.encoded()
+        }
         let task = Task {
-            continuation.yield(EventStreamMessage.event("initial-response", payload: Array("{}".utf8)).encoded())
+            continuation.yield(frame(EventStreamMessage.event("initial-response", payload: Array("{}".utf8))))
             do {
                 let encoder = KinesisWire.makeEncoder()
                 for try await event in output.events {
-                    continuation.yield(EventStreamMessage.event("SubscribeToShardEvent", payload: Array(try encoder.encode(event))).encoded())
+                    continuation.yield(frame(EventStreamMessage.event("SubscribeToShardEvent", payload: Array(try encoder.encode(event)))))
                 }
             } catch let error as KinesisError {
-                continuation.yield(EventStreamMessage.exception(error.code.rawValue, message: error.message).encoded())
+                continuation.yield(frame(EventStreamMessage.exception(error.code.rawValue, message: error.message)))
             } catch is CancellationError {
             } catch {
-                continuation.yield(EventStreamMessage.exception("InternalFailure", message: "\(error)").encoded())
+                continuation.yield(frame(EventStreamMessage.exception("InternalFailure", message: "\(error)")))
             }
             continuation.finish()
         }

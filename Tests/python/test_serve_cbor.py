@@ -96,3 +96,33 @@ def test_every_operation_answers_cbor(server):
         status, content_type, answer = call(server, operation, {})
         assert content_type == CBOR, operation
         assert status == 200 or answer["__type"] != "UnknownOperationException", operation
+
+
+def test_subscribe_to_shard_in_cbor_sends_cbor_events(server):
+    import http.client
+    from urllib.parse import urlsplit
+    from botocore.eventstream import EventStreamBuffer
+    call(server, "CreateStream", {"StreamName": "efo", "ShardCount": 1})
+    arn = call(server, "DescribeStreamSummary", {"StreamName": "efo"})[2]["StreamDescriptionSummary"]["StreamARN"]
+    consumer = call(server, "RegisterStreamConsumer", {"StreamARN": arn, "ConsumerName": "java"})[2]["Consumer"]["ConsumerARN"]
+    call(server, "PutRecord", {"StreamName": "efo", "Data": b"\x00\xffbinary", "PartitionKey": "k"})
+    body = cbor2.dumps({"ConsumerARN": consumer, "ShardId": "shardId-000000000000", "StartingPosition": {"Type": "TRIM_HORIZON"}})
+    request = AWSRequest(method="POST", url=server.url + "/", data=body, headers={
+        "Content-Type": CBOR, "X-Amz-Target": "Kinesis_20131202.SubscribeToShard"})
+    SigV4Auth(Credentials(ACCESS_KEY, SECRET_KEY), "kinesis", "us-east-1").add_auth(request)
+    parts = urlsplit(server.url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    connection.request("POST", "/", body=body, headers=dict(request.headers.items()))
+    response = connection.getresponse()
+    assert response.status == 200 and response.getheader("Content-Type") == "application/vnd.amazon.eventstream"
+    buffer, messages = EventStreamBuffer(), []
+    while not any(m.headers.get(":event-type") == "SubscribeToShardEvent" and loads(m.payload)["Records"] for m in messages):
+        buffer.add_data(response.read1(65536))
+        messages += list(buffer)
+    connection.close()
+    assert messages[0].headers[":event-type"] == "initial-response"
+    event = next(m for m in messages if m.headers.get(":event-type") == "SubscribeToShardEvent" and loads(m.payload)["Records"])
+    assert event.headers[":content-type"] == CBOR
+    [record] = loads(event.payload)["Records"]
+    assert record["Data"] == b"\x00\xffbinary"
+    assert record["ApproximateArrivalTimestamp"].tag == 1 and record["ApproximateArrivalTimestamp"].value > 10**12
