@@ -26,8 +26,9 @@ public enum KinesisLocalServer {
     /// picks a free port, which `onRunning` receives. A connection that does not send a
     /// complete request head within `headerTimeout`, or sits idle for `idleTimeout`, is closed,
     /// so slow or abandoned clients cannot starve the others.
-    /// With `tls`, the endpoint is HTTPS and speaks HTTP/2 (ALPN `h2`) as well as HTTP/1.1: the
-    /// Java SDK and the KCL subscribe to shards over HTTP/2.
+    /// Plain HTTP serves HTTP/1.1 and HTTP/2 with prior knowledge (h2c) on one port; with `tls`,
+    /// the endpoint is HTTPS and negotiates HTTP/2 (ALPN `h2`) or HTTP/1.1. The Java SDK and the
+    /// KCL subscribe to shards over HTTP/2.
     public static func application(
         endpoint: KinesisEndpoint, host: String = "127.0.0.1", port: Int = 4567, headerTimeout: Duration = defaultHeaderTimeout,
         idleTimeout: Duration = defaultIdleTimeout, tls: ServerTLS? = nil, logger: Logger? = nil,
@@ -61,7 +62,13 @@ public enum KinesisLocalServer {
             server = try .http2Upgrade(
                 tlsConfiguration: tls.configuration, configuration: .init(idleTimeout: idleTimeout, streamConfiguration: http1))
         } else {
-            server = .http1(configuration: http1)
+            // HTTP/1.1, and HTTP/2 with prior knowledge (h2c) on the same port.
+            server = HTTPServerBuilder { responder in
+                CleartextHTTP2Channel(
+                    http1: HTTP1Channel(responder: responder, configuration: http1),
+                    http2: HTTP2Channel(responder: responder, configuration: .init(idleTimeout: idleTimeout, streamConfiguration: http1)),
+                    firstBytesTimeout: header)
+            }
         }
         return Application(
             responder: responder,

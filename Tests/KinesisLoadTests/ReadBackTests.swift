@@ -135,13 +135,14 @@ struct ReadBackTests {
     @Test func slowProcessingShowsAsLagOnTheShardThatFallsBehind() async throws {
         let (store, _) = try temporaryStore()
         let engine = InMemoryKinesis()
-        // One shard, 3,000 events in 1 s, 1 ms of work each, 200 records a call: the consumer
-        // needs 3 s, and its backlog soon outgrows a page.
+        // One shard, 3,000 events in 1 s, 2 ms of work each, 200 records a call: the consumer
+        // needs 6 s, and its backlog soon outgrows a page (by far, so that a busy machine that
+        // publishes slowly still shows it).
         let plan = try scenario([
             "stream": ["name": "s", "shards": 1],
             "load": ["executor": "constant-arrival-rate", "rate": 3000, "duration": "1s"],
             "publisher": ["mode": "putRecords", "maxBufferedTime": "20ms"],
-            "consume": ["consumers": 1, "verify": true, "processingTime": "1ms", "maxRecordsPerCall": 200],
+            "consume": ["consumers": 1, "verify": true, "processingTime": "2ms", "maxRecordsPerCall": 200],
             "thresholds": ["lag.max": "< 100ms"],
         ])
         let result = try await LoadRunner(scenario: plan, api: engine, target: "embedded", store: store).run()

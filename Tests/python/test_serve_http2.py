@@ -1,4 +1,5 @@
-"""`kinesis-load serve --tls-cert/--tls-key`: HTTPS with HTTP/2 (ALPN h2) as well as HTTP/1.1, so that
+"""HTTP/2 from `kinesis-load serve`: with `--tls-cert/--tls-key` over HTTPS (ALPN h2), and on plain HTTP with prior
+knowledge (h2c), as well as HTTP/1.1, so that
 SubscribeToShard works as the Java SDK and the KCL use it, over HTTP/2. The HTTP/2 client here is
 httpx with h2; the certificate is made for the test with `cryptography`."""
 import base64
@@ -90,3 +91,30 @@ def test_tls_files_that_cannot_be_read_are_named(tmp_path):
     assert result.returncode != 0 and f"cannot read a PEM certificate from {missing}" in result.stderr
     result = subprocess.run([binary(), "serve", "--port", "0", "--tls-cert", missing], capture_output=True, text=True, timeout=30)
     assert result.returncode != 0 and "--tls-cert and --tls-key go together" in result.stderr
+
+
+def test_plain_http_speaks_http2_with_prior_knowledge_as_well_as_http1(server):
+    """The Java SDK's Netty client speaks HTTP/2 to an http:// endpoint with prior knowledge (h2c)."""
+    kinesis = server.client()
+    kinesis.create_stream(StreamName="h2c", ShardCount=1)
+    arn = kinesis.describe_stream_summary(StreamName="h2c")["StreamDescriptionSummary"]["StreamARN"]
+    consumer = kinesis.register_stream_consumer(StreamARN=arn, ConsumerName="netty")["Consumer"]["ConsumerARN"]
+    kinesis.put_record(StreamName="h2c", Data=b"over h2c", PartitionKey="k")
+    with httpx.Client(http1=False, http2=True, timeout=30) as client:
+        body = b'{"StreamName": "h2c"}'
+        answer = client.post(server.url + "/", content=body, headers=signed(server.url, "DescribeStreamSummary", body))
+        assert (answer.http_version, answer.status_code) == ("HTTP/2", 200)
+        body = ('{"ConsumerARN": "%s", "ShardId": "shardId-000000000000", "StartingPosition": {"Type": "TRIM_HORIZON"}}' % consumer).encode()
+        with client.stream("POST", server.url + "/", content=body, headers=signed(server.url, "SubscribeToShard", body)) as response:
+            assert (response.http_version, response.status_code) == ("HTTP/2", 200)
+            buffer, data = EventStreamBuffer(), []
+            for chunk in response.iter_raw():
+                buffer.add_data(chunk)
+                for message in buffer:
+                    if message.headers[":event-type"] == "SubscribeToShardEvent":
+                        data += [base64.b64decode(r["Data"]) for r in json.loads(message.payload)["Records"]]
+                if data:
+                    break
+    assert data == [b"over h2c"]
+    # And HTTP/1.1 on the same port, as before.
+    assert kinesis.list_streams()["StreamNames"] == ["fixture", "h2c"]
