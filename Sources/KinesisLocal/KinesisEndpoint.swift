@@ -3,13 +3,15 @@ import Synchronization
 import Kinesis
 import KinesisEngine
 
-/// The Kinesis JSON 1.1 protocol over an ``InMemoryKinesis``, independent of any HTTP server:
-/// a request's method, path, headers and body in, a status, headers and body out.
+/// The Kinesis protocol (JSON 1.1, and CBOR as the Java SDKs speak it) over an
+/// ``InMemoryKinesis``, independent of any HTTP server: a request's method, path, headers and
+/// body in, a status, headers and body out (for SubscribeToShard, event-stream messages after).
 ///
-/// Bad input gets AWS's answers: an unknown or missing `X-Amz-Target` is
-/// UnknownOperationException, malformed JSON and wrong types are SerializationException,
-/// broken constraints are ValidationException; with ``credentials`` set, requests must carry
-/// a valid SigV4 signature. It never crashes on input.
+/// Bad input gets AWS's answers, in AWS's order of checks (see ``handle(method:path:query:headers:body:)``):
+/// an unknown or missing `X-Amz-Target` is UnknownOperationException, malformed JSON and wrong
+/// types are SerializationException, broken constraints are ValidationException; every request
+/// needs a well-formed SigV4 signature, and with ``credentials`` set a valid one. It never
+/// crashes on input.
 public struct KinesisEndpoint: Sendable {
     /// The engine requests are answered from.
     public let engine: InMemoryKinesis
