@@ -99,4 +99,20 @@ struct SubscribeToShardTests {
             }
         }
     }
+
+    @Test("a consumer deregistered while subscribed loses its subscription with ResourceNotFoundException", arguments: Target.allCases)
+    func deregisteredWhileSubscribed(target: Target) async throws {
+        try await withHarness(target) { h in
+            try await h.api.createStream(.init(streamName: "fan", shardCount: 1))
+            let consumer = try await Self.consumer(h)
+            let output = try await h.api.subscribeToShard(
+                .init(consumerARN: consumer, shardId: "shardId-000000000000", startingPosition: .init(type: .latest)))
+            var iterator = output.events.makeAsyncIterator()
+            _ = try await iterator.next()
+            try await h.api.deregisterStreamConsumer(.init(consumerARN: consumer))
+            await expectError(.resourceNotFound, "Consumer \(consumer) under stream \(Self.arn) not found.") {
+                while try await iterator.next() != nil {}
+            }
+        }
+    }
 }

@@ -101,6 +101,12 @@ extension InMemoryKinesis {
                 guard let stream = state.streams[name], stream.creationSecond == creation, stream.status != .deleting else {
                     throw KinesisError(code: .resourceNotFound, message: "Stream \(name) under account \(account) not found.", httpStatus: 400)
                 }
+                // A consumer deregistered while subscribed loses its subscription.
+                let consumerARN = String(key.prefix { $0 != "|" })
+                guard stream.consumers.contains(where: { $0.arn == consumerARN && $0.status == .active }) else {
+                    throw KinesisError(
+                        code: .resourceNotFound, message: "Consumer \(consumerARN) under stream \(stream.arn) not found.", httpStatus: 400)
+                }
                 var byteLimit = Self.getRecordsByteLimit
                 if var bucket = budget {
                     _ = bucket.take(0, now: now)
