@@ -34,6 +34,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Serve HTTPS with this PEM certificate (with --tls-key): HTTP/2 as well as HTTP/1.1, as the Java SDK and the KCL subscribe to shards over HTTP/2.")
     var tlsCert: String?
     @Option(help: "The PEM private key of --tls-cert.") var tlsKey: String?
+    @Option(help: "The account's shard quota: open shards of provisioned streams beyond it are refused, as AWS refuses them.")
+    var shardLimit = 500
     @Option(help: "Keep streams and records in this directory: they are there again after a restart, and a call is answered only once its records are on disk.")
     var dataDir: String?
     @Option(help: "Close a connection that has not sent a complete request head this long after opening.") var headerTimeout = "10s"
@@ -49,7 +51,9 @@ struct ServeCommand: AsyncParsableCommand {
         let budget = try Self.parseBytes(retainPerShard, flag: "--retain-per-shard")
         let header = try Self.parseTimeout(headerTimeout, flag: "--header-timeout")
         let idle = try Self.parseTimeout(idleTimeout, flag: "--idle-timeout")
+        guard shardLimit >= 1 else { throw ValidationError("--shard-limit must be at least 1, got \(shardLimit)") }
         var engineConfiguration = EngineConfiguration(limits: enforceLimits ? .aws : nil, seed: plan.seed ?? 42, maxRetainedBytesPerShard: budget)
+        engineConfiguration.shardLimit = shardLimit
         if let budget {
             // Said once per shard at 1, 10, 100, ... records trimmed: enough to notice, never a flood.
             engineConfiguration.onBudgetTrim = { stream, shard, trimmed in

@@ -45,6 +45,8 @@ struct ManagementConformanceTests {
             #expect(summary.encryptionType == "KMS")
             #expect(summary.keyId == "alias/aws/kinesis")
             #expect(try await h.api.putRecord(.init(streamName: "managed", data: Data("x".utf8), partitionKey: "k")).encryptionType == "KMS")
+            let iterator = try await h.api.getShardIterator(.init(streamName: "managed", shardId: "shardId-000000000000", shardIteratorType: .trimHorizon))
+            #expect(try await h.api.getRecords(.init(shardIterator: try #require(iterator.shardIterator))).records.map(\.encryptionType) == ["KMS"])
 
             let enabled = try await h.api.enableEnhancedMonitoring(.init(streamName: "managed", shardLevelMetrics: ["ALL"]))
             #expect(enabled.currentShardLevelMetrics == [])
@@ -140,6 +142,31 @@ struct ManagementConformanceTests {
             #expect(try await h.api.describeStreamSummary(.init(streamName: "od")).streamDescriptionSummary.warmThroughput?.targetMiBps == 20)
             let warmed = try await h.api.updateStreamWarmThroughput(.init(streamName: "od", warmThroughputMiBps: 50))
             #expect(warmed.warmThroughput == WarmThroughput(targetMiBps: 50, currentMiBps: 50))
+        }
+    }
+
+    @Test("the account's shard quota: CreateStream, SplitShard and UpdateShardCount over it get AWS's LimitExceededException", arguments: Target.allCases)
+    func shardQuota(target: Target) async throws {
+        var configuration = EngineConfiguration()
+        configuration.shardLimit = 10
+        try await withHarness(target, configuration: configuration) { h in
+            try await h.api.createStream(.init(streamName: "managed", shardCount: 8))
+            try await h.api.createStream(.init(streamName: "od", mode: .onDemand))  // on-demand shards do not count
+            await expectError(
+                .limitExceeded,
+                "This request would exceed the shard limit for the account \(Self.account) in us-east-1. Current shard count for the account: 8. Limit: 10. Number of additional shards that would have resulted from this request: 3. Refer to the AWS Service Limits page (http://docs.aws.amazon.com/general/latest/gr/aws_service_limits.html) for current limits and how to request higher limits."
+            ) {
+                try await h.api.createStream(.init(streamName: "more", shardCount: 3))
+            }
+            try await h.api.splitShard(.init(streamName: "managed", shardToSplit: "shardId-000000000000", newStartingHashKey: "1000"))
+            try await h.api.splitShard(.init(streamName: "managed", shardToSplit: "shardId-000000000001", newStartingHashKey: String(UInt128.max / 8 + 1000)))
+            await expectError(.limitExceeded, nil) {
+                try await h.api.splitShard(.init(streamName: "managed", shardToSplit: "shardId-000000000002", newStartingHashKey: String(UInt128.max / 4 + 1000)))
+            }
+            await expectError(.limitExceeded, nil) {
+                _ = try await h.api.updateShardCount(.init(streamName: "managed", targetShardCount: 12))
+            }
+            #expect(try await h.api.describeLimits(NoInput()).openShardCount == 10)
         }
     }
 }

@@ -22,8 +22,9 @@ public struct EngineConfiguration: Sendable {
     public var iteratorLifetime: Duration
     /// Seed of the per-record fault draws.
     public var seed: UInt64
-    /// The account's provisioned shard quota that DescribeLimits reports (500, as in
-    /// us-east-1, us-west-2 and eu-west-1). Reported, not enforced.
+    /// The account's provisioned shard quota (500, as in us-east-1, us-west-2 and eu-west-1):
+    /// DescribeLimits reports it, and CreateStream, SplitShard and UpdateShardCount that would
+    /// take the open shards of provisioned streams over it get AWS's LimitExceededException.
     public var shardLimit = 500
     /// Most memory a shard's records may take (see ``retainedBytes(data:partitionKey:sequenceNumber:)``):
     /// beyond it the oldest records are trimmed, as retention would trim them. nil (the

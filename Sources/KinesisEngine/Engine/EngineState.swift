@@ -8,6 +8,8 @@ struct StoredRecord: Sendable {
     var data: Data
     var partitionKey: String
     var sequenceNumber: String
+    /// Written while the stream was encrypted: GetRecords says `KMS` for it.
+    var encrypted = false
 }
 
 package struct ShardState: Sendable, Codable {

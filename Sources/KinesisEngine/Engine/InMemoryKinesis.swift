@@ -308,6 +308,7 @@ public final class InMemoryKinesis: KinesisAPI {
                     throw invalidArgument("ShardCount is required for a stream in PROVISIONED mode.")
                 }
                 shardCount = count
+                try checkShardQuota(state, adding: count)
             }
             let second = Int(now)
             var stream = StreamState(
@@ -528,7 +529,9 @@ public final class InMemoryKinesis: KinesisAPI {
             if copy == 0 { sequenceNumber = assigned }
             // A dropped write takes its sequence number and is acknowledged, but never stored.
             if drop { continue }
-            let record = StoredRecord(counter: counter, arrival: now, data: data, partitionKey: partitionKey, sequenceNumber: assigned)
+            let record = StoredRecord(
+                counter: counter, arrival: now, data: data, partitionKey: partitionKey, sequenceNumber: assigned,
+                encrypted: stream.encryptionType == "KMS")
             stream.shards[index].records.append(record)
             if journal != nil {
                 EngineJournal.appendRecord(stream: stream.name, shard: index, record: record, into: &state.journalBuffer)
@@ -743,7 +746,7 @@ public final class InMemoryKinesis: KinesisAPI {
             records.append(
                 Record(
                     sequenceNumber: stored.sequenceNumber, approximateArrivalTimestamp: Date(timeIntervalSince1970: stored.arrival),
-                    data: stored.data, partitionKey: stored.partitionKey))
+                    data: stored.data, partitionKey: stored.partitionKey, encryptionType: stored.encrypted ? "KMS" : nil))
             cursor += 1
         }
         let next = cursor < shard.records.count ? shard.records[cursor].counter : max(position, stream.counter)
@@ -879,12 +882,24 @@ public final class InMemoryKinesis: KinesisAPI {
                     message: "UpdateShardCount cannot scale stream \(stream.name) under account \(account) from \(current) to \(target) shards: the target must be between half and double the current open shard count (\((current + 1) / 2) to \(current * 2)).",
                     httpStatus: 400)
             }
+            if target > current { try checkShardQuota(state, adding: target - current) }
             update(&state, input.streamName, with: .uniform(target: target), now: now)
             return (
                 UpdateShardCountOutput(streamName: stream.name, currentShardCount: current, targetShardCount: target, streamARN: stream.arn),
                 0, 0
             )
         }
+    }
+
+    /// The account's shard quota (``EngineConfiguration/shardLimit``): open shards of provisioned
+    /// streams, with what a call would add, in AWS's words when it would go over.
+    func checkShardQuota(_ state: State, adding: Int) throws {
+        let open = state.streams.values.filter { $0.mode != .onDemand }.reduce(0) { $0 + $1.openShardCount }
+        guard open + adding > configuration.shardLimit else { return }
+        throw KinesisError(
+            code: .limitExceeded,
+            message: "This request would exceed the shard limit for the account \(account) in \(configuration.region). Current shard count for the account: \(open). Limit: \(configuration.shardLimit). Number of additional shards that would have resulted from this request: \(adding). Refer to the AWS Service Limits page (http://docs.aws.amazon.com/general/latest/gr/aws_service_limits.html) for current limits and how to request higher limits.",
+            httpStatus: 400)
     }
 
     /// AWS's answer for a shard id that names no shard.
@@ -913,6 +928,7 @@ public final class InMemoryKinesis: KinesisAPI {
             guard ShardState.index(of: input.shardToSplit) != nil else { throw shardNotFound(input.shardToSplit, stream: input.streamName) }
             let stream = try stream(&state, input.streamName, now: now)
             let index = try shardIndex(input.shardToSplit, in: stream)
+            try checkShardQuota(state, adding: 1)
             let shard = stream.shards[index]
             guard let key = try? ShardMap.parseHashKey(input.newStartingHashKey), key > shard.range.lowerBound + 1,
                 key < shard.range.upperBound

@@ -180,6 +180,7 @@ final class EngineJournal: Sendable {
         appendInteger(UInt32(shard), to: &payload)
         appendInteger(record.counter, to: &payload)
         appendInteger(record.arrival.bitPattern, to: &payload)
+        payload.append(record.encrypted ? 1 : 0)
         appendText(record.partitionKey, to: &payload)
         appendText(record.sequenceNumber, to: &payload)
         appendInteger(UInt32(record.data.count), to: &payload)
@@ -231,6 +232,7 @@ final class EngineJournal: Sendable {
                     let shard = Int(try reader.integer(UInt32.self))
                     let counter = try reader.integer(UInt64.self)
                     let arrival = Double(bitPattern: try reader.integer(UInt64.self))
+                    let encrypted = try reader.integer(UInt8.self) == 1
                     let key = try reader.text()
                     let sequence = try reader.text()
                     let count = Int(try reader.integer(UInt32.self))
@@ -239,7 +241,9 @@ final class EngineJournal: Sendable {
                         .record(
                             RecordEntry(
                                 stream: stream, shard: shard,
-                                record: StoredRecord(counter: counter, arrival: arrival, data: data, partitionKey: key, sequenceNumber: sequence))))
+                                record: StoredRecord(
+                                    counter: counter, arrival: arrival, data: data, partitionKey: key, sequenceNumber: sequence,
+                                    encrypted: encrypted))))
                 } catch {
                     throw damaged("an unreadable record")
                 }
