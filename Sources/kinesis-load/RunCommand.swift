@@ -139,10 +139,12 @@ struct RunCommand: AsyncParsableCommand {
                 return result
             }
         } else {
-            // Keeps the newest 16 MiB per shard, so a long run's memory stays flat.
-            let engine = InMemoryKinesis(
-                configuration: EngineConfiguration(
-                    limits: noLimits ? nil : .aws, callHistoryLimit: 100, maxRetainedBytesPerShard: Self.retainedBytesPerShard))
+            // Keeps the newest 16 MiB per shard, so a long run's memory stays flat. No account shard
+            // quota: a load test is about the stream, whatever quota the account it stands for has.
+            var configuration = EngineConfiguration(
+                limits: noLimits ? nil : .aws, callHistoryLimit: 100, maxRetainedBytesPerShard: Self.retainedBytesPerShard)
+            configuration.shardLimit = ServiceLimits.shardCount.upperBound
+            let engine = InMemoryKinesis(configuration: configuration)
             result = try await execute(
                 scenario, api: engine, target: targetName(region: nil), store: metrics, stop: stop, mayCreateStream: mayCreate(scenario.stream))
         }
