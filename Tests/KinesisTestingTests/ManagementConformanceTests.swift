@@ -47,6 +47,14 @@ struct ManagementConformanceTests {
             #expect(try await h.api.putRecord(.init(streamName: "managed", data: Data("x".utf8), partitionKey: "k")).encryptionType == "KMS")
             let iterator = try await h.api.getShardIterator(.init(streamName: "managed", shardId: "shardId-000000000000", shardIteratorType: .trimHorizon))
             #expect(try await h.api.getRecords(.init(shardIterator: try #require(iterator.shardIterator))).records.map(\.encryptionType) == ["KMS"])
+            await expectError(.invalidArgument, nil) {
+                try await h.api.stopStreamEncryption(.init(streamName: "managed", keyId: "alias/another"))
+            }
+            try await h.api.stopStreamEncryption(.init(streamARN: Self.arn, keyId: "alias/aws/kinesis"))
+            h.clock.advance(by: .seconds(5))
+            summary = try await h.api.describeStreamSummary(.init(streamName: "managed")).streamDescriptionSummary
+            #expect(summary.encryptionType == "NONE")
+            #expect(summary.keyId == nil)
 
             let enabled = try await h.api.enableEnhancedMonitoring(.init(streamName: "managed", shardLevelMetrics: ["ALL"]))
             #expect(enabled.currentShardLevelMetrics == [])
