@@ -209,20 +209,9 @@ public struct ShardReader: AsyncSequence, Sendable {
             while true {
                 try Task.checkCancellation()
                 if events == nil {
-                    let start: SubscribeStartingPosition
-                    if let lastSequenceNumber {
-                        start = SubscribeStartingPosition(type: .afterSequenceNumber, sequenceNumber: lastSequenceNumber)
-                    } else {
-                        switch reader.start {
-                        case .trimHorizon: start = SubscribeStartingPosition(type: .trimHorizon)
-                        case .latest: start = SubscribeStartingPosition(type: .latest)
-                        case .atTimestamp(let date): start = SubscribeStartingPosition(type: .atTimestamp, timestamp: date)
-                        case .atSequenceNumber(let sequence): start = SubscribeStartingPosition(type: .atSequenceNumber, sequenceNumber: sequence)
-                        case .afterSequenceNumber(let sequence): start = SubscribeStartingPosition(type: .afterSequenceNumber, sequenceNumber: sequence)
-                        }
-                    }
                     do {
-                        events = try await subscribe(SubscribeToShardInput(consumerARN: consumerARN, shardId: reader.shardId, startingPosition: start))
+                        events = try await subscribe(
+                            SubscribeToShardInput(consumerARN: consumerARN, shardId: reader.shardId, startingPosition: resumePosition()))
                             .events.makeAsyncIterator()
                         failures = 0
                     } catch let error as KinesisError where error.code == .resourceInUse || Self.isTransient(error) {
@@ -274,26 +263,24 @@ public struct ShardReader: AsyncSequence, Sendable {
             if wait > 0 { try await reader.clock.sleep(.nanoseconds(Int64(wait * 1e9))) }
         }
 
-        mutating func newIterator() async throws -> String? {
-            var input = GetShardIteratorInput(streamName: reader.stream, shardId: reader.shardId, shardIteratorType: .trimHorizon)
-            if let lastSequenceNumber {
-                input.shardIteratorType = .afterSequenceNumber
-                input.startingSequenceNumber = lastSequenceNumber
-            } else {
-                switch reader.start {
-                case .trimHorizon: input.shardIteratorType = .trimHorizon
-                case .latest: input.shardIteratorType = .latest
-                case .atTimestamp(let date):
-                    input.shardIteratorType = .atTimestamp
-                    input.timestamp = date
-                case .atSequenceNumber(let sequence):
-                    input.shardIteratorType = .atSequenceNumber
-                    input.startingSequenceNumber = sequence
-                case .afterSequenceNumber(let sequence):
-                    input.shardIteratorType = .afterSequenceNumber
-                    input.startingSequenceNumber = sequence
-                }
+        /// Where reading (re)starts, for GetShardIterator and SubscribeToShard alike: after the
+        /// last record delivered, or where the reader was told to start.
+        func resumePosition() -> SubscribeStartingPosition {
+            if let lastSequenceNumber { return SubscribeStartingPosition(type: .afterSequenceNumber, sequenceNumber: lastSequenceNumber) }
+            switch reader.start {
+            case .trimHorizon: return SubscribeStartingPosition(type: .trimHorizon)
+            case .latest: return SubscribeStartingPosition(type: .latest)
+            case .atTimestamp(let date): return SubscribeStartingPosition(type: .atTimestamp, timestamp: date)
+            case .atSequenceNumber(let sequence): return SubscribeStartingPosition(type: .atSequenceNumber, sequenceNumber: sequence)
+            case .afterSequenceNumber(let sequence): return SubscribeStartingPosition(type: .afterSequenceNumber, sequenceNumber: sequence)
             }
+        }
+
+        mutating func newIterator() async throws -> String? {
+            let position = resumePosition()
+            var input = GetShardIteratorInput(streamName: reader.stream, shardId: reader.shardId, shardIteratorType: position.type)
+            input.startingSequenceNumber = position.sequenceNumber
+            input.timestamp = position.timestamp
             var attempts = 0
             while true {
                 do {

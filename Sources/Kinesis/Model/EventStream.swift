@@ -1,3 +1,5 @@
+import Foundation
+
 /// AWS's event-stream framing (`application/vnd.amazon.eventstream`), as SubscribeToShard
 /// answers: each message is a prelude (total length, headers length, CRC-32 of the two), the
 /// headers, the payload, and a CRC-32 of everything before it. Integers are big-endian.
@@ -21,9 +23,7 @@ public struct EventStreamMessage: Sendable, Equatable {
 
     /// An exception that ends a stream: `:message-type` exception and its type.
     public static func exception(_ type: String, message: String) -> EventStreamMessage {
-        var payload = Array(#"{"message":"#.utf8)
-        payload += Array(JSONText.quoted(message).utf8)
-        payload.append(0x7D)
+        let payload = (try? JSONEncoder().encode(["message": message])).map(Array.init) ?? Array("{}".utf8)
         return EventStreamMessage(
             headers: [":message-type": "exception", ":exception-type": type, ":content-type": "application/x-amz-json-1.1"],
             payload: payload)
@@ -114,27 +114,5 @@ public struct EventStreamMessage: Sendable, Equatable {
         }
         buffer.removeFirst(offset)
         return messages
-    }
-}
-
-/// JSON text helpers that need no encoder.
-enum JSONText {
-    /// `text` as a JSON string literal.
-    static func quoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 }

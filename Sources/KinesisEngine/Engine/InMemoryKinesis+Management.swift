@@ -410,9 +410,7 @@ extension InMemoryKinesis {
             let consumers = try withStream(&state, arn.streamName, now: now) { stream in stream.consumers }
             var start = 0
             if let token = input.nextToken {
-                guard let decoded = Data(base64Encoded: token).map({ String(decoding: $0, as: UTF8.self) }),
-                    decoded.hasPrefix("consumers|"), let offset = Int(decoded.dropFirst("consumers|".count))
-                else {
+                guard let offset = PageToken.decode("consumers", token).flatMap({ Int($0) }) else {
                     throw invalidArgument("NextToken \(token) is not valid.")
                 }
                 start = min(offset, consumers.count)
@@ -420,7 +418,7 @@ extension InMemoryKinesis {
             let limit = input.maxResults ?? 100
             let page = consumers[start...].prefix(limit)
             let end = start + page.count
-            let next = end < consumers.count ? Data("consumers|\(end)".utf8).base64EncodedString() : nil
+            let next = end < consumers.count ? PageToken.encode("consumers", after: String(end)) : nil
             return (ListStreamConsumersOutput(consumers: page.map { $0.wire() }, nextToken: next), 0, 0)
         }
     }

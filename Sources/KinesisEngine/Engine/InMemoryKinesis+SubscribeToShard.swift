@@ -62,12 +62,16 @@ extension InMemoryKinesis {
             let subscription = Subscription(id: state.nextSubscriptionId, started: now)
             state.subscriptions[key] = subscription
             state.streams[stream.name] = stream
-            return ((name: stream.name, creation: stream.creationSecond, index: index, position: position, key: key, subscription: subscription), 0, 0)
+            return (
+                (name: stream.name, creation: stream.creationSecond, index: index, position: position, consumer: consumer.arn, key: key,
+                    subscription: subscription), 0, 0
+            )
         }
         let (events, continuation) = AsyncThrowingStream.makeStream(of: SubscribeToShardEvent.self)
         let task = Task { [self] in
             do {
-                try await deliver(start.name, creation: start.creation, shard: start.index, from: start.position, key: start.key,
+                try await deliver(
+                    start.name, creation: start.creation, shard: start.index, from: start.position, consumer: start.consumer, key: start.key,
                     subscription: start.subscription, to: continuation)
                 continuation.finish()
             } catch {
@@ -85,7 +89,8 @@ extension InMemoryKinesis {
 
     /// The event loop of one subscription.
     private func deliver(
-        _ name: String, creation: Int, shard index: Int, from start: UInt64, key: String, subscription: Subscription,
+        _ name: String, creation: Int, shard index: Int, from start: UInt64, consumer consumerARN: String, key: String,
+        subscription: Subscription,
         to continuation: AsyncThrowingStream<SubscribeToShardEvent, any Error>.Continuation
     ) async throws {
         var position = start
@@ -102,7 +107,6 @@ extension InMemoryKinesis {
                     throw KinesisError(code: .resourceNotFound, message: "Stream \(name) under account \(account) not found.", httpStatus: 400)
                 }
                 // A consumer deregistered while subscribed loses its subscription.
-                let consumerARN = String(key.prefix { $0 != "|" })
                 guard stream.consumers.contains(where: { $0.arn == consumerARN && $0.status == .active }) else {
                     throw KinesisError(
                         code: .resourceNotFound, message: "Consumer \(consumerARN) under stream \(stream.arn) not found.", httpStatus: 400)

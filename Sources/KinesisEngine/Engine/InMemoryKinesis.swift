@@ -125,7 +125,9 @@ public final class InMemoryKinesis: KinesisAPI {
                 }
                 if let scripted = state.faults.takeScripted(for: operation) { throw scripted }
                 if let fields {
-                    let recordLimit = stream.flatMap { state.streams[$0]?.maxRecordSizeInKiB }.map { $0 * 1024 }
+                    // Only writes carry records; their stream may take records over 1 MiB.
+                    let writes = operation == .putRecord || operation == .putRecords
+                    let recordLimit = writes ? stream.flatMap { state.streams[$0]?.maxRecordSizeInKiB }.map { $0 * 1024 } : nil
                     try Validator.validate(operation, fields, recordMaxBytes: recordLimit ?? ServiceLimits.recordMaxBytes)
                 }
                 let (result, records, failed) = try body(&state, now)
@@ -403,12 +405,8 @@ public final class InMemoryKinesis: KinesisAPI {
             var names = state.streams.keys.sorted()
             let after: String?
             if let token = input.nextToken {
-                guard let decoded = Data(base64Encoded: token).map({ String(decoding: $0, as: UTF8.self) }),
-                    decoded.hasPrefix("streams|")
-                else {
-                    throw invalidArgument("NextToken \(token) is not valid.")
-                }
-                after = String(decoded.dropFirst("streams|".count))
+                guard let decoded = PageToken.decode("streams", token) else { throw invalidArgument("NextToken \(token) is not valid.") }
+                after = decoded
             } else {
                 after = input.exclusiveStartStreamName
             }
@@ -416,7 +414,7 @@ public final class InMemoryKinesis: KinesisAPI {
             let limit = input.limit ?? 100
             let page = Array(names.prefix(limit))
             let more = names.count > limit
-            let token = more ? Data("streams|\(page.last ?? "")".utf8).base64EncodedString() : nil
+            let token = more ? PageToken.encode("streams", after: page.last ?? "") : nil
             return (ListStreamsOutput(streamNames: page, hasMoreStreams: more, nextToken: token), 0, 0)
         }
     }

@@ -67,3 +67,19 @@ struct ListShardsCursor: Sendable {
         }
     }
 }
+
+/// A list call's NextToken of one kind (`streams`, `consumers`): where the next page starts,
+/// opaque to callers (base64).
+enum PageToken {
+    static func encode(_ kind: String, after value: String) -> String {
+        Data("\(kind)|\(value)".utf8).base64EncodedString()
+    }
+
+    /// What `token` carries, or nil when it is not a token of this kind.
+    static func decode(_ kind: String, _ token: String) -> String? {
+        guard let decoded = Data(base64Encoded: token).map({ String(decoding: $0, as: UTF8.self) }), decoded.hasPrefix("\(kind)|") else {
+            return nil
+        }
+        return String(decoded.dropFirst(kind.count + 1))
+    }
+}
