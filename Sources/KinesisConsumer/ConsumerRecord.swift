@@ -60,13 +60,30 @@ public enum Deaggregator {
     /// The user records of `records` read from a shard whose hash keys are `range` (nil when
     /// unknown: nothing is flagged out of range then).
     public static func userRecords(_ records: [Record], shardId: String, range: ClosedRange<UInt128>?) -> [ConsumerRecord] {
+        var keys: PartitionKeyCache? = range == nil ? nil : PartitionKeyCache()
+        return userRecords(records, shardId: shardId, range: range, keys: &keys)
+    }
+
+    /// ``userRecords(_:shardId:range:)`` with partition keys remembered across calls: a reader
+    /// keeps one cache per shard, so a key met in an earlier aggregate is neither validated
+    /// nor hashed again.
+    public static func userRecords(
+        _ records: [Record], shardId: String, range: ClosedRange<UInt128>?, keys: inout PartitionKeyCache?
+    ) -> [ConsumerRecord] {
         var out: [ConsumerRecord] = []
         out.reserveCapacity(records.count)
-        for record in records { append(record, shardId: shardId, range: range, to: &out) }
+        for record in records { append(record, shardId: shardId, range: range, keys: &keys, to: &out) }
         return out
     }
 
     public static func append(_ record: Record, shardId: String, range: ClosedRange<UInt128>?, to out: inout [ConsumerRecord]) {
+        var keys: PartitionKeyCache? = nil
+        append(record, shardId: shardId, range: range, keys: &keys, to: &out)
+    }
+
+    static func append(
+        _ record: Record, shardId: String, range: ClosedRange<UInt128>?, keys: inout PartitionKeyCache?, to out: inout [ConsumerRecord]
+    ) {
         guard AggregatedRecord.hasMagic(record.data) else {
             out.append(
                 ConsumerRecord(
@@ -74,7 +91,7 @@ public enum Deaggregator {
                     approximateArrivalTimestamp: record.approximateArrivalTimestamp))
             return
         }
-        guard let aggregate = AggregatedRecord.deaggregateIndexed(record.data) else {
+        guard let aggregate = AggregatedRecord.deaggregateIndexed(record.data, keys: &keys) else {
             out.append(
                 ConsumerRecord(
                     shardId: shardId, sequenceNumber: record.sequenceNumber, partitionKey: record.partitionKey, data: record.data,
@@ -84,7 +101,9 @@ public enum Deaggregator {
         let first = out.count
         var misrouted = false
         // Each distinct partition key of the aggregate is hashed once, not once per record.
-        var hashKeys = [UInt128?](repeating: nil, count: range == nil ? 0 : aggregate.partitionKeys.count)
+        var hashKeys: [UInt128?] =
+            aggregate.partitionKeyHashes.isEmpty
+            ? Array(repeating: nil, count: range == nil ? 0 : aggregate.partitionKeys.count) : aggregate.partitionKeyHashes.map { $0 }
         for (index, user) in aggregate.records.enumerated() {
             var outside = false
             let explicitHashKey = user.explicitHashKey.map { aggregate.explicitHashKeys[$0] }

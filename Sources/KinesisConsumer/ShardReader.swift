@@ -164,8 +164,13 @@ public struct ShardReader: AsyncSequence, Sendable {
         var finished = false
         var failures = 0
         var random = SystemRandomNumberGenerator()
+        /// The shard's partition keys met so far, for the range check (none without a range).
+        var partitionKeys: PartitionKeyCache?
 
-        init(reader: ShardReader) { self.reader = reader }
+        init(reader: ShardReader) {
+            self.reader = reader
+            partitionKeys = reader.hashRange == nil ? nil : PartitionKeyCache()
+        }
 
         /// The subscription being read, with fan-out.
         var events: AsyncThrowingStream<SubscribeToShardEvent, any Error>.AsyncIterator?
@@ -297,7 +302,7 @@ public struct ShardReader: AsyncSequence, Sendable {
             if let last = page.records.last { lastSequenceNumber = last.sequenceNumber }
             var users: [ConsumerRecord]
             if reader.options.deaggregate {
-                users = Deaggregator.userRecords(page.records, shardId: reader.shardId, range: reader.hashRange)
+                users = Deaggregator.userRecords(page.records, shardId: reader.shardId, range: reader.hashRange, keys: &partitionKeys)
             } else {
                 users = page.records.map {
                     ConsumerRecord(

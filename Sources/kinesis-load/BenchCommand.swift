@@ -119,6 +119,8 @@ struct BenchCommand: AsyncParsableCommand {
         @Option(help: "Stream name.") var stream = "bench-read"
         @Flag(inversion: .prefixedNo, help: "Write KPL aggregates (read back deaggregated).") var aggregate = true
         @Flag(help: "Print one JSON line instead of text.") var json = false
+        @Flag(inversion: .prefixedNo, help: "Write --records first; with --no-write, read what the stream holds (to profile reading alone).")
+        var write = true
 
         func run() async throws {
             guard (1...100_000_000).contains(records) else { throw ValidationError("--records must be from 1 to 100000000, got \(records)") }
@@ -146,8 +148,8 @@ struct BenchCommand: AsyncParsableCommand {
             func recordFailed(_ failure: RecordFailure) async {}
         }
 
-        func measure(api: any KinesisAPI, target: String) async throws {
-            // Write: the Producer, aggregated unless told otherwise.
+        /// Writes --records user records with the Producer, aggregated unless told otherwise.
+        func fill(api: any KinesisAPI) async throws {
             var configuration = Producer.Configuration(streamName: stream)
             configuration.aggregation = aggregate
             configuration.rateLimitPercent = nil
@@ -169,6 +171,10 @@ struct BenchCommand: AsyncParsableCommand {
             guard producer.statistics.delivered == records else {
                 throw CommandFailure("only \(producer.statistics.delivered) of \(records) records were written")
             }
+        }
+
+        func measure(api: any KinesisAPI, target: String) async throws {
+            if write { try await fill(api: api) }
             // Read: every shard from TRIM_HORIZON until caught up.
             var consumerConfiguration = StreamConsumer.Configuration(streamName: stream, applicationName: "bench-\(UUID().uuidString)")
             consumerConfiguration.reader.minimumCallInterval = .zero
@@ -189,7 +195,7 @@ struct BenchCommand: AsyncParsableCommand {
             } else {
                 print("swift StreamConsumer <- \(target): \(read) of \(records) user records (\(size) B, aggregation \(aggregate ? "on" : "off"), \(shards) shards) in \(String(format: "%.2f", seconds)) s = \(Int(rate)) records/s")
             }
-            if read != records { throw ExitCode(1) }
+            if write, read != records { throw ExitCode(1) }
         }
     }
 }

@@ -448,6 +448,37 @@ struct StreamConsumerTests {
         #expect(users.map { String(decoding: $0.data, as: UTF8.self) } == ["0", "1", "2", "3", "4"])
     }
 
+    @Test("partition keys remembered across aggregates: same keys, flags and data as without, whatever each table's order; a full cache starts over")
+    func partitionKeyCacheAcrossAggregates() throws {
+        let map = ShardMap.even(count: 2)
+        let inside = try #require(map.shardId(forPartitionKey: "user-123"))
+        let range = try #require(map.entries.first { $0.shardId == inside }?.range)
+        let keys = (0..<40).map { "key-\($0)" } + ["user-123", "ü-ключ", ""]
+        var records: [Record] = []
+        for aggregate in 0..<6 {
+            var builder = AggregatedRecordBuilder()
+            // Each aggregate lists the keys in another order, so a key's table index changes.
+            for (index, key) in keys.shuffled().enumerated() {
+                _ = builder.append(.init(partitionKey: key, data: Data("\(aggregate)-\(index)".utf8)))
+            }
+            let built = try #require(builder.build())
+            records.append(Record(sequenceNumber: "\(aggregate)", approximateArrivalTimestamp: nil, data: built.data, partitionKey: built.partitionKey))
+        }
+        // What the aggregates hold, read without any cache.
+        let expected = try records.flatMap { try #require(AggregatedRecord.deaggregate($0.data)) }
+        var cache: PartitionKeyCache? = PartitionKeyCache(capacity: 16)
+        let read =
+            Deaggregator.userRecords(Array(records[..<3]), shardId: inside, range: range, keys: &cache)
+            + Deaggregator.userRecords(Array(records[3...]), shardId: inside, range: range, keys: &cache)
+        #expect(read.count == 6 * keys.count)
+        #expect(read.map(\.partitionKey) == expected.map(\.partitionKey))
+        #expect(read.map(\.data) == expected.map(\.data))
+        #expect(read.map(\.outOfShardRange) == expected.map { map.shardId(forPartitionKey: $0.partitionKey) != inside })
+        #expect(read.filter { $0.partitionKey == "user-123" }.allSatisfy { !$0.outOfShardRange })
+        #expect(Deaggregator.userRecords(records, shardId: inside, range: range) == read)
+        #expect(try #require(cache).count <= 16)
+    }
+
     @Test("metrics: records read, out-of-range sub-records and processing errors are counted")
     func metrics() async throws {
         let engine = try await engineStream(shards: 2)

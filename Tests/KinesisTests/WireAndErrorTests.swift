@@ -78,6 +78,24 @@ struct GetRecordsWireTests {
         }
     }
 
+    @Test("base64 in a page decodes as Foundation decodes it, every padding, and a byte outside the alphabet anywhere is refused")
+    func base64() throws {
+        var random = SystemRandomNumberGenerator()
+        for length in 0..<70 {
+            let bytes = Data((0..<length).map { _ in UInt8.random(in: 0...255, using: &random) })
+            let text = Array(bytes.base64EncodedString().utf8)
+            #expect(text.withUnsafeBufferPointer { Base64.decode($0) } == bytes)
+            for position in text.indices where text[position] != UInt8(ascii: "=") {
+                for bad in [UInt8(ascii: "!"), UInt8(ascii: "-"), 0x80, 0x00] {
+                    var broken = text
+                    broken[position] = bad
+                    #expect(broken.withUnsafeBufferPointer { Base64.decode($0) } == nil, "length \(length), byte \(bad) at \(position)")
+                }
+            }
+        }
+        #expect(Array("QQ=".utf8).withUnsafeBufferPointer { Base64.decode($0) } == nil)
+    }
+
     @Test("the hand-written GetRecords JSON reads back as what JSONEncoder would have written")
     func sameDocument() throws {
         let records = (0..<40).map { index in

@@ -55,6 +55,8 @@ public enum AggregatedRecord {
         package var partitionKeys: [String]
         package var explicitHashKeys: [String]
         package var records: [(partitionKey: Int, explicitHashKey: Int?, data: Data)]
+        /// The hash key of each partition key, when read with a ``PartitionKeyCache``; else empty.
+        package var partitionKeyHashes: [UInt128] = []
 
         /// The records with their keys looked up.
         var userRecords: [UserRecord] {
@@ -67,29 +69,51 @@ public enum AggregatedRecord {
     }
 
     /// ``deaggregate(_:)`` with the tables kept apart: nil in the same cases.
+    ///
+    /// The hot path of every reader: the digest and the message are read in place, and each
+    /// user record's bytes are copied once, into its own `Data`.
     package static func deaggregateIndexed(_ data: Data) -> Indexed? {
-        guard hasMagic(data) else { return nil }
-        let bytes = [UInt8](data)
-        let message = bytes[4..<(bytes.count - digestSize)]
-        let digest = bytes[(bytes.count - digestSize)...]
-        guard Insecure.MD5.hash(data: message).elementsEqual(digest) else { return nil }
-        return try? decodeIndexed(message)
+        var none: PartitionKeyCache? = nil
+        return deaggregateIndexed(data, keys: &none)
     }
 
-    static func decodeIndexed(_ bytes: ArraySlice<UInt8>) throws -> Indexed {
+    /// ``deaggregateIndexed(_:)`` taking partition keys (and their hash keys, in
+    /// ``Indexed/partitionKeyHashes``) from `keys` when given.
+    package static func deaggregateIndexed(_ data: Data, keys: inout PartitionKeyCache?) -> Indexed? {
+        guard hasMagic(data) else { return nil }
+        return data.withUnsafeBytes { raw -> Indexed? in
+            let message = UnsafeRawBufferPointer(rebasing: raw[magic.count..<(raw.count - digestSize)])
+            let digest = UnsafeRawBufferPointer(rebasing: raw[(raw.count - digestSize)...])
+            guard Insecure.MD5.hash(data: message).elementsEqual(digest) else { return nil }
+            return try? decodeIndexed(message, keys: &keys)
+        }
+    }
+
+    static func decodeIndexed(_ bytes: UnsafeRawBufferPointer, keys cache: inout PartitionKeyCache?) throws -> Indexed {
         var reader = ProtoReader(bytes: bytes)
         var partitionKeys: [String] = []
+        var partitionKeyHashes: [UInt128] = []
         var hashKeys: [String] = []
-        var raw: [(pk: UInt64, ehk: UInt64?, data: ArraySlice<UInt8>)] = []
+        var records: [(partitionKey: Int, explicitHashKey: Int?, data: Data)] = []
+        // Indices are checked once the tables are complete: proto2 fields may come in any order.
+        var highestKey = -1
+        var highestHashKey = -1
         while let (field, wire) = try reader.nextTag() {
             switch (field, wire) {
-            case (1, 2): partitionKeys.append(try reader.string())
+            case (1, 2):
+                if cache != nil {
+                    guard let entry = cache!.key(for: try reader.lengthDelimited()) else { throw ParseError() }
+                    partitionKeys.append(entry.key)
+                    partitionKeyHashes.append(entry.hashKey)
+                } else {
+                    partitionKeys.append(try reader.string())
+                }
             case (2, 2): hashKeys.append(try reader.string())
             case (3, 2):
                 var record = ProtoReader(bytes: try reader.lengthDelimited())
                 var pk: UInt64?
                 var ehk: UInt64?
-                var data: ArraySlice<UInt8>?
+                var data: UnsafeRawBufferPointer?
                 while let (f, w) = try record.nextTag() {
                     switch (f, w) {
                     case (1, 0): pk = try record.varint()
@@ -98,22 +122,16 @@ public enum AggregatedRecord {
                     default: try record.skip(wire: w)
                     }
                 }
-                guard let pk, let data else { throw ParseError() }
-                raw.append((pk, ehk, data))
+                guard let pk, let data, pk < UInt64(Int.max), ehk.map({ $0 < UInt64(Int.max) }) ?? true else { throw ParseError() }
+                highestKey = max(highestKey, Int(pk))
+                if let ehk { highestHashKey = max(highestHashKey, Int(ehk)) }
+                records.append((Int(pk), ehk.map { Int($0) }, Data(data)))
             default:
                 try reader.skip(wire: wire)
             }
         }
-        let records = try raw.map { entry -> (partitionKey: Int, explicitHashKey: Int?, data: Data) in
-            guard entry.pk < partitionKeys.count else { throw ParseError() }
-            var hashKey: Int?
-            if let ehk = entry.ehk {
-                guard ehk < hashKeys.count else { throw ParseError() }
-                hashKey = Int(ehk)
-            }
-            return (Int(entry.pk), hashKey, Data(entry.data))
-        }
-        return Indexed(partitionKeys: partitionKeys, explicitHashKeys: hashKeys, records: records)
+        guard highestKey < partitionKeys.count, highestHashKey < hashKeys.count else { throw ParseError() }
+        return Indexed(partitionKeys: partitionKeys, explicitHashKeys: hashKeys, records: records, partitionKeyHashes: partitionKeyHashes)
     }
 
     static func varintSize(_ value: UInt64) -> Int {
@@ -142,12 +160,15 @@ public enum AggregatedRecord {
     }
 }
 
-/// Reads proto2 wire format.
+/// Reads proto2 wire format from bytes it does not own (valid for the reader's lifetime).
 struct ProtoReader {
-    var bytes: ArraySlice<UInt8>
+    let bytes: UnsafeRawBufferPointer
+    var index = 0
+
+    init(bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
 
     mutating func nextTag() throws -> (field: UInt64, wire: UInt8)? {
-        guard !bytes.isEmpty else { return nil }
+        guard index < bytes.count else { return nil }
         let key = try varint()
         return (key >> 3, UInt8(key & 7))
     }
@@ -155,7 +176,9 @@ struct ProtoReader {
     mutating func varint() throws -> UInt64 {
         var value: UInt64 = 0
         var shift: UInt64 = 0
-        while let byte = bytes.popFirst() {
+        while index < bytes.count {
+            let byte = bytes[index]
+            index += 1
             guard shift < 64 else { throw AggregatedRecord.ParseError() }
             value |= UInt64(byte & 0x7F) << shift
             if byte & 0x80 == 0 { return value }
@@ -164,17 +187,18 @@ struct ProtoReader {
         throw AggregatedRecord.ParseError()
     }
 
-    mutating func lengthDelimited() throws -> ArraySlice<UInt8> {
+    mutating func lengthDelimited() throws -> UnsafeRawBufferPointer {
         let length = try varint()
-        guard length <= UInt64(bytes.count) else { throw AggregatedRecord.ParseError() }
-        let start = bytes.startIndex
-        let end = start + Int(length)
-        defer { bytes = bytes[end...] }
-        return bytes[start..<end]
+        guard length <= UInt64(bytes.count - index) else { throw AggregatedRecord.ParseError() }
+        let start = index
+        index += Int(length)
+        return UnsafeRawBufferPointer(rebasing: bytes[start..<index])
     }
 
     mutating func string() throws -> String {
-        guard let text = String(validating: try lengthDelimited(), as: UTF8.self) else { throw AggregatedRecord.ParseError() }
+        let raw = try lengthDelimited()
+        let utf8 = UnsafeBufferPointer(start: raw.baseAddress?.assumingMemoryBound(to: UInt8.self), count: raw.count)
+        guard let text = String(validating: utf8, as: UTF8.self) else { throw AggregatedRecord.ParseError() }
         return text
     }
 
@@ -189,8 +213,8 @@ struct ProtoReader {
     }
 
     private mutating func drop(_ count: Int) throws {
-        guard bytes.count >= count else { throw AggregatedRecord.ParseError() }
-        bytes = bytes.dropFirst(count)
+        guard bytes.count - index >= count else { throw AggregatedRecord.ParseError() }
+        index += count
     }
 }
 

@@ -127,7 +127,11 @@ public final class HTTPKinesisClient: KinesisAPI {
             status = Int(response.status.code)
             requestId = response.headers.first(name: "x-amzn-RequestId")
             errorType = response.headers.first(name: "x-amzn-ErrorType")
-            responseBody = try await response.body.collect(upTo: Self.maximumResponseBytes)
+            // Sized from Content-Length when there is one: a 10 MiB page is written once, not regrown.
+            let expected = response.headers.first(name: "Content-Length").flatMap(Int.init) ?? 0
+            var body = ByteBufferAllocator().buffer(capacity: min(max(expected, 0), Self.maximumResponseBytes))
+            try await response.body.collect(upTo: Self.maximumResponseBytes, into: &body)
+            responseBody = body
         } catch let error as KinesisError {
             throw error
         } catch is CancellationError {
@@ -136,10 +140,9 @@ public final class HTTPKinesisClient: KinesisAPI {
             throw Self.transportError(error, operation: operation)
         }
 
-        let bytes = Array(responseBody.readableBytesView)
         guard status == 200 else {
             let error = KinesisError.fromResponse(
-                status: status, body: bytes, errorTypeHeader: errorType, requestId: requestId,
+                status: status, body: Array(responseBody.readableBytesView), errorTypeHeader: errorType, requestId: requestId,
                 operation: operation.rawValue)
             logger.debug(
                 "Kinesis call failed",
@@ -152,7 +155,10 @@ public final class HTTPKinesisClient: KinesisAPI {
         if Output.self == EmptyResponse.self { return EmptyResponse() as! Output }
         do {
             // The hot read path: pages of up to 10 MiB of base64, read without JSONDecoder.
-            if Output.self == GetRecordsOutput.self { return try KinesisWire.decodeGetRecords(bytes) as! Output }
+            if Output.self == GetRecordsOutput.self {
+                return try responseBody.withUnsafeReadableBytes { try KinesisWire.decodeGetRecords(raw: $0) } as! Output
+            }
+            let bytes = Array(responseBody.readableBytesView)
             return try KinesisWire.makeDecoder().decode(Output.self, from: Data(bytes.isEmpty ? Array("{}".utf8) : bytes))
         } catch {
             throw KinesisError(

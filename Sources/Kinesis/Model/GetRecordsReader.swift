@@ -5,13 +5,14 @@ extension KinesisWire {
     /// base64, and decoding them is most of a consumer's work. Anything unexpected falls back to
     /// `JSONDecoder`, so the answer is the same either way.
     public static func decodeGetRecords(_ bytes: [UInt8]) throws -> GetRecordsOutput {
-        if let fast = try? bytes.withUnsafeBufferPointer({ buffer -> GetRecordsOutput in
-            var reader = FastJSONReader(bytes: buffer)
-            return try reader.getRecordsOutput()
-        }) {
-            return fast
-        }
-        return try makeDecoder().decode(GetRecordsOutput.self, from: Data(bytes))
+        try bytes.withUnsafeBytes { try decodeGetRecords(raw: $0) }
+    }
+
+    /// ``decodeGetRecords(_:)`` reading the page where it is (an HTTP body's buffer), uncopied.
+    public static func decodeGetRecords(raw: UnsafeRawBufferPointer) throws -> GetRecordsOutput {
+        var reader = FastJSONReader(bytes: raw.bindMemory(to: UInt8.self))
+        if let fast = try? reader.getRecordsOutput() { return fast }
+        return try makeDecoder().decode(GetRecordsOutput.self, from: Data(raw))
     }
 }
 
@@ -45,21 +46,21 @@ struct FastJSONReader {
     }
 
     /// The raw bytes of a string without escapes, or nil (and nothing consumed) when it has some.
+    /// A page is mostly base64 strings, so the closing quote and any backslash are found with
+    /// `memchr`, not byte by byte.
     mutating func plainString() throws -> Range<Int>? {
         try expect(UInt8(ascii: "\""))
         let start = index
-        while index < bytes.count {
-            switch bytes[index] {
-            case UInt8(ascii: "\""):
-                index += 1
-                return start..<(index - 1)
-            case UInt8(ascii: "\\"):
-                index = start - 1
-                return nil
-            default: index += 1
-            }
+        guard let base = bytes.baseAddress,
+            let quote = memchr(base + start, Int32(UInt8(ascii: "\"")), bytes.count - start)
+        else { throw Unexpected() }
+        let end = base.distance(to: quote.assumingMemoryBound(to: UInt8.self))
+        if memchr(base + start, Int32(UInt8(ascii: "\\")), end - start) != nil {
+            index = start - 1
+            return nil
         }
-        throw Unexpected()
+        index = end + 1
+        return start..<end
     }
 
     mutating func string() throws -> String {
@@ -183,32 +184,37 @@ struct FastJSONReader {
 }
 
 enum Base64 {
-    static let table: [UInt8] = {
-        var table = [UInt8](repeating: 0xFF, count: 256)
-        for (index, byte) in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8.enumerated() { table[Int(byte)] = UInt8(index) }
-        return table
+    /// For each input position in a group of four, the 6-bit value already shifted into place;
+    /// bytes outside the alphabet set bit 24, so one OR of four lookups decodes and checks a group.
+    static let tables: [UInt32] = {
+        var tables = [UInt32](repeating: 1 << 24, count: 4 * 256)
+        for (index, byte) in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8.enumerated() {
+            for position in 0..<4 { tables[position * 256 + Int(byte)] = UInt32(index) << (18 - 6 * position) }
+        }
+        return tables
     }()
 
     /// Standard base64 with padding; nil when it is not.
     static func decode(_ input: UnsafeBufferPointer<UInt8>) -> Data? {
-        var count = input.count
+        let count = input.count
         guard count % 4 == 0 else { return nil }
         if count == 0 { return Data() }
         var padding = 0
         if input[count - 1] == UInt8(ascii: "=") { padding += 1 }
         if input[count - 2] == UInt8(ascii: "=") { padding += 1 }
-        let outputCount = count / 4 * 3 - padding
-        var out = Data(count: outputCount)
-        let ok = table.withUnsafeBufferPointer { table -> Bool in
+        var out = Data(count: count / 4 * 3 - padding)
+        let ok = tables.withUnsafeBufferPointer { tables -> Bool in
             out.withUnsafeMutableBytes { (raw: UnsafeMutableRawBufferPointer) -> Bool in
-                let output = raw.bindMemory(to: UInt8.self)
+                guard let output = raw.baseAddress?.assumingMemoryBound(to: UInt8.self), let source = input.baseAddress,
+                    let t = tables.baseAddress
+                else { return false }
                 var o = 0
                 var i = 0
-                count -= padding == 0 ? 0 : 4
-                while i < count {
-                    let a = table[Int(input[i])], b = table[Int(input[i + 1])], c = table[Int(input[i + 2])], d = table[Int(input[i + 3])]
-                    if (a | b | c | d) & 0xC0 != 0 { return false }
-                    let value = UInt32(a) << 18 | UInt32(b) << 12 | UInt32(c) << 6 | UInt32(d)
+                // Whole groups; the last one is decoded below when it carries padding.
+                let whole = padding == 0 ? count : count - 4
+                while i < whole {
+                    let value = t[Int(source[i])] | t[256 + Int(source[i + 1])] | t[512 + Int(source[i + 2])] | t[768 + Int(source[i + 3])]
+                    if value > 0xFF_FFFF { return false }
                     output[o] = UInt8(truncatingIfNeeded: value >> 16)
                     output[o + 1] = UInt8(truncatingIfNeeded: value >> 8)
                     output[o + 2] = UInt8(truncatingIfNeeded: value)
@@ -216,10 +222,9 @@ enum Base64 {
                     o += 3
                 }
                 if padding > 0 {
-                    let a = table[Int(input[i])], b = table[Int(input[i + 1])]
-                    let c = padding == 1 ? table[Int(input[i + 2])] : 0
-                    if (a | b | c) & 0xC0 != 0 { return false }
-                    let value = UInt32(a) << 18 | UInt32(b) << 12 | UInt32(c) << 6
+                    let third = padding == 1 ? t[512 + Int(source[i + 2])] : 0
+                    let value = t[Int(source[i])] | t[256 + Int(source[i + 1])] | third
+                    if value > 0xFF_FFFF { return false }
                     output[o] = UInt8(truncatingIfNeeded: value >> 16)
                     if padding == 1 { output[o + 1] = UInt8(truncatingIfNeeded: value >> 8) }
                 }
