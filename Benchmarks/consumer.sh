@@ -2,7 +2,9 @@
 # Reading speed: deaggregated user records per second through the StreamConsumer, from the
 # in-process engine and over HTTP from `kinesis-load serve`, and a boto3 GetRecords loop
 # (deaggregating with aws_kinesis_agg) reading the same kind of stream from the same endpoint,
-# in one run. 100-byte records, KPL-aggregated, 4 shards, limits off. Release build; not part of CI.
+# in one run. The Swift consumer reads in JSON (the client's default) and in CBOR (--cbor, as the
+# Java SDK reads; boto3 has no CBOR). 100-byte records, KPL-aggregated, 4 shards, limits off.
+# Release build; not part of CI.
 #
 #   bash Benchmarks/consumer.sh [in-process records] [HTTP records]
 set -euo pipefail
@@ -10,7 +12,7 @@ cd "$(dirname "$0")/.."
 . scripts/lib.sh
 ensure_python_deps
 inprocess=${1:-2000000}
-http=${2:-500000}
+http=${2:-2000000}
 swift build -c release --product kinesis-load --scratch-path .build-release 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]|warning:|CMakeLists' || true
 bin=.build-release/release/kinesis-load
 export AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench AWS_REGION=us-east-1
@@ -27,6 +29,7 @@ for _ in $(seq 1 100); do grep -q listening "$out/serve.log" && break; sleep 0.1
 url="http://127.0.0.1:$port"
 echo "==> over HTTP from kinesis-load serve ($url)"
 "$bin" bench consumer --endpoint "$url" --stream swift-read --records "$http" --json | tee "$out/http.json"
+"$bin" bench consumer --endpoint "$url" --stream swift-read-cbor --records "$http" --cbor --json | tee "$out/cbor.json"
 # The same records for boto3: written by the same Producer into a second stream, then read by boto3.
 "$bin" bench producer --endpoint "$url" --stream boto3-read --records "$http" --json > /dev/null
 # And plain (not aggregated) records, where boto3 decodes one JSON entry per record.
@@ -56,6 +59,8 @@ inproc = json.load(open(os.path.join(os.environ["OUT"], "inproc.json")))
 print(f"boto3 GetRecords loop + aws_kinesis_agg <- serve: {count} user records in {seconds:.2f} s = {boto3_rate:,.0f} records/s")
 print(f"in process: {inproc['recordsPerSecond']:,} user records/s (goal 1,000,000)")
 print(f"over HTTP: Swift {swift['recordsPerSecond']:,} vs boto3 {boto3_rate:,.0f} records/s: {swift['recordsPerSecond'] / boto3_rate:.1f}x (goal 10x)")
+cbor = json.load(open(os.path.join(os.environ["OUT"], "cbor.json")))
+print(f"over HTTP in CBOR: Swift {cbor['recordsPerSecond']:,} vs boto3 {boto3_rate:,.0f} records/s: {cbor['recordsPerSecond'] / boto3_rate:.1f}x (goal 10x)")
 
 start = time.perf_counter()
 count = 0

@@ -104,8 +104,10 @@ public struct KinesisEndpoint: Sendable {
             } catch {
                 return Self.inCBOR(errorResponse(KinesisError(code: .serialization, message: "", httpStatus: 400)))
             }
-            return Self.inCBOR(
-                await answer(operation, method: method, path: path, query: query, headers: headers, body: json, signedBody: body, cbor: true))
+            let response = await answer(operation, method: method, path: path, query: query, headers: headers, body: json, signedBody: body, cbor: true)
+            // A GetRecords page is written in CBOR already.
+            if operation == .getRecords, response.status == 200 { return Self.labelledCBOR(response) }
+            return Self.inCBOR(response)
         }
         guard contentType == Self.jsonContentType || contentType == "application/json" else {
             guard named else { return Self.xmlError("AccessDeniedException", message: "Unable to determine service/operation name to be authorized") }
@@ -133,10 +135,16 @@ public struct KinesisEndpoint: Sendable {
     /// The same answer in CBOR.
     static func inCBOR(_ response: Response) -> Response {
         guard let body = try? CBOR.cbor(fromJSON: response.body) else { return response }
-        var converted = response
+        var converted = labelledCBOR(response)
         converted.body = body
-        converted.headers = response.headers.filter { !asciiCaseInsensitiveEquals($0.name, "Content-Type") } + [("Content-Type", CBOR.contentType)]
         return converted
+    }
+
+    /// `response` with the CBOR content type.
+    static func labelledCBOR(_ response: Response) -> Response {
+        var labelled = response
+        labelled.headers = response.headers.filter { !asciiCaseInsensitiveEquals($0.name, "Content-Type") } + [("Content-Type", CBOR.contentType)]
+        return labelled
     }
 
     /// Answers a JSON document addressed to `operation` (nil when it names none).
@@ -272,8 +280,9 @@ public struct KinesisEndpoint: Sendable {
         case .putRecords: return try await run(PutRecordsInput.self, engine.putRecords)
         case .getShardIterator: return try await run(GetShardIteratorInput.self, engine.getShardIterator)
         case .getRecords:
-            // The hot read path: written by hand rather than by JSONEncoder (the same document).
-            return try await run(GetRecordsInput.self, engine.getRecords, encode: KinesisWire.encodeGetRecords)
+            // The hot read path: written by hand rather than by JSONEncoder (the same document),
+            // and straight in CBOR for a CBOR request (no base64, no JSON in between).
+            return try await run(GetRecordsInput.self, engine.getRecords, encode: cbor ? KinesisCBOR.encodeGetRecords : KinesisWire.encodeGetRecords)
         case .increaseStreamRetentionPeriod:
             return try await runVoid(IncreaseStreamRetentionPeriodInput.self, engine.increaseStreamRetentionPeriod)
         case .decreaseStreamRetentionPeriod:

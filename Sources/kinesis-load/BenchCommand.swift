@@ -121,14 +121,16 @@ struct BenchCommand: AsyncParsableCommand {
         @Flag(help: "Print one JSON line instead of text.") var json = false
         @Flag(inversion: .prefixedNo, help: "Write --records first; with --no-write, read what the stream holds (to profile reading alone).")
         var write = true
+        @Flag(help: "With --endpoint: read records in CBOR, as the Java SDK does.") var cbor = false
 
         func run() async throws {
             guard (1...100_000_000).contains(records) else { throw ValidationError("--records must be from 1 to 100000000, got \(records)") }
             guard (0...ServiceLimits.recordMaxBytes - 16).contains(size) else { throw ValidationError("--size must be from 0 to \(ServiceLimits.recordMaxBytes - 16), got \(size)") }
             guard KinesisConfiguration.shardCountRange.contains(shards) else { throw ValidationError("--shards must be from 1 to 100000, got \(shards)") }
+            if cbor, connection.endpoint == nil { throw ValidationError("--cbor needs --endpoint: the in-process engine is read without any wire format") }
             let target = connection.endpoint ?? "in-process engine"
             if connection.endpoint != nil {
-                try await connection.withClient { client in
+                try await connection.withClient(cborReads: cbor) { client in
                     try await StreamManager(api: client, pollInterval: .milliseconds(100)).ensureExists(stream, capacity: .provisioned(shards: shards))
                     try await measure(api: client, target: target)
                 }
@@ -191,7 +193,7 @@ struct BenchCommand: AsyncParsableCommand {
             let read = counter.count.load(ordering: .relaxed)
             let rate = Double(read) / seconds
             if json {
-                print(#"{"tool":"swift-consumer","target":"\#(target)","aggregate":\#(aggregate),"records":\#(records),"read":\#(read),"seconds":\#(seconds),"recordsPerSecond":\#(Int(rate))}"#)
+                print(#"{"tool":"swift-consumer","target":"\#(target)","cbor":\#(cbor),"aggregate":\#(aggregate),"records":\#(records),"read":\#(read),"seconds":\#(seconds),"recordsPerSecond":\#(Int(rate))}"#)
             } else {
                 print("swift StreamConsumer <- \(target): \(read) of \(records) user records (\(size) B, aggregation \(aggregate ? "on" : "off"), \(shards) shards) in \(String(format: "%.2f", seconds)) s = \(Int(rate)) records/s")
             }

@@ -27,9 +27,12 @@ struct ConnectionOptions: ParsableArguments {
         return configuration
     }
 
-    /// Runs `body` with a client that is shut down afterwards, whatever happens.
-    func withClient<T: Sendable>(_ body: (HTTPKinesisClient) async throws -> T) async throws -> T {
-        let client = HTTPKinesisClient(configuration: try configuration())
+    /// Runs `body` with a client that is shut down afterwards, whatever happens; with
+    /// `cborReads`, the client reads GetRecords pages in CBOR.
+    func withClient<T: Sendable>(cborReads: Bool = false, _ body: (HTTPKinesisClient) async throws -> T) async throws -> T {
+        var configuration = try configuration()
+        configuration.cborReads = cborReads
+        let client = HTTPKinesisClient(configuration: configuration)
         let result: T
         do {
             result = try await body(client)

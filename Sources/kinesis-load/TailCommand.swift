@@ -32,6 +32,7 @@ struct TailCommand: AsyncParsableCommand {
     @Flag(help: "One JSON object per record, per line.") var json = false
     @Flag(help: "Exit once every shard is read to its tip.") var stopWhenCaughtUp = false
     @Flag(help: "Print KPL aggregates as they are instead of their user records.") var noDeaggregate = false
+    @Flag(help: "Read records in CBOR, as the Java SDK does (AWS and kinesis-load serve speak it; moto does not).") var cbor = false
     @Option(
         name: .customLong("fan-out"),
         help: "Read with enhanced fan-out (SubscribeToShard) as this registered consumer. One registered for this run is deregistered at exit.")
@@ -73,7 +74,7 @@ struct TailCommand: AsyncParsableCommand {
         }
         let printer = RecordPrinter(json: json)
         let stopped = StopSignal()
-        let count = try await connection.withClient { client in
+        let count = try await connection.withClient(cborReads: cbor) { client in
             let shards: [Shard]
             do {
                 shards = try await StreamManager(api: client).listAllShards(stream: stream)

@@ -10,10 +10,12 @@ import NIOHTTP1
 import Testing
 
 /// Where the conformance suite runs: the engine called in process, or the same engine served
-/// by `KinesisLocal` and called through `HTTPKinesisClient` with SigV4.
+/// by `KinesisLocal` and called through `HTTPKinesisClient` with SigV4, reading GetRecords in
+/// JSON or in CBOR (as the Java SDK does).
 enum Target: String, CaseIterable, Sendable, CustomTestStringConvertible {
     case inProcess
     case http
+    case httpCBOR
     var testDescription: String { rawValue }
 }
 
@@ -34,10 +36,11 @@ func withHarness(
     switch target {
     case .inProcess:
         try await body(Harness(api: engine, engine: engine, clock: clock))
-    case .http:
+    case .http, .httpCBOR:
         try await withLocalServer(KinesisEndpoint(engine: engine, credentials: testCredentials)) { url in
-            let client = HTTPKinesisClient(
-                configuration: KinesisConfiguration(endpoint: url, credentials: testCredentials, retry: .none))
+            var configuration = KinesisConfiguration(endpoint: url, credentials: testCredentials, retry: .none)
+            configuration.cborReads = target == .httpCBOR
+            let client = HTTPKinesisClient(configuration: configuration)
             do {
                 try await body(Harness(api: client, engine: engine, clock: clock))
             } catch {

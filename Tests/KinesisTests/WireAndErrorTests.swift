@@ -123,3 +123,83 @@ struct GetRecordsWireTests {
     }
 }
 
+
+@Suite("GetRecords in CBOR")
+struct GetRecordsCBORTests {
+    static let page = GetRecordsOutput(
+        records: (0..<30).map { index in
+            var record = Record(
+                sequenceNumber: "4959\(index)", approximateArrivalTimestamp: index % 3 == 0 ? nil : Date(timeIntervalSince1970: 1_795_919_070.125 + Double(index)),
+                data: Data((0..<(index * 37)).map { UInt8(truncatingIfNeeded: $0 * 31) }), partitionKey: ["plain", "quote\"back\\slash", "emoji 😀", ""][index % 4])
+            if index % 5 == 0 { record.encryptionType = "KMS" }
+            return record
+        },
+        nextShardIterator: "AAAA/iter+", millisBehindLatest: 86_400_000,
+        childShards: [ChildShard(shardId: "shardId-000000000002", parentShards: ["shardId-000000000000", "shardId-000000000001"], hashKeyRange: HashKeyRange(startingHashKey: "0", endingHashKey: "340282366920938463463374607431768211455"))])
+
+    @Test("a page written in CBOR reads back as the same page, and as the same JSON document; so does a request")
+    func roundTrip() throws {
+        for output in [Self.page, GetRecordsOutput(records: [], nextShardIterator: nil, millisBehindLatest: 0)] {
+            let cbor = KinesisCBOR.encodeGetRecords(output)
+            #expect(try cbor.withUnsafeBytes { try KinesisCBOR.decodeGetRecords(raw: $0) } == output)
+            let json = try cbor.withUnsafeBytes { try KinesisCBOR.json(fromCBOR: $0) }
+            #expect(try KinesisWire.decodeGetRecords(json) == output)
+            // Raw bytes travel as they are: no base64 in the CBOR page.
+            if let big = output.records.last { #expect(cbor.count < KinesisWire.encodeGetRecords(output).count - big.data.count / 3) }
+        }
+        let input = KinesisCBOR.encodeGetRecordsInput(GetRecordsInput(shardIterator: "it", limit: 10_000))
+        let document = try input.withUnsafeBytes { try KinesisCBOR.json(fromCBOR: $0) }
+        #expect(try JSONDecoder().decode([String: JSONScalar].self, from: Data(document)) == ["Limit": .number(10_000), "ShardIterator": .text("it")])
+    }
+
+    @Test("what other writers send is read too: indefinite lengths, chunked strings, float and integer timestamps, unknown members")
+    func otherWriters() throws {
+        var doc: [UInt8] = [0xBF]  // indefinite map
+        KinesisCBOR.writeText("Unknown", into: &doc)
+        doc += [0x82, 0x01, 0xF5]  // [1, true]
+        KinesisCBOR.writeText("Records", into: &doc)
+        doc += [0x9F]  // indefinite array
+        for timestamp in [[0xC1, 0x1B] + withUnsafeBytes(of: UInt64(1_795_919_070_250).bigEndian, Array.init), [0xC1, 0xFB] + withUnsafeBytes(of: (1_795_919_070_500.0).bitPattern.bigEndian, Array.init)] {
+            doc += [0xA4]
+            KinesisCBOR.writeText("SequenceNumber", into: &doc)
+            KinesisCBOR.writeText("1", into: &doc)
+            KinesisCBOR.writeText("ApproximateArrivalTimestamp", into: &doc)
+            doc += timestamp
+            KinesisCBOR.writeText("Data", into: &doc)
+            doc += [0x5F, 0x42, 0x01, 0x02, 0x41, 0x03, 0xFF]  // chunked byte string 01 02 | 03
+            KinesisCBOR.writeText("PartitionKey", into: &doc)
+            doc += [0x7F, 0x61, 0x6B, 0x61, 0x31, 0xFF]  // chunked text "k" "1"
+        }
+        doc += [0xFF]
+        KinesisCBOR.writeText("MillisBehindLatest", into: &doc)
+        doc += [0x19, 0x01, 0x00]  // 256
+        doc += [0xFF]
+        let page = try doc.withUnsafeBytes { try KinesisCBOR.decodeGetRecords(raw: $0) }
+        #expect(page.records.map(\.data) == [Data([1, 2, 3]), Data([1, 2, 3])])
+        #expect(page.records.map(\.partitionKey) == ["k1", "k1"])
+        #expect(page.records.map { $0.approximateArrivalTimestamp?.timeIntervalSince1970 } == [1_795_919_070.25, 1_795_919_070.5])
+        #expect(page.millisBehindLatest == 256)
+        #expect(page.nextShardIterator == nil)
+    }
+
+    @Test("a cut or broken page is an error, never a crash")
+    func broken() {
+        let whole = KinesisCBOR.encodeGetRecords(Self.page)
+        for length in stride(from: 0, to: whole.count, by: 7) {
+            #expect(throws: (any Error).self) { try Array(whole[..<length]).withUnsafeBytes { try KinesisCBOR.decodeGetRecords(raw: $0) } }
+        }
+        for document: [UInt8] in [[0xA1, 0x01, 0x02], [0xA1, 0x67] + Array("Records".utf8) + [0x81, 0xA0], [0xA0, 0x00], [0x1C], [0xA1, 0x62, 0xFF, 0xFE, 0x00]] {
+            #expect(throws: (any Error).self) { try document.withUnsafeBytes { try KinesisCBOR.decodeGetRecords(raw: $0) } }
+        }
+    }
+}
+
+/// A JSON scalar, to compare small documents.
+enum JSONScalar: Decodable, Equatable {
+    case number(Double)
+    case text(String)
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let number = try? container.decode(Double.self) { self = .number(number) } else { self = .text(try container.decode(String.self)) }
+    }
+}

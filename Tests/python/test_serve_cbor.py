@@ -77,6 +77,36 @@ def test_put_records_takes_indefinite_length_maps_and_byte_strings(server):
     assert [r["Data"] for r in call(server, "GetRecords", {"ShardIterator": iterator["ShardIterator"]})[2]["Records"]] == [b"abc", b"abc"]
 
 
+def test_a_closed_shard_s_last_page_names_its_children_in_cbor_as_in_json(server):
+    import boto3
+    kinesis = boto3.client("kinesis", endpoint_url=server.url, region_name="us-east-1",
+                           aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY)
+    kinesis.create_stream(StreamName="cbor-split", ShardCount=1)
+    kinesis.put_record(StreamName="cbor-split", Data=b"\x00\xff before", PartitionKey="k")
+    kinesis.split_shard(StreamName="cbor-split", ShardToSplit="shardId-000000000000", NewStartingHashKey=str(2**127))
+    for _ in range(100):
+        if kinesis.describe_stream_summary(StreamName="cbor-split")["StreamDescriptionSummary"]["StreamStatus"] == "ACTIVE":
+            break
+        time.sleep(0.05)
+
+    def last_page(read):
+        iterator = kinesis.get_shard_iterator(StreamName="cbor-split", ShardId="shardId-000000000000",
+                                              ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        records = []
+        while True:
+            page = read(iterator)
+            records += page["Records"]
+            if page.get("NextShardIterator") is None:
+                return records, page
+            iterator = page["NextShardIterator"]
+
+    cbor_records, cbor_page = last_page(lambda it: call(server, "GetRecords", {"ShardIterator": it})[2])
+    json_records, json_page = last_page(lambda it: kinesis.get_records(ShardIterator=it))
+    assert [r["Data"] for r in cbor_records] == [r["Data"] for r in json_records] == [b"\x00\xff before"]
+    assert cbor_page["ChildShards"] == json_page["ChildShards"]
+    assert sorted(child["ShardId"] for child in cbor_page["ChildShards"]) == ["shardId-000000000001", "shardId-000000000002"]
+
+
 def test_errors_come_back_in_cbor(server):
     status, content_type, answer = call(server, "DescribeStream", {"StreamName": "missing"})
     assert (status, content_type) == (400, CBOR)

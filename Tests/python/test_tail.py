@@ -67,6 +67,12 @@ def test_tail_reads_aggregated_records_from_serve_completely():
         assert any(r["subSequenceNumber"] > 0 for r in records)  # deaggregated
         raw = tail(server.url, "agg", "--no-deaggregate")
         assert 0 < len(raw.stdout.splitlines()) < 200
+        # In CBOR, as the Java SDK reads: the same records, in the same order in each shard
+        # (shards interleave as they come; a stable sort by shard keeps each one's order).
+        cbor = tail(server.url, "agg", "--cbor")
+        assert cbor.returncode == 0, cbor.stderr
+        by_shard = lambda rows: sorted(rows, key=lambda r: r["shard"])
+        assert by_shard(json.loads(line) for line in cbor.stdout.splitlines()) == by_shard(records)
     finally:
         server.stop()
 

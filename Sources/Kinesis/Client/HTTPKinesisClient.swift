@@ -91,7 +91,14 @@ public final class HTTPKinesisClient: KinesisAPI {
             throw KinesisError(
                 code: .serialization, message: "could not encode the request: \(error)", operation: operation.rawValue)
         }
-        return try await configuration.retry.run(
+        return try await send(operation, body: body, cbor: false, as: output)
+    }
+
+    /// Sends an encoded body (JSON, or CBOR when `cbor`) with retries and decodes its answer.
+    private func send<Output: Decodable & Sendable>(
+        _ operation: KinesisOperation, body: [UInt8], cbor: Bool, as output: Output.Type
+    ) async throws -> Output {
+        try await configuration.retry.run(
             onRetry: { error, attempt, wait in
                 self.logger.debug(
                     "retrying Kinesis call",
@@ -101,12 +108,12 @@ public final class HTTPKinesisClient: KinesisAPI {
                     ])
             }
         ) { _ in
-            try await self.attempt(operation, body: body, as: output)
+            try await self.attempt(operation, body: body, cbor: cbor, as: output)
         }
     }
 
     private func attempt<Output: Decodable>(
-        _ operation: KinesisOperation, body: [UInt8], as output: Output.Type
+        _ operation: KinesisOperation, body: [UInt8], cbor: Bool, as output: Output.Type
     ) async throws -> Output {
         let credentials: AWSCredentials
         do {
@@ -114,19 +121,23 @@ public final class HTTPKinesisClient: KinesisAPI {
         } catch let error as CredentialsError {
             throw KinesisError(code: "MissingCredentials", message: error.message, operation: operation.rawValue)
         }
-        let request = signedRequest(operation, body: body, credentials: credentials)
+        let request = signedRequest(operation, body: body, credentials: credentials, cbor: cbor)
 
         logger.trace("sending Kinesis request", metadata: ["kinesis.operation": "\(operation.rawValue)"])
         let status: Int
         let responseBody: ByteBuffer
         let requestId: String?
         let errorType: String?
+        let cborAnswer: Bool
         do {
             let response = try await httpClient.execute(
                 request, timeout: .nanoseconds(configuration.timeout.request.wholeNanoseconds), logger: nil)
             status = Int(response.status.code)
             requestId = response.headers.first(name: "x-amzn-RequestId")
             errorType = response.headers.first(name: "x-amzn-ErrorType")
+            // A CBOR request may still get JSON back (an error from a proxy, say): the answer's
+            // own content type decides how it is read.
+            cborAnswer = response.headers.first(name: "Content-Type")?.hasPrefix(KinesisCBOR.contentType) ?? false
             // Sized from Content-Length when there is one: a 10 MiB page is written once, not regrown.
             let expected = response.headers.first(name: "Content-Length").flatMap(Int.init) ?? 0
             var body = ByteBufferAllocator().buffer(capacity: min(max(expected, 0), Self.maximumResponseBytes))
@@ -141,8 +152,10 @@ public final class HTTPKinesisClient: KinesisAPI {
         }
 
         guard status == 200 else {
+            var errorBody = Array(responseBody.readableBytesView)
+            if cborAnswer, let json = try? errorBody.withUnsafeBytes({ try KinesisCBOR.json(fromCBOR: $0) }) { errorBody = json }
             let error = KinesisError.fromResponse(
-                status: status, body: Array(responseBody.readableBytesView), errorTypeHeader: errorType, requestId: requestId,
+                status: status, body: errorBody, errorTypeHeader: errorType, requestId: requestId,
                 operation: operation.rawValue)
             logger.debug(
                 "Kinesis call failed",
@@ -156,7 +169,9 @@ public final class HTTPKinesisClient: KinesisAPI {
         do {
             // The hot read path: pages of up to 10 MiB of base64, read without JSONDecoder.
             if Output.self == GetRecordsOutput.self {
-                return try responseBody.withUnsafeReadableBytes { try KinesisWire.decodeGetRecords(raw: $0) } as! Output
+                return try responseBody.withUnsafeReadableBytes {
+                    try cborAnswer ? KinesisCBOR.decodeGetRecords(raw: $0) : KinesisWire.decodeGetRecords(raw: $0)
+                } as! Output
             }
             let bytes = Array(responseBody.readableBytesView)
             return try KinesisWire.makeDecoder().decode(Output.self, from: Data(bytes.isEmpty ? Array("{}".utf8) : bytes))
@@ -168,12 +183,12 @@ public final class HTTPKinesisClient: KinesisAPI {
     }
 
     /// The signed POST for one call.
-    private func signedRequest(_ operation: KinesisOperation, body: [UInt8], credentials: AWSCredentials) -> HTTPClientRequest {
+    private func signedRequest(_ operation: KinesisOperation, body: [UInt8], credentials: AWSCredentials, cbor: Bool = false) -> HTTPClientRequest {
         let path = endpoint.path.isEmpty ? "/" : endpoint.path
         let signed = signer.sign(
             method: "POST", path: path,
             headers: [
-                ("Host", hostHeader), ("Content-Type", KinesisWire.contentType),
+                ("Host", hostHeader), ("Content-Type", cbor ? KinesisCBOR.contentType : KinesisWire.contentType),
                 ("X-Amz-Target", KinesisWire.target(operation.rawValue)),
             ],
             body: body, credentials: credentials, date: Date())
@@ -310,7 +325,10 @@ public final class HTTPKinesisClient: KinesisAPI {
 
     /// Sends `GetRecords` and decodes the answer.
     public func getRecords(_ input: GetRecordsInput) async throws -> GetRecordsOutput {
-        try await send(.getRecords, input, as: GetRecordsOutput.self)
+        if configuration.cborReads {
+            return try await send(.getRecords, body: KinesisCBOR.encodeGetRecordsInput(input), cbor: true, as: GetRecordsOutput.self)
+        }
+        return try await send(.getRecords, input, as: GetRecordsOutput.self)
     }
 
     /// Sends `IncreaseStreamRetentionPeriod` and decodes the answer.

@@ -155,33 +155,57 @@ struct FastJSONReader {
         return output
     }
 
+    mutating func text() throws -> String { try string() }
+
+    /// A base64 blob; escaped base64 (`\/`) throws, and JSONDecoder reads the page instead.
+    mutating func blob() throws -> Data {
+        guard let range = try plainString(), let data = Base64.decode(UnsafeBufferPointer(rebasing: bytes[range])) else { throw Unexpected() }
+        return data
+    }
+
+    static func missingMember() -> any Error { Unexpected() }
+}
+
+/// A reader of one page format (JSON or CBOR): what reading a record needs.
+protocol RecordPageReader {
+    mutating func text() throws -> String
+    mutating func number() throws -> Double
+    mutating func blob() throws -> Data
+    mutating func isNull() -> Bool
+    mutating func skipValue() throws
+    mutating func members(_ body: (inout Self, String) throws -> Void) throws
+    /// The error for a record without SequenceNumber, Data or PartitionKey.
+    static func missingMember() -> any Error
+}
+
+extension RecordPageReader {
+    /// One record of a GetRecords page, whatever the format.
     mutating func record() throws -> Record {
         var record = Record(sequenceNumber: "", approximateArrivalTimestamp: nil, data: Data(), partitionKey: "")
         var sawSequence = false, sawData = false, sawKey = false
         try members { reader, key in
             switch key {
             case "SequenceNumber":
-                record.sequenceNumber = try reader.string()
+                record.sequenceNumber = try reader.text()
                 sawSequence = true
             case "ApproximateArrivalTimestamp":
                 if !reader.isNull() { record.approximateArrivalTimestamp = Date(timeIntervalSince1970: try reader.number()) }
             case "Data":
-                guard let range = try reader.plainString(), let data = Base64.decode(UnsafeBufferPointer(rebasing: reader.bytes[range])) else {
-                    throw Unexpected()  // escaped base64 ("\/"): JSONDecoder reads the page
-                }
-                record.data = data
+                record.data = try reader.blob()
                 sawData = true
             case "PartitionKey":
-                record.partitionKey = try reader.string()
+                record.partitionKey = try reader.text()
                 sawKey = true
-            case "EncryptionType": record.encryptionType = reader.isNull() ? nil : try reader.string()
+            case "EncryptionType": record.encryptionType = reader.isNull() ? nil : try reader.text()
             default: try reader.skipValue()
             }
         }
-        guard sawSequence, sawData, sawKey else { throw Unexpected() }
+        guard sawSequence, sawData, sawKey else { throw Self.missingMember() }
         return record
     }
 }
+
+extension FastJSONReader: RecordPageReader {}
 
 enum Base64 {
     /// For each input position in a group of four, the 6-bit value already shifted into place;
