@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
+import Synchronization
 
 /// The Kinesis client over HTTP: AWS, LocalStack, moto, or `kinesis-load serve`.
 ///
@@ -25,6 +26,16 @@ public final class HTTPKinesisClient: KinesisAPI {
     private let logger: Logger
     private let endpoint: URL
     private let hostHeader: String
+    /// Whether GetRecords still goes in CBOR: ``KinesisConfiguration/cborReads``, until the
+    /// endpoint shows it does not speak CBOR.
+    private let readsInCBOR: Atomic<Bool>
+
+    /// A CBOR request answered in neither CBOR nor JSON (moto answers an HTML 500): the endpoint
+    /// does not speak CBOR.
+    private struct CBORNotSpoken: Error {
+        var status: Int
+        var contentType: String
+    }
 
     /// Largest answer read; GetRecords returns at most 10 MiB of data, base64 makes it 4/3 larger.
     static let maximumResponseBytes = 32 * 1024 * 1024
@@ -61,6 +72,7 @@ public final class HTTPKinesisClient: KinesisAPI {
         self.logger = logger ?? Logger(label: "kinesis", factory: { _ in SwiftLogNoOpLogHandler() })
         self.endpoint = configuration.resolvedEndpoint
         self.hostHeader = Self.hostHeader(for: configuration.resolvedEndpoint)
+        self.readsInCBOR = Atomic(configuration.cborReads)
     }
 
     /// Closes the HTTP client if this client made it.
@@ -129,6 +141,7 @@ public final class HTTPKinesisClient: KinesisAPI {
         let requestId: String?
         let errorType: String?
         let cborAnswer: Bool
+        let contentType: String?
         do {
             let response = try await httpClient.execute(
                 request, timeout: .nanoseconds(configuration.timeout.request.wholeNanoseconds), logger: nil)
@@ -137,7 +150,8 @@ public final class HTTPKinesisClient: KinesisAPI {
             errorType = response.headers.first(name: "x-amzn-ErrorType")
             // A CBOR request may still get JSON back (an error from a proxy, say): the answer's
             // own content type decides how it is read.
-            cborAnswer = response.headers.first(name: "Content-Type")?.hasPrefix(KinesisCBOR.contentType) ?? false
+            contentType = response.headers.first(name: "Content-Type")
+            cborAnswer = contentType?.hasPrefix(KinesisCBOR.contentType) ?? false
             // Sized from Content-Length when there is one: a 10 MiB page is written once, not regrown.
             let expected = response.headers.first(name: "Content-Length").flatMap(Int.init) ?? 0
             var body = ByteBufferAllocator().buffer(capacity: min(max(expected, 0), Self.maximumResponseBytes))
@@ -151,6 +165,9 @@ public final class HTTPKinesisClient: KinesisAPI {
             throw Self.transportError(error, operation: operation)
         }
 
+        if cbor, status != 200, !cborAnswer, !(contentType?.contains("json") ?? false) {
+            throw CBORNotSpoken(status: status, contentType: contentType ?? "none")
+        }
         guard status == 200 else {
             var errorBody = Array(responseBody.readableBytesView)
             if cborAnswer, let json = try? errorBody.withUnsafeBytes({ try KinesisCBOR.json(fromCBOR: $0) }) { errorBody = json }
@@ -325,8 +342,16 @@ public final class HTTPKinesisClient: KinesisAPI {
 
     /// Sends `GetRecords` and decodes the answer.
     public func getRecords(_ input: GetRecordsInput) async throws -> GetRecordsOutput {
-        if configuration.cborReads {
-            return try await send(.getRecords, body: KinesisCBOR.encodeGetRecordsInput(input), cbor: true, as: GetRecordsOutput.self)
+        if readsInCBOR.load(ordering: .relaxed) {
+            do {
+                return try await send(.getRecords, body: KinesisCBOR.encodeGetRecordsInput(input), cbor: true, as: GetRecordsOutput.self)
+            } catch let refusal as CBORNotSpoken {
+                // Reading goes on in JSON, for this call and every later one.
+                readsInCBOR.store(false, ordering: .relaxed)
+                logger.warning(
+                    "the endpoint does not answer GetRecords in CBOR; reading in JSON from now on",
+                    metadata: ["http.status": "\(refusal.status)", "http.content_type": "\(refusal.contentType)"])
+            }
         }
         return try await send(.getRecords, input, as: GetRecordsOutput.self)
     }

@@ -32,8 +32,10 @@ public struct KinesisConfiguration: Sendable, Hashable {
     public var maximumConnections: Int
     /// Read GetRecords pages in CBOR (`application/x-amz-cbor-1.1`), as the Java SDK and the
     /// KCL do: record data travels as raw bytes, a third smaller than base64 and with nothing
-    /// to decode. AWS, `kinesis-load serve`, kinesalite and LocalStack speak it; moto does not.
-    /// Off by default; every other call stays JSON either way.
+    /// to decode. AWS, `kinesis-load serve`, kinesalite and LocalStack speak it. An endpoint
+    /// that answers a CBOR GetRecords in neither CBOR nor JSON (moto answers an HTML 500) is
+    /// read in JSON from then on, with a warning logged. Off by default; every other call stays
+    /// JSON either way.
     public var cborReads = false
 
     /// Timeouts of the HTTP client.
