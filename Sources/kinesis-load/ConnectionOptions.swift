@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Kinesis
+import Logging
 
 /// Where to reach Kinesis: flags win over the environment (`AWS_REGION`, `AWS_PROFILE`,
 /// `AWS_ENDPOINT_URL_KINESIS`, ...).
@@ -32,7 +33,10 @@ struct ConnectionOptions: ParsableArguments {
     func withClient<T: Sendable>(cborReads: Bool = false, _ body: (HTTPKinesisClient) async throws -> T) async throws -> T {
         var configuration = try configuration()
         configuration.cborReads = cborReads
-        let client = HTTPKinesisClient(configuration: configuration)
+        // The client's warnings (an endpoint that cannot read CBOR) go to standard error, one line each.
+        var logger = Logger(label: "kinesis-load", factory: { StreamLogHandler.standardError(label: $0) })
+        logger.logLevel = .warning
+        let client = HTTPKinesisClient(configuration: configuration, logger: logger)
         let result: T
         do {
             result = try await body(client)

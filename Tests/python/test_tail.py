@@ -59,6 +59,7 @@ def test_tail_reads_a_resharded_moto_stream_completely():
     assert cbor.returncode == 0, cbor.stderr
     assert sorted(json.loads(line["data"])["n"] for line in map(json.loads, cbor.stdout.splitlines())) == sent
     assert time.monotonic() - started < 30  # not retried as a server error
+    assert cbor.stderr.count("does not answer GetRecords in CBOR; reading in JSON from now on") == 1, cbor.stderr
 
 
 def test_tail_reads_aggregated_records_from_serve_completely():

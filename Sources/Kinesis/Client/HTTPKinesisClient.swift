@@ -346,11 +346,12 @@ public final class HTTPKinesisClient: KinesisAPI {
             do {
                 return try await send(.getRecords, body: KinesisCBOR.encodeGetRecordsInput(input), cbor: true, as: GetRecordsOutput.self)
             } catch let refusal as CBORNotSpoken {
-                // Reading goes on in JSON, for this call and every later one.
-                readsInCBOR.store(false, ordering: .relaxed)
-                logger.warning(
-                    "the endpoint does not answer GetRecords in CBOR; reading in JSON from now on",
-                    metadata: ["http.status": "\(refusal.status)", "http.content_type": "\(refusal.contentType)"])
+                // Reading goes on in JSON, for this call and every later one; said once.
+                if readsInCBOR.exchange(false, ordering: .relaxed) {
+                    logger.warning(
+                        "the endpoint does not answer GetRecords in CBOR; reading in JSON from now on",
+                        metadata: ["http.status": "\(refusal.status)", "http.content_type": "\(refusal.contentType)"])
+                }
             }
         }
         return try await send(.getRecords, input, as: GetRecordsOutput.self)
