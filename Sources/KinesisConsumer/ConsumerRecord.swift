@@ -104,7 +104,8 @@ public enum Deaggregator {
         var hashKeys: [UInt128?] =
             aggregate.partitionKeyHashes.isEmpty
             ? Array(repeating: nil, count: range == nil ? 0 : aggregate.partitionKeys.count) : aggregate.partitionKeyHashes.map { $0 }
-        for (index, user) in aggregate.records.enumerated() {
+        aggregate.forEachData { index, data in
+            let user = aggregate.records[index]
             var outside = false
             let explicitHashKey = user.explicitHashKey.map { aggregate.explicitHashKeys[$0] }
             if let range {
@@ -122,7 +123,7 @@ public enum Deaggregator {
             out.append(
                 ConsumerRecord(
                     shardId: shardId, sequenceNumber: record.sequenceNumber, subSequenceNumber: index,
-                    partitionKey: aggregate.partitionKeys[user.partitionKey], explicitHashKey: explicitHashKey, data: user.data,
+                    partitionKey: aggregate.partitionKeys[user.partitionKey], explicitHashKey: explicitHashKey, data: data,
                     approximateArrivalTimestamp: record.approximateArrivalTimestamp, aggregated: true, outOfShardRange: outside))
             if outside { misrouted = true }
         }

@@ -54,17 +54,32 @@ public enum AggregatedRecord {
     package struct Indexed: Sendable {
         package var partitionKeys: [String]
         package var explicitHashKeys: [String]
-        package var records: [(partitionKey: Int, explicitHashKey: Int?, data: Data)]
+        /// Each record's key indices, and where its bytes lie in ``source`` (offsets from its start).
+        package var records: [(partitionKey: Int, explicitHashKey: Int?, bytes: Range<Int>)]
         /// The hash key of each partition key, when read with a ``PartitionKeyCache``; else empty.
         package var partitionKeyHashes: [UInt128] = []
+        /// The aggregated record the ranges point into.
+        package var source: Data
+
+        /// Each record's bytes, copied once into a `Data` of its own (`startIndex` 0), in order.
+        package func forEachData(_ body: (Int, Data) -> Void) {
+            source.withUnsafeBytes { raw in
+                for (index, record) in records.enumerated() { body(index, Data(UnsafeRawBufferPointer(rebasing: raw[record.bytes]))) }
+            }
+        }
 
         /// The records with their keys looked up.
         var userRecords: [UserRecord] {
-            records.map { entry in
-                UserRecord(
-                    partitionKey: partitionKeys[entry.partitionKey], explicitHashKey: entry.explicitHashKey.map { explicitHashKeys[$0] },
-                    data: entry.data)
+            var out: [UserRecord] = []
+            out.reserveCapacity(records.count)
+            forEachData { index, data in
+                let entry = records[index]
+                out.append(
+                    UserRecord(
+                        partitionKey: partitionKeys[entry.partitionKey], explicitHashKey: entry.explicitHashKey.map { explicitHashKeys[$0] },
+                        data: data))
             }
+            return out
         }
     }
 
@@ -85,16 +100,19 @@ public enum AggregatedRecord {
             let message = UnsafeRawBufferPointer(rebasing: raw[magic.count..<(raw.count - digestSize)])
             let digest = UnsafeRawBufferPointer(rebasing: raw[(raw.count - digestSize)...])
             guard Insecure.MD5.hash(data: message).elementsEqual(digest) else { return nil }
-            return try? decodeIndexed(message, keys: &keys)
+            return try? decodeIndexed(message, keys: &keys, source: data, base: raw.baseAddress!)
         }
     }
 
-    static func decodeIndexed(_ bytes: UnsafeRawBufferPointer, keys cache: inout PartitionKeyCache?) throws -> Indexed {
+    /// The message's tables and records; record bytes become ranges from `base`, the start of `source`.
+    static func decodeIndexed(
+        _ bytes: UnsafeRawBufferPointer, keys cache: inout PartitionKeyCache?, source: Data, base: UnsafeRawPointer
+    ) throws -> Indexed {
         var reader = ProtoReader(bytes: bytes)
         var partitionKeys: [String] = []
         var partitionKeyHashes: [UInt128] = []
         var hashKeys: [String] = []
-        var records: [(partitionKey: Int, explicitHashKey: Int?, data: Data)] = []
+        var records: [(partitionKey: Int, explicitHashKey: Int?, bytes: Range<Int>)] = []
         // Indices are checked once the tables are complete: proto2 fields may come in any order.
         var highestKey = -1
         var highestHashKey = -1
@@ -125,13 +143,15 @@ public enum AggregatedRecord {
                 guard let pk, let data, pk < UInt64(Int.max), ehk.map({ $0 < UInt64(Int.max) }) ?? true else { throw ParseError() }
                 highestKey = max(highestKey, Int(pk))
                 if let ehk { highestHashKey = max(highestHashKey, Int(ehk)) }
-                records.append((Int(pk), ehk.map { Int($0) }, Data(data)))
+                let start = data.isEmpty ? 0 : base.distance(to: data.baseAddress!)
+                records.append((Int(pk), ehk.map { Int($0) }, start..<(start + data.count)))
             default:
                 try reader.skip(wire: wire)
             }
         }
         guard highestKey < partitionKeys.count, highestHashKey < hashKeys.count else { throw ParseError() }
-        return Indexed(partitionKeys: partitionKeys, explicitHashKeys: hashKeys, records: records, partitionKeyHashes: partitionKeyHashes)
+        return Indexed(
+            partitionKeys: partitionKeys, explicitHashKeys: hashKeys, records: records, partitionKeyHashes: partitionKeyHashes, source: source)
     }
 
     static func varintSize(_ value: UInt64) -> Int {
