@@ -13,8 +13,7 @@ cd "$(dirname "$0")/.."
 ensure_python_deps
 inprocess=${1:-2000000}
 http=${2:-2000000}
-swift build -c release --product kinesis-load --scratch-path .build-release 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]|warning:|CMakeLists' || true
-bin=.build-release/release/kinesis-load
+release_binary
 export AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench AWS_REGION=us-east-1
 out=$(mktemp -d)
 

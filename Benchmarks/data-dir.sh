@@ -9,8 +9,7 @@ cd "$(dirname "$0")/.."
 . scripts/lib.sh
 aggregated=${1:-1000000}
 plain=${2:-200000}
-swift build -c release --product kinesis-load --scratch-path .build-release 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]|warning:|CMakeLists' || true
-bin=.build-release/release/kinesis-load
+release_binary
 export AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench AWS_REGION=us-east-1
 out=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$out"' EXIT

@@ -17,8 +17,7 @@ if [ ! -x .venv-bench/bin/python ]; then
     python3 -m venv .venv-bench
     .venv-bench/bin/pip install --quiet aiokpl boto3
 fi
-swift build -c release --product kinesis-load --scratch-path .build-release 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]|warning:|CMakeLists' || true
-bin=.build-release/release/kinesis-load
+release_binary
 export AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench AWS_REGION=us-east-1
 
 echo "==> in process"

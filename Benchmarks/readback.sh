@@ -7,12 +7,12 @@
 #   bash Benchmarks/readback.sh [minutes] [rate]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib.sh
 minutes=${1:-5}
 rate=${2:-50000}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-swift build -c release --product kinesis-load --scratch-path .build-release 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]|warning:|CMakeLists' || true
-bin=.build-release/release/kinesis-load
+release_binary
 
 cat >"$work/readback.json" <<JSON
 {"name": "readback-bench", "seed": 1, "stream": {"name": "bench", "shards": 8},

@@ -9,12 +9,12 @@
 #   bash Benchmarks/runner.sh [ceiling events] [accuracy seconds] [memory minutes]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib.sh
 events=${1:-3000000}
 seconds=${2:-60}
 minutes=${3:-10}
 work=$(mktemp -d)
-swift build -c release --product kinesis-load --scratch-path .build-release 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]|warning:|CMakeLists' || true
-bin=.build-release/release/kinesis-load
+release_binary
 
 scenario() { # name, load JSON
     cat >"$work/$1.json" <<JSON

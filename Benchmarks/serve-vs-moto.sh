@@ -11,8 +11,7 @@ connections=${2:-32}
 
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 ensure_python_deps
-swift build -c release --product kinesis-load --scratch-path .build-release 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]' || true
-bin=.build-release/release/kinesis-load
+release_binary
 
 port=$(free_port)
 "$bin" serve --port "$port" --stream bench:4 > /tmp/bench-serve.log 2>&1 &

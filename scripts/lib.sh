@@ -22,6 +22,13 @@ ensure_python_deps() {
     fi
 }
 
+# Builds kinesis-load in release (a scratch folder of its own, kept apart from the debug build);
+# sets bin to it. For the benchmarks, never for CI.
+release_binary() {
+    swift build -c release --product kinesis-load --scratch-path .build-release 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]|warning:|CMakeLists' || true
+    bin=.build-release/release/kinesis-load
+}
+
 free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
 }
