@@ -18,14 +18,6 @@ enum CBOR {
     /// Members that hold a blob; in CBOR they travel as byte strings.
     static let blobMembers: Set<String> = ["Data"]
 
-    // MARK: - Reading
-
-    /// The JSON document a CBOR request stands for. Byte strings become base64 text; tag 1
-    /// (epoch milliseconds) becomes epoch seconds; other tags are read through.
-    static func json(fromCBOR bytes: [UInt8]) throws -> Data {
-        Data(try bytes.withUnsafeBytes { try KinesisCBOR.json(fromCBOR: $0) })
-    }
-
     // MARK: - Writing
 
     /// The CBOR form of a JSON answer: `Data` members as byte strings, timestamps as tag 1
@@ -38,36 +30,32 @@ enum CBOR {
         return out
     }
 
-    static func head(_ major: UInt8, _ argument: UInt64, into out: inout [UInt8]) { KinesisCBOR.head(major, argument, into: &out) }
-    static func writeNumber(_ number: Double, into out: inout [UInt8]) { KinesisCBOR.writeNumber(number, into: &out) }
-    static func writeText(_ text: String, into out: inout [UInt8]) { KinesisCBOR.writeText(text, into: &out) }
-
     private static func write(_ value: JSONValue, member: String?, into out: inout [UInt8]) {
         switch value {
         case .null: out.append(0xF6)
         case .bool(let flag): out.append(flag ? 0xF5 : 0xF4)
         case .number(let number):
             if let member, timestampMembers.contains(member) {
-                head(6, 1, into: &out)
-                writeNumber((number * 1000).rounded(), into: &out)
+                KinesisCBOR.head(6, 1, into: &out)
+                KinesisCBOR.writeNumber((number * 1000).rounded(), into: &out)
             } else {
-                writeNumber(number, into: &out)
+                KinesisCBOR.writeNumber(number, into: &out)
             }
         case .string(let text):
             if let member, blobMembers.contains(member), let bytes = Data(base64Encoded: text) {
-                head(2, UInt64(bytes.count), into: &out)
+                KinesisCBOR.head(2, UInt64(bytes.count), into: &out)
                 out += bytes
             } else {
-                writeText(text, into: &out)
+                KinesisCBOR.writeText(text, into: &out)
             }
         case .array(let items):
-            head(4, UInt64(items.count), into: &out)
+            KinesisCBOR.head(4, UInt64(items.count), into: &out)
             // A list's items belong to its member: a list of blobs or timestamps stays one.
             for item in items { write(item, member: member, into: &out) }
         case .object(let object):
-            head(5, UInt64(object.count), into: &out)
+            KinesisCBOR.head(5, UInt64(object.count), into: &out)
             for key in object.keys.sorted() {
-                writeText(key, into: &out)
+                KinesisCBOR.writeText(key, into: &out)
                 write(object[key]!, member: key, into: &out)
             }
         }

@@ -100,7 +100,7 @@ public struct KinesisEndpoint: Sendable {
             // the JSON answer becomes CBOR again. The signature covers the CBOR bytes.
             let json: [UInt8]
             do {
-                json = Array(try CBOR.json(fromCBOR: body))
+                json = try KinesisCBOR.json(fromCBOR: body)
             } catch {
                 return Self.inCBOR(errorResponse(KinesisError(code: .serialization, message: "", httpStatus: 400)))
             }

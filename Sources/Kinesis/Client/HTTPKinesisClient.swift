@@ -170,7 +170,7 @@ public final class HTTPKinesisClient: KinesisAPI {
         }
         guard status == 200 else {
             var errorBody = Array(responseBody.readableBytesView)
-            if cborAnswer, let json = try? errorBody.withUnsafeBytes({ try KinesisCBOR.json(fromCBOR: $0) }) { errorBody = json }
+            if cborAnswer, let json = try? KinesisCBOR.json(fromCBOR: errorBody) { errorBody = json }
             let error = KinesisError.fromResponse(
                 status: status, body: errorBody, errorTypeHeader: errorType, requestId: requestId,
                 operation: operation.rawValue)

@@ -241,6 +241,11 @@ package enum KinesisCBOR {
         return out
     }
 
+    /// ``json(fromCBOR:)-(UnsafeRawBufferPointer)`` of an array's bytes.
+    package static func json(fromCBOR bytes: [UInt8]) throws -> [UInt8] {
+        try bytes.withUnsafeBytes { try json(fromCBOR: $0) }
+    }
+
     /// A GetRecords answer read straight into its shape: records by hand, anything rarer
     /// (ChildShards) through its JSON form.
     package static func decodeGetRecords(raw: UnsafeRawBufferPointer) throws -> GetRecordsOutput {

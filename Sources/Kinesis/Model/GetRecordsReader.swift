@@ -63,7 +63,7 @@ struct FastJSONReader {
         return start..<end
     }
 
-    mutating func string() throws -> String {
+    mutating func text() throws -> String {
         if let range = try plainString() { return String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self) }
         // With escapes: JSONDecoder reads this one string.
         let start = index
@@ -125,7 +125,7 @@ struct FastJSONReader {
         try expect(UInt8(ascii: "{"))
         if take(UInt8(ascii: "}")) { return }
         repeat {
-            let key = try string()
+            let key = try text()
             try expect(UInt8(ascii: ":"))
             try body(&self, key)
         } while take(UInt8(ascii: ","))
@@ -141,7 +141,7 @@ struct FastJSONReader {
                 if reader.take(UInt8(ascii: "]")) { return }
                 repeat { output.records.append(try reader.record()) } while reader.take(UInt8(ascii: ","))
                 try reader.expect(UInt8(ascii: "]"))
-            case "NextShardIterator": output.nextShardIterator = reader.isNull() ? nil : try reader.string()
+            case "NextShardIterator": output.nextShardIterator = reader.isNull() ? nil : try reader.text()
             case "MillisBehindLatest": output.millisBehindLatest = reader.isNull() ? nil : Int(try reader.number())
             case "ChildShards":
                 reader.skipSpace()
@@ -154,8 +154,6 @@ struct FastJSONReader {
         }
         return output
     }
-
-    mutating func text() throws -> String { try string() }
 
     /// A base64 blob; escaped base64 (`\/`) throws, and JSONDecoder reads the page instead.
     mutating func blob() throws -> Data {
