@@ -13,10 +13,10 @@ struct PutCommand: AsyncParsableCommand {
         commandName: "put",
         abstract: "Publish newline-delimited records from standard input through the Producer.",
         discussion: """
-            Each non-empty line is one record, its bytes sent as they are (they need not be UTF-8). Lines of one partition key land in the order
-            they were read unless --unordered is given. The partition key is --key, or the JSON
-            field at --key-field (dotted: user.id), or a random key per line. Prints how many records were
-            sent, failed and retried (and how many were resent because a reshard split their aggregate); exits non-zero if any failed. A line that cannot be keyed fails alone,
+            Each non-empty line is one record, its bytes sent as they are (they need not be UTF-8). Lines of one partition key land in the order \
+            they were read unless --unordered is given. The partition key is --key, or the JSON \
+            field at --key-field (dotted: user.id), or a random key per line. Prints how many records were \
+            sent, failed and retried (and how many were resent because a reshard split their aggregate); exits non-zero if any failed. A line that cannot be keyed fails alone, \
             named by its number; every other line is still sent.
             """
     )

@@ -51,11 +51,12 @@ struct RunCommand: AsyncParsableCommand {
         commandName: "run",
         abstract: "Run a scenario: publish its workload, store every figure in SQLite, write reports.",
         discussion: """
-            Targets the embedded engine (per-shard limits on; each shard keeps its newest 16 MiB)
+            Targets the embedded engine (per-shard limits on; each shard keeps its newest 16 MiB) \
             unless --endpoint or --aws is given.
-            Exit codes: 0 passed, 99 a threshold failed, 130 stopped by Ctrl-C, 143 by SIGTERM, 129 by
-            SIGHUP (what ran is stored and reported; a second signal abandons events in flight), 2 the
-            scenario is invalid, 1 any other error (the stored figures do not add up, the database or
+
+            Exit codes: 0 passed, 99 a threshold failed, 130 stopped by Ctrl-C, 143 by SIGTERM, 129 by \
+            SIGHUP (what ran is stored and reported; a second signal abandons events in flight), 2 the \
+            scenario is invalid, 1 any other error (the stored figures do not add up, the database or \
             the reports folder failed).
             """)
 
@@ -275,8 +276,13 @@ struct RunCommand: AsyncParsableCommand {
                 summary.latencyMs.max, summary.rate.achieved) + (summary.rate.target.map { String(format: " of %.1f targeted", $0) } ?? ""))
         if let v = summary.verification {
             lines.append(
-                "read back: \(v.read) of \(v.acknowledged) acknowledged events; \(v.lost) lost, \(v.duplicated) duplicated, \(v.outOfOrder) out of order, \(v.unexpected) unexpected"
-                    + (v.caughtUp ? "" : " (the consumers did not catch up in time)"))
+                "read back: \(v.read) of \(v.acknowledged) acknowledged events; \(v.lost) lost, \(v.notVerified) not verified, \(v.duplicated) duplicated, \(v.reread) reread, \(v.outOfOrder) out of order, \(v.unexpected) unexpected"
+                    + (v.caughtUp ? "" : " (the read-back did not finish: what was not read is not verified)"))
+            if v.sharedPositions > 0 || v.reusedPositions > 0 {
+                lines.append(
+                    "positions: \(v.sharedPositions) events acknowledged at a position already acknowledged for another (the service keeps one), \(v.reusedPositions) reads of a position acknowledged for another event"
+                )
+            }
         }
         if let e2e = summary.endToEndMs, let reads = summary.reads {
             lines.append(String(format: "end to end p50 %.2f ms, p99 %.2f ms, max %.2f ms; largest lag %d ms", e2e.p50, e2e.p99, e2e.max, reads.maxLagMs))
@@ -314,7 +320,11 @@ func onStopSignals(_ signals: [Int32], _ handler: @escaping @Sendable (Int32) ->
     signals.map { number in
         signal(number, SIG_IGN)
         let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-        source.setEventHandler { handler(number) }
+        source.setEventHandler {
+            // A credential_process still running is stopped with the command.
+            ProcessCredentialProvider.terminateRunning()
+            handler(number)
+        }
         source.resume()
         return source
     }

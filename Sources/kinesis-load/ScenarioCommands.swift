@@ -35,13 +35,13 @@ struct PartitionsCommand: AsyncParsableCommand {
         commandName: "partitions",
         abstract: "Predict per-shard load at the peak rate, name hot shards and their keys, recommend a shard count.",
         discussion: """
-            Keys come from the scenario's events, or from --keys FILE: real partition keys, one per line,
-            or a column of a CSV (--keys-column N, counting from 1), each line once or weighted
-            (--weight-column M). Shards are even ranges (--shards, default the scenario's), or the real
-            map of an existing stream (--stream NAME with --endpoint URL or --aws: ranges after splits and
-            merges). Nothing is sent, except one ListShards for --stream.
-            --headroom 30% recommends a shard count that keeps every shard under 100/1.3 = 77% of its
-            limits, and which shards of the map to split; --max-share 25% exits 99 when a shard takes more
+            Keys come from the scenario's events, or from --keys FILE: real partition keys, one per line, \
+            or a column of a CSV (--keys-column N, counting from 1), each line once or weighted \
+            (--weight-column M). Shards are even ranges (--shards, default the scenario's), or the real \
+            map of an existing stream (--stream NAME with --endpoint URL or --aws: ranges after splits and \
+            merges). Nothing is sent, except one ListShards for --stream. \
+            --headroom 30% recommends a shard count that keeps every shard under 100/1.3 = 77% of its \
+            limits, and which shards of the map to split; --max-share 25% exits 99 when a shard takes more \
             than that share of the records (for CI).
             """)
 

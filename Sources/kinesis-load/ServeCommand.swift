@@ -10,13 +10,14 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve",
         abstract: "Serve the in-memory Kinesis engine as a Kinesis-compatible HTTP endpoint.",
         discussion: """
-            Point any SDK at it: boto3.client("kinesis", endpoint_url="http://127.0.0.1:4567"), or
+            Point any SDK at it: boto3.client("kinesis", endpoint_url="http://127.0.0.1:4567"), or \
             aws --endpoint-url http://127.0.0.1:4567 kinesis list-streams.
 
-            --faults takes comma-separated settings: throttle=P and internal=P (per-record chances of
-            ProvisionedThroughputExceededException and InternalFailure, 0 to 1), drop=P (a record is
-            acknowledged but never stored) and duplicate=P (a record is stored twice), latency=DURATION (20ms, 1s),
+            --faults takes comma-separated settings: throttle=P and internal=P (per-record chances of \
+            ProvisionedThroughputExceededException and InternalFailure, 0 to 1), drop=P (a record is \
+            acknowledged but never stored) and duplicate=P (a record is stored twice), latency=DURATION (20ms, 1s), \
             seed=N, and fail=OPERATION:COUNT:KIND (KIND: throttled, internal, unavailable, limit).
+
             Example: --faults throttle=0.1,internal=0.01,fail=PutRecords:3:throttled
             """
     )
@@ -73,7 +74,7 @@ struct ServeCommand: AsyncParsableCommand {
                 // Before the "listening" line, so that whoever waits for that line has seen it.
                 print(Self.describe(restored, dataDir: dataDir))
             } catch {
-                throw ValidationError("--data-dir \(dataDir): \(error)")
+                throw CommandFailure("--data-dir \(dataDir): \(error)")
             }
         } else {
             engine = InMemoryKinesis(configuration: engineConfiguration)
@@ -116,8 +117,10 @@ struct ServeCommand: AsyncParsableCommand {
         func plural(_ count: Int, _ noun: String) -> String { "\(count) \(noun)\(count == 1 ? "" : "s")" }
         var line = "Data directory \(dataDir): \(plural(restored.streams, "stream")), \(plural(restored.records, "record")) restored"
         if restored.expired > 0 { line += "; \(plural(restored.expired, "record")) past retention left out" }
+        if restored.trimmedToBudget > 0 { line += "; \(plural(restored.trimmedToBudget, "record")) over --retain-per-shard left out" }
         if restored.droppedTailBytes > 0 {
             line += "; the last \(restored.droppedTailBytes) bytes held a write cut short (never acknowledged) and were dropped"
+            if let kept = restored.droppedTailKeptIn { line += " (kept in \(kept))" }
         }
         return line
     }

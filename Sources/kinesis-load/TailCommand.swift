@@ -15,11 +15,11 @@ struct TailCommand: AsyncParsableCommand {
         commandName: "tail",
         abstract: "Print a stream's records as they arrive (like kcat -C): every shard, following splits and merges.",
         discussion: """
-            Records are deaggregated (KPL aggregates become their user records) unless --no-deaggregate.
-            Without --json, JSON data is pretty-printed and other data printed as text (base64 when it is
-            not UTF-8). With --json, one object per line: shard, sequenceNumber, subSequenceNumber,
-            partitionKey, arrival, and data (text) or dataBase64. Parents are read to their end before
-            their children. --stop-when-caught-up exits once every open shard is at its tip and every
+            Records are deaggregated (KPL aggregates become their user records) unless --no-deaggregate. \
+            Without --json, JSON data is pretty-printed and other data printed as text (base64 when it is \
+            not UTF-8). With --json, one object per line: shard, sequenceNumber, subSequenceNumber, \
+            partitionKey, arrival, and data (text) or dataBase64. Parents are read to their end before \
+            their children. --stop-when-caught-up exits once every open shard is at its tip and every \
             closed one is finished; otherwise Ctrl-C (or SIGTERM) stops it (exit 130).
             """)
 

@@ -7,8 +7,16 @@ import NIOHTTP1
 /// services): one request, a whole answer, a time limit. Nothing here logs, and no error
 /// carries a secret, a session token or a web identity token.
 struct CredentialHTTP: Sendable {
-    var client: HTTPClient = .shared
+    /// A client that never follows a redirect: a credential endpoint that points elsewhere is
+    /// refused (as the SDKs' container provider does), so credentials never go to another host.
+    static let noRedirects = HTTPClient(
+        eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: HTTPClient.Configuration(redirectConfiguration: .disallow))
+
+    var client: HTTPClient = CredentialHTTP.noRedirects
+    /// The whole exchange, body included: a server trickling its answer is cut off too.
     var timeout: Duration = .seconds(10)
+    /// The largest answer read.
+    static let bodyLimit = 1 << 20
 
     struct Answer {
         var status: Int
@@ -21,12 +29,46 @@ struct CredentialHTTP: Sendable {
         request.method = method
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
+        let origin = "\(url.scheme ?? "http")://\(url.host ?? "")\(url.port.map { ":\($0)" } ?? "")"
+        let answer: Answer
         do {
-            let response = try await client.execute(request, timeout: .nanoseconds(timeout.wholeNanoseconds))
-            let bytes = try await response.body.collect(upTo: 1 << 20)
-            return Answer(status: Int(response.status.code), body: Data(bytes.readableBytesView))
+            answer = try await Self.within(timeout) { [client, request] in
+                let response = try await client.execute(request, timeout: .nanoseconds(timeout.wholeNanoseconds))
+                if (300..<400).contains(Int(response.status.code)) {
+                    let location = response.headers.first(name: "Location").flatMap { URL(string: $0)?.host } ?? "elsewhere"
+                    throw Redirected(status: Int(response.status.code), to: location)
+                }
+                let bytes = try await response.body.collect(upTo: Self.bodyLimit)
+                return Answer(status: Int(response.status.code), body: Data(bytes.readableBytesView))
+            }
+        } catch let redirect as Redirected {
+            throw CredentialsError("\(what): \(origin) answered HTTP \(redirect.status), a redirect to \(redirect.to); credential endpoints are never followed to another address")
+        } catch is TimedOut {
+            throw CredentialsError("\(what): \(origin) did not answer in full within \(timeout)")
         } catch {
-            throw CredentialsError("\(what): \(url.scheme ?? "http")://\(url.host ?? "")\(url.port.map { ":\($0)" } ?? "") did not answer (\(Self.describe(error)))")
+            throw CredentialsError("\(what): \(origin) did not answer (\(Self.describe(error)))")
+        }
+        return answer
+    }
+
+    struct Redirected: Error {
+        var status: Int
+        var to: String
+    }
+
+    struct TimedOut: Error {}
+
+    /// `body`'s result, or ``TimedOut`` once `limit` has passed (the body is cancelled).
+    static func within<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await body() }
+            group.addTask {
+                try await Task.sleep(for: limit)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let value = first else { throw TimedOut() }
+            return value
         }
     }
 

@@ -3,6 +3,12 @@ import Foundation
 import NIOHTTP1
 import Synchronization
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Keeps temporary credentials and gets new ones before they expire: `refreshBefore` ahead of
 /// the expiration (5 minutes by default, as the SDKs do). Concurrent callers share one refresh;
 /// credentials without an expiration are kept for good.
@@ -117,14 +123,25 @@ public struct AssumeRoleCredentialProvider: CredentialProvider {
 
 /// A profile's `credential_process`: runs the command and reads the JSON it prints
 /// (`Version` 1, `AccessKeyId`, `SecretAccessKey`, optional `SessionToken` and `Expiration`).
+///
+/// The command runs in a process group of its own, with stdin and stderr on /dev/null and the
+/// default signal dispositions. It gets `timeout` (60 s by default) to print its answer and
+/// exit, and `outputLimit` bytes (64,000, the Java SDK's limit) to print it in; past either,
+/// or when the calling task is cancelled, its whole group is killed and reaped.
+/// ``terminateRunning()`` kills every one still running (a command's signal handler calls it,
+/// so that Ctrl-C or SIGTERM never leaves one behind).
 public struct ProcessCredentialProvider: CredentialProvider {
     public var command: String
     /// Names the provider in errors (the profile), never the command's output.
     public var origin: String
+    public var timeout: Duration
+    public var outputLimit: Int
 
-    public init(command: String, origin: String) {
+    public init(command: String, origin: String, timeout: Duration = .seconds(60), outputLimit: Int = 64_000) {
         self.command = command
         self.origin = origin
+        self.timeout = timeout
+        self.outputLimit = outputLimit
     }
 
     struct Output: Decodable {
@@ -135,24 +152,41 @@ public struct ProcessCredentialProvider: CredentialProvider {
         var Expiration: String?
     }
 
+    /// Process groups of the commands running now.
+    private static let running = Mutex<Set<pid_t>>([])
+
+    /// Kills every credential command still running, with its children.
+    public static func terminateRunning() {
+        for group in running.withLock({ $0 }) { kill(-group, SIGKILL) }
+    }
+
+    /// How a command ended.
+    enum Ending: Sendable {
+        case finished(output: [UInt8], status: Int32)
+        case tooMuchOutput
+        case timedOut
+        case cancelled
+    }
+
     public func credentials() async throws -> AWSCredentials {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", command]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        do {
-            try process.run()
-        } catch {
-            throw CredentialsError("\(origin): credential_process could not be started (\(error.localizedDescription))")
+        let (pid, output) = try Self.spawn(command, origin: origin)
+        let ending = await Self.wait(pid: pid, output: output, timeout: timeout, limit: outputLimit)
+        let data: [UInt8]
+        switch ending {
+        case .timedOut: throw CredentialsError("\(origin): credential_process did not finish within \(timeout); it was stopped")
+        case .cancelled: throw CancellationError()
+        case .tooMuchOutput: throw CredentialsError("\(origin): credential_process printed more than \(outputLimit) bytes; it was stopped")
+        case .finished(let output, let status):
+            guard status == 0 else {
+                let signal = status & 0x7F
+                throw CredentialsError(
+                    signal == 0
+                        ? "\(origin): credential_process exited with status \((status >> 8) & 0xFF)"
+                        : "\(origin): credential_process was killed by signal \(signal)")
+            }
+            data = output
         }
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw CredentialsError("\(origin): credential_process exited with status \(process.terminationStatus)")
-        }
-        guard let parsed = try? JSONDecoder().decode(Output.self, from: data) else {
+        guard let parsed = try? JSONDecoder().decode(Output.self, from: Data(data)) else {
             throw CredentialsError("\(origin): credential_process did not print the expected JSON (Version, AccessKeyId, SecretAccessKey)")
         }
         guard parsed.Version == 1 else {
@@ -161,6 +195,107 @@ public struct ProcessCredentialProvider: CredentialProvider {
         return AWSCredentials(
             accessKeyId: parsed.AccessKeyId, secretAccessKey: parsed.SecretAccessKey, sessionToken: parsed.SessionToken,
             expiration: parsed.Expiration.flatMap(SecurityTokenService.parseDate))
+    }
+
+    /// Starts `/bin/sh -c command` in a new process group; returns its pid and the read end of its stdout.
+    static func spawn(_ command: String, origin: String) throws -> (pid_t, Int32) {
+        var pipeEnds: [Int32] = [0, 0]
+        guard pipe(&pipeEnds) == 0 else {
+            throw CredentialsError("\(origin): credential_process could not be started (\(String(cString: strerror(errno))))")
+        }
+        // Never inherited by another child (the child's stdout is a dup2, which drops the flag).
+        for end in pipeEnds { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, pipeEnds[1], 1)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        posix_spawnattr_setpgroup(&attributes, 0)
+        // The signals a command line ignores to handle them itself are the child's defaults again.
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for number in [SIGINT, SIGTERM, SIGHUP, SIGPIPE, SIGQUIT] { sigaddset(&defaults, number) }
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        var mask = sigset_t()
+        sigemptyset(&mask)
+        posix_spawnattr_setsigmask(&attributes, &mask)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+        let arguments: [UnsafeMutablePointer<CChar>?] = ["/bin/sh", "-c", command].map { (text: String) in strdup(text) }
+        defer { for argument in arguments { free(argument) } }
+        var pid = pid_t()
+        let started = running.withLock { running -> Int32 in
+            // Registered under the lock, so that terminateRunning() never misses it.
+            let result = posix_spawn(&pid, "/bin/sh", &actions, &attributes, arguments + [nil], environ)
+            if result == 0 { running.insert(pid) }
+            return result
+        }
+        close(pipeEnds[1])
+        guard started == 0 else {
+            close(pipeEnds[0])
+            throw CredentialsError("\(origin): credential_process could not be started (\(String(cString: strerror(started))))")
+        }
+        return (pid, pipeEnds[0])
+    }
+
+    /// Reads the command's output on a thread of its own (a blocking read never holds a
+    /// task's thread), and ends it on time, on too much output or on cancellation.
+    static func wait(pid: pid_t, output: Int32, timeout: Duration, limit: Int) async -> Ending {
+        let outcome = Mutex<(ending: Ending?, continuation: CheckedContinuation<Ending, Never>?)>((nil, nil))
+        @Sendable func end(_ ending: Ending) {
+            let (first, continuation) = outcome.withLock { state -> (Bool, CheckedContinuation<Ending, Never>?) in
+                guard state.ending == nil else { return (false, nil) }
+                state.ending = ending
+                defer { state.continuation = nil }
+                return (true, state.continuation)
+            }
+            guard first else { return }
+            continuation?.resume(returning: ending)
+            if case .finished = ending { return }
+            kill(-pid, SIGKILL)
+        }
+        let reader = Thread {
+            var collected: [UInt8] = []
+            var buffer = [UInt8](repeating: 0, count: 16_384)
+            var overflow = false
+            while true {
+                let count = buffer.withUnsafeMutableBytes { read(output, $0.baseAddress, $0.count) }
+                if count < 0, errno == EINTR { continue }
+                if count <= 0 { break }
+                if collected.count + count > limit {
+                    overflow = true
+                    kill(-pid, SIGKILL)
+                    break
+                }
+                collected += buffer[0..<count]
+            }
+            close(output)
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) < 0, errno == EINTR {}
+            _ = running.withLock { $0.remove(pid) }
+            end(overflow ? .tooMuchOutput : .finished(output: collected, status: status))
+        }
+        reader.start()
+        let timer = Task {
+            try? await Task.sleep(for: timeout)
+            if !Task.isCancelled { end(.timedOut) }
+        }
+        defer { timer.cancel() }
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let ready = outcome.withLock { state -> Ending? in
+                    if let ending = state.ending { return ending }
+                    state.continuation = continuation
+                    return nil
+                }
+                if let ready { continuation.resume(returning: ready) }
+            }
+        } onCancel: {
+            end(.cancelled)
+        }
     }
 }
 

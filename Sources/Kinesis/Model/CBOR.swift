@@ -97,9 +97,27 @@ package enum KinesisCBOR {
             return try string(major: 2, info: head & 0x1F) { Data($0) }
         }
 
-        /// A number, integer or float; tag 1 (epoch milliseconds) is read as epoch seconds.
+        /// Tags a number may carry; more is a hostile document, not a timestamp.
+        static let tagLimit = 4
+
+        /// A number, integer or float; tag 1 (epoch milliseconds) is read as epoch seconds. Tags
+        /// are read in a loop, never by recursion, and at most ``tagLimit`` of them.
         mutating func number() throws -> Double {
-            let head = try byte()
+            var milliseconds = false
+            var head = try byte()
+            var tags = 0
+            while head >> 5 == 6 {
+                tags += 1
+                guard tags <= Self.tagLimit else { throw Malformed(description: "more than \(Self.tagLimit) tags on one number (at byte \(offset - 1))") }
+                guard let tag = try argument(head & 0x1F) else { throw Malformed(description: "an indefinite tag") }
+                if tag == 1 { milliseconds = true }
+                head = try byte()
+            }
+            let value = try untaggedNumber(head)
+            return milliseconds ? value / 1000 : value
+        }
+
+        private mutating func untaggedNumber(_ head: UInt8) throws -> Double {
             let info = head & 0x1F
             switch head >> 5 {
             case 0:
@@ -108,10 +126,6 @@ package enum KinesisCBOR {
             case 1:
                 guard let value = try argument(info) else { throw Malformed(description: "an indefinite integer") }
                 return -1 - Double(value)
-            case 6:
-                guard let tag = try argument(info) else { throw Malformed(description: "an indefinite tag") }
-                let value = try number()
-                return tag == 1 ? value / 1000 : value
             case 7:
                 switch info {
                 case 25: return Double(Float16(bitPattern: UInt16(try take(2).reduce(0) { $0 << 8 | UInt64($1) })))

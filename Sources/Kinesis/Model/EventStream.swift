@@ -62,6 +62,10 @@ public struct EventStreamMessage: Sendable, Equatable {
         public var description: String
     }
 
+    /// The largest message read (the event-stream format's limit is 16 MiB): a larger declared
+    /// length is refused at once, never waited for.
+    public static let maximumMessageSize = 16 * 1024 * 1024
+
     /// Takes whole messages off the front of `buffer` (bytes as they arrive); leaves a partial
     /// one there for the next call. Throws on a checksum mismatch.
     public static func decode(from buffer: inout [UInt8]) throws -> [EventStreamMessage] {
@@ -73,6 +77,9 @@ public struct EventStreamMessage: Sendable, Equatable {
         while buffer.count - offset >= 12 {
             let total = Int(integer(offset))
             let headersLength = Int(integer(offset + 4))
+            guard total <= Self.maximumMessageSize else {
+                throw Malformed(description: "a message declares \(total) bytes, more than the \(Self.maximumMessageSize) an event-stream message may hold")
+            }
             guard total >= 16 + headersLength else { throw Malformed(description: "a message of \(total) bytes cannot hold \(headersLength) bytes of headers") }
             guard CRC32.checksum(buffer[offset..<offset + 8]) == integer(offset + 8) else { throw Malformed(description: "prelude checksum mismatch") }
             guard buffer.count - offset >= total else { break }

@@ -14,9 +14,14 @@ import Darwin
 /// (`fsync`, shared by the calls that wait at the same time), so a crash loses nothing that
 /// was acknowledged. At start the file is read back and rewritten with only what is still live.
 ///
-/// An entry is `[kind: 1 byte][length: 4][CRC-32 of the payload: 4][payload]`, integers
-/// big-endian. A last entry cut short by a crash is dropped and said so; damage anywhere else
-/// stops the start with an error naming the file and the offset.
+/// An entry is `[kind | 0x80: 1 byte][length: 4][CRC-32 of the payload: 4][CRC-32 of the 9
+/// bytes before: 4][payload]`, integers big-endian; files written before the header had its own
+/// checksum hold `[kind][length][CRC-32 of the payload][payload]` entries, still read. Only a
+/// tail that is really cut short (fewer bytes than a header, or than a header whose checksum
+/// holds declares) is a write a crash interrupted: it is dropped, said so, and its bytes are
+/// kept aside in the directory. Damage anywhere else (a header or payload that fails its
+/// checksum, even in the last entry) stops the start with an error naming the file and the
+/// byte, and nothing is rewritten.
 final class EngineJournal: Sendable {
     enum Kind: UInt8 {
         /// The JSON of a ``Catalog``.
@@ -46,10 +51,16 @@ final class EngineJournal: Sendable {
     struct Contents {
         var entries: [Entry]
         var droppedTailBytes: Int
+        /// Where the dropped bytes were kept.
+        var keptAside: String? = nil
     }
 
     static let fileName = "journal.kinesis"
-    static let headerBytes = 9
+    /// A header without its own checksum (files written before it had one), and with it.
+    static let legacyHeaderBytes = 9
+    static let headerBytes = 13
+    /// Set in the kind byte of an entry whose header carries its own checksum.
+    static let checkedHeader: UInt8 = 0x80
 
     let url: URL
     private let descriptor: Int32
@@ -77,6 +88,13 @@ final class EngineJournal: Sendable {
         var description: String
     }
 
+    /// A Foundation file error in words (its POSIX reason when it has one), never its dump.
+    static func describe(_ error: any Error) -> String {
+        let underlying = (error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError
+        if let code = underlying?.domain == NSPOSIXErrorDomain ? underlying?.code : nil { return String(cString: strerror(Int32(code))) }
+        return (error as NSError).localizedDescription
+    }
+
     private static func posixFailure(_ what: String, _ path: String) -> Failure {
         Failure(description: "\(what) \(path): \(String(cString: strerror(errno)))")
     }
@@ -84,7 +102,15 @@ final class EngineJournal: Sendable {
     /// Takes the directory's lock, reads what it holds, rewrites it with `compact` (the live
     /// state, given what was read), and opens it for appending.
     static func open(directory: URL, compact: (Contents) throws -> [UInt8]) throws -> EngineJournal {
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), !isDirectory.boolValue {
+            throw Failure(description: "\(directory.path) is a file, not a directory (the data directory is created when missing)")
+        }
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        } catch {
+            throw Failure(description: "cannot create the directory \(directory.path): \(describe(error))")
+        }
         let lockPath = directory.appendingPathComponent("lock").path
         let lock = Glibc.open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard lock >= 0 else { throw posixFailure("cannot open", lockPath) }
@@ -94,10 +120,41 @@ final class EngineJournal: Sendable {
         }
         do {
             let url = directory.appendingPathComponent(fileName)
-            let existing = FileManager.default.fileExists(atPath: url.path) ? try Data(contentsOf: url) : Data()
-            let contents = try read(Array(existing), path: url.path)
+            // A rewrite a crash interrupted: the journal beside it is still the whole truth.
+            try? FileManager.default.removeItem(atPath: url.path + ".new")
+            var isDirectory: ObjCBool = false
+            let exists = FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory)
+            if exists, isDirectory.boolValue { throw Failure(description: "\(url.path) is a directory, where the journal file should be") }
+            let existing: [UInt8]
+            do {
+                existing = exists ? Array(try Data(contentsOf: url)) : []
+            } catch {
+                throw Failure(description: "cannot read \(url.path): \(describe(error))")
+            }
+            var contents = try read(existing, path: url.path)
+            let validLength = existing.count - contents.droppedTailBytes
+            if contents.droppedTailBytes > 0 {
+                // The bytes about to be dropped are kept, never rewritten away unseen.
+                let aside = url.path + ".dropped-tail-at-\(validLength)"
+                do {
+                    try Data(existing[validLength...]).write(to: URL(fileURLWithPath: aside))
+                } catch {
+                    throw Failure(description: "cannot keep the \(contents.droppedTailBytes) unreadable bytes at the end of \(url.path) aside in \(aside) (\(error.localizedDescription)); nothing was changed")
+                }
+                contents.keptAside = aside
+            }
             let live = try compact(contents)
-            let size = try rewrite(live, at: url)
+            var size: UInt64
+            do {
+                size = try rewrite(live, at: url)
+            } catch {
+                // No room for the compacted copy (a full disk): keep appending to the file as it
+                // is, cut to what was read; the next start compacts it.
+                try? FileManager.default.removeItem(atPath: url.path + ".new")
+                guard exists else { throw error }
+                guard truncate(url.path, off_t(validLength)) == 0 else { throw posixFailure("cannot cut the torn end off", url.path) }
+                size = UInt64(validLength)
+            }
             let descriptor = Glibc.open(url.path, O_WRONLY | O_APPEND | O_CLOEXEC)
             guard descriptor >= 0 else { throw posixFailure("cannot open", url.path) }
             return EngineJournal(url: url, descriptor: descriptor, lockDescriptor: lock, size: size)
@@ -163,9 +220,11 @@ final class EngineJournal: Sendable {
     // MARK: - Entries
 
     static func frame(_ kind: Kind, _ payload: [UInt8], into out: inout [UInt8]) {
-        out.append(kind.rawValue)
+        let start = out.count
+        out.append(kind.rawValue | checkedHeader)
         appendInteger(UInt32(payload.count), to: &out)
         appendInteger(CRC32.checksum(payload), to: &out)
+        appendInteger(CRC32.checksum(out[start..<start + legacyHeaderBytes]), to: &out)
         out += payload
     }
 
@@ -197,28 +256,33 @@ final class EngineJournal: Sendable {
         out += text.utf8
     }
 
-    /// The entries of a journal file. A torn last entry is left out (and counted); damage
-    /// before the last entry is an error naming the file and the offset.
+    /// The entries of a journal file. A tail really cut short is left out (and counted); any
+    /// other damage is an error naming the file and the byte.
     static func read(_ bytes: [UInt8], path: String) throws -> Contents {
         var entries: [Entry] = []
         var offset = 0
         func damaged(_ what: String) -> Failure {
             Failure(
-                description: "\(path) is damaged at byte \(offset) of \(bytes.count): \(what). Move the file away to start empty; nothing after that byte can be read")
+                description:
+                    "\(path) is damaged at byte \(offset) of \(bytes.count): \(what). Nothing was changed. The \(entries.count) entries before that byte are intact: to start with them alone, keep a copy of the file and cut it there (truncate -s \(offset) \(path)); to start empty, move the file away"
+            )
         }
         while offset < bytes.count {
-            guard bytes.count - offset >= headerBytes else { break }
+            let checked = bytes[offset] & checkedHeader != 0
+            let header = checked ? headerBytes : legacyHeaderBytes
+            guard bytes.count - offset >= header else { break }
             var cursor = Cursor(bytes: bytes, offset: offset + 1)
             let length = Int(try cursor.integer(UInt32.self))
             let checksum = try cursor.integer(UInt32.self)
-            let end = offset + headerBytes + length
-            guard end <= bytes.count else { break }
-            let payload = bytes[(offset + headerBytes)..<end]
-            guard CRC32.checksum(payload) == checksum else {
-                if end == bytes.count { break }
-                throw damaged("checksum mismatch")
+            if checked, CRC32.checksum(bytes[offset..<offset + legacyHeaderBytes]) != (try cursor.integer(UInt32.self)) {
+                throw damaged("an entry header that fails its checksum (its kind or length is wrong)")
             }
-            switch Kind(rawValue: bytes[offset]) {
+            let end = offset + header + length
+            // A header that holds declares more than the file has: the write was cut short.
+            guard end <= bytes.count else { break }
+            let payload = bytes[(offset + header)..<end]
+            guard CRC32.checksum(payload) == checksum else { throw damaged("an entry of \(length) bytes whose checksum does not match") }
+            switch Kind(rawValue: bytes[offset] & ~checkedHeader) {
             case .catalog:
                 do {
                     entries.append(.catalog(try JSONDecoder().decode(Catalog.self, from: Data(payload))))
@@ -227,7 +291,7 @@ final class EngineJournal: Sendable {
                 }
             case .record:
                 do {
-                    var reader = Cursor(bytes: bytes, offset: offset + headerBytes)
+                    var reader = Cursor(bytes: bytes, offset: offset + header)
                     let stream = try reader.text()
                     let shard = Int(try reader.integer(UInt32.self))
                     let counter = try reader.integer(UInt64.self)
@@ -248,7 +312,7 @@ final class EngineJournal: Sendable {
                     throw damaged("an unreadable record")
                 }
             case nil:
-                throw damaged("unknown entry kind \(bytes[offset])")
+                throw damaged("unknown entry kind \(bytes[offset] & ~checkedHeader)")
             }
             offset = end
         }

@@ -23,11 +23,15 @@ extension InMemoryKinesis {
         public var streams: Int
         /// Records read back and still within their stream's retention (and the per-shard budget).
         public var records: Int
-        /// Records left behind because their retention period (or the per-shard budget) had passed.
+        /// Records left behind because their retention period had passed.
         public var expired: Int
+        /// Records left behind to keep each shard within the per-shard byte budget.
+        public var trimmedToBudget: Int = 0
         /// Bytes at the end of the file that held an entry cut short by a crash: a call that
         /// was never answered.
         public var droppedTailBytes: Int
+        /// The file those bytes were kept in.
+        public var droppedTailKeptIn: String? = nil
     }
 
     /// An engine that keeps its streams and records in `directory` (created if missing), as
@@ -44,6 +48,7 @@ extension InMemoryKinesis {
         var restored = Restored(streams: 0, records: 0, expired: 0, droppedTailBytes: 0)
         let journal = try EngineJournal.open(directory: directory) { contents in
             restored.droppedTailBytes = contents.droppedTailBytes
+            restored.droppedTailKeptIn = contents.keptAside
             for entry in contents.entries { replay(entry, into: &state, configuration: configuration) }
             let now = clock.now()
             var live: [UInt8] = []
@@ -53,8 +58,10 @@ extension InMemoryKinesis {
                 for index in stream.shards.indices {
                     let before = stream.shards[index].liveCount
                     stream.shards[index].trim(before: now - Double(stream.retentionHours) * 3600)
+                    let retained = stream.shards[index].liveCount
                     if let budget = configuration.maxRetainedBytesPerShard { stream.shards[index].trim(toBytes: budget) }
-                    restored.expired += before - stream.shards[index].liveCount
+                    restored.expired += before - retained
+                    restored.trimmedToBudget += retained - stream.shards[index].liveCount
                     restored.records += stream.shards[index].liveCount
                 }
                 state.streams[name] = stream

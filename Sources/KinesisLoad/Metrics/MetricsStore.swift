@@ -205,6 +205,17 @@ package final class MetricsStore: Sendable {
                     CREATE INDEX verification_examples_run ON verification_examples(run_id);
                     """)
         }
+        // The read-back's full books: every acknowledged event read, lost or not verified; every
+        // record received classified once.
+        migrator.registerMigration("v4") { db in
+            for column in ["not_verified", "reread", "shared_positions", "reused_positions", "late_acknowledgements"] {
+                try db.execute(sql: "ALTER TABLE verification ADD COLUMN \(column) INTEGER NOT NULL DEFAULT 0")
+            }
+            // -1: a run stored before the records received were counted.
+            try db.execute(sql: "ALTER TABLE verification ADD COLUMN received INTEGER NOT NULL DEFAULT -1")
+            try db.execute(sql: "ALTER TABLE verification_examples ADD COLUMN other_event_type TEXT")
+            try db.execute(sql: "ALTER TABLE verification_examples ADD COLUMN other_partition_key TEXT")
+        }
         return migrator
     }
 
@@ -345,14 +356,23 @@ package final class MetricsStore: Sendable {
             if let v = verification {
                 try db.execute(
                     sql: """
-                        INSERT INTO verification (run_id, acknowledged, read, lost, duplicated, out_of_order, unexpected, resent_copies, caught_up)
-                        VALUES (?,?,?,?,?,?,?,?,?)
+                        INSERT INTO verification (run_id, acknowledged, read, lost, duplicated, out_of_order, unexpected, resent_copies, caught_up,
+                          not_verified, reread, shared_positions, reused_positions, late_acknowledgements, received)
+                        VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
                         """,
-                    arguments: [run, v.acknowledged, v.read, v.lost, v.duplicated, v.outOfOrder, v.unexpected, v.resentCopies, v.caughtUp])
+                    arguments: [
+                        run, v.acknowledged, v.read, v.lost, v.duplicated, v.outOfOrder, v.unexpected, v.resentCopies, v.caughtUp, v.notVerified,
+                        v.reread, v.sharedPositions, v.reusedPositions, v.lateAcknowledgements, v.received,
+                    ])
                 let examples = try db.cachedStatement(
-                    sql: "INSERT INTO verification_examples (run_id, kind, event_type, partition_key, shard_id, sequence_number, sub_sequence_number) VALUES (?,?,?,?,?,?,?)")
+                    sql: """
+                        INSERT INTO verification_examples (run_id, kind, event_type, partition_key, shard_id, sequence_number, sub_sequence_number,
+                          other_event_type, other_partition_key) VALUES (?,?,?,?,?,?,?,?,?)
+                        """)
                 for e in v.examples {
-                    try examples.execute(arguments: [run, e.kind, e.eventType, e.partitionKey, e.shardId, e.sequenceNumber, e.subSequenceNumber])
+                    try examples.execute(arguments: [
+                        run, e.kind, e.eventType, e.partitionKey, e.shardId, e.sequenceNumber, e.subSequenceNumber, e.otherEventType, e.otherPartitionKey,
+                    ])
                 }
             }
             let keys = try db.cachedStatement(sql: "INSERT INTO hot_keys (run_id, partition_key, shard_id, events, bytes) VALUES (?,?,?,?,?)")

@@ -194,23 +194,32 @@ package enum ReportWriter {
     static func verificationSection(_ s: RunSummary) -> String {
         guard let v = s.verification else { return "" }
         var out = "## Read-back verification\n\n"
-        let clean = v.lost == 0 && v.duplicated == 0 && v.outOfOrder == 0 && v.unexpected == 0
-        out += clean
+        let findings = v.findings
+        out += findings.isEmpty
             ? "Every acknowledged event was read back exactly once, in order per partition key.\n\n"
-            : "**\(number(v.lost)) lost, \(number(v.duplicated)) duplicated, \(number(v.outOfOrder)) out of order, \(number(v.unexpected)) unexpected.**\n\n"
+            : "**" + findings.joined(separator: ", ") + ".**\n\n"
         if !v.caughtUp {
-            out += "**The consumers did not catch up within the catch-up timeout**: events not read by then count as lost.\n\n"
+            out += "**The read-back did not finish** (the consumers did not catch up within the catch-up timeout, or the run was stopped): events not read by then are not verified, neither read nor lost, and no loss threshold can pass.\n\n"
         }
-        out += "| acknowledged | read | lost | duplicated | out of order | unexpected |\n|---|---|---|---|---|---|\n"
-        out += "| \(number(v.acknowledged)) | \(number(v.read)) | \(number(v.lost)) | \(number(v.duplicated)) | \(number(v.outOfOrder)) | \(number(v.unexpected)) |\n\n"
-        out += "Lost: acknowledged, never read. Duplicated: a second copy of an acknowledged event was read (a retried put whose first attempt landed). Out of order: read before an earlier event of its partition key. Unexpected: read, never acknowledged, no copy of anything acknowledged.\n\n"
+        for problem in v.inconsistencies { out += "**These figures do not add up**: \(problem).\n\n" }
+        out += "| acknowledged | read | lost | not verified | duplicated | reread | out of order | unexpected | shared positions | reused positions |\n"
+        out += "|---|---|---|---|---|---|---|---|---|---|\n"
+        out += "| " + [v.acknowledged, v.read, v.lost, v.notVerified, v.duplicated, v.reread, v.outOfOrder, v.unexpected, v.sharedPositions, v.reusedPositions].map(number).joined(separator: " | ") + " |\n\n"
+        out += "Acknowledged = read + lost + not verified: \(number(v.acknowledged)) = \(number(v.read)) + \(number(v.lost)) + \(number(v.notVerified)). "
+        out += "Read: an acknowledged event read at its position with its key and data (each counted once). Lost: acknowledged, never read, though the consumers read every shard to its end. Not verified: acknowledged, not read when the read-back stopped. "
+        out += "Duplicated: a copy of an acknowledged event read at another position (a retried put whose first attempt landed). Reread: a position read a second time (a consumer restarted from an older checkpoint). Out of order: read before an earlier event of its partition key. Unexpected: read, never acknowledged, no copy of anything acknowledged (records from before the run are unexpected). "
+        out += "Shared positions: the service acknowledged two events at one position, where it keeps one (the one not read is lost). Reused positions: a position read with another key or data than the event acknowledged there.\n\n"
+        if v.lateAcknowledgements > 0 {
+            out += "\(number(v.lateAcknowledgements)) acknowledgements came after their record was read and judged; those reads count as read.\n\n"
+        }
         if v.resentCopies > 0 {
             out += "\(number(v.resentCopies)) records were read inside aggregates that landed on a shard not covering them all (a reshard); the Producer sent them again, so they are not counted as duplicates.\n\n"
         }
         if !v.examples.isEmpty {
-            out += "First examples:\n\n| kind | event type | partition key | shard | sequence number | sub |\n|---|---|---|---|---|---|\n"
+            out += "First examples:\n\n| kind | event type | partition key | shard | sequence number | sub | other event |\n|---|---|---|---|---|---|---|\n"
             for e in v.examples {
-                out += "| \(e.kind) | \(e.eventType ?? "?") | `\(e.partitionKey)` | \(e.shardId) | \(e.sequenceNumber) | \(e.subSequenceNumber) |\n"
+                let other = e.otherPartitionKey.map { "\(e.otherEventType ?? "?") `\($0)`" } ?? ""
+                out += "| \(e.kind) | \(e.eventType ?? "?") | `\(e.partitionKey)` | \(e.shardId) | \(e.sequenceNumber) | \(e.subSequenceNumber) | \(other) |\n"
             }
             out += "\n"
         }
@@ -268,6 +277,8 @@ package enum ReportWriter {
                 ("verification.acknowledged", "\(v.acknowledged)"), ("verification.read", "\(v.read)"), ("verification.lost", "\(v.lost)"),
                 ("verification.duplicated", "\(v.duplicated)"), ("verification.outOfOrder", "\(v.outOfOrder)"),
                 ("verification.unexpected", "\(v.unexpected)"), ("verification.caughtUp", "\(v.caughtUp)"),
+                ("verification.notVerified", "\(v.notVerified)"), ("verification.reread", "\(v.reread)"),
+                ("verification.sharedPositions", "\(v.sharedPositions)"), ("verification.reusedPositions", "\(v.reusedPositions)"),
             ]
         }
         if let e = s.endToEndMs {

@@ -167,7 +167,8 @@ package struct RunSummary: Codable, Sendable {
     package struct ThresholdResult: Codable, Sendable {
         package var metric: String
         package var expression: String
-        package var observed: Double
+        /// Nil when nothing was measured for it (the threshold then fails).
+        package var observed: Double?
         package var observedText: String
         package var passed: Bool
     }
@@ -499,12 +500,27 @@ struct RunSummaryBuilder {
             ).map {
                 ReadBackVerifier.Example(
                     kind: $0["kind"], eventType: $0["event_type"], partitionKey: $0["partition_key"], shardId: $0["shard_id"],
-                    sequenceNumber: $0["sequence_number"], subSequenceNumber: $0["sub_sequence_number"])
+                    sequenceNumber: $0["sequence_number"], subSequenceNumber: $0["sub_sequence_number"], otherEventType: $0["other_event_type"],
+                    otherPartitionKey: $0["other_partition_key"])
             }
-            verification = RunSummary.Verification(
-                acknowledged: row["acknowledged"], read: row["read"], lost: row["lost"], duplicated: row["duplicated"],
-                outOfOrder: row["out_of_order"], unexpected: row["unexpected"], resentCopies: row["resent_copies"], caughtUp: row["caught_up"],
-                examples: examples)
+            var stored = RunSummary.Verification()
+            stored.acknowledged = row["acknowledged"]
+            stored.read = row["read"]
+            stored.lost = row["lost"]
+            stored.notVerified = row["not_verified"]
+            stored.duplicated = row["duplicated"]
+            stored.reread = row["reread"]
+            stored.outOfOrder = row["out_of_order"]
+            stored.unexpected = row["unexpected"]
+            stored.resentCopies = row["resent_copies"]
+            stored.sharedPositions = row["shared_positions"]
+            stored.reusedPositions = row["reused_positions"]
+            stored.lateAcknowledgements = row["late_acknowledgements"]
+            stored.received = row["received"]
+            stored.caughtUp = row["caught_up"]
+            stored.examples = examples
+            inconsistencies += stored.inconsistencies
+            verification = stored
         }
 
         // Errors.
@@ -527,7 +543,9 @@ struct RunSummaryBuilder {
         }
 
         let peakTarget: Double? = row["peak_rate"]
-        let target: Double? = plannedSeconds > 0 ? Double(row["planned_events"] as Int) / plannedSeconds : nil
+        let plannedEvents: Int = row["planned_events"]
+        // No target rate without planned events over planned time: never an infinite or NaN accuracy.
+        let target: Double? = plannedSeconds > 0 && plannedEvents > 0 ? Double(plannedEvents) / plannedSeconds : nil
         // A run stopped early is judged on the part of the schedule that ran.
         let span = info.status == "interrupted" || plannedSeconds == 0 ? generationSeconds : max(plannedSeconds, generationSeconds)
         let achieved = Double(totals.started) / max(span, 0.001)
@@ -548,10 +566,15 @@ struct RunSummaryBuilder {
             judged.append(Threshold(metric: .lostCount, comparison: .equal, limit: 0, expression: "== 0 (verify's default)"))
         }
         let results = judged.map { threshold in
-            let value = threshold.metric.value(in: figures)
-            return RunSummary.ThresholdResult(
-                metric: threshold.metric.rawValue, expression: threshold.expression, observed: value, observedText: threshold.format(value),
-                passed: threshold.holds(value))
+            switch threshold.metric.value(in: figures) {
+            case .success(let value):
+                return RunSummary.ThresholdResult(
+                    metric: threshold.metric.rawValue, expression: threshold.expression, observed: value, observedText: threshold.format(value),
+                    passed: threshold.holds(value))
+            case .failure(let missing):
+                return RunSummary.ThresholdResult(
+                    metric: threshold.metric.rawValue, expression: threshold.expression, observed: nil, observedText: missing.description, passed: false)
+            }
         }
         return RunSummary(
             run: info, totals: totals, rate: rate, latencyMs: latency, latenessMs: latenessPercentiles, errors: try errorCounts("event"),

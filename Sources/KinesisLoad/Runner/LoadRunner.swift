@@ -119,14 +119,15 @@ package final class LoadRunner: Sendable {
         let recorder = Recorder(start: clock.now)
         let observed = ObservedKinesis(base: api, recorder: recorder, shardMap: shardMap)
         let typeNames = scenario.events.map(\.type)
+        let startedAt = Date()
         let runId = try await store.beginRun(
             .init(
                 scenario: scenario, scenarioPath: scenarioPath, target: target, shardMap: shardMap, plannedEvents: schedule.plannedCount,
-                plannedSeconds: schedule.duration, startedAt: Date()))
+                plannedSeconds: schedule.duration, startedAt: startedAt))
         logger?.info("run started", metadata: ["run": "\(runId)", "scenario": "\(scenario.name)", "target": "\(target)"])
 
         // The read side: consumers during the publishing phase, and the verifier they report to.
-        let verifier = scenario.consume.map { _ in ReadBackVerifier(recorder: recorder, typeNames: typeNames) }
+        let verifier = scenario.consume.map { _ in ReadBackVerifier(recorder: recorder, typeNames: typeNames, runStartedAt: startedAt) }
         let consumers = scenario.consume.map {
             RunConsumers(scenario: scenario, spec: $0, runId: runId, api: api, recorder: recorder, verifier: verifier!, logger: logger)
         }

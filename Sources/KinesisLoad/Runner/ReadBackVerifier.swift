@@ -6,24 +6,42 @@ import KinesisProducer
 import Synchronization
 
 /// Matches what the consumers read to what the publisher had acknowledged, by where Kinesis put
-/// each record (shard, sequence number, index inside an aggregate), never by the payload: the
-/// user's data is not touched. Gives each event's end-to-end latency (intended start to a
-/// consumer's receipt, on this process's clock alone) and, at the end, what was lost,
-/// duplicated, out of order per partition key, or unexpected.
+/// each record (shard, sequence number, index inside an aggregate) and what it holds (a
+/// fingerprint of partition key and data). Gives each event's end-to-end latency (intended start
+/// to a consumer's receipt, on this process's clock alone) and, at the end, the books of the
+/// read-back, which always add up:
+///
+/// - every acknowledged event is exactly one of `read` (matched to a read of its position with
+///   its key and data), `lost` (never read, the read-back having caught up) or `notVerified`
+///   (never read, the read-back having been stopped or timed out first);
+/// - every record received is exactly one of `read`, `duplicated` (a copy, at another position,
+///   of an acknowledged event), `reread` (a position read again: a consumer restarted from an
+///   older checkpoint), `unexpected` (never acknowledged, no copy of anything acknowledged),
+///   `reusedPositions` (a position acknowledged for another key or payload) or `resentCopies`
+///   (inside an aggregate the Producer sent again after a reshard).
+///
+/// Two acknowledgements at one position (`sharedPositions`: the service acknowledged two records
+/// where it can keep one) are both kept: the one read is `read`, the other is `lost`.
 ///
 /// Reads are matched in the order each shard delivered them, so the per-key order check sees
 /// the stream's order. A read that comes before its acknowledgement (a consumer can be faster
 /// than the answer to the put) waits at the head of its shard's queue until the answer comes;
-/// one whose answer never comes is a copy of an acknowledged event (duplicated: the same
-/// partition key and data as one acknowledged) or unexpected. The state holds only what is in
-/// flight: acknowledged and not yet read, read and not yet matched, the last few seconds of
-/// read fingerprints, and one position per partition key (up to a limit): it does not grow
-/// with the length of a run.
+/// one whose answer does not come within the grace period is judged a copy or unexpected, and
+/// is remembered (up to a limit) so that an acknowledgement arriving later still moves it to
+/// `read`. A record that reached the stream before the run started is unexpected at once. The
+/// state holds only what is in flight plus bounded memories: it does not grow with a run.
 package final class ReadBackVerifier: Sendable {
-    package struct Position: Hashable, Sendable {
+    package struct Position: Hashable, Sendable, Comparable {
         var shard: String
         var sequence: String
         var sub: Int
+
+        /// Within a shard: sequence numbers are decimal strings, compared by value.
+        package static func < (a: Position, b: Position) -> Bool {
+            if a.sequence.utf8.count != b.sequence.utf8.count { return a.sequence.utf8.count < b.sequence.utf8.count }
+            if a.sequence != b.sequence { return a.sequence < b.sequence }
+            return a.sub < b.sub
+        }
     }
 
     struct Acknowledged {
@@ -39,9 +57,21 @@ package final class ReadBackVerifier: Sendable {
         var key: String
         var fingerprint: UInt64
         var at: ContinuousClock.Instant
+        /// Reached the stream before the run started.
+        var beforeRun: Bool
     }
 
-    /// One record that did not match, as the reports show it.
+    /// A read judged without its acknowledgement, kept for one that comes late.
+    struct Judged {
+        var kind: Kind
+        var fingerprint: UInt64
+        var at: ContinuousClock.Instant
+    }
+
+    enum Kind: String { case duplicated, unexpected }
+
+    /// One record that did not match, as the reports show it. `otherEventType` and
+    /// `otherPartitionKey` name the second event of a shared or reused position.
     package struct Example: Sendable, Hashable, Codable {
         package var kind: String
         package var eventType: String?
@@ -49,6 +79,8 @@ package final class ReadBackVerifier: Sendable {
         package var shardId: String
         package var sequenceNumber: String
         package var subSequenceNumber: Int
+        package var otherEventType: String? = nil
+        package var otherPartitionKey: String? = nil
     }
 
     /// The verdict of a read-back.
@@ -56,10 +88,14 @@ package final class ReadBackVerifier: Sendable {
         package var acknowledged = 0
         /// Acknowledged events read (each counted once).
         package var read = 0
-        /// Acknowledged and never read.
+        /// Acknowledged and never read, the read-back having caught up.
         package var lost = 0
-        /// Read again: a second copy of an acknowledged event.
+        /// Acknowledged and not read when the read-back was stopped or timed out: neither read nor lost.
+        package var notVerified = 0
+        /// Read again: a copy, at another position, of an acknowledged event.
         package var duplicated = 0
+        /// A position read a second time (a consumer restarted from an older checkpoint).
+        package var reread = 0
         /// Read before an earlier event of the same partition key.
         package var outOfOrder = 0
         /// Read, never acknowledged, and no copy of anything acknowledged.
@@ -67,40 +103,127 @@ package final class ReadBackVerifier: Sendable {
         /// Copies inside an aggregate that landed on a shard not covering all its records: the
         /// Producer sent those records again, so readers skip them (not counted as duplicates).
         package var resentCopies = 0
+        /// Acknowledgements at a position already acknowledged for another event.
+        package var sharedPositions = 0
+        /// Reads of a position acknowledged for another partition key or payload.
+        package var reusedPositions = 0
+        /// Acknowledgements that came after their read had been judged (and moved it to `read`).
+        package var lateAcknowledgements = 0
+        /// Records the consumers handed over (-1 in runs stored before they were counted).
+        package var received = 0
         /// Every shard was read to its tip within the catch-up timeout.
         package var caughtUp = true
         package var examples: [Example] = []
+
+        package init() {}
+
+        /// What went wrong, in short phrases ("75 lost", "75 acknowledged at a shared position"); empty when nothing did.
+        package var findings: [String] {
+            let parts: [(Int, String)] = [
+                (lost, "lost"), (notVerified, "not verified"), (duplicated, "duplicated"), (reread, "reread"), (outOfOrder, "out of order"),
+                (unexpected, "unexpected"), (sharedPositions, "acknowledged at a position already acknowledged"),
+                (reusedPositions, "read at a position acknowledged for another event"),
+            ]
+            return parts.filter { $0.0 > 0 }.map { "\($0.0) \($0.1)" }
+        }
+
+        /// Where the books do not add up, in sentences; empty when they do.
+        package var inconsistencies: [String] {
+            var found: [String] = []
+            if acknowledged != read + lost + notVerified {
+                found.append(
+                    "the read-back counted \(acknowledged) acknowledged events, but read + lost + not verified is \(read) + \(lost) + \(notVerified) = \(read + lost + notVerified)"
+                )
+            }
+            let classified = read + duplicated + reread + unexpected + reusedPositions + resentCopies
+            if received >= 0, received != classified {
+                found.append(
+                    "the consumers handed over \(received) records, but read + duplicated + reread + unexpected + reused positions + resent copies is \(classified)"
+                )
+            }
+            return found
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case acknowledged, read, lost, notVerified, duplicated, reread, outOfOrder, unexpected, resentCopies, sharedPositions
+            case reusedPositions, lateAcknowledgements, received, caughtUp, examples
+        }
+
+        package init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            func count(_ key: CodingKeys) throws -> Int { try c.decodeIfPresent(Int.self, forKey: key) ?? 0 }
+            acknowledged = try count(.acknowledged)
+            read = try count(.read)
+            lost = try count(.lost)
+            notVerified = try count(.notVerified)
+            duplicated = try count(.duplicated)
+            reread = try count(.reread)
+            outOfOrder = try count(.outOfOrder)
+            unexpected = try count(.unexpected)
+            resentCopies = try count(.resentCopies)
+            sharedPositions = try count(.sharedPositions)
+            reusedPositions = try count(.reusedPositions)
+            lateAcknowledgements = try count(.lateAcknowledgements)
+            received = try count(.received)
+            caughtUp = try c.decodeIfPresent(Bool.self, forKey: .caughtUp) ?? true
+            examples = try c.decodeIfPresent([Example].self, forKey: .examples) ?? []
+        }
     }
 
+    /// The kinds of examples, in the order the reports list them.
+    package static let exampleKinds = ["lost", "notVerified", "sharedPosition", "reusedPosition", "duplicated", "reread", "outOfOrder", "unexpected"]
     static let examplesPerKind = 5
     /// How long a read waits for its acknowledgement before it is judged a copy or unexpected.
-    static let grace: Duration = .seconds(10)
+    static let defaultGrace: Duration = .seconds(10)
     /// Seconds of read fingerprints kept to recognise a copy read after its original: longer
     /// than the grace period, so that a copy read with its original (the usual case: the copy
     /// lands right after it) is still recognised when it is judged.
     static let fingerprintSeconds = 25
     static let trackedKeyLimit = 100_000
+    /// Judged reads remembered for a late acknowledgement, and matched positions remembered for a
+    /// second acknowledgement at one of them.
+    static let judgedLimit = 200_000
+    /// How far before the run's start a record's arrival time must be to count as older than
+    /// the run (the service's clock and ours differ a little).
+    static let clockSlack: TimeInterval = 2
 
     private struct State {
-        var pending: [Position: Acknowledged] = [:]
+        /// Acknowledged and not read yet; more than one at a position only when the service
+        /// acknowledged two records there.
+        var pending: [Position: [Acknowledged]] = [:]
+        var pendingCount = 0
         /// Fingerprints of the pending events: how many, and the type of one.
         var pendingFingerprints: [UInt64: (count: Int32, type: Int32)] = [:]
         var queues: [String: Deque<Read>] = [:]
         /// Fingerprints of recently matched reads (with their event type), one map per second, newest last.
         var recent: Deque<[UInt64: Int32]> = [[:]]
         var lastIndexByKey: [String: UInt64] = [:]
+        /// The furthest position judged on each shard, in the shard's order.
+        var furthest: [String: Position] = [:]
+        var judged: [Position: Judged] = [:]
+        var judgedOrder: Deque<Position> = []
+        /// Recently matched positions (event type and key), to recognise a second acknowledgement there.
+        var matched: [Position: (Int32, String)] = [:]
+        var matchedOrder: Deque<Position> = []
         var result = Result()
         var examples: [String: [Example]] = [:]
+        var finished = false
     }
 
     private let state = Mutex(State())
     private let recorder: Recorder
     private let typeNames: [String]
     private let clock = ContinuousClock()
+    private let grace: Duration
+    private let runStartedAt: Date?
 
-    package init(recorder: Recorder, typeNames: [String]) {
+    /// `runStartedAt`: when the run began (wall clock); records that reached the stream well
+    /// before it are judged unexpected at once instead of holding their shard's queue.
+    package init(recorder: Recorder, typeNames: [String], runStartedAt: Date? = nil, grace: Duration = ReadBackVerifier.defaultGrace) {
         self.recorder = recorder
         self.typeNames = typeNames
+        self.runStartedAt = runStartedAt
+        self.grace = grace
     }
 
     static func fingerprint(partitionKey: String, data: Data) -> UInt64 {
@@ -116,9 +239,28 @@ package final class ReadBackVerifier: Sendable {
         let entry = Acknowledged(
             type: Int32(event.type), index: index, intended: intended, key: event.partitionKey,
             fingerprint: Self.fingerprint(partitionKey: event.partitionKey, data: event.data))
-        let latencies = state.withLock { state in
+        let latencies = state.withLock { state -> [UInt64] in
+            guard !state.finished else { return [] }
             state.result.acknowledged += 1
-            state.pending[position] = entry
+            if let earlier = state.pending[position]?.first.map({ ($0.type, $0.key) }) ?? state.matched[position] {
+                state.result.sharedPositions += 1
+                note(&state, kind: "sharedPosition", type: earlier.0, key: earlier.1, position: position, other: (entry.type, entry.key))
+            } else if let judged = state.judged[position] {
+                forget(&state, judged: position)
+                if judged.fingerprint == entry.fingerprint {
+                    // Its read came first and was judged without it: that read is this event's.
+                    state.result.lateAcknowledgements += 1
+                    state.result.read += 1
+                    state.recent[state.recent.count - 1][entry.fingerprint] = entry.type
+                    rememberMatch(&state, entry, at: position)
+                    return [Self.micros(from: entry.intended, to: judged.at)]
+                }
+                // The position was read with another key or payload: reused. This event stays unread.
+                state.result.reusedPositions += 1
+                note(&state, kind: "reusedPosition", type: entry.type, key: entry.key, position: position, other: nil)
+            }
+            state.pending[position, default: []].append(entry)
+            state.pendingCount += 1
             state.pendingFingerprints[entry.fingerprint, default: (0, entry.type)].count += 1
             return drain(&state, shard: position.shard, now: nil)
         }
@@ -128,16 +270,21 @@ package final class ReadBackVerifier: Sendable {
     /// Records a consumer received at `at`, in the order its shard gave them.
     package func received(_ records: [ConsumerRecord], at: ContinuousClock.Instant) {
         guard let shard = records.first?.shardId else { return }
-        let latencies = state.withLock { state in
+        let oldest = runStartedAt.map { $0.addingTimeInterval(-Self.clockSlack) }
+        let latencies = state.withLock { state -> [UInt64] in
+            guard !state.finished else { return [] }
+            state.result.received += records.count
             for record in records {
                 if record.inMisroutedAggregate {
                     state.result.resentCopies += 1
                     continue
                 }
+                let beforeRun = oldest.map { oldest in record.approximateArrivalTimestamp.map { $0 < oldest } ?? false } ?? false
                 state.queues[record.shardId, default: []].append(
                     Read(
                         position: Position(shard: record.shardId, sequence: record.sequenceNumber, sub: record.subSequenceNumber),
-                        key: record.partitionKey, fingerprint: Self.fingerprint(partitionKey: record.partitionKey, data: record.data), at: at))
+                        key: record.partitionKey, fingerprint: Self.fingerprint(partitionKey: record.partitionKey, data: record.data), at: at,
+                        beforeRun: beforeRun))
             }
             return drain(&state, shard: shard, now: nil)
         }
@@ -145,8 +292,8 @@ package final class ReadBackVerifier: Sendable {
     }
 
     /// Judges reads that waited past the grace period; called about once a second.
-    package func tick() {
-        let now = clock.now
+    package func tick(now: ContinuousClock.Instant? = nil) {
+        let now = now ?? clock.now
         let matched = state.withLock { state in
             state.recent.append([:])
             while state.recent.count > Self.fingerprintSeconds { state.recent.removeFirst() }
@@ -157,74 +304,140 @@ package final class ReadBackVerifier: Sendable {
 
     /// Acknowledged events not read yet, and reads not matched yet.
     package var outstanding: (acknowledged: Int, reads: Int) {
-        state.withLock { state in (state.pending.count, state.queues.values.reduce(0) { $0 + $1.count }) }
+        state.withLock { state in (state.pendingCount, state.queues.values.reduce(0) { $0 + $1.count }) }
     }
 
     /// The verdict: every read still waiting is judged now, and what was acknowledged and never
-    /// read is lost. Call once publishing and reading are over.
+    /// read is lost when the read-back caught up, not verified when it did not. Call once
+    /// publishing and reading are over; what comes after is not counted.
     package func finish(caughtUp: Bool) -> Result {
         let distantFuture = clock.now.advanced(by: .seconds(86_400 * 365))
-        return state.withLock { state in
-            for shard in state.queues.keys { _ = drain(&state, shard: shard, now: distantFuture) }
-            state.result.lost = state.pending.count
-            let lost = state.pending.sorted { $0.value.index < $1.value.index }.prefix(Self.examplesPerKind)
-            for (position, entry) in lost {
-                note(&state, kind: "lost", type: entry.type, key: entry.key, position: position)
+        let (result, matched) = state.withLock { state -> (Result, [(String, [UInt64])]) in
+            let matched = state.queues.keys.map { ($0, drain(&state, shard: $0, now: distantFuture)) }
+            state.finished = true
+            let unread = state.pending.flatMap { position, entries in entries.map { (position, $0) } }.sorted { $0.1.index < $1.1.index }
+            if caughtUp {
+                state.result.lost = unread.count
+            } else {
+                state.result.notVerified = unread.count
+            }
+            for (position, entry) in unread.prefix(Self.examplesPerKind) {
+                note(&state, kind: caughtUp ? "lost" : "notVerified", type: entry.type, key: entry.key, position: position, other: nil)
             }
             state.result.caughtUp = caughtUp
             var result = state.result
-            result.examples = ["lost", "duplicated", "outOfOrder", "unexpected"].flatMap { state.examples[$0] ?? [] }
-            return result
+            result.examples = Self.exampleKinds.flatMap { state.examples[$0] ?? [] }
+            return (result, matched)
         }
+        for (shard, latencies) in matched where !latencies.isEmpty { recorder.consumed(shard: shard, userRecords: 0, latencies: latencies) }
+        return result
     }
 
-    private func note(_ state: inout State, kind: String, type: Int32?, key: String, position: Position) {
+    private static func micros(from intended: ContinuousClock.Instant, to at: ContinuousClock.Instant) -> UInt64 {
+        UInt64(max(0, intended.duration(to: at).wholeNanoseconds / 1000))
+    }
+
+    private func note(_ state: inout State, kind: String, type: Int32?, key: String, position: Position, other: (type: Int32?, key: String)?) {
         guard state.examples[kind, default: []].count < Self.examplesPerKind else { return }
         state.examples[kind, default: []].append(
             Example(
                 kind: kind, eventType: type.map { typeNames[Int($0)] }, partitionKey: key, shardId: position.shard,
-                sequenceNumber: position.sequence, subSequenceNumber: position.sub))
+                sequenceNumber: position.sequence, subSequenceNumber: position.sub, otherEventType: other?.type.map { typeNames[Int($0)] },
+                otherPartitionKey: other?.key))
+    }
+
+    /// Takes a judged read back out of its count (and its examples).
+    private func forget(_ state: inout State, judged position: Position) {
+        guard let judged = state.judged.removeValue(forKey: position) else { return }
+        switch judged.kind {
+        case .duplicated: state.result.duplicated -= 1
+        case .unexpected: state.result.unexpected -= 1
+        }
+        state.examples[judged.kind.rawValue]?.removeAll { $0.shardId == position.shard && $0.sequenceNumber == position.sequence && $0.subSequenceNumber == position.sub }
+    }
+
+    private func remember(_ state: inout State, _ kind: Kind, _ read: Read) {
+        state.judged[read.position] = Judged(kind: kind, fingerprint: read.fingerprint, at: read.at)
+        state.judgedOrder.append(read.position)
+        while state.judgedOrder.count > Self.judgedLimit { state.judged.removeValue(forKey: state.judgedOrder.removeFirst()) }
+    }
+
+    private func rememberMatch(_ state: inout State, _ entry: Acknowledged, at position: Position) {
+        state.matched[position] = (entry.type, entry.key)
+        state.matchedOrder.append(position)
+        while state.matchedOrder.count > Self.judgedLimit { state.matched.removeValue(forKey: state.matchedOrder.removeFirst()) }
+    }
+
+    private func removePending(_ state: inout State, at position: Position, index: Int) -> Acknowledged {
+        let entry = state.pending[position]!.remove(at: index)
+        if state.pending[position]!.isEmpty { state.pending.removeValue(forKey: position) }
+        state.pendingCount -= 1
+        if let known = state.pendingFingerprints[entry.fingerprint], known.count > 1 {
+            state.pendingFingerprints[entry.fingerprint]!.count -= 1
+        } else {
+            state.pendingFingerprints.removeValue(forKey: entry.fingerprint)
+        }
+        return entry
     }
 
     /// Matches the reads at the head of `shard`'s queue; a read with no acknowledgement is
-    /// judged once it is older than the grace period at `now` (never when `now` is nil).
+    /// judged once it is older than the grace period at `now` (never when `now` is nil), at
+    /// once when it is a position read again or one from before the run.
     /// Returns the end-to-end latencies of the matches, in microseconds.
     private func drain(_ state: inout State, shard: String, now: ContinuousClock.Instant?) -> [UInt64] {
         var latencies: [UInt64] = []
         while let head = state.queues[shard]?.first {
-            if let entry = state.pending.removeValue(forKey: head.position) {
-                state.result.read += 1
-                if let known = state.pendingFingerprints[entry.fingerprint], known.count > 1 {
-                    state.pendingFingerprints[entry.fingerprint]!.count -= 1
+            let reread = state.furthest[shard].map { head.position <= $0 } ?? false
+            if let entries = state.pending[head.position] {
+                if let match = entries.firstIndex(where: { $0.fingerprint == head.fingerprint }) {
+                    let entry = removePending(&state, at: head.position, index: match)
+                    state.result.read += 1
+                    state.recent[state.recent.count - 1][entry.fingerprint] = entry.type
+                    latencies.append(Self.micros(from: entry.intended, to: head.at))
+                    checkOrder(&state, entry, at: head.position)
+                    rememberMatch(&state, entry, at: head.position)
                 } else {
-                    state.pendingFingerprints.removeValue(forKey: entry.fingerprint)
+                    // Acknowledged for another key or payload: that event stays unread.
+                    state.result.reusedPositions += 1
+                    note(&state, kind: "reusedPosition", type: entries[0].type, key: entries[0].key, position: head.position, other: (nil, head.key))
                 }
-                state.recent[state.recent.count - 1][entry.fingerprint] = entry.type
-                latencies.append(UInt64(max(0, entry.intended.duration(to: head.at).wholeNanoseconds / 1000)))
-                if let index = state.lastIndexByKey.index(forKey: entry.key) {
-                    if entry.index < state.lastIndexByKey.values[index] {
-                        state.result.outOfOrder += 1
-                        note(&state, kind: "outOfOrder", type: entry.type, key: entry.key, position: head.position)
-                    } else {
-                        state.lastIndexByKey.values[index] = entry.index
-                    }
-                } else if state.lastIndexByKey.count < Self.trackedKeyLimit {
-                    state.lastIndexByKey[entry.key] = entry.index
-                }
-            } else if let now, head.at.advanced(by: Self.grace) <= now {
+            } else if reread {
+                state.result.reread += 1
+                note(&state, kind: "reread", type: nil, key: head.key, position: head.position, other: nil)
+            } else if head.beforeRun {
+                state.result.unexpected += 1
+                note(&state, kind: "unexpected", type: nil, key: head.key, position: head.position, other: nil)
+                remember(&state, .unexpected, head)
+            } else if let now, head.at.advanced(by: grace) <= now {
                 let original = state.pendingFingerprints[head.fingerprint]?.type ?? state.recent.lazy.compactMap { $0[head.fingerprint] }.first
                 if let original {
                     state.result.duplicated += 1
-                    note(&state, kind: "duplicated", type: original, key: head.key, position: head.position)
+                    note(&state, kind: "duplicated", type: original, key: head.key, position: head.position, other: nil)
+                    remember(&state, .duplicated, head)
                 } else {
                     state.result.unexpected += 1
-                    note(&state, kind: "unexpected", type: nil, key: head.key, position: head.position)
+                    note(&state, kind: "unexpected", type: nil, key: head.key, position: head.position, other: nil)
+                    remember(&state, .unexpected, head)
                 }
             } else {
                 break
             }
+            if !reread { state.furthest[shard] = head.position }
             state.queues[shard]!.removeFirst()
         }
         return latencies
+    }
+
+    private func checkOrder(_ state: inout State, _ entry: Acknowledged, at position: Position) {
+        if let index = state.lastIndexByKey.index(forKey: entry.key) {
+            if entry.index < state.lastIndexByKey.values[index] {
+                state.result.outOfOrder += 1
+                note(&state, kind: "outOfOrder", type: entry.type, key: entry.key, position: position, other: nil)
+            } else {
+                state.lastIndexByKey.values[index] = entry.index
+            }
+        } else if state.lastIndexByKey.count < Self.trackedKeyLimit {
+            state.lastIndexByKey[entry.key] = entry.index
+        }
     }
 }

@@ -66,6 +66,12 @@ extension ScenarioReader {
         default: break
         }
         guard let executor else { return nil }
-        return Scenario.LoadSpec(executor: executor, poisson: poisson, maxInFlight: maxInFlight)
+        let spec = Scenario.LoadSpec(executor: executor, poisson: poisson, maxInFlight: maxInFlight)
+        // A schedule of less than one event would run, measure nothing and report no rate.
+        if ArrivalSchedule(load: spec, seed: 0).plannedCount == 0 {
+            fail("$.load", "the schedule plans no events (less than one event at this rate over this duration): raise \"rate\" or \"duration\"")
+            return nil
+        }
+        return spec
     }
 }

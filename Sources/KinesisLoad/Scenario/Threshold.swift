@@ -171,38 +171,66 @@ package enum ThresholdMetric: String, Sendable, Hashable, Codable, CaseIterable 
         }
     }
 
-    /// Its value among a run's figures.
-    func value(in figures: RunFigures) -> Double {
-        func ratio(_ part: Int, _ whole: Int) -> Double { whole > 0 ? Double(part) / Double(whole) : 0 }
+    /// Its value among a run's figures, or why there is none (nothing was measured for it: a
+    /// threshold over no samples fails, never passes).
+    func value(in figures: RunFigures) -> Result<Double, NoData> {
+        func ratio(_ part: Int, _ whole: Int, _ of: String) -> Result<Double, NoData> {
+            whole > 0 ? .success(Double(part) / Double(whole)) : .failure(NoData("no \(of)"))
+        }
+        func sampled(_ percentiles: RunSummary.Percentiles?, _ what: String, _ value: (RunSummary.Percentiles) -> Double) -> Result<Double, NoData> {
+            guard let percentiles, percentiles.count > 0 else { return .failure(NoData("0 \(what) samples")) }
+            return .success(value(percentiles))
+        }
+        func counted(_ value: Int, over events: Int) -> Result<Double, NoData> {
+            events > 0 ? .success(Double(value)) : .failure(NoData("no events"))
+        }
+        /// The read-back's figures, when it measured something and finished.
+        func verified(_ value: (RunSummary.Verification) -> Int) -> Result<Double, NoData> {
+            guard let v = figures.verification else { return .failure(NoData("no read-back")) }
+            if v.notVerified > 0 { return .failure(NoData("\(v.notVerified) acknowledged events not verified (the read-back did not finish)")) }
+            if v.acknowledged == 0 { return .failure(NoData("no acknowledged events")) }
+            return .success(Double(value(v)))
+        }
+        let started = figures.totals.started
         switch self {
-        case .latencyP50: return figures.latency.p50
-        case .latencyP90: return figures.latency.p90
-        case .latencyP95: return figures.latencyP95
-        case .latencyP99: return figures.latency.p99
-        case .latencyP999: return figures.latency.p999
-        case .latencyMax: return figures.latency.max
-        case .latencyMean: return figures.latency.mean
-        case .latenessP99: return figures.lateness.p99
-        case .errorsRate: return ratio(figures.totals.failed, figures.totals.succeeded + figures.totals.failed)
-        case .errorsCount: return Double(figures.totals.failed)
-        case .throttledRate: return ratio(figures.throttled, figures.attempted)
-        case .throttledCount: return Double(figures.throttled)
-        case .droppedRate: return ratio(figures.totals.dropped, figures.totals.planned)
-        case .droppedCount: return Double(figures.totals.dropped)
-        case .rateAchieved: return figures.rate.achieved
-        case .rateAccuracy: return figures.rate.accuracy ?? 1
-        case .deliveryLost: return Double(figures.totals.lost)
-        // Without consumers these read as 0: the scenario reader refuses such thresholds anyway.
-        case .endToEndP50: return figures.endToEnd?.p50 ?? 0
-        case .endToEndP99: return figures.endToEnd?.p99 ?? 0
-        case .endToEndMax: return figures.endToEnd?.max ?? 0
-        case .lagMax: return Double(figures.reads?.maxLagMs ?? 0)
-        case .lostCount: return Double(figures.verification?.lost ?? 0)
-        case .duplicatedRate: return ratio(figures.verification?.duplicated ?? 0, figures.verification?.read ?? 0)
-        case .outOfOrderCount: return Double(figures.verification?.outOfOrder ?? 0)
-        case .readThrottledRate: return ratio(figures.reads?.throttled ?? 0, figures.reads?.calls ?? 0)
+        case .latencyP50: return sampled(figures.latency, "latency", \.p50)
+        case .latencyP90: return sampled(figures.latency, "latency", \.p90)
+        case .latencyP95: return sampled(figures.latency, "latency") { _ in figures.latencyP95 }
+        case .latencyP99: return sampled(figures.latency, "latency", \.p99)
+        case .latencyP999: return sampled(figures.latency, "latency", \.p999)
+        case .latencyMax: return sampled(figures.latency, "latency", \.max)
+        case .latencyMean: return sampled(figures.latency, "latency", \.mean)
+        case .latenessP99: return sampled(figures.lateness, "lateness", \.p99)
+        case .errorsRate: return ratio(figures.totals.failed, figures.totals.succeeded + figures.totals.failed, "events finished")
+        case .errorsCount: return counted(figures.totals.failed, over: started)
+        case .throttledRate: return ratio(figures.throttled, figures.attempted, "records sent")
+        case .throttledCount: return counted(figures.throttled, over: started)
+        case .droppedRate: return ratio(figures.totals.dropped, figures.totals.planned, "events planned")
+        case .droppedCount: return counted(figures.totals.dropped, over: figures.totals.planned)
+        case .rateAchieved: return counted(0, over: figures.totals.planned).map { _ in figures.rate.achieved }
+        case .rateAccuracy:
+            guard let accuracy = figures.rate.accuracy, accuracy.isFinite else { return .failure(NoData("no target rate")) }
+            return .success(accuracy)
+        case .deliveryLost: return counted(figures.totals.lost, over: started)
+        case .endToEndP50: return sampled(figures.endToEnd, "end-to-end", \.p50)
+        case .endToEndP99: return sampled(figures.endToEnd, "end-to-end", \.p99)
+        case .endToEndMax: return sampled(figures.endToEnd, "end-to-end", \.max)
+        case .lagMax:
+            guard let reads = figures.reads, reads.calls > 0 else { return .failure(NoData("no GetRecords calls")) }
+            return .success(Double(reads.maxLagMs))
+        case .lostCount: return verified(\.lost)
+        case .duplicatedRate:
+            return verified(\.read).flatMap { _ in ratio(figures.verification!.duplicated, figures.verification!.read, "events read") }
+        case .outOfOrderCount: return verified(\.outOfOrder)
+        case .readThrottledRate: return ratio(figures.reads?.throttled ?? 0, figures.reads?.calls ?? 0, "GetRecords calls")
         }
     }
+}
+
+/// Why a threshold has no value to judge: it fails, saying so.
+package struct NoData: Error, Sendable, CustomStringConvertible {
+    package var description: String
+    init(_ why: String) { description = "no data: \(why)" }
 }
 
 /// What thresholds are judged on: a run's figures as the summary computed them.
