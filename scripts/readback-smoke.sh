@@ -112,7 +112,7 @@ JSON
     code=$?
     cat "$work/moto.txt"
     moto=$(folder_of "$work/moto.txt")
-    check "against moto_server: verification reads all 600 back (exit 0)" bash -c "test $code -eq 0 && grep -q 'read back: 600 of 600 acknowledged events; 0 lost, 0 duplicated, 0 out of order' '$work/moto.txt'"
+    check "against moto_server: verification reads all 600 back (exit 0)" bash -c "test $code -eq 0 && grep -q 'read back: 600 of 600 acknowledged events; 0 lost, 0 not verified, 0 duplicated, 0 reread, 0 out of order' '$work/moto.txt'"
     check "against moto_server: end-to-end percentiles" test "$(summary "$moto" 'd["endToEndMs"]["count"] == 600')" = "True"
 fi
 

@@ -119,6 +119,10 @@ struct RunCommand: AsyncParsableCommand {
         } catch let error as RunStoppedBeforeStart {
             FileHandle.standardError.write(Data("\(error)\n".utf8))
             throw ExitCode(128 + (stop.signal ?? SIGINT))
+        } catch let failed as RunFailed {
+            // What ran is stored: its reports are written, then the failure is told (exit 1).
+            try await reportFailed(failed, store: metrics)
+            throw failed
         }
         try await finish(result, store: metrics, stop: stop)
     }
@@ -134,8 +138,12 @@ struct RunCommand: AsyncParsableCommand {
             }
             let target = targetName(region: configuration.region)
             result = try await connection.withClient { client in
-                let result = try await execute(
-                    scenario, api: client, target: target, store: metrics, stop: stop, mayCreateStream: mayCreate(scenario.stream))
+                // The consumers read through a client (and connections) of their own.
+                let result = try await connection.withClient { readClient in
+                    try await execute(
+                        scenario, api: client, readAPI: scenario.consume == nil ? nil : readClient, target: target, store: metrics, stop: stop,
+                        mayCreateStream: mayCreate(scenario.stream))
+                }
                 if deleteAfter { try await deleteIfCreated(scenario.stream.name, result: result, api: client) }
                 return result
             }
@@ -181,12 +189,22 @@ struct RunCommand: AsyncParsableCommand {
         if code != 0 { throw ExitCode(code) }
     }
 
-    func execute(_ scenario: Scenario, api: any KinesisAPI, target: String, store: MetricsStore, stop: StopSignal, mayCreateStream: Bool?)
-        async throws -> RunResult
-    {
+    /// The reports of a run that failed after it started, and the briefing; the status stays error.
+    func reportFailed(_ failed: RunFailed, store metrics: MetricsStore) async throws {
+        guard var summary = try? await metrics.summary(run: failed.runId) else { return }
+        summary.run.status = "error"
+        summary.run.problem = summary.run.problem ?? failed.description
+        let folder = (try? ReportWriter.write(summary, into: store.reports)) ?? "(none: the reports folder could not be written)"
+        print(briefing(summary, folder: folder, status: "error"))
+    }
+
+    func execute(
+        _ scenario: Scenario, api: any KinesisAPI, readAPI: (any KinesisAPI)? = nil, target: String, store: MetricsStore, stop: StopSignal,
+        mayCreateStream: Bool?
+    ) async throws -> RunResult {
         let runner = LoadRunner(
             scenario: scenario, api: api, target: target, store: store, scenarioPath: self.scenario, mayCreateStream: mayCreateStream,
-            createHint: "run again with --create (or put \"create\": true in $.stream)")
+            createHint: "run again with --create (or put \"create\": true in $.stream)", readAPI: readAPI)
         let terminal = isatty(STDERR_FILENO) == 1
         let printer = ProgressPrinter(terminal: terminal, quiet: quiet)
         let result = try await runner.run(stop: stop, progressInterval: .seconds(1)) { printer.show($0) }

@@ -261,3 +261,55 @@ final class GatedKinesis: KinesisAPIForwarding {
         return try await base.putRecord(input)
     }
 }
+
+/// A slow endpoint that counts PutRecords calls in flight, and which calls reached it.
+final class SlowCountingAPI: KinesisAPIForwarding, Sendable {
+    let base: any KinesisAPI
+    let delay: Duration
+    private let counts = Mutex<(now: Int, peak: Int, getRecords: Int)>((0, 0, 0))
+    init(base: any KinesisAPI, delay: Duration) {
+        self.base = base
+        self.delay = delay
+    }
+    var peak: Int { counts.withLock { $0.peak } }
+    var getRecordsCalls: Int { counts.withLock { $0.getRecords } }
+
+    func putRecords(_ input: PutRecordsInput) async throws -> PutRecordsOutput {
+        counts.withLock {
+            $0.now += 1
+            $0.peak = max($0.peak, $0.now)
+        }
+        defer { counts.withLock { $0.now -= 1 } }
+        try await Task.sleep(for: delay)
+        return try await base.putRecords(input)
+    }
+
+    func getRecords(_ input: GetRecordsInput) async throws -> GetRecordsOutput {
+        counts.withLock { $0.getRecords += 1 }
+        return try await base.getRecords(input)
+    }
+}
+
+@Suite("Publisher against a slow endpoint")
+struct SlowEndpointTests {
+    @Test("putRecords batches in flight stay within maxConcurrentRequests; reads go through their own client")
+    func batchesAreCapped() async throws {
+        let (store, _) = try temporaryStore()
+        let engine = InMemoryKinesis()
+        let writes = SlowCountingAPI(base: engine, delay: .milliseconds(300))
+        let reads = SlowCountingAPI(base: engine, delay: .zero)
+        let plan = try scenario([
+            "stream": ["name": "s", "shards": 2],
+            "load": ["executor": "constant-arrival-rate", "rate": 1000, "duration": "1s"],
+            "publisher": ["mode": "putRecords", "batchSize": 10, "maxBufferedTime": "5ms", "maxConcurrentRequests": 4],
+            "consume": ["consumers": 1, "verify": true],
+        ])
+        let result = try await LoadRunner(scenario: plan, api: writes, target: "embedded", store: store, readAPI: reads).run()
+        let summary = try await store.summary(run: result.runId)
+        #expect(writes.peak <= 4, "at most 4 PutRecords at once (\(writes.peak) seen)")
+        #expect(writes.peak == 4, "the cap is reached: 1,000 events/s in batches of 10 at 300 ms each need 30 at once")
+        #expect(writes.getRecordsCalls == 0 && reads.getRecordsCalls > 0, "the consumers read through their own client")
+        let v = try #require(summary.verification)
+        #expect(v.acknowledged == summary.totals.succeeded && v.read == v.acknowledged && v.lost == 0)
+    }
+}

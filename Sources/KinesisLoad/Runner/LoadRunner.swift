@@ -59,6 +59,9 @@ package struct RunResult: Sendable {
 package final class LoadRunner: Sendable {
     package let scenario: Scenario
     package let api: any KinesisAPI
+    /// What the consumers read through: a client of their own over HTTP, so that the publisher
+    /// never takes the connections reads need.
+    package let readAPI: any KinesisAPI
     /// Where the run went, as stored: "embedded", an endpoint URL without credentials, "aws:REGION".
     package let target: String
     package let store: MetricsStore
@@ -77,10 +80,11 @@ package final class LoadRunner: Sendable {
 
     package init(
         scenario: Scenario, api: any KinesisAPI, target: String, store: MetricsStore, scenarioPath: String? = nil, logger: Logger? = nil,
-        mayCreateStream: Bool? = nil, createHint: String = "add \"create\": true to $.stream"
+        mayCreateStream: Bool? = nil, createHint: String = "add \"create\": true to $.stream", readAPI: (any KinesisAPI)? = nil
     ) {
         self.scenario = scenario
         self.api = api
+        self.readAPI = readAPI ?? api
         self.target = target
         self.store = store
         self.scenarioPath = scenarioPath
@@ -129,7 +133,7 @@ package final class LoadRunner: Sendable {
         // The read side: consumers during the publishing phase, and the verifier they report to.
         let verifier = scenario.consume.map { _ in ReadBackVerifier(recorder: recorder, typeNames: typeNames, runStartedAt: startedAt) }
         let consumers = scenario.consume.map {
-            RunConsumers(scenario: scenario, spec: $0, runId: runId, api: api, recorder: recorder, verifier: verifier!, logger: logger)
+            RunConsumers(scenario: scenario, spec: $0, runId: runId, api: readAPI, recorder: recorder, verifier: verifier!, logger: logger)
         }
         let consumerFailure = Mutex<String?>(nil)
         var consumerTask: Task<Void, Never>?
@@ -276,7 +280,7 @@ package final class LoadRunner: Sendable {
             elapsedSeconds: elapsed, generationSeconds: generationSeconds > 0 ? generationSeconds : elapsed,
             hotKeys: tally.hottest(Self.hotKeysKept, shardMap: shardMap), samples: tally.samples(typeNames: typeNames), counted: counted,
             problem: failure.map { MetricsStore.describe($0) }, verification: verification)
-        if let failure { throw failure }
+        if let failure { throw RunFailed(runId: runId, cause: failure) }
         return RunResult(runId: runId, interrupted: interrupted, elapsedSeconds: elapsed, createdStream: createdStream)
     }
 
@@ -302,6 +306,14 @@ extension LoadRunner {
 /// A stop was requested before the run started (while its stream was set up): nothing is stored.
 package struct RunStoppedBeforeStart: Error, Sendable, CustomStringConvertible {
     package var description: String { "stopped before the run started (while setting up the stream): nothing was stored" }
+}
+
+/// A run that failed after it started: what ran is stored as run `runId` (status error), so its
+/// reports can still be written. Says what `cause` says.
+package struct RunFailed: Error, Sendable, CustomStringConvertible {
+    package var runId: Int64
+    package var cause: any Error
+    package var description: String { MetricsStore.describe(cause) }
 }
 
 /// The consumers of a run could not read: what failed, in one line.

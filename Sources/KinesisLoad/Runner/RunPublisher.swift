@@ -1,5 +1,6 @@
 import Foundation
 import Kinesis
+import KinesisConsumer
 import KinesisProducer
 import Logging
 import Synchronization
@@ -97,10 +98,13 @@ final class RunPublisher: Sendable {
                     producer.shutdown()
                 case .putRecord:
                     let service = KinesisService(api: api, streamName: scenario.stream.name, retry: retryPolicy, logger: logger)
+                    let permits = AsyncSemaphore(permits: Self.requestCap(scenario.publisher, mode: .putRecord))
                     try await body(
                         { event, intended in
                             self.counter.wrappingAdd(1, ordering: .relaxed)
                             group.addTask {
+                                await permits.acquire()
+                                defer { permits.release() }
                                 do {
                                     let landed = try await service.publish(
                                         data: event.data, partitionKey: event.partitionKey, explicitHashKey: event.explicitHashKey)
@@ -117,6 +121,8 @@ final class RunPublisher: Sendable {
                     let service = configured
                     let size = scenario.publisher.batchSize
                     let linger = scenario.publisher.maxBufferedTime
+                    // Batches wait for a request slot: a slow endpoint never gets more than the cap at once.
+                    let permits = AsyncSemaphore(permits: Self.requestCap(scenario.publisher, mode: .putRecords))
                     func send() {
                         let entries = batch.withLock { batch in
                             defer { batch.removeAll(keepingCapacity: true) }
@@ -124,6 +130,8 @@ final class RunPublisher: Sendable {
                         }
                         guard !entries.isEmpty else { return }
                         group.addTask {
+                            await permits.acquire()
+                            defer { permits.release() }
                             do {
                                 let result = try await service.publishBatch(
                                     entries.map {
@@ -164,6 +172,12 @@ final class RunPublisher: Sendable {
         } catch is UrgentStop {
             logger?.warning("stop requested twice: events in flight were abandoned")
         }
+    }
+
+    /// Requests in flight at once: `maxConcurrentRequests` batches; single puts, which are
+    /// smaller and many more, 8 times as many.
+    static func requestCap(_ spec: Scenario.PublisherSpec, mode: Scenario.PublisherMode) -> Int {
+        mode == .putRecord ? spec.maxConcurrentRequests * 8 : spec.maxConcurrentRequests
     }
 
     private func makeProducer() -> Producer {
