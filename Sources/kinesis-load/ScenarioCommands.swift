@@ -182,6 +182,10 @@ enum KeyFile {
             weights[key, default: 0] += weight
         }
         guard !order.isEmpty else { throw CommandFailure("--keys \(path): no keys in it") }
+        // Weights that add up to nothing predict no load anywhere: a shard share would be 0/0.
+        guard weights.values.contains(where: { $0 > 0 }) else {
+            throw CommandFailure("--keys \(path): every weight in column \(weightColumn ?? 0) is 0, so no key occurs: nothing to predict")
+        }
         return PartitionAnalysis.KeyWeights(keys: order.map { ($0, weights[$0]!) }, source: (path as NSString).lastPathComponent)
     }
 

@@ -9,6 +9,7 @@ import os
 import stat
 import subprocess
 import threading
+import time
 import urllib.parse
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -68,6 +69,27 @@ class Fake(BaseHTTPRequestHandler):
                 return self.answer(401, "")
             role = url.path.rsplit("/", 1)[1]
             return self.answer(200, "test-role\n" if role == "" else self.credentials_json(), "text/plain")
+        if url.path == "/ecs/redirect":
+            # Sends credentials' Authorization on to another host, if followed.
+            self.send_response(302)
+            self.send_header("Location", "http://elsewhere.example/ecs/credentials")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        if url.path == "/ecs/trickle":
+            # Headers at once, then a byte a second: a deadline on the head alone never fires.
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", "400")
+            self.end_headers()
+            try:
+                for _ in range(40):
+                    self.wfile.write(b" ")
+                    self.wfile.flush()
+                    time.sleep(1)
+            except OSError:
+                pass
+            return
         if url.path == "/ecs/credentials":
             if self.headers.get("Authorization") != ECS_AUTH:
                 return self.answer(403, "")
@@ -266,3 +288,56 @@ def test_nothing_configured_lists_every_source(serve, tmp_path):
     for source in ("the environment", "web identity", "profile 'default'", "container credentials",
                    "AWS_EC2_METADATA_DISABLED"):
         assert source in output, output
+
+
+def test_ecs_redirects_are_refused_and_name_the_host(serve, fake, tmp_path):
+    code, output = streams_list(serve, tmp_path, {
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI": fake + "/ecs/redirect", "AWS_CONTAINER_AUTHORIZATION_TOKEN": ECS_AUTH})
+    assert code != 0
+    assert "HTTP 302, a redirect to elsewhere.example" in output and "127.0.0.1" in output
+    assert_no_secret(output)
+
+
+def test_ecs_a_trickled_answer_is_cut_off(serve, fake, tmp_path):
+    started = time.monotonic()
+    code, output = streams_list(serve, tmp_path, {
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI": fake + "/ecs/trickle", "AWS_CONTAINER_AUTHORIZATION_TOKEN": ECS_AUTH})
+    assert code != 0
+    assert "did not answer in full within" in output
+    assert time.monotonic() - started < 20, "the limit covers the body, not just the head"
+
+
+def test_a_credential_process_that_hangs_is_stopped_with_the_command(serve, tmp_path):
+    pid_file = tmp_path / "child.pid"
+    script = tmp_path / "hang.sh"
+    script.write_text(f"#!/bin/sh\necho $$ > {pid_file}\nexec sleep 1000\n")
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    write_config(tmp_path, config=f"[profile tool]\ncredential_process = {script}\n")
+    environment = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "AWS_REGION": "us-east-1",
+                   "AWS_EC2_METADATA_DISABLED": "true", "AWS_PROFILE": "tool"}
+    command = subprocess.Popen([binary(), "streams", "list", "--endpoint", serve.url], env=environment,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 20
+    while not pid_file.exists() or not pid_file.read_text().strip():
+        assert time.monotonic() < deadline, "the credential process never started"
+        time.sleep(0.05)
+    child = int(pid_file.read_text())
+    command.send_signal(15)
+    assert command.wait(timeout=10) == 143
+    # The child is gone (killed and reaped), not left running.
+    deadline = time.monotonic() + 5
+    while os.path.exists(f"/proc/{child}") and "zombie" not in open(f"/proc/{child}/status").read():
+        assert time.monotonic() < deadline, "the credential process outlived the command"
+        time.sleep(0.05)
+
+
+def test_a_credential_process_that_prints_too_much_is_stopped(serve, tmp_path):
+    script = tmp_path / "flood.sh"
+    script.write_text("#!/bin/sh\nyes | head -c 300000000\n")
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    write_config(tmp_path, config=f"[profile tool]\ncredential_process = {script}\n")
+    started = time.monotonic()
+    code, output = streams_list(serve, tmp_path, {"AWS_PROFILE": "tool"})
+    assert code != 0
+    assert "printed more than 64000 bytes" in output
+    assert time.monotonic() - started < 20

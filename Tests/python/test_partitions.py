@@ -53,3 +53,12 @@ def test_a_bad_key_file_names_the_line(server, tmp_path):
     result = partitions(server, "--keys", str(keys), "--keys-column", "1", "--weight-column", "2", "--shards", "2", "--rate", "10")
     assert result.returncode != 0
     assert "line 2: column 2 is not a weight" in result.stderr
+
+
+def test_all_zero_weights_are_refused(server, tmp_path):
+    keys = tmp_path / "keys.csv"
+    keys.write_text("a,0\nb,0\nc,0\n")
+    result = partitions(server, "--keys", str(keys), "--keys-column", "1", "--weight-column", "2", "--shards", "2",
+                        "--rate", "10", "--max-share", "25%")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "every weight in column 2 is 0" in result.stderr
