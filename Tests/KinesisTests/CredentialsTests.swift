@@ -69,13 +69,18 @@ struct CredentialsTests {
         #expect(try await chain(files, profile: "staging").credentials().accessKeyId == "STAGINGKEY")
     }
 
-    @Test("says what it tried when nothing is found, without secrets")
+    @Test("says what it tried when nothing is found, without secrets; a named profile that does not exist is said so")
     func nothingFound() async throws {
+        await #expect {
+            _ = try await chain([:]).credentials()
+        } throws: { error in
+            let text = "\(error)"
+            return text.contains("profile 'default'") && text.contains("AWS_ACCESS_KEY_ID")
+        }
         await #expect {
             _ = try await chain(["AWS_PROFILE": "missing"]).credentials()
         } throws: { error in
-            let text = "\(error)"
-            return text.contains("profile 'missing'") && text.contains("AWS_ACCESS_KEY_ID")
+            "\(error)".contains("profile 'missing' (from AWS_PROFILE) does not exist")
         }
     }
 

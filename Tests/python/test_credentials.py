@@ -341,3 +341,26 @@ def test_a_credential_process_that_prints_too_much_is_stopped(serve, tmp_path):
     assert code != 0
     assert "printed more than 64000 bytes" in output
     assert time.monotonic() - started < 20
+
+
+def test_unreadable_aws_files_are_named_not_skipped(serve, tmp_path):
+    aws = tmp_path / ".aws"
+    aws.mkdir()
+    (aws / "credentials").write_text("[default]\naws_access_key_id = AKIDX\nthis line is not ini\n")
+    code, output = streams_list(serve, tmp_path, {})
+    assert code != 0
+    assert "credentials line 3 is neither a [section] nor a key = value" in output
+    (aws / "credentials").write_bytes(b"\x00\xff\xfe binary")
+    code, output = streams_list(serve, tmp_path, {})
+    assert code != 0 and "is not text" in output
+    (aws / "credentials").unlink()
+    (aws / "credentials").mkdir()
+    code, output = streams_list(serve, tmp_path, {})
+    assert code != 0 and "is a directory, not a file" in output
+
+
+def test_an_aws_profile_that_does_not_exist_is_said(serve, tmp_path):
+    write_config(tmp_path, config="[profile real]\nregion = us-east-1\n")
+    code, output = streams_list(serve, tmp_path, {"AWS_PROFILE": "typo"})
+    assert code != 0
+    assert "profile 'typo' does not exist" in output

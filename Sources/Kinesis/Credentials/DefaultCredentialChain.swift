@@ -51,7 +51,7 @@ public struct ProfileCredentialProvider: CredentialProvider {
 
     /// The profile's credentials, nil when no file has the profile with a key.
     public func lookup() throws -> AWSCredentials? {
-        guard let (keys, source) = files.profileKeys(profile) else { return nil }
+        guard let (keys, source) = try files.profileKeys(profile) else { return nil }
         return try Self.staticKeys(keys, profile: profile, source: source)
     }
 
@@ -93,6 +93,9 @@ public final class DefaultCredentialChain: CredentialProvider {
     /// The region whose STS (and SSO portal) the chain calls.
     public let region: String
     private let selected = Mutex<(any CredentialProvider)?>(nil)
+    /// The profile was chosen (in code or by AWS_PROFILE), not the default: one that does not exist is an error.
+    private let profileNamed: Bool
+    private let profileFromEnvironment: Bool
 
     /// - Parameters:
     ///   - explicit: credentials given in code; they win over everything else.
@@ -104,7 +107,10 @@ public final class DefaultCredentialChain: CredentialProvider {
     ) {
         self.explicit = explicit
         self.environment = environment
-        let profile = profile ?? environment["AWS_PROFILE"].flatMap { $0.isEmpty ? nil : $0 } ?? "default"
+        let fromEnvironment = environment["AWS_PROFILE"].flatMap { $0.isEmpty ? nil : $0 }
+        profileNamed = profile != nil || fromEnvironment != nil
+        profileFromEnvironment = profile == nil && fromEnvironment != nil
+        let profile = profile ?? fromEnvironment ?? "default"
         self.profile = profile
         let files = SharedConfigFiles(environment: environment)
         self.files = files
@@ -158,6 +164,10 @@ public final class DefaultCredentialChain: CredentialProvider {
                     sts: try profiles.sts()))
         }
         if let fromProfile = try profiles.provider(for: profile) { return fromProfile }
+        if profileNamed {
+            throw CredentialsError(
+                "profile '\(profile)'\(profileFromEnvironment ? " (from AWS_PROFILE)" : "") does not exist: neither \(files.credentialsPath) nor \(files.configPath) has it")
+        }
         if let container = try ContainerCredentialProvider(environment: environment) { return RefreshingCredentialProvider(container) }
         if !InstanceMetadataCredentialProvider.isDisabled(environment) {
             return LastResort(base: RefreshingCredentialProvider(try InstanceMetadataCredentialProvider(environment: environment)))
@@ -177,7 +187,7 @@ struct ProfileResolver {
     /// The provider of `profile`, nil when no file has that profile. `chain` holds the
     /// profiles that led here (`source_profile`), to name a cycle.
     func provider(for profile: String, chain: [String] = []) throws -> (any CredentialProvider)? {
-        guard let (keys, source) = files.profileSettings(profile) else { return nil }
+        guard let (keys, source) = try files.profileSettings(profile) else { return nil }
         let name = "profile '\(profile)' in \(source)"
         if let role = keys["role_arn"], !role.isEmpty {
             if keys["mfa_serial"] != nil {
@@ -246,7 +256,7 @@ struct ProfileResolver {
             var ssoRegion = keys["sso_region"]
             let session = keys["sso_session"]
             if let session {
-                guard let settings = files.section("sso-session \(session)") else {
+                guard let settings = try files.section("sso-session \(session)") else {
                     throw CredentialsError("\(name) names sso_session '\(session)', but \(files.configPath) has no [sso-session \(session)]")
                 }
                 startURL = settings["sso_start_url"] ?? startURL

@@ -27,29 +27,42 @@ public struct SharedConfigFiles: Sendable {
         self.configPath = configPath
     }
 
-    /// A key of a profile in the config file, such as `region`.
+    /// A key of a profile in the config file, such as `region`; nil when the file is missing
+    /// or unreadable (reading credentials then says why).
     public func configValue(_ key: String, profile: String) -> String? {
-        guard let text = try? String(contentsOfFile: configPath, encoding: .utf8) else { return nil }
-        let sections = Self.parseINI(text)
+        guard let sections = try? Self.sections(of: configPath) else { return nil }
         let section = profile == "default" ? (sections["default"] ?? sections["profile default"]) : sections["profile \(profile)"]
         return section?[key]
+    }
+
+    /// The sections of the file at `path`; nil when there is no such file. A file that is a
+    /// directory, unreadable, not text, or not in the AWS files' INI form is an error naming it
+    /// (and the line), never skipped as if it were missing.
+    static func sections(of path: String) throws -> [String: [String: String]]? {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { return nil }
+        if isDirectory.boolValue { throw CredentialsError("the AWS file \(path) is a directory, not a file") }
+        guard let data = FileManager.default.contents(atPath: path) else { throw CredentialsError("the AWS file \(path) cannot be read") }
+        guard !data.contains(0), let text = String(data: data, encoding: .utf8) else {
+            throw CredentialsError("the AWS file \(path) is not text (it holds bytes that are not UTF-8)")
+        }
+        return try parseINI(text, path: path)
     }
 
     /// Every setting of a profile: the config file's `[profile NAME]` (`[default]`), overridden by
     /// the credentials file's `[NAME]`; nil when neither file has the profile. `source` names the
     /// file(s) for messages.
-    func profileSettings(_ profile: String) -> (keys: [String: String], source: String)? {
+    func profileSettings(_ profile: String) throws -> (keys: [String: String], source: String)? {
         var keys: [String: String] = [:]
         var sources: [String] = []
-        if let text = try? String(contentsOfFile: configPath, encoding: .utf8) {
-            let sections = Self.parseINI(text)
+        if let sections = try Self.sections(of: configPath) {
             let name = profile == "default" ? "default" : "profile \(profile)"
             if let section = sections[name] ?? (profile == "default" ? sections["profile default"] : nil) {
                 keys = section
                 sources.append(configPath)
             }
         }
-        if let text = try? String(contentsOfFile: credentialsPath, encoding: .utf8), let section = Self.parseINI(text)[profile] {
+        if let section = try Self.sections(of: credentialsPath)?[profile] {
             keys.merge(section) { $1 }
             sources.append(credentialsPath)
         }
@@ -57,20 +70,16 @@ public struct SharedConfigFiles: Sendable {
     }
 
     /// A section of the config file by its whole name, such as `sso-session my-sso`.
-    func section(_ name: String) -> [String: String]? {
-        guard let text = try? String(contentsOfFile: configPath, encoding: .utf8) else { return nil }
-        return Self.parseINI(text)[name]
+    func section(_ name: String) throws -> [String: String]? {
+        try Self.sections(of: configPath)?[name]
     }
 
     /// The profile's keys from the credentials file, then from the config file.
-    func profileKeys(_ profile: String) -> (keys: [String: String], source: String)? {
-        if let text = try? String(contentsOfFile: credentialsPath, encoding: .utf8),
-            let section = Self.parseINI(text)[profile], section["aws_access_key_id"] != nil
-        {
+    func profileKeys(_ profile: String) throws -> (keys: [String: String], source: String)? {
+        if let section = try Self.sections(of: credentialsPath)?[profile], section["aws_access_key_id"] != nil {
             return (section, credentialsPath)
         }
-        if let text = try? String(contentsOfFile: configPath, encoding: .utf8) {
-            let sections = Self.parseINI(text)
+        if let sections = try Self.sections(of: configPath) {
             let name = profile == "default" ? "default" : "profile \(profile)"
             if let section = sections[name] ?? (profile == "default" ? sections["profile default"] : nil),
                 section["aws_access_key_id"] != nil
@@ -83,13 +92,19 @@ public struct SharedConfigFiles: Sendable {
 
     /// Parses the INI dialect of the AWS files: `[section]`, `key = value`, `#` and `;`
     /// comments; keys are case-insensitive. Indented lines (nested values) are ignored.
-    static func parseINI(_ text: String) -> [String: [String: String]] {
+    /// A line that is none of these is an error naming `path` and the line.
+    static func parseINI(_ text: String, path: String = "the AWS file") throws -> [String: [String: String]] {
         var sections: [String: [String: String]] = [:]
         var current: String?
-        for rawLine in text.split(omittingEmptySubsequences: true, whereSeparator: \.isNewline) {
+        for (number, rawLine) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             if rawLine.first == " " || rawLine.first == "\t" { continue }
             let line = rawLine.trimmingCharacters(in: .whitespaces)
             if line.isEmpty || line.hasPrefix("#") || line.hasPrefix(";") { continue }
+            let isSection = line.hasPrefix("[") && line.hasSuffix("]")
+            if !isSection, current == nil || !line.contains("=") {
+                throw CredentialsError(
+                    "\(path) line \(number + 1) is neither a [section] nor a key = value\(current == nil && line.contains("=") ? " inside a section" : ""): the file cannot be read")
+            }
             if line.hasPrefix("[") && line.hasSuffix("]") {
                 let name = line.dropFirst().dropLast().trimmingCharacters(in: .whitespaces)
                     .split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ")
