@@ -188,6 +188,47 @@ done
 printf '%s\n' "${crashes[@]}"
 check "no numeric flag crashes or hangs at the edges (${#crashes[@]} did)" test "${#crashes[@]}" -eq 0
 
+# This round's probes: a remote crash before authentication, a data directory that is a file,
+# a schedule of less than one event, and the command line's own edges.
+start_serve --stream probe:1 --auth AKIDPROBE:probe-secret
+probe_url=$serve_url
+check "200,000 nested CBOR tags are refused without a signature, and serve lives on" python3 - "$probe_url" <<'PY'
+import sys, urllib.request, urllib.error
+body = b"\xc1" * 200_000 + b"\x00"
+request = urllib.request.Request(sys.argv[1], data=body, method="POST", headers={
+    "Content-Type": "application/x-amz-cbor-1.1", "X-Amz-Target": "Kinesis_20131202.PutRecord"})
+try:
+    urllib.request.urlopen(request, timeout=10)
+    sys.exit("accepted")
+except urllib.error.HTTPError as error:
+    assert error.code == 400, error.code
+# Still serving.
+request = urllib.request.Request(sys.argv[1], data=b"{}", method="POST", headers={
+    "Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": "Kinesis_20131202.ListStreams"})
+try:
+    urllib.request.urlopen(request, timeout=10)
+except urllib.error.HTTPError as error:
+    assert error.code in (400, 403), error.code
+PY
+touch "$work/not-a-dir"
+bounded 30 "$bin" serve --port 0 --data-dir "$work/not-a-dir" >"$work/datadir.txt" 2>&1
+code=$?
+check "--data-dir naming a file exits 1 with a sentence (exit $code)" bash -c "test $code -eq 1 && grep -q 'is a file, not a directory' '$work/datadir.txt' && ! grep -qE 'NSCocoaErrorDomain|USAGE' '$work/datadir.txt'"
+cat >"$work/tiny.json" <<JSON
+{"name": "tiny", "stream": {"name": "tiny", "shards": 1},
+ "load": {"executor": "constant-arrival-rate", "rate": 0.5, "duration": "1s"},
+ "events": [{"type": "E", "partitionKey": {"strategy": "random"}, "template": {"id": "{{uuid}}"}}]}
+JSON
+bounded 30 "$bin" validate "$work/tiny.json" >"$work/tiny.txt" 2>&1
+check "a schedule of less than one event is refused by validate (exit 2), with its path" bash -c "test $? -eq 2 && grep -q '\$.load: the schedule plans no events' '$work/tiny.txt'"
+bounded 30 "$bin" --version >"$work/version.txt" 2>&1
+check "kinesis-load --version prints a version" bash -c "test $? -eq 0 && grep -qE '^[0-9]+\.[0-9]+\.[0-9]+$' '$work/version.txt'"
+bounded 30 "$bin" NOSUCH --help >"$work/nosuch.txt" 2>&1
+code=$?
+check "kinesis-load NOSUCH --help says the subcommand is unknown (exit $code)" bash -c "test $code -ne 0 && grep -q \"unknown subcommand 'NOSUCH'\" '$work/nosuch.txt'"
+COLUMNS=200 bounded 30 "$bin" run --help >"$work/runhelp.txt" 2>&1
+check "run --help has no line break in mid-sentence" grep -q '16 MiB) unless --endpoint or --aws is given' "$work/runhelp.txt"
+
 # One status: the report header says what the database says.
 check "the report header and the database agree on the status" \
     bash -c "grep -q 'status passed' '$a/summary.md' && test \"\$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(\"SELECT status FROM runs WHERE id=1\").fetchone()[0])' '$work/a.sqlite')\" = passed"
