@@ -127,9 +127,27 @@ struct ReadBackTests {
         #expect(verification.duplicated > 40)
         #expect(verification.lost == 0 && verification.unexpected == 0)
         #expect(verification.read == 2000)
+        #expect(summary.endToEndMs?.count == 2000, "one end-to-end sample per matched read, duplicates or not")
+        #expect(verification.inconsistencies.isEmpty)
         #expect(verification.examples.contains { $0.kind == "duplicated" && $0.eventType == "ORDER" || $0.eventType == "CLICK" })
         let threshold = try #require(summary.thresholds.first { $0.metric == "duplicated.rate" })
         #expect(!threshold.passed)
+    }
+
+    @Test func aReusedStreamsOldRecordsAreUnexpectedNotDuplicatesAndCostNoLatencySamples() async throws {
+        let (store, _) = try temporaryStore()
+        let engine = InMemoryKinesis()
+        // The same seed twice: the second run reads the first run's identical records from TRIM_HORIZON.
+        let plan = try Self.plainRun(["consume": ["consumers": 2, "verify": true, "from": "trim-horizon"], "seed": 7])
+        _ = try await LoadRunner(scenario: plan, api: engine, target: "embedded", store: store).run()
+        let second = try await LoadRunner(scenario: plan, api: engine, target: "embedded", store: store).run()
+        let summary = try await store.summary(run: second.runId)
+        let verification = try #require(summary.verification)
+        #expect(verification.unexpected == 2000, "the first run's records, as the README says")
+        #expect(verification.duplicated == 0)
+        #expect(verification.read == 2000 && verification.lost == 0)
+        #expect(summary.endToEndMs?.count == 2000, "every matched read gives its sample")
+        #expect(verification.inconsistencies.isEmpty)
     }
 
     @Test func slowProcessingShowsAsLagOnTheShardThatFallsBehind() async throws {

@@ -184,8 +184,10 @@ package final class ReadBackVerifier: Sendable {
     /// second acknowledgement at one of them.
     static let judgedLimit = 200_000
     /// How far before the run's start a record's arrival time must be to count as older than
-    /// the run (the service's clock and ours differ a little).
-    static let clockSlack: TimeInterval = 2
+    /// the run. None: a record of this run is matched first when its acknowledgement is in, and
+    /// one judged too early (a service clock behind ours) is moved back to read when its
+    /// acknowledgement comes, so a margin would only let old records pass as copies.
+    static let clockSlack: TimeInterval = 0
 
     private struct State {
         /// Acknowledged and not read yet; more than one at a position only when the service
