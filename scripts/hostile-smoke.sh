@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # What a careless or hostile user tries, through the built binary: stop signals other than
 # Ctrl-C, kill -9, report folders of two databases, unwritable report folders, out-of-range
-# numbers, bytes that are not UTF-8, damaged databases, huge scenarios. Prints "ok: ..." or
+# numbers, bytes that are not UTF-8, damaged databases, huge scenarios, a full disk under
+# serve --data-dir (a 3 MiB tmpfs, which needs root, as CI and this machine have). Prints "ok: ..." or
 # "FAILED: ..." per check; every wait is bounded and what starts in the background is stopped.
 # KINESIS_LOAD_BIN names the binary (default: the debug build).
 set -uo pipefail
@@ -228,6 +229,35 @@ code=$?
 check "kinesis-load NOSUCH --help says the subcommand is unknown (exit $code)" bash -c "test $code -ne 0 && grep -q \"unknown subcommand 'NOSUCH'\" '$work/nosuch.txt'"
 COLUMNS=200 bounded 30 "$bin" run --help >"$work/runhelp.txt" 2>&1
 check "run --help has no line break in mid-sentence" grep -q '16 MiB) unless --endpoint or --aws is given' "$work/runhelp.txt"
+
+# A restart of serve --data-dir on a full disk: the start-up compaction has no room, so serve
+# keeps appending to the journal as it is (nothing lost, no journal.kinesis.new left behind).
+small="$work/small-disk"
+mkdir -p "$small"
+if mount -t tmpfs -o size=3m tmpfs "$small" 2>"$work/mount.txt"; then
+    start_serve --data-dir "$small/data" --stream s:1
+    python3 - "$serve_url" <<'PY'
+import boto3, sys
+k = boto3.client("kinesis", endpoint_url=sys.argv[1], region_name="us-east-1", aws_access_key_id="a", aws_secret_access_key="b")
+for i in range(15):
+    k.put_record(StreamName="s", Data=bytes([i]) * 100_000, PartitionKey=f"k{i}")
+PY
+    kill "${background[-1]}"; wait "${background[-1]}" 2>/dev/null
+    dd if=/dev/zero of="$small/fill" bs=16k >/dev/null 2>&1
+    log="$work/fulldisk-serve.txt"
+    "$bin" serve --port 0 --data-dir "$small/data" >"$log" 2>&1 &
+    background+=("$!")
+    for _ in $(seq 1 100); do grep -q 'listening on' "$log" && break; sleep 0.1; done
+    cat "$log"
+    check "a full disk does not block the restart of serve --data-dir" grep -q 'listening on' "$log"
+    check "every record is restored on the full disk" grep -q '1 stream, 15 records restored' "$log"
+    check "serve says it could not compact" grep -q 'no room to compact the journal' "$log"
+    check "no journal.kinesis.new is left behind" test ! -e "$small/data/journal.kinesis.new"
+    kill "${background[-1]}"; wait "${background[-1]}" 2>/dev/null
+    umount "$small"
+else
+    check "a tmpfs for the full-disk check could be mounted ($(cat "$work/mount.txt"))" false
+fi
 
 # One status: the report header says what the database says.
 check "the report header and the database agree on the status" \

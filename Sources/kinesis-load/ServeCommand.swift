@@ -122,6 +122,7 @@ struct ServeCommand: AsyncParsableCommand {
             line += "; the last \(restored.droppedTailBytes) bytes held a write cut short (never acknowledged) and were dropped"
             if let kept = restored.droppedTailKeptIn { line += " (kept in \(kept))" }
         }
+        if !restored.compacted { line += "; no room to compact the journal (is the disk full?): appending to it as it is" }
         return line
     }
 

@@ -171,6 +171,27 @@ struct VerifierBooksTests {
         #expect(books.samples == 50)
     }
 
+    @Test("a threshold over zero samples fails with no data, never passes")
+    func noSamplesNoPass() throws {
+        let figures = RunFigures(
+            latency: .init(), latencyP95: 0, lateness: .init(), totals: .init(), rate: .init(target: nil, peakTarget: nil, achieved: 0, delivered: 0, accuracy: nil),
+            throttled: 0, attempted: 0, endToEnd: .init(), reads: nil, verification: nil)
+        for metric in [ThresholdMetric.endToEndP99, .latencyP99, .rateAccuracy, .lagMax, .lostCount, .duplicatedRate, .errorsRate] {
+            guard case .failure(let missing) = metric.value(in: figures) else {
+                Issue.record("\(metric.rawValue) had a value over no samples")
+                continue
+            }
+            #expect(missing.description.hasPrefix("no data"))
+        }
+        // An infinite accuracy (a target of 0) is no data too, never a value JSON cannot hold.
+        var infinite = figures
+        infinite.rate.accuracy = .infinity
+        guard case .failure = ThresholdMetric.rateAccuracy.value(in: infinite) else {
+            Issue.record("rate.accuracy took an infinite value")
+            return
+        }
+    }
+
     @Test("books that do not add up are inconsistencies: the run can never pass")
     func booksThatDoNotAddUp() async throws {
         var result = ReadBackVerifier.Result()

@@ -65,14 +65,17 @@ final class EngineJournal: Sendable {
     let url: URL
     private let descriptor: Int32
     private let lockDescriptor: Int32
+    /// Whether the start rewrote the file with only what is live (false: no room, it appends to the file as it was).
+    let compacted: Bool
     /// Bytes written, and bytes known to be on disk.
     private let written: Atomic<UInt64>
     private let synced: Mutex<UInt64>
 
     /// Opens the journal in `directory` for appending, after ``rewrite(_:in:)`` left it holding
     /// the live state. Only one process may use a directory at a time.
-    private init(url: URL, descriptor: Int32, lockDescriptor: Int32, size: UInt64) {
+    private init(url: URL, descriptor: Int32, lockDescriptor: Int32, size: UInt64, compacted: Bool) {
         self.url = url
+        self.compacted = compacted
         self.descriptor = descriptor
         self.lockDescriptor = lockDescriptor
         self.written = Atomic(size)
@@ -145,9 +148,11 @@ final class EngineJournal: Sendable {
             }
             let live = try compact(contents)
             var size: UInt64
+            var compacted = true
             do {
                 size = try rewrite(live, at: url)
             } catch {
+                compacted = false
                 // No room for the compacted copy (a full disk): keep appending to the file as it
                 // is, cut to what was read; the next start compacts it.
                 try? FileManager.default.removeItem(atPath: url.path + ".new")
@@ -157,7 +162,7 @@ final class EngineJournal: Sendable {
             }
             let descriptor = Glibc.open(url.path, O_WRONLY | O_APPEND | O_CLOEXEC)
             guard descriptor >= 0 else { throw posixFailure("cannot open", url.path) }
-            return EngineJournal(url: url, descriptor: descriptor, lockDescriptor: lock, size: size)
+            return EngineJournal(url: url, descriptor: descriptor, lockDescriptor: lock, size: size, compacted: compacted)
         } catch {
             close(lock)
             throw error

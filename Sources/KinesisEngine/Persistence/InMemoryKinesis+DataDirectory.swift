@@ -32,6 +32,9 @@ extension InMemoryKinesis {
         public var droppedTailBytes: Int
         /// The file those bytes were kept in.
         public var droppedTailKeptIn: String? = nil
+        /// False when there was no room to rewrite the journal compacted (a full disk): it is
+        /// appended to as it was, and the next start compacts it.
+        public var compacted = true
     }
 
     /// An engine that keeps its streams and records in `directory` (created if missing), as
@@ -80,6 +83,7 @@ extension InMemoryKinesis {
             }
             return live
         }
+        restored.compacted = journal.compacted
         return (InMemoryKinesis(configuration: configuration, clock: clock, state: state, journal: journal), restored)
     }
 
