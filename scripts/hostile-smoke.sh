@@ -259,6 +259,21 @@ else
     check "a tmpfs for the full-disk check could be mounted ($(cat "$work/mount.txt"))" false
 fi
 
+# A run that fails after it started (its consumers never get an iterator) still writes the
+# reports of what ran, then exits 1 with the reason.
+start_serve --stream rf:1 --faults fail=GetShardIterator:100000:internal
+cat >"$work/readfail.json" <<JSON
+{"name": "read-fails", "stream": {"name": "rf", "shards": 1},
+ "load": {"executor": "constant-arrival-rate", "rate": 50, "duration": "5s"},
+ "events": [{"type": "E", "partitionKey": {"strategy": "random"}, "template": {"id": "{{uuid}}"}}],
+ "consume": {"consumers": 1, "verify": true, "from": "latest"}}
+JSON
+bounded 120 "$bin" run "$work/readfail.json" --endpoint "$serve_url" --db "$work/readfail.sqlite" --reports "$work/readfail-reports" --quiet >"$work/readfail.txt" 2>&1
+code=$?
+check "a run whose reads fail exits 1 and says why (exit $code)" bash -c "test $code -eq 1 && grep -q 'did not start reading every shard' '$work/readfail.txt'"
+check "its reports are written all the same" bash -c "ls '$work'/readfail-reports/*/summary.json '$work'/readfail-reports/*/junit.xml >/dev/null && grep -q 'reports: ' '$work/readfail.txt'"
+check "zero end-to-end samples are said, not shown as 0 ms" grep -q 'end to end: no samples' "$work/readfail.txt"
+
 # One status: the report header says what the database says.
 check "the report header and the database agree on the status" \
     bash -c "grep -q 'status passed' '$a/summary.md' && test \"\$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(\"SELECT status FROM runs WHERE id=1\").fetchone()[0])' '$work/a.sqlite')\" = passed"

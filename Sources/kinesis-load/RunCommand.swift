@@ -302,7 +302,9 @@ struct RunCommand: AsyncParsableCommand {
                 )
             }
         }
-        if let e2e = summary.endToEndMs, let reads = summary.reads {
+        if let e2e = summary.endToEndMs, e2e.count == 0 {
+            lines.append("end to end: no samples (nothing was matched)")
+        } else if let e2e = summary.endToEndMs, let reads = summary.reads {
             lines.append(String(format: "end to end p50 %.2f ms, p99 %.2f ms, max %.2f ms; largest lag %d ms", e2e.p50, e2e.p99, e2e.max, reads.maxLagMs))
         }
         if !summary.hotShards.isEmpty {
