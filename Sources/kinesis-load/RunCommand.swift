@@ -121,10 +121,10 @@ struct RunCommand: AsyncParsableCommand {
             throw ExitCode(128 + (stop.signal ?? SIGINT))
         } catch let failed as RunFailed {
             // What ran is stored: its reports are written, then the failure is told (exit 1).
-            try await reportFailed(failed, store: metrics)
-            throw failed
+            try await finish(run: failed.runId, interrupted: false, failure: failed, store: metrics, stop: stop)
+            return
         }
-        try await finish(result, store: metrics, stop: stop)
+        try await finish(run: result.runId, interrupted: result.interrupted, store: metrics, stop: stop)
     }
 
     /// Runs the scenario against its target; returns how it ended.
@@ -160,16 +160,20 @@ struct RunCommand: AsyncParsableCommand {
         return result
     }
 
-    /// Judges a stored run, writes its reports, sets its final status; exits with its code.
-    func finish(_ result: RunResult, store metrics: MetricsStore, stop: StopSignal) async throws {
-        var summary = try await metrics.summary(run: result.runId)
+    /// Judges a stored run, writes its reports, sets its final status; exits with its code. A
+    /// run that failed after it started (`failure`) is an error (exit 1) whatever its figures say.
+    func finish(run runId: Int64, interrupted: Bool, failure: RunFailed? = nil, store metrics: MetricsStore, stop: StopSignal) async throws {
+        var summary = try await metrics.summary(run: runId)
         var status: String
         var code: Int32
         var problem: String?
-        if !summary.inconsistencies.isEmpty {
+        if let failure {
+            (status, code) = ("error", 1)
+            problem = failure.description
+        } else if !summary.inconsistencies.isEmpty {
             (status, code) = ("error", 1)
             problem = "the stored figures do not add up: " + summary.inconsistencies.joined(separator: "; ")
-        } else if result.interrupted {
+        } else if interrupted {
             (status, code) = ("interrupted", 128 + (stop.signal ?? SIGINT))
         } else {
             (status, code) = summary.passed ? ("passed", 0) : ("failed", 99)
@@ -181,21 +185,12 @@ struct RunCommand: AsyncParsableCommand {
             folder = try ReportWriter.write(summary, into: store.reports)
         } catch {
             (status, code) = ("error", 1)
-            problem = "the reports could not be written to \(store.reports) (\(error)); the figures are kept as run \(result.runId) in \(store.db): `kinesis-load report \(result.runId) --reports DIR` writes them"
+            problem = "the reports could not be written to \(store.reports) (\(error)); the figures are kept as run \(runId) in \(store.db): `kinesis-load report \(runId) --reports DIR` writes them"
         }
-        try await metrics.setStatus(result.runId, status: status, exitCode: Int(code), problem: problem)
+        try await metrics.setStatus(runId, status: status, exitCode: Int(code), problem: problem)
         print(briefing(summary, folder: folder, status: status))
         if let problem { FileHandle.standardError.write(Data("error: \(problem)\n".utf8)) }
         if code != 0 { throw ExitCode(code) }
-    }
-
-    /// The reports of a run that failed after it started, and the briefing; the status stays error.
-    func reportFailed(_ failed: RunFailed, store metrics: MetricsStore) async throws {
-        guard var summary = try? await metrics.summary(run: failed.runId) else { return }
-        summary.run.status = "error"
-        summary.run.problem = summary.run.problem ?? failed.description
-        let folder = (try? ReportWriter.write(summary, into: store.reports)) ?? "(none: the reports folder could not be written)"
-        print(briefing(summary, folder: folder, status: "error"))
     }
 
     func execute(

@@ -105,7 +105,7 @@ public struct SharedConfigFiles: Sendable {
                 throw CredentialsError(
                     "\(path) line \(number + 1) is neither a [section] nor a key = value\(current == nil && line.contains("=") ? " inside a section" : ""): the file cannot be read")
             }
-            if line.hasPrefix("[") && line.hasSuffix("]") {
+            if isSection {
                 let name = line.dropFirst().dropLast().trimmingCharacters(in: .whitespaces)
                     .split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ")
                 current = name

@@ -157,7 +157,13 @@ public struct ProcessCredentialProvider: CredentialProvider {
 
     /// Kills every credential command still running, with its children.
     public static func terminateRunning() {
-        for group in running.withLock({ $0 }) { kill(-group, SIGKILL) }
+        running.withLock { running in for group in running { kill(-group, SIGKILL) } }
+    }
+
+    /// Kills the group of `pid` while it is registered (it is removed right after it is reaped),
+    /// so that a number already handed back to the system is not signalled.
+    static func killGroup(_ pid: pid_t) {
+        running.withLock { running in if running.contains(pid) { kill(-pid, SIGKILL) } }
     }
 
     /// How a command ended.
@@ -255,7 +261,7 @@ public struct ProcessCredentialProvider: CredentialProvider {
             guard first else { return }
             continuation?.resume(returning: ending)
             if case .finished = ending { return }
-            kill(-pid, SIGKILL)
+            killGroup(pid)
         }
         let reader = Thread {
             var collected: [UInt8] = []
@@ -267,7 +273,7 @@ public struct ProcessCredentialProvider: CredentialProvider {
                 if count <= 0 { break }
                 if collected.count + count > limit {
                     overflow = true
-                    kill(-pid, SIGKILL)
+                    killGroup(pid)
                     break
                 }
                 collected += buffer[0..<count]

@@ -142,7 +142,7 @@ final class EngineJournal: Sendable {
                 do {
                     try Data(existing[validLength...]).write(to: URL(fileURLWithPath: aside))
                 } catch {
-                    throw Failure(description: "cannot keep the \(contents.droppedTailBytes) unreadable bytes at the end of \(url.path) aside in \(aside) (\(error.localizedDescription)); nothing was changed")
+                    throw Failure(description: "cannot keep the \(contents.droppedTailBytes) unreadable bytes at the end of \(url.path) aside in \(aside) (\(describe(error))); nothing was changed")
                 }
                 contents.keptAside = aside
             }
