@@ -69,6 +69,32 @@ struct VerifierBooksTests {
         #expect(result.inconsistencies.isEmpty)
     }
 
+    @Test("one position handed out twice, the read before the acknowledgement of the event it holds: that event is read, the other lost")
+    func sharedPositionReadBeforeItsAcknowledgement() {
+        // moto under concurrent PutRecords: bob's put returns first, the consumer reads alice's
+        // record at the position, alice's acknowledgement comes last (and moto then overwrites it with bob's).
+        let books = Books()
+        books.ack("bob", "second", type: 1, index: 1, at: "100")
+        books.read([("alice", "first", "100")])
+        #expect(books.verifier.outstanding.reads == 0, "judged a reused position at once")
+        books.ack("alice", "first", type: 0, index: 0, at: "100")
+        let result = books.verifier.finish(caughtUp: true)
+        #expect(result.acknowledged == 2 && result.read == 1 && result.lost == 1)
+        #expect(result.sharedPositions == 1 && result.reusedPositions == 0 && result.lateAcknowledgements == 1)
+        #expect(result.inconsistencies.isEmpty)
+        #expect(!result.examples.contains { $0.kind == "reusedPosition" })
+        #expect(result.examples.contains { $0.kind == "lost" && $0.partitionKey == "bob" })
+        #expect(books.samples == 1)
+        // A third acknowledgement there with yet another event is one more shared position, lost.
+        let third = Books()
+        third.ack("bob", "second", index: 1, at: "100")
+        third.read([("alice", "first", "100")])
+        third.ack("carol", "third", index: 2, at: "100")
+        let more = third.verifier.finish(caughtUp: true)
+        #expect(more.acknowledged == 2 && more.read == 0 && more.lost == 2 && more.reusedPositions == 1 && more.sharedPositions == 1)
+        #expect(more.inconsistencies.isEmpty)
+    }
+
     @Test("an acknowledgement that comes after its read was judged moves that read to read, with its latency")
     func lateAcknowledgement() {
         let books = Books()

@@ -68,7 +68,7 @@ package final class ReadBackVerifier: Sendable {
         var at: ContinuousClock.Instant
     }
 
-    enum Kind: String { case duplicated, unexpected }
+    enum Kind: String { case duplicated, unexpected, reusedPosition }
 
     /// One record that did not match, as the reports show it. `otherEventType` and
     /// `otherPartitionKey` name the second event of a shared or reused position.
@@ -244,22 +244,30 @@ package final class ReadBackVerifier: Sendable {
         let latencies = state.withLock { state -> [UInt64] in
             guard !state.finished else { return [] }
             state.result.acknowledged += 1
-            if let earlier = state.pending[position]?.first.map({ ($0.type, $0.key) }) ?? state.matched[position] {
+            let earlier = state.pending[position]?.first.map { ($0.type, $0.key) } ?? state.matched[position]
+            if let earlier {
                 state.result.sharedPositions += 1
                 note(&state, kind: "sharedPosition", type: earlier.0, key: earlier.1, position: position, other: (entry.type, entry.key))
-            } else if let judged = state.judged[position] {
-                forget(&state, judged: position)
+            }
+            if let judged = state.judged[position] {
                 if judged.fingerprint == entry.fingerprint {
-                    // Its read came first and was judged without it: that read is this event's.
+                    // Its read came first and was judged without it (unacknowledged, or reused
+                    // because another event's acknowledgement at this position came first, as
+                    // when the service hands one position out twice): that read is this event's.
+                    forget(&state, judged: position)
                     state.result.lateAcknowledgements += 1
                     state.result.read += 1
                     state.recent[state.recent.count - 1][entry.fingerprint] = entry.type
                     rememberMatch(&state, entry, at: position)
                     return [Self.micros(from: entry.intended, to: judged.at)]
                 }
-                // The position was read with another key or payload: reused. This event stays unread.
-                state.result.reusedPositions += 1
-                note(&state, kind: "reusedPosition", type: entry.type, key: entry.key, position: position, other: nil)
+                if earlier == nil {
+                    // The position was read with another key or payload: reused. This event stays unread.
+                    forget(&state, judged: position)
+                    state.result.reusedPositions += 1
+                    state.judged[position] = Judged(kind: .reusedPosition, fingerprint: judged.fingerprint, at: judged.at)
+                    note(&state, kind: "reusedPosition", type: entry.type, key: entry.key, position: position, other: nil)
+                }
             }
             state.pending[position, default: []].append(entry)
             state.pendingCount += 1
@@ -354,6 +362,7 @@ package final class ReadBackVerifier: Sendable {
         switch judged.kind {
         case .duplicated: state.result.duplicated -= 1
         case .unexpected: state.result.unexpected -= 1
+        case .reusedPosition: state.result.reusedPositions -= 1
         }
         state.examples[judged.kind.rawValue]?.removeAll { $0.shardId == position.shard && $0.sequenceNumber == position.sequence && $0.subSequenceNumber == position.sub }
     }
@@ -402,6 +411,9 @@ package final class ReadBackVerifier: Sendable {
                     // Acknowledged for another key or payload: that event stays unread.
                     state.result.reusedPositions += 1
                     note(&state, kind: "reusedPosition", type: entries[0].type, key: entries[0].key, position: head.position, other: (nil, head.key))
+                    // Remembered: when the event read here is acknowledged at this position later
+                    // (the service handed the position out twice), the read is moved to read.
+                    remember(&state, .reusedPosition, head)
                 }
             } else if reread {
                 state.result.reread += 1
