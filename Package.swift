@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "KinesisProducer", targets: ["KinesisProducer"]),
         .library(name: "KinesisEngine", targets: ["KinesisEngine"]),
         .library(name: "KinesisConsumer", targets: ["KinesisConsumer"]),
+        .library(name: "KinesisCheckpointSQLite", targets: ["KinesisCheckpointSQLite"]),
         .library(name: "KinesisTesting", targets: ["KinesisTesting"]),
         .library(name: "KinesisLocal", targets: ["KinesisLocal"]),
         .executable(name: "kinesis-load", targets: ["kinesis-load"]),
@@ -51,15 +52,18 @@ let package = Package(
             name: "KinesisConsumer",
             dependencies: [
                 "Kinesis",
-                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "HummingbirdCore", package: "hummingbird"),
-                .product(name: "HummingbirdHTTP2", package: "hummingbird"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "NIOHTTP2", package: "swift-nio-http2"),
-                .product(name: "NIOTLS", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Checkpoints in SQLite: a product of its own, so an app that keeps them elsewhere never builds GRDB.
+        .target(
+            name: "KinesisCheckpointSQLite",
+            dependencies: [
+                "KinesisConsumer",
+                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -97,6 +101,11 @@ let package = Package(
                 "Kinesis",
                 "KinesisEngine",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdHTTP2", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOHTTP2", package: "swift-nio-http2"),
+                .product(name: "NIOTLS", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
@@ -150,9 +159,8 @@ let package = Package(
         .testTarget(
             name: "KinesisConsumerTests",
             dependencies: [
-                "Kinesis", "KinesisConsumer", "KinesisProducer", "KinesisTesting",
+                "Kinesis", "KinesisConsumer", "KinesisCheckpointSQLite", "KinesisProducer", "KinesisTesting",
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

@@ -1,11 +1,16 @@
 import Foundation
 
-/// An error reported by Kinesis, or by the transport on the way to it.
+/// The errors of Kinesis calls: ``AWSError``, which every service shares.
+public typealias KinesisError = AWSError
+
+/// An error reported by an AWS service (Kinesis, STS, DynamoDB, CloudWatch, ...), or by the
+/// transport on the way to it.
 ///
-/// `code` is the AWS error type (`__type` without its namespace), or one of the client-side
-/// codes (``Code/connectionFailure``, ``Code/timeout``, ...) when no answer arrived.
-/// ``isRetryable`` tells whether sending the same request again can help.
-public struct KinesisError: Error, Sendable, Hashable, CustomStringConvertible {
+/// `code` is the AWS error type (`__type` without its namespace, or the query protocol's
+/// `<Code>`), or one of the client-side codes (``Code/connectionFailure``, ``Code/timeout``,
+/// ...) when no answer arrived. ``isRetryable`` tells whether sending the same request again
+/// can help. `service` and `operation` say which call failed.
+public struct AWSError: Error, Sendable, Hashable, CustomStringConvertible {
     /// An error type. Open-ended: any `__type` the service sends is kept as it is.
     public struct Code: RawRepresentable, Sendable, Hashable, CustomStringConvertible, ExpressibleByStringLiteral {
         /// The code as the wire writes it.
@@ -78,14 +83,17 @@ public struct KinesisError: Error, Sendable, Hashable, CustomStringConvertible {
     public var requestId: String?
     /// The operation that failed, when known.
     public var operation: String?
+    /// The service called (``AWSService/name``), when known.
+    public var service: String?
 
     /// An error as the service or the transport reported it.
-    public init(code: Code, message: String, httpStatus: Int? = nil, requestId: String? = nil, operation: String? = nil) {
+    public init(code: Code, message: String, httpStatus: Int? = nil, requestId: String? = nil, operation: String? = nil, service: String? = nil) {
         self.code = code
         self.message = message
         self.httpStatus = httpStatus
         self.requestId = requestId
         self.operation = operation
+        self.service = service
     }
 
     /// Codes that mean "slow down", which a retry after a pause can fix.
@@ -114,7 +122,9 @@ public struct KinesisError: Error, Sendable, Hashable, CustomStringConvertible {
     /// A one-line text for logs and messages.
     public var description: String {
         var text = "\(code.rawValue)"
-        if let operation { text = "\(operation) failed: " + text }
+        // Kinesis, the service of most calls, goes unnamed: "PutRecord failed: ...".
+        let call = [service == AWSService.kinesis.name ? nil : service, operation].compactMap { $0 }.joined(separator: " ")
+        if !call.isEmpty { text = "\(call) failed: " + text }
         if !message.isEmpty { text += ": \(message)" }
         var extras: [String] = []
         if let httpStatus { extras.append("HTTP \(httpStatus)") }
@@ -124,8 +134,8 @@ public struct KinesisError: Error, Sendable, Hashable, CustomStringConvertible {
     }
 }
 
-extension KinesisError {
-    /// Reads an error answer: the JSON body's `__type` (namespace stripped) and `message`
+extension AWSError {
+    /// Reads an error answer of the JSON protocols: the JSON body's `__type` (namespace stripped) and `message`
     /// (or `Message`, as SerializationException has it), falling back to the
     /// `x-amzn-ErrorType` header and the HTTP status.
     public static func fromResponse(
@@ -155,5 +165,29 @@ extension KinesisError {
         return KinesisError(
             code: Code(rawValue: type), message: message ?? "", httpStatus: status, requestId: requestId,
             operation: operation)
+    }
+
+
+    /// Reads an error answer of the query protocol (STS):
+    /// `<ErrorResponse><Error><Code>...</Code><Message>...</Message></Error>`.
+    public static func fromXMLResponse(status: Int, body: [UInt8], requestId: String?, operation: String?) -> AWSError {
+        let text = String(decoding: body, as: UTF8.self)
+        let code = XMLText.element("Code", in: text) ?? (status >= 500 ? Code.internalFailure.rawValue : "HTTP\(status)")
+        let message = XMLText.element("Message", in: text) ?? (XMLText.element("Code", in: text) == nil ? String(text.prefix(200)) : "")
+        return AWSError(
+            code: Code(rawValue: code), message: message, httpStatus: status, requestId: requestId ?? XMLText.element("RequestId", in: text),
+            operation: operation)
+    }
+}
+
+/// The little XML the query protocol needs: the text of an element.
+enum XMLText {
+    /// The text of the first `<name>...</name>` (the five predefined entities decoded).
+    static func element(_ name: String, in xml: String) -> String? {
+        guard let open = xml.range(of: "<\(name)>"), let close = xml.range(of: "</\(name)>", range: open.upperBound..<xml.endIndex) else {
+            return nil
+        }
+        return String(xml[open.upperBound..<close.lowerBound]).replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">")
+            .replacingOccurrences(of: "&quot;", with: "\"").replacingOccurrences(of: "&apos;", with: "'").replacingOccurrences(of: "&amp;", with: "&")
     }
 }

@@ -15,7 +15,7 @@ import Synchronization
 /// ```swift
 /// let consumer = StreamConsumer(
 ///     api: client, configuration: .init(streamName: "orders", applicationName: "billing"),
-///     processor: BillingProcessor(), checkpoints: try SQLiteCheckpointStore(path: "checkpoints.sqlite"))
+///     processor: BillingProcessor(), checkpoints: try SQLiteCheckpointStore(path: "checkpoints.sqlite"))  // KinesisCheckpointSQLite
 /// try await ServiceGroup(services: [consumer], gracefulShutdownSignals: [.sigterm], logger: logger).run()
 /// ```
 public final class StreamConsumer: Service, Sendable {

@@ -1,5 +1,6 @@
 import Foundation
 import Kinesis
+import KinesisCheckpointSQLite
 import KinesisConsumer
 import KinesisProducer
 import KinesisTesting

@@ -7,9 +7,12 @@ import Synchronization
 
 /// The Kinesis client over HTTP: AWS, LocalStack, moto, or `kinesis-load serve`.
 ///
-/// Requests are JSON 1.1, signed with SigV4, sent over a pooled AsyncHTTPClient, and retried
-/// by the configuration's ``RetryPolicy``. Call ``shutdown()`` when done if the client made
-/// its own `HTTPClient`.
+/// Requests are JSON 1.1 (GetRecords optionally CBOR), sent through the package's one AWS
+/// request path, ``AWSClient``: SigV4, the configuration's ``RetryPolicy``, a pooled
+/// AsyncHTTPClient, AWS's error answers read into ``KinesisError``. This type adds what is
+/// Kinesis's own: the typed operations, the fast GetRecords readers, the CBOR fallback and
+/// SubscribeToShard's event stream. Call ``shutdown()`` when done if the client made its own
+/// `HTTPClient`.
 ///
 /// ```swift
 /// let client = HTTPKinesisClient(configuration: try .fromEnvironment())
@@ -19,13 +22,9 @@ import Synchronization
 public final class HTTPKinesisClient: KinesisAPI {
     /// Region, endpoint, credentials, timeouts and retries.
     public let configuration: KinesisConfiguration
-    private let httpClient: HTTPClient
-    private let ownsHTTPClient: Bool
-    private let signer: SigV4Signer
-    private let credentialProvider: any CredentialProvider
+    /// The request path every call takes.
+    public let core: AWSClient
     private let logger: Logger
-    private let endpoint: URL
-    private let hostHeader: String
     /// Whether GetRecords still goes in CBOR: ``KinesisConfiguration/cborReads``, until the
     /// endpoint shows it does not speak CBOR.
     private let readsInCBOR: Atomic<Bool>
@@ -50,45 +49,24 @@ public final class HTTPKinesisClient: KinesisAPI {
         httpClient: HTTPClient? = nil, logger: Logger? = nil
     ) {
         self.configuration = configuration
-        self.credentialProvider =
-            credentials
-            ?? DefaultCredentialChain(explicit: configuration.credentials, profile: configuration.profile, region: configuration.region)
-        if let httpClient {
-            self.httpClient = httpClient
-            self.ownsHTTPClient = false
-        } else {
-            var clientConfiguration = HTTPClient.Configuration()
-            clientConfiguration.timeout.connect = .nanoseconds(configuration.timeout.connect.wholeNanoseconds)
-            clientConfiguration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit =
-                configuration.maximumConnections
-            clientConfiguration.decompression = .disabled
-            // A refused connection fails the attempt at once; the RetryPolicy decides what follows.
-            // (AsyncHTTPClient would otherwise retry it silently until the connect timeout.)
-            clientConfiguration.connectionPool.retryConnectionEstablishment = false
-            self.httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
-            self.ownsHTTPClient = true
-        }
-        self.signer = SigV4Signer(service: "kinesis", region: configuration.region)
         self.logger = logger ?? Logger(label: "kinesis", factory: { _ in SwiftLogNoOpLogHandler() })
-        self.endpoint = configuration.resolvedEndpoint
-        self.hostHeader = Self.hostHeader(for: configuration.resolvedEndpoint)
+        core = AWSClient(
+            service: .kinesis, region: configuration.region, endpoint: configuration.resolvedEndpoint,
+            credentials: credentials
+                ?? DefaultCredentialChain(explicit: configuration.credentials, profile: configuration.profile, region: configuration.region),
+            httpClient: httpClient, retry: configuration.retry, timeout: configuration.timeout.request,
+            maximumResponseBytes: Self.maximumResponseBytes, connectTimeout: configuration.timeout.connect,
+            maximumConnections: configuration.maximumConnections, logger: self.logger)
         self.readsInCBOR = Atomic(configuration.cborReads)
     }
 
     /// Closes the HTTP client if this client made it.
     public func shutdown() async throws {
-        if ownsHTTPClient { try await httpClient.shutdown() }
+        try await core.shutdown()
     }
 
-    /// The `Host` header for an endpoint: the port appears only when it is not the scheme's default.
-    static func hostHeader(for url: URL) -> String {
-        let host = url.host ?? ""
-        let bracketed = host.contains(":") ? "[\(host)]" : host
-        guard let port = url.port else { return bracketed }
-        let scheme = url.scheme?.lowercased()
-        if (scheme == "http" && port == 80) || (scheme == "https" && port == 443) { return bracketed }
-        return "\(bracketed):\(port)"
-    }
+    /// The `Host` header for an endpoint (``AWSService/hostHeader(for:)``).
+    static func hostHeader(for url: URL) -> String { AWSService.hostHeader(for: url) }
 
     // MARK: - Calls
 
@@ -101,7 +79,7 @@ public final class HTTPKinesisClient: KinesisAPI {
             body = Array(try KinesisWire.makeEncoder().encode(input))
         } catch {
             throw KinesisError(
-                code: .serialization, message: "could not encode the request: \(error)", operation: operation.rawValue)
+                code: .serialization, message: "could not encode the request: \(error)", operation: operation.rawValue, service: AWSService.kinesis.name)
         }
         return try await send(operation, body: body, cbor: false, as: output)
     }
@@ -110,112 +88,31 @@ public final class HTTPKinesisClient: KinesisAPI {
     private func send<Output: Decodable & Sendable>(
         _ operation: KinesisOperation, body: [UInt8], cbor: Bool, as output: Output.Type
     ) async throws -> Output {
-        try await configuration.retry.run(
-            onRetry: { error, attempt, wait in
-                self.logger.debug(
-                    "retrying Kinesis call",
-                    metadata: [
-                        "kinesis.operation": "\(operation.rawValue)", "kinesis.attempt": "\(attempt)",
-                        "kinesis.error": "\(error.code)", "kinesis.wait_ms": "\(wait.wholeNanoseconds / 1_000_000)",
-                    ])
+        let request = core.jsonRequest(operation.rawValue, body: body, contentType: cbor ? KinesisCBOR.contentType : nil)
+        let answer = try await core.send(operation.rawValue, request) { status, headers in
+            // An answer in neither CBOR nor JSON to a CBOR request: the endpoint does not speak it.
+            let contentType = headers.first(name: "Content-Type")
+            if cbor, status != 200, !(contentType?.hasPrefix(KinesisCBOR.contentType) ?? false), !(contentType?.contains("json") ?? false) {
+                throw CBORNotSpoken(status: status, contentType: contentType ?? "none")
             }
-        ) { _ in
-            try await self.attempt(operation, body: body, cbor: cbor, as: output)
-        }
-    }
-
-    private func attempt<Output: Decodable>(
-        _ operation: KinesisOperation, body: [UInt8], cbor: Bool, as output: Output.Type
-    ) async throws -> Output {
-        let credentials: AWSCredentials
-        do {
-            credentials = try await credentialProvider.credentials()
-        } catch let error as CredentialsError {
-            throw KinesisError(code: "MissingCredentials", message: error.message, operation: operation.rawValue)
-        }
-        let request = signedRequest(operation, body: body, credentials: credentials, cbor: cbor)
-
-        logger.trace("sending Kinesis request", metadata: ["kinesis.operation": "\(operation.rawValue)"])
-        let status: Int
-        let responseBody: ByteBuffer
-        let requestId: String?
-        let errorType: String?
-        let cborAnswer: Bool
-        let contentType: String?
-        do {
-            let response = try await httpClient.execute(
-                request, timeout: .nanoseconds(configuration.timeout.request.wholeNanoseconds), logger: nil)
-            status = Int(response.status.code)
-            requestId = response.headers.first(name: "x-amzn-RequestId")
-            errorType = response.headers.first(name: "x-amzn-ErrorType")
-            // A CBOR request may still get JSON back (an error from a proxy, say): the answer's
-            // own content type decides how it is read.
-            contentType = response.headers.first(name: "Content-Type")
-            cborAnswer = contentType?.hasPrefix(KinesisCBOR.contentType) ?? false
-            // Sized from Content-Length when there is one: a 10 MiB page is written once, not regrown.
-            let expected = response.headers.first(name: "Content-Length").flatMap(Int.init) ?? 0
-            var body = ByteBufferAllocator().buffer(capacity: min(max(expected, 0), Self.maximumResponseBytes))
-            try await response.body.collect(upTo: Self.maximumResponseBytes, into: &body)
-            responseBody = body
-        } catch let error as KinesisError {
-            throw error
-        } catch is CancellationError {
-            throw CancellationError()
-        } catch {
-            throw Self.transportError(error, operation: operation)
-        }
-
-        if cbor, status != 200, !cborAnswer, !(contentType?.contains("json") ?? false) {
-            throw CBORNotSpoken(status: status, contentType: contentType ?? "none")
-        }
-        guard status == 200 else {
-            var errorBody = Array(responseBody.readableBytesView)
-            if cborAnswer, let json = try? KinesisCBOR.json(fromCBOR: errorBody) { errorBody = json }
-            let error = KinesisError.fromResponse(
-                status: status, body: errorBody, errorTypeHeader: errorType, requestId: requestId,
-                operation: operation.rawValue)
-            logger.debug(
-                "Kinesis call failed",
-                metadata: [
-                    "kinesis.operation": "\(operation.rawValue)", "kinesis.error": "\(error.code)",
-                    "http.status": "\(status)",
-                ])
-            throw error
         }
         if Output.self == EmptyResponse.self { return EmptyResponse() as! Output }
+        // A CBOR request may still get JSON back (from a proxy, say): the answer's own content type decides.
+        let cborAnswer = answer.contentType?.hasPrefix(KinesisCBOR.contentType) ?? false
         do {
             // The hot read path: pages of up to 10 MiB of base64, read without JSONDecoder.
             if Output.self == GetRecordsOutput.self {
-                return try responseBody.withUnsafeReadableBytes {
+                return try answer.body.withUnsafeReadableBytes {
                     try cborAnswer ? KinesisCBOR.decodeGetRecords(raw: $0) : KinesisWire.decodeGetRecords(raw: $0)
                 } as! Output
             }
-            let bytes = Array(responseBody.readableBytesView)
+            let bytes = answer.bytes
             return try KinesisWire.makeDecoder().decode(Output.self, from: Data(bytes.isEmpty ? Array("{}".utf8) : bytes))
         } catch {
             throw KinesisError(
                 code: .invalidResponse, message: "could not read the \(operation.rawValue) answer: \(error)",
-                httpStatus: status, requestId: requestId, operation: operation.rawValue)
+                httpStatus: answer.status, requestId: answer.requestId, operation: operation.rawValue, service: AWSService.kinesis.name)
         }
-    }
-
-    /// The signed POST for one call.
-    private func signedRequest(_ operation: KinesisOperation, body: [UInt8], credentials: AWSCredentials, cbor: Bool = false) -> HTTPClientRequest {
-        let path = endpoint.path.isEmpty ? "/" : endpoint.path
-        let signed = signer.sign(
-            method: "POST", path: path,
-            headers: [
-                ("Host", hostHeader), ("Content-Type", cbor ? KinesisCBOR.contentType : KinesisWire.contentType),
-                ("X-Amz-Target", KinesisWire.target(operation.rawValue)),
-            ],
-            body: body, credentials: credentials, date: Date())
-        var request = HTTPClientRequest(url: endpoint.absoluteString)
-        request.method = .POST
-        for header in signed.headers { request.headers.add(name: header.name, value: header.value) }
-        request.headers.add(name: "User-Agent", value: "KinesisToolkit/0.1")
-        request.headers.add(name: "Content-Length", value: String(body.count))
-        request.body = .bytes(ByteBuffer(bytes: body))
-        return request
     }
 
     /// `SubscribeToShard` over HTTP/1.1, as boto3 speaks it: the answer's body is AWS's event
@@ -225,26 +122,10 @@ public final class HTTPKinesisClient: KinesisAPI {
     public func subscribeToShard(_ input: SubscribeToShardInput) async throws -> SubscribeToShardOutput {
         let operation = KinesisOperation.subscribeToShard
         let body = Array(try KinesisWire.makeEncoder().encode(input))
-        let credentials: AWSCredentials
-        do {
-            credentials = try await credentialProvider.credentials()
-        } catch let error as CredentialsError {
-            throw KinesisError(code: "MissingCredentials", message: error.message, operation: operation.rawValue)
-        }
-        let response: HTTPClientResponse
-        do {
-            // A subscription lasts five minutes; the deadline leaves room for the last event.
-            response = try await httpClient.execute(signedRequest(operation, body: body, credentials: credentials), timeout: .seconds(330), logger: nil)
-        } catch {
-            throw Self.transportError(error, operation: operation)
-        }
-        guard response.status.code == 200 else {
-            let bytes = Array((try await response.body.collect(upTo: Self.maximumResponseBytes)).readableBytesView)
-            throw KinesisError.fromResponse(
-                status: Int(response.status.code), body: bytes, errorTypeHeader: response.headers.first(name: "x-amzn-ErrorType"),
-                requestId: response.headers.first(name: "x-amzn-RequestId"), operation: operation.rawValue)
-        }
+        // A subscription lasts five minutes; the deadline leaves room for the last event.
+        let response = try await core.open(operation.rawValue, core.jsonRequest(operation.rawValue, body: body), timeout: .seconds(330))
         let (events, continuation) = AsyncThrowingStream.makeStream(of: SubscribeToShardEvent.self)
+        let core = self.core
         let task = Task {
             var buffer: [UInt8] = []
             do {
@@ -258,7 +139,7 @@ public final class HTTPKinesisClient: KinesisAPI {
                             let type = message.headers[":exception-type"] ?? message.headers[":error-code"] ?? "InternalFailure"
                             let text = (try? JSONSerialization.jsonObject(with: Data(message.payload)) as? [String: Any])
                                 .flatMap { ($0["message"] ?? $0["Message"]) as? String } ?? message.headers[":error-message"] ?? ""
-                            throw KinesisError(code: KinesisError.Code(rawValue: type), message: text, operation: operation.rawValue)
+                            throw KinesisError(code: KinesisError.Code(rawValue: type), message: text, operation: operation.rawValue, service: AWSService.kinesis.name)
                         default:
                             continue  // initial-response and events of other types
                         }
@@ -268,29 +149,11 @@ public final class HTTPKinesisClient: KinesisAPI {
             } catch let error as KinesisError {
                 continuation.finish(throwing: error)
             } catch {
-                continuation.finish(throwing: Self.transportError(error, operation: operation))
+                continuation.finish(throwing: core.transportError(.transport(error), operation: operation.rawValue))
             }
         }
         continuation.onTermination = { _ in task.cancel() }
         return SubscribeToShardOutput(events: events)
-    }
-
-    /// Maps a failure of the transport to a retryable ``KinesisError``.
-    static func transportError(_ error: any Error, operation: KinesisOperation) -> KinesisError {
-        if let httpError = error as? HTTPClientError {
-            switch httpError {
-            case .deadlineExceeded, .readTimeout, .connectTimeout, .writeTimeout:
-                return KinesisError(code: .timeout, message: "\(httpError)", operation: operation.rawValue)
-            default:
-                break
-            }
-        }
-        if error is NIOTooManyBytesError {
-            return KinesisError(
-                code: .invalidResponse, message: "the answer exceeded \(maximumResponseBytes) bytes",
-                operation: operation.rawValue)
-        }
-        return KinesisError(code: .connectionFailure, message: "\(error)", operation: operation.rawValue)
     }
 
     // MARK: - KinesisAPI

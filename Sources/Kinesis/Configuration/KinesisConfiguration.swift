@@ -79,7 +79,7 @@ public struct KinesisConfiguration: Sendable, Hashable {
 
     /// The URL requests go to: the override, or the regional AWS endpoint.
     public var resolvedEndpoint: URL {
-        endpoint ?? URL(string: "https://kinesis.\(region).amazonaws.com")!
+        endpoint ?? AWSService.kinesis.regionalEndpoint(region: region)
     }
 
     /// Reads the configuration from environment variables.
@@ -124,9 +124,7 @@ public struct KinesisConfiguration: Sendable, Hashable {
             configuration.retentionPeriodHours = try parseInt(
                 raw, source: name, range: retentionRange, unit: " hours")
         }
-        if let (name, raw) = value("AWS_ENDPOINT_URL_KINESIS") ?? value("AWS_ENDPOINT_URL") {
-            configuration.endpoint = try parseEndpoint(raw, source: name)
-        }
+        configuration.endpoint = try AWSService.kinesis.environmentEndpoint(environment)
         return configuration
     }
 

@@ -366,7 +366,7 @@ public struct ContainerCredentialProvider: CredentialProvider {
         let headers = try authorization().map { [("Authorization", $0)] } ?? []
         let answer = try await http.send(.GET, url, headers: headers, what: "container credentials")
         guard answer.status == 200 else { throw CredentialsError("container credentials: \(url.host ?? "") answered HTTP \(answer.status)") }
-        guard let parsed = try? JSONDecoder().decode(MetadataCredentials.self, from: answer.body) else {
+        guard let parsed = try? JSONDecoder().decode(MetadataCredentials.self, from: answer.data) else {
             throw CredentialsError("container credentials: the answer is not the expected JSON")
         }
         return parsed.credentials
@@ -411,7 +411,7 @@ public struct InstanceMetadataCredentialProvider: CredentialProvider {
             throw CredentialsError("instance metadata: no instance profile role (HTTP \(roleAnswer.status))")
         }
         let answer = try await http.send(.GET, url(base + role), headers: token, what: "instance metadata (credentials of \(role))")
-        guard answer.status == 200, let parsed = try? JSONDecoder().decode(MetadataCredentials.self, from: answer.body) else {
+        guard answer.status == 200, let parsed = try? JSONDecoder().decode(MetadataCredentials.self, from: answer.data) else {
             throw CredentialsError("instance metadata: the credentials of role \(role) could not be read (HTTP \(answer.status))")
         }
         if let code = parsed.Code, code != "Success" { throw CredentialsError("instance metadata: role \(role) answered \(code)") }
@@ -447,8 +447,7 @@ public struct SSOCredentialProvider: CredentialProvider {
         self.roleName = roleName
         let home = environment["HOME"] ?? NSHomeDirectory()
         cacheFolder = home + "/.aws/sso/cache"
-        portal = try ServiceEndpoint.url(
-            environmentKey: "SSO", environment: environment, default: "https://portal.sso.\(region).amazonaws.com")
+        portal = try AWSService.sso.credentialEndpoint(region: region, environment: environment)
     }
 
     /// The AWS CLI's cache file: the SHA-1 of the session name (or of the start URL), in hex.
@@ -482,15 +481,21 @@ public struct SSOCredentialProvider: CredentialProvider {
         guard let expires = SecurityTokenService.parseDate(cached.expiresAt.replacingOccurrences(of: "UTC", with: "Z")), expires > now() else {
             throw CredentialsError("profile '\(profile)': the SSO login has expired: \(login)")
         }
-        var components = URLComponents(url: portal, resolvingAgainstBaseURL: false)!
-        components.path = (components.path == "/" ? "" : components.path) + "/federation/credentials"
-        components.queryItems = [URLQueryItem(name: "role_name", value: roleName), URLQueryItem(name: "account_id", value: accountId)]
-        let answer = try await http.send(
-            .GET, components.url!, headers: [("x-amz-sso_bearer_token", cached.accessToken)], what: "the SSO portal (GetRoleCredentials)")
-        if answer.status == 401 || answer.status == 403 {
-            throw CredentialsError("profile '\(profile)': the SSO portal refused the cached login (HTTP \(answer.status)): \(login)")
+        let request = AWSClient.Request(
+            method: .GET, path: "/federation/credentials", query: [("role_name", roleName), ("account_id", accountId)],
+            headers: [("x-amz-sso_bearer_token", cached.accessToken)])
+        let answer: AWSClient.Response
+        do {
+            answer = try await http.core(.sso, region: region, endpoint: portal).send("GetRoleCredentials", request)
+        } catch let error as AWSError where error.httpStatus == 401 || error.httpStatus == 403 {
+            throw CredentialsError("profile '\(profile)': the SSO portal refused the cached login (HTTP \(error.httpStatus ?? 0)): \(login)")
+        } catch let error as AWSError where error.httpStatus != nil {
+            throw CredentialsError(
+                "profile '\(profile)': the SSO portal answered HTTP \(error.httpStatus ?? 0) without role credentials for \(roleName) in \(accountId)")
+        } catch let error as AWSError {
+            throw CredentialsError("the SSO portal (GetRoleCredentials): \(AWSHTTP.origin(of: portal)) did not answer (\(error.message))")
         }
-        guard answer.status == 200, let parsed = try? JSONDecoder().decode(Answer.self, from: answer.body) else {
+        guard let parsed = try? JSONDecoder().decode(Answer.self, from: answer.data) else {
             throw CredentialsError("profile '\(profile)': the SSO portal answered HTTP \(answer.status) without role credentials for \(roleName) in \(accountId)")
         }
         let role = parsed.roleCredentials

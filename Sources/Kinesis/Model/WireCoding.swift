@@ -24,10 +24,10 @@ public enum KinesisWire {
     }
 
     /// The value of the `X-Amz-Target` header for an operation.
-    public static func target(_ operation: String) -> String { "Kinesis_20131202.\(operation)" }
+    public static func target(_ operation: String) -> String { AWSService.kinesis.target(operation)! }
 
     /// The content type of requests and responses.
-    public static let contentType = "application/x-amz-json-1.1"
+    public static let contentType = AWSService.kinesis.jsonContentType!
 }
 
 /// A response with no members (`{}`), as DeleteStream and SplitShard return.
