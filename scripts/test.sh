@@ -21,18 +21,18 @@ BOTOCORE_SIGV4_VECTORS=$(mktemp -t botocore-sigv4.XXXXXX.json)
 export BOTOCORE_SIGV4_VECTORS
 python3 scripts/gen_botocore_sigv4.py "$BOTOCORE_SIGV4_VECTORS" || failed_steps=$((failed_steps + 1))
 
+echo "==> swift build"
+swift build --build-tests 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\] (Compiling|Emitting|Linking|Write|Wrapping|Applying)'
+if [ "${PIPESTATUS[0]}" -ne 0 ]; then echo "build failed"; echo "tests: 0 passed, 1 failed"; exit 1; fi
+KINESIS_LOAD_BIN="$(swift build --show-bin-path)/kinesis-load"
+export KINESIS_LOAD_BIN
+
 echo "==> the module graph: what each target imports against what it declares"
 modlog=$(mktemp)
 python3 scripts/check_modules.py 2>&1 | tee "$modlog"
 [ "${PIPESTATUS[0]}" -eq 0 ] || failed_steps=$((failed_steps + 1))
 cli_passed=$((cli_passed + $(grep -c '^module graph: 0 problem' "$modlog" || true)))
 cli_failed=$((cli_failed + $(grep -c '^FAILED: ' "$modlog" || true)))
-
-echo "==> swift build"
-swift build --build-tests 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\] (Compiling|Emitting|Linking|Write|Wrapping|Applying)'
-if [ "${PIPESTATUS[0]}" -ne 0 ]; then echo "build failed"; echo "tests: 0 passed, 1 failed"; exit 1; fi
-KINESIS_LOAD_BIN="$(swift build --show-bin-path)/kinesis-load"
-export KINESIS_LOAD_BIN
 
 echo "==> swift test"
 log=$(mktemp)
