@@ -181,10 +181,8 @@ public final class AWSClient: Sendable {
         let response: HTTPClientResponse
         do {
             response = try await http.client.execute(signed, timeout: .nanoseconds(timeout.wholeNanoseconds), logger: nil)
-        } catch is CancellationError {
-            throw CancellationError()
         } catch {
-            throw transportError(.transport(error), operation: operation)
+            throw transportError(error, operation: operation)
         }
         guard response.status.code == 200 else {
             let bytes = Array((try await response.body.collect(upTo: http.bodyLimit)).readableBytesView)
@@ -198,8 +196,8 @@ public final class AWSClient: Sendable {
         logger.trace("sending \(service.name) request", metadata: ["aws.operation": "\(operation)"])
         do {
             return try await http.exchange(signed)
-        } catch let failure as AWSHTTP.Failure {
-            throw transportError(failure, operation: operation)
+        } catch {
+            throw transportError(error, operation: operation)
         }
     }
 
@@ -240,8 +238,10 @@ public final class AWSClient: Sendable {
 
     // MARK: - Errors
 
-    /// A failure of the transport as a (retryable, where it can help) ``AWSError``.
-    func transportError(_ failure: AWSHTTP.Failure, operation: String) -> AWSError {
+    /// A failure of the transport as a (retryable, where it can help) ``AWSError``; a
+    /// cancellation stays a `CancellationError`.
+    func transportError(_ error: any Error, operation: String) -> any Error {
+        guard let failure = http.failure(of: error) as? AWSHTTP.Failure else { return CancellationError() }
         switch failure {
         case .timedOut:
             return AWSError(code: .timeout, message: "no answer within \(http.timeout)", operation: operation, service: service.name)

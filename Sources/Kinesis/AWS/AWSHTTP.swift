@@ -61,22 +61,26 @@ struct AWSHTTP: Sendable {
                 return try await Self.within(timeout) { [self] in try await receive(request) }
             }
             return try await receive(request)
-        } catch is TimedOut {
-            throw Failure.timedOut
-        } catch let failure as Failure {
-            throw failure
-        } catch is CancellationError {
-            throw CancellationError()
-        } catch is NIOTooManyBytesError {
-            throw Failure.tooLarge(limit: bodyLimit)
-        } catch let error as HTTPClientError {
-            switch error {
-            case .deadlineExceeded, .readTimeout, .connectTimeout, .writeTimeout: throw Failure.timedOut
-            case .cancelled where Task.isCancelled: throw CancellationError()
-            default: throw Failure.transport(error)
-            }
         } catch {
-            throw Failure.transport(error)
+            throw failure(of: error)
+        }
+    }
+
+    /// What an error of a request or of reading its answer means: a ``Failure``, or the
+    /// `CancellationError` of a cancelled task.
+    func failure(of error: any Error) -> any Error {
+        switch error {
+        case is TimedOut: return Failure.timedOut
+        case let failure as Failure: return failure
+        case is CancellationError: return CancellationError()
+        case is NIOTooManyBytesError: return Failure.tooLarge(limit: bodyLimit)
+        case let error as HTTPClientError:
+            switch error {
+            case .deadlineExceeded, .readTimeout, .connectTimeout, .writeTimeout: return Failure.timedOut
+            case .cancelled where Task.isCancelled: return CancellationError()
+            default: return Failure.transport(error)
+            }
+        default: return Failure.transport(error)
         }
     }
 

@@ -149,7 +149,7 @@ public final class HTTPKinesisClient: KinesisAPI {
             } catch let error as KinesisError {
                 continuation.finish(throwing: error)
             } catch {
-                continuation.finish(throwing: core.transportError(.transport(error), operation: operation.rawValue))
+                continuation.finish(throwing: core.transportError(error, operation: operation.rawValue))
             }
         }
         continuation.onTermination = { _ in task.cancel() }
