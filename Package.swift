@@ -185,11 +185,15 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
-            name: "KinesisTestingTests",
+            name: "KinesisEngineTests",
+            dependencies: ["Kinesis", "KinesisEngine", "KinesisTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "KinesisLocalTests",
             dependencies: [
                 "Kinesis",
                 "KinesisEngine",
-                "KinesisProducer",
                 "KinesisTesting",
                 "KinesisLocal",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -198,6 +202,11 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "KinesisTestingTests",
+            dependencies: ["Kinesis", "KinesisProducer", "KinesisTesting"],
             swiftSettings: swiftSettings
         ),
     ]

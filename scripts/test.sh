@@ -21,6 +21,13 @@ BOTOCORE_SIGV4_VECTORS=$(mktemp -t botocore-sigv4.XXXXXX.json)
 export BOTOCORE_SIGV4_VECTORS
 python3 scripts/gen_botocore_sigv4.py "$BOTOCORE_SIGV4_VECTORS" || failed_steps=$((failed_steps + 1))
 
+echo "==> the generated wire model: regenerated from scripts/model and compared with what is committed"
+if python3 scripts/generate_model.py --check; then
+    echo "ok: generated wire model"; cli_passed=$((cli_passed + 1))
+else
+    cli_failed=$((cli_failed + 1)); failed_steps=$((failed_steps + 1))
+fi
+
 echo "==> swift build"
 swift build --build-tests 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\] (Compiling|Emitting|Linking|Write|Wrapping|Applying)'
 if [ "${PIPESTATUS[0]}" -ne 0 ]; then echo "build failed"; echo "tests: 0 passed, 1 failed"; exit 1; fi

@@ -111,16 +111,19 @@ public struct KinesisEndpoint: Sendable {
         }
         guard contentType == Self.jsonContentType || contentType == "application/json" else {
             guard named else { return Self.xmlError("AccessDeniedException", message: "Unable to determine service/operation name to be authorized") }
-            return Response(status: 404, headers: [("x-amzn-RequestId", RequestIds.next())], body: Array("<UnknownOperationException/>\n".utf8))
+            return Response(status: 404, headers: [("x-amzn-RequestId", RequestIds.next()), ("x-amz-id-2", RequestIds.extendedId())], body: Array("<UnknownOperationException/>\n".utf8))
         }
         if contentType == "application/json" {
             // The plain JSON content type gets AWS's "Output" wrapping, and goes no further.
             let isObject: Bool
             if case .object? = try? JSONDecoder().decode(JSONValue.self, from: Data(body)) { isObject = true } else { isObject = false }
-            let output = isObject
-                ? #"{"Output":{"__type":"com.amazon.coral.service#UnknownOperationException","message":null},"Version":"1.0"}"#
-                : #"{"Output":{"__type":"com.amazon.coral.service#SerializationException","Message":null},"Version":"1.0"}"#
-            return Response(status: 200, headers: [("Content-Type", "application/json"), ("x-amzn-RequestId", RequestIds.next())], body: Array(output.utf8))
+            // AWS answers 404 (a JSON object: the operation is unknown under this content type)
+            // or 400 (not JSON), in the wrapping of its old JSON protocol.
+            let (status, type) = isObject ? (404, "UnknownOperationException") : (400, "SerializationException")
+            let output = #"{"Output":{"__type":"com.amazon.coral.service#"# + type + #""},"Version":"1.0"}"#
+            return Response(
+                status: status, headers: [("Content-Type", "application/json"), ("x-amzn-RequestId", RequestIds.next()), ("x-amz-id-2", RequestIds.extendedId())],
+                body: Array(output.utf8))
         }
         return await answer(operation, method: method, path: path, query: query, headers: headers, body: body, signedBody: body, cbor: false)
     }
@@ -128,12 +131,14 @@ public struct KinesisEndpoint: Sendable {
     /// AWS's XML answer to a request it cannot route (no POST, no operation).
     static func xmlError(_ type: String, message: String) -> Response {
         Response(
-            status: 403, headers: [("x-amzn-RequestId", RequestIds.next())],
+            status: 403, headers: [("x-amzn-RequestId", RequestIds.next()), ("x-amz-id-2", RequestIds.extendedId())],
             body: Array("<\(type)>\n  <Message>\(message)</Message>\n</\(type)>\n".utf8))
     }
 
     /// The same answer in CBOR.
     static func inCBOR(_ response: Response) -> Response {
+        if response.events != nil { return response }  // an event stream keeps its own content type
+        if response.body.isEmpty { return labelledCBOR(response) }
         guard let body = try? CBOR.cbor(fromJSON: response.body) else { return response }
         var converted = labelledCBOR(response)
         converted.body = body
@@ -177,7 +182,7 @@ public struct KinesisEndpoint: Sendable {
             let output = try await dispatch(operation, body: body, authFailure: authFailure, cbor: cbor, events: &events)
             if let events {
                 return Response(
-                    status: 200, headers: [("Content-Type", "application/vnd.amazon.eventstream"), ("x-amzn-RequestId", RequestIds.next())],
+                    status: 200, headers: [("Content-Type", "application/vnd.amazon.eventstream"), ("x-amzn-RequestId", RequestIds.next()), ("x-amz-id-2", RequestIds.extendedId())],
                     body: [], events: events)
             }
             return Response(status: 200, headers: commonHeaders(), body: output)
@@ -189,7 +194,7 @@ public struct KinesisEndpoint: Sendable {
     }
 
     private func commonHeaders() -> [(name: String, value: String)] {
-        [("Content-Type", KinesisWire.contentType), ("x-amzn-RequestId", RequestIds.next())]
+        [("Content-Type", KinesisWire.contentType), ("x-amzn-RequestId", RequestIds.next()), ("x-amz-id-2", RequestIds.extendedId())]
     }
 
     /// AWS's error body: `__type` and `message` (`Message` for SerializationException).
@@ -214,13 +219,71 @@ public struct KinesisEndpoint: Sendable {
         // ListShards' StreamName is optional in the Swift input, so a missing name does not
         // show as a decoding failure: its (small) body is checked for an ARN up front.
         if operation == .listShards, let named = try namingStreamByARN(data, operation) { data = named }
-        // Fast path: a well-formed request decodes straight into its input, which the engine
-        // validates with the same rules (Validator) as below. Only a body that does not decode
-        // takes the slow path, which names the wrong type or missing member as AWS does.
-        var slowPathChecked = false
+        let answer = try await operation.dispatch(
+            to: engine, through: Handler(endpoint: self, operation: operation, data: data, authFailure: authFailure, cbor: cbor))
+        events = answer.events
+        return answer.body
+    }
+
+    /// Decodes a request into its operation's input, calls the engine and writes the answer.
+    ///
+    /// Fast path: a well-formed request decodes straight into its input, which the engine
+    /// validates with the same rules (Validator) as below. Only a body that does not decode
+    /// takes the slow path, which names the wrong type or missing member as AWS does.
+    private struct Handler: KinesisOperationHandler {
+        let endpoint: KinesisEndpoint
+        let operation: KinesisOperation
+        let data: Data
+        let authFailure: KinesisError?
+        let cbor: Bool
+
+        func handle<Input: Codable & Sendable, Output: Sendable>(
+            _ operation: KinesisOperation, _ type: Input.Type, _ call: (Input) async throws -> Output
+        ) async throws -> (body: [UInt8], events: AsyncThrowingStream<[UInt8], any Error>?) {
+            let input: Input
+            do {
+                input = try KinesisEndpoint.requestDecoder().decode(Input.self, from: data)
+            } catch DecodingError.keyNotFound(let key, let context) where key.stringValue == "StreamName" && context.codingPath.isEmpty {
+                // The Swift input names the stream; the request may name it by ARN instead.
+                guard let named = try endpoint.namingStreamByARN(data, operation) else {
+                    try checkSlowPath()
+                    throw KinesisError(code: .serialization, message: "Missing StreamName", httpStatus: 400)
+                }
+                do {
+                    input = try KinesisEndpoint.requestDecoder().decode(Input.self, from: named)
+                } catch {
+                    try checkSlowPath()
+                    throw KinesisError(code: .serialization, message: KinesisEndpoint.describe(error), httpStatus: 400)
+                }
+            } catch {
+                try checkSlowPath()
+                throw KinesisError(code: .serialization, message: KinesisEndpoint.describe(error), httpStatus: 400)
+            }
+            if let authFailure {
+                // Types and constraints are answered before the signature, as AWS does.
+                try Validator.validate(operation, FieldValueEncoder.fields(of: input))
+                throw authFailure
+            }
+            let output = try await call(input)
+            switch output {
+            case let page as GetRecordsOutput:
+                // The hot read path: written by hand rather than by JSONEncoder (the same document),
+                // and straight in CBOR for a CBOR request (no base64, no JSON in between).
+                return (cbor ? KinesisCBOR.encodeGetRecords(page) : KinesisWire.encodeGetRecords(page), nil)
+            case is EmptyResponse:
+                // An operation that answers nothing has an empty body, as AWS's.
+                return ([], nil)
+            case let subscription as SubscribeToShardOutput:
+                return (Array("{}".utf8), KinesisEndpoint.eventStream(subscription, cbor: cbor))
+            case let encodable as any Encodable:
+                return (Array(try KinesisWire.makeEncoder().encode(encodable)), nil)
+            default:
+                throw KinesisError(code: .internalFailure, message: "\(Output.self) cannot be written", httpStatus: 500)
+            }
+        }
+
+        /// Names the wrong type or missing member of a body that did not decode, as AWS does.
         func checkSlowPath() throws {
-            guard !slowPathChecked else { return }
-            slowPathChecked = true
             let json: JSONValue
             do {
                 json = try JSONDecoder().decode(JSONValue.self, from: data)
@@ -229,95 +292,6 @@ public struct KinesisEndpoint: Sendable {
             }
             let fields = try Validator.fields(of: operation, json: json)
             try Validator.validate(operation, fields)
-        }
-
-        func run<Input: Codable, Output: Encodable>(
-            _ type: Input.Type, _ call: (Input) async throws -> Output, encode: ((Output) -> [UInt8])? = nil
-        ) async throws -> [UInt8] {
-            let input: Input
-            do {
-                input = try Self.requestDecoder().decode(Input.self, from: data)
-            } catch DecodingError.keyNotFound(let key, let context) where key.stringValue == "StreamName" && context.codingPath.isEmpty {
-                // The Swift input names the stream; the request may name it by ARN instead.
-                guard let named = try namingStreamByARN(data, operation) else {
-                    try checkSlowPath()
-                    throw KinesisError(code: .serialization, message: "Missing StreamName", httpStatus: 400)
-                }
-                do {
-                    input = try Self.requestDecoder().decode(Input.self, from: named)
-                } catch {
-                    try checkSlowPath()
-                    throw KinesisError(code: .serialization, message: Self.describe(error), httpStatus: 400)
-                }
-            } catch {
-                try checkSlowPath()
-                throw KinesisError(code: .serialization, message: Self.describe(error), httpStatus: 400)
-            }
-            if let authFailure {
-                // Types and constraints are answered before the signature, as AWS does.
-                try Validator.validate(operation, FieldValueEncoder.fields(of: input))
-                throw authFailure
-            }
-            let output = try await call(input)
-            if let encode { return encode(output) }
-            return Array(try KinesisWire.makeEncoder().encode(output))
-        }
-        func runVoid<Input: Codable>(_ type: Input.Type, _ call: (Input) async throws -> Void) async throws -> [UInt8] {
-            try await run(type) { input in
-                try await call(input)
-                return EmptyResponse()
-            }
-        }
-
-        switch operation {
-        case .createStream: return try await runVoid(CreateStreamInput.self, engine.createStream)
-        case .deleteStream: return try await runVoid(DeleteStreamInput.self, engine.deleteStream)
-        case .describeStream: return try await run(DescribeStreamInput.self, engine.describeStream)
-        case .describeStreamSummary: return try await run(DescribeStreamSummaryInput.self, engine.describeStreamSummary)
-        case .listStreams: return try await run(ListStreamsInput.self, engine.listStreams)
-        case .listShards: return try await run(ListShardsInput.self, engine.listShards)
-        case .putRecord: return try await run(PutRecordInput.self, engine.putRecord)
-        case .putRecords: return try await run(PutRecordsInput.self, engine.putRecords)
-        case .getShardIterator: return try await run(GetShardIteratorInput.self, engine.getShardIterator)
-        case .getRecords:
-            // The hot read path: written by hand rather than by JSONEncoder (the same document),
-            // and straight in CBOR for a CBOR request (no base64, no JSON in between).
-            return try await run(GetRecordsInput.self, engine.getRecords, encode: cbor ? KinesisCBOR.encodeGetRecords : KinesisWire.encodeGetRecords)
-        case .increaseStreamRetentionPeriod:
-            return try await runVoid(IncreaseStreamRetentionPeriodInput.self, engine.increaseStreamRetentionPeriod)
-        case .decreaseStreamRetentionPeriod:
-            return try await runVoid(DecreaseStreamRetentionPeriodInput.self, engine.decreaseStreamRetentionPeriod)
-        case .updateShardCount: return try await run(UpdateShardCountInput.self, engine.updateShardCount)
-        case .splitShard: return try await runVoid(SplitShardInput.self, engine.splitShard)
-        case .mergeShards: return try await runVoid(MergeShardsInput.self, engine.mergeShards)
-        case .updateStreamMode: return try await runVoid(UpdateStreamModeInput.self, engine.updateStreamMode)
-        case .subscribeToShard:
-            return try await run(SubscribeToShardInput.self) { input in
-                events = Self.eventStream(try await engine.subscribeToShard(input), cbor: cbor)
-                return EmptyResponse()
-            }
-        case .addTagsToStream: return try await runVoid(AddTagsToStreamInput.self, engine.addTagsToStream)
-        case .removeTagsFromStream: return try await runVoid(RemoveTagsFromStreamInput.self, engine.removeTagsFromStream)
-        case .listTagsForStream: return try await run(ListTagsForStreamInput.self, engine.listTagsForStream)
-        case .tagResource: return try await runVoid(TagResourceInput.self, engine.tagResource)
-        case .untagResource: return try await runVoid(UntagResourceInput.self, engine.untagResource)
-        case .listTagsForResource: return try await run(ListTagsForResourceInput.self, engine.listTagsForResource)
-        case .startStreamEncryption: return try await runVoid(StartStreamEncryptionInput.self, engine.startStreamEncryption)
-        case .stopStreamEncryption: return try await runVoid(StopStreamEncryptionInput.self, engine.stopStreamEncryption)
-        case .enableEnhancedMonitoring: return try await run(EnableEnhancedMonitoringInput.self, engine.enableEnhancedMonitoring)
-        case .disableEnhancedMonitoring: return try await run(DisableEnhancedMonitoringInput.self, engine.disableEnhancedMonitoring)
-        case .describeLimits: return try await run(NoInput.self, engine.describeLimits)
-        case .describeAccountSettings: return try await run(NoInput.self, engine.describeAccountSettings)
-        case .updateAccountSettings: return try await run(UpdateAccountSettingsInput.self, engine.updateAccountSettings)
-        case .registerStreamConsumer: return try await run(RegisterStreamConsumerInput.self, engine.registerStreamConsumer)
-        case .deregisterStreamConsumer: return try await runVoid(DeregisterStreamConsumerInput.self, engine.deregisterStreamConsumer)
-        case .describeStreamConsumer: return try await run(DescribeStreamConsumerInput.self, engine.describeStreamConsumer)
-        case .listStreamConsumers: return try await run(ListStreamConsumersInput.self, engine.listStreamConsumers)
-        case .putResourcePolicy: return try await runVoid(PutResourcePolicyInput.self, engine.putResourcePolicy)
-        case .getResourcePolicy: return try await run(GetResourcePolicyInput.self, engine.getResourcePolicy)
-        case .deleteResourcePolicy: return try await runVoid(DeleteResourcePolicyInput.self, engine.deleteResourcePolicy)
-        case .updateMaxRecordSize: return try await runVoid(UpdateMaxRecordSizeInput.self, engine.updateMaxRecordSize)
-        case .updateStreamWarmThroughput: return try await run(UpdateStreamWarmThroughputInput.self, engine.updateStreamWarmThroughput)
         }
     }
 
@@ -353,7 +327,7 @@ public struct KinesisEndpoint: Sendable {
     }
 
     /// The body with `StreamName` added from its `StreamARN`, or nil when it has no ARN.
-    private func namingStreamByARN(_ data: Data, _ operation: KinesisOperation) throws -> Data? {
+    fileprivate func namingStreamByARN(_ data: Data, _ operation: KinesisOperation) throws -> Data? {
         guard case .object(var object)? = try? JSONDecoder().decode(JSONValue.self, from: data), object["StreamName"] == nil,
             case .string(let arn)? = object["StreamARN"]
         else { return nil }
@@ -403,12 +377,30 @@ func asciiCaseInsensitiveEquals(_ a: String, _ b: String) -> Bool {
     }
 }
 
-/// Request ids: a random prefix per process and a counter, cheaper than a UUID per answer.
+/// Request ids shaped as AWS's (a UUID's 8-4-4-4-12 hex digits): 64 random bits per process
+/// and a counter, cheaper than a random UUID per answer.
 enum RequestIds {
-    static let prefix = String(UInt64.random(in: 0...UInt64.max), radix: 16)
+    static let prefix: String = {
+        let hex = hex16(UInt64.random(in: 0...UInt64.max))
+        return "\(hex.prefix(8))-\(hex.dropFirst(8).prefix(4))-\(hex.suffix(4))"
+    }()
     static let counter = Atomic<UInt64>(0)
     static func next() -> String {
-        "\(prefix)-\(String(counter.wrappingAdd(1, ordering: .relaxed).newValue, radix: 16))"
+        let hex = hex16(counter.wrappingAdd(1, ordering: .relaxed).newValue)
+        return "\(prefix)-\(hex.prefix(4))-\(hex.suffix(12))"
+    }
+    /// `x-amz-id-2`, which AWS sends with every answer: 72 opaque bytes in base64 (64 random
+    /// per process, then the answer's counter).
+    static func extendedId() -> String {
+        var bytes = extendedPrefix
+        withUnsafeBytes(of: extendedCounter.wrappingAdd(1, ordering: .relaxed).newValue.bigEndian) { bytes.append(contentsOf: $0) }
+        return Data(bytes).base64EncodedString()
+    }
+    static let extendedPrefix: [UInt8] = (0..<64).map { _ in UInt8.random(in: 0...255) }
+    static let extendedCounter = Atomic<UInt64>(0)
+    static func hex16(_ value: UInt64) -> String {
+        let digits = String(value, radix: 16)
+        return String(repeating: "0", count: 16 - digits.count) + digits
     }
 }
 

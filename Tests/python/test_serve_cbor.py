@@ -16,6 +16,9 @@ CBOR = "application/x-amz-cbor-1.1"
 
 
 def loads(data):
+    # An operation that answers nothing (CreateStream) has an empty body, as AWS's.
+    if data == b"":
+        return None
     # cbor2 reads tag 1 as RFC 8949's seconds; keep AWS's milliseconds as they came.
     return cbor2.loads(data, semantic_decoders={1: lambda value, immutable: cbor2.CBORTag(1, value)})
 
@@ -36,7 +39,7 @@ def call(server, target, document, sign=True, raw=None):
 
 def test_records_round_trip_as_byte_strings_with_millisecond_timestamps(server):
     status, content_type, answer = call(server, "CreateStream", {"StreamName": "cbor", "ShardCount": 1})
-    assert (status, content_type, answer) == (200, CBOR, {})
+    assert (status, content_type, answer) == (200, CBOR, None), "an empty answer, labelled CBOR"
     payload = bytes(range(256))
     before_ms = int(time.time() * 1000)
     status, _, put = call(server, "PutRecord", {"StreamName": "cbor", "Data": payload, "PartitionKey": "k"})
@@ -113,7 +116,7 @@ def test_errors_come_back_in_cbor(server):
     assert answer == {"__type": "ResourceNotFoundException", "message": "Stream missing under account 000000000000 not found."}
     status, _, answer = call(server, "GetRecords", {"ShardIterator": "", "Limit": 0})
     assert answer["__type"] == "ValidationException"
-    assert answer["message"].startswith("2 validation errors detected: Value '0' at 'limit' failed to satisfy constraint")
+    assert answer["message"].startswith("2 validation errors detected: Value '' at 'shardIterator' failed to satisfy constraint")
     status, _, answer = call(server, "ListStreams", None, raw=b"\xa1\x63abc")  # a map whose value is missing
     assert (status, answer["__type"]) == (400, "SerializationException")
     status, _, answer = call(server, "ListStreams", {}, sign=False)

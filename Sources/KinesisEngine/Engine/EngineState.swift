@@ -94,10 +94,31 @@ package struct ShardState: Sendable, Codable {
         }
     }
 
-    static func id(_ index: Int) -> String { ShardMap.shardId(index: index) }
+    /// `shardId-` and 12 digits; a negative index (read from a sequence number) is AWS's
+    /// `shardId--` and 11.
+    static func id(_ index: Int) -> String {
+        guard index < 0 else { return ShardMap.shardId(index: index) }
+        let digits = String(index.magnitude)
+        return "shardId--" + String(repeating: "0", count: max(0, 11 - digits.count)) + digits
+    }
 
-    /// The index named by a shard id, as AWS reads it (``ShardMap/index(ofShardId:)``).
-    package static func index(of shardId: String) -> Int? { ShardMap.index(ofShardId: shardId) }
+    /// The index named by a shard id, as AWS reads it: the digits after the first `-` (or the
+    /// whole id when there is none, or nothing after it), any number of leading zeros, at most a
+    /// Java int. `shardId-7`, `a-00002147483647` and `-0` name shards; `shardId-002147483648`,
+    /// `1e3` and `a-b-1` do not.
+    package static func index(of shardId: String) -> Int? {
+        let utf8 = shardId.utf8
+        var digits = Substring(shardId)
+        if let dash = utf8.firstIndex(of: 0x2D) {
+            let after = shardId[shardId.index(after: dash)...]
+            let field = after.prefix { $0 != "-" }
+            if !field.isEmpty { digits = field }
+        }
+        guard !digits.isEmpty, digits.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
+        let significant = digits.drop { $0 == "0" }
+        guard significant.utf8.count <= 10, let value = Int(significant.isEmpty ? "0" : significant), value <= Int(Int32.max) else { return nil }
+        return value
+    }
 }
 
 /// A change the engine applies when a stream's UPDATING or DELETING period ends.

@@ -74,25 +74,36 @@ extension InMemoryKinesis {
 
     // MARK: - Tags
 
-    private func checkTags(_ tags: [String: String]) throws {
-        for (key, value) in tags {
-            let allowed = { (text: String) in
-                text.unicodeScalars.allSatisfy {
-                    $0.properties.isAlphabetic || $0.properties.numericType != nil || $0.properties.isWhitespace
-                        || "_./=+-%@".unicodeScalars.contains($0)
-                }
+    /// AWS's two checks of tag text: characters beyond letters, digits, space and `_ . / = + - % @`
+    /// first, then `%` (which the first message allows and the second refuses), worded for the
+    /// call (`add tags to`, `remove tags from`) and its resource (`stream S`).
+    private func checkTagText(_ texts: some Sequence<String>, doing action: String, on resource: String) throws {
+        let texts = Array(texts)
+        func allowed(_ scalar: Unicode.Scalar) -> Bool {
+            switch scalar.value {
+            case 0xC0...0x1FFF, 0x2C00...0xD7FF: return true
+            default: return scalar.isASCII && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || "_./-=+ @%".unicodeScalars.contains(scalar))
             }
-            guard allowed(key), allowed(value) else {
-                throw invalidArgument("Some tags contain invalid characters. Valid characters: Unicode letters, digits, white space, _ . / = + - % @.")
-            }
-            if key.lowercased().hasPrefix("aws:") {
-                throw invalidArgument("Tag keys starting with 'aws:' are reserved for AWS use.")
-            }
+        }
+        guard texts.allSatisfy({ $0.unicodeScalars.allSatisfy(allowed) }) else {
+            throw invalidArgument("Some tags contain invalid characters. Valid characters: Unicode letters, digits, white space, _ . / = + - % @.")
+        }
+        guard !texts.contains(where: { $0.contains("%") }) else {
+            throw invalidArgument(
+                "Failed to \(action) \(resource) under account \(account) because some tags contained illegal characters. The allowed characters are Unicode letters, white-spaces, '_',',','/','=','+','-','@'."
+            )
+        }
+    }
+
+    private func checkTags(_ tags: [String: String], resource: String) throws {
+        try checkTagText(tags.keys.map { $0 } + tags.values.map { $0 }, doing: "add tags to", on: resource)
+        if tags.keys.contains(where: { $0.lowercased().hasPrefix("aws:") }) {
+            throw invalidArgument("Tag keys starting with 'aws:' are reserved for AWS use.")
         }
     }
 
     private func merged(_ existing: [String: String], _ tags: [String: String], resource: String) throws -> [String: String] {
-        try checkTags(tags)
+        try checkTags(tags, resource: resource)
         let result = existing.merging(tags) { _, new in new }
         guard result.count <= Self.maximumTags else {
             throw invalidArgument(
@@ -121,6 +132,7 @@ extension InMemoryKinesis {
         try await perform(.removeTagsFromStream, stream: input.streamName, validate: FieldValueEncoder.fields(of: input)) { state, now in
             let name = try streamName(input.streamName, arn: input.streamARN)
             try withStream(&state, name, now: now) { stream in
+                try checkTagText(input.tagKeys, doing: "remove tags from", on: "stream \(name)")
                 for key in input.tagKeys { stream.tags[key] = nil }
             }
             return ((), 0, 0)

@@ -571,7 +571,7 @@ public final class InMemoryKinesis: KinesisAPI {
             }
             switch outcome {
             case .success(let written):
-                return (PutRecordOutput(shardId: written.shardId, sequenceNumber: written.sequenceNumber, encryptionType: encryption), 1, 0)
+                return (PutRecordOutput(shardId: written.shardId, sequenceNumber: written.sequenceNumber, encryptionType: encryption == "NONE" ? nil : encryption), 1, 0)
             case .failure(let failure):
                 throw KinesisError(
                     code: KinesisError.Code(rawValue: failure.code), message: failure.message,
@@ -612,7 +612,7 @@ public final class InMemoryKinesis: KinesisAPI {
                 }
             }
             return (
-                PutRecordsOutput(failedRecordCount: failed, records: results, encryptionType: encryption),
+                PutRecordsOutput(failedRecordCount: failed, records: results, encryptionType: encryption == "NONE" ? nil : encryption),
                 input.records.count - failed, failed
             )
         }
@@ -952,8 +952,8 @@ public final class InMemoryKinesis: KinesisAPI {
             let second = try shardIndex(input.adjacentShardToMerge, in: stream)
             let a = stream.shards[first].range
             let b = stream.shards[second].range
-            guard a.upperBound != UInt128.max && a.upperBound + 1 == b.lowerBound || b.upperBound != UInt128.max && b.upperBound + 1 == a.lowerBound
-            else {
+            // The adjacent shard must be the one just above: AWS refuses the pair the other way round.
+            guard a.upperBound != UInt128.max && a.upperBound + 1 == b.lowerBound else {
                 throw invalidArgument(
                     "Shards \(stream.shards[first].id) and \(stream.shards[second].id) in stream \(stream.name) under account \(account) are not an adjacent pair of shards eligible for merging"
                 )

@@ -10,8 +10,14 @@ struct ShardIteratorToken: Sendable, Equatable {
     var position: UInt64
     var issuedMillis: Int64
 
+    /// Shaped as AWS's iterators are (the SDKs treat them as opaque, but tools look): bytes
+    /// that start with 0x0000000000000001 and are 152 long, or 16 longer for each 16 more.
     var encoded: String {
-        Data("KTI1|\(stream)|\(streamCreation)|\(shardIndex)|\(position)|\(issuedMillis)".utf8).base64EncodedString()
+        var bytes: [UInt8] = [0, 0, 0, 0, 0, 0, 0, 1]
+        bytes += Array("KTI1|\(stream)|\(streamCreation)|\(shardIndex)|\(position)|\(issuedMillis)|".utf8)
+        let length = bytes.count <= 152 ? 152 : 152 + (bytes.count - 152 + 15) / 16 * 16
+        bytes += [UInt8](repeating: 0, count: length - bytes.count)
+        return Data(bytes).base64EncodedString()
     }
 
     init(stream: String, streamCreation: Int, shardIndex: Int, position: UInt64, issuedMillis: Int64) {
@@ -23,9 +29,9 @@ struct ShardIteratorToken: Sendable, Equatable {
     }
 
     init?(encoded: String) {
-        guard let data = Data(base64Encoded: encoded) else { return nil }
-        let parts = String(decoding: data, as: UTF8.self).split(separator: "|", omittingEmptySubsequences: false)
-        guard parts.count == 6, parts[0] == "KTI1", let creation = Int(parts[2]), let shard = Int(parts[3]), shard >= 0,
+        guard let data = Data(base64Encoded: encoded), data.count > 8, data.prefix(8) == Data([0, 0, 0, 0, 0, 0, 0, 1]) else { return nil }
+        let parts = String(decoding: data.dropFirst(8), as: UTF8.self).split(separator: "|", omittingEmptySubsequences: false)
+        guard parts.count == 7, parts[0] == "KTI1", parts[6].utf8.allSatisfy({ $0 == 0 }), let creation = Int(parts[2]), let shard = Int(parts[3]), shard >= 0,
             let position = UInt64(parts[4]), let issued = Int64(parts[5])
         else { return nil }
         self.init(

@@ -10,7 +10,12 @@ extension KinesisOperation {
             .getRecords, .listTagsForStream, .listTagsForResource, .describeLimits, .describeAccountSettings,
             .describeStreamConsumer, .listStreamConsumers, .getResourcePolicy, .subscribeToShard:
             return false
-        default:
+        case .createStream, .deleteStream, .increaseStreamRetentionPeriod, .decreaseStreamRetentionPeriod, .updateShardCount,
+            .splitShard, .mergeShards, .updateStreamMode, .addTagsToStream, .removeTagsFromStream, .tagResource, .untagResource,
+            .startStreamEncryption, .stopStreamEncryption, .enableEnhancedMonitoring, .disableEnhancedMonitoring,
+            .updateAccountSettings, .registerStreamConsumer, .deregisterStreamConsumer, .putResourcePolicy,
+            .deleteResourcePolicy, .updateMaxRecordSize, .updateStreamWarmThroughput:
+            // Listed, not a default: a new operation must be placed here by someone who knows what it does.
             return true
         }
     }

@@ -77,7 +77,7 @@ private struct KeyedFields<Key: CodingKey>: KeyedEncodingContainerProtocol {
     mutating func encode(_ value: Bool, forKey key: Key) throws { members.fields[key.stringValue] = .boolean(value) }
     mutating func encode(_ value: String, forKey key: Key) throws { members.fields[key.stringValue] = .string(value) }
     mutating func encode(_ value: Double, forKey key: Key) throws { members.fields[key.stringValue] = .timestamp(value) }
-    mutating func encode(_ value: Int, forKey key: Key) throws { members.fields[key.stringValue] = .integer(Int64(value)) }
+    mutating func encode(_ value: Int, forKey key: Key) throws { members.fields[key.stringValue] = .integer(javaInt(value)) }
     mutating func encode(_ value: Int64, forKey key: Key) throws { members.fields[key.stringValue] = .integer(value) }
     mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws { members.fields[key.stringValue] = try fieldValue(of: value) }
 
@@ -135,8 +135,12 @@ private struct SingleField: SingleValueEncodingContainer {
     mutating func encodeNil() throws { slot.value = .null }
     mutating func encode(_ value: Bool) throws { slot.value = .boolean(value) }
     mutating func encode(_ value: String) throws { slot.value = .string(value) }
-    mutating func encode(_ value: Int) throws { slot.value = .integer(Int64(value)) }
+    mutating func encode(_ value: Int) throws { slot.value = .integer(javaInt(value)) }
     mutating func encode(_ value: Int64) throws { slot.value = .integer(value) }
     mutating func encode(_ value: Double) throws { slot.value = .timestamp(value) }
     mutating func encode<T: Encodable>(_ value: T) throws { slot.value = try fieldValue(of: value) }
 }
+
+/// The service reads an integer member as a Java int: a larger one is held to 2147483647 (and
+/// then fails the member's range), as the endpoint's slow path reads JSON numbers.
+private func javaInt(_ value: Int) -> Int64 { Int64(Int32(clamping: value)) }

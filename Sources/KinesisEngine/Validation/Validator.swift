@@ -29,6 +29,18 @@ public enum Validator {
                     errors.append("Value \(render(value, type: member.type)) at '\(path)' failed to satisfy constraint: \(failure)")
                 }
             }
+            if let failure = elementFailure(member, value), errors.count < maximumErrors {
+                errors.append("Value \(render(value, type: member.type)) at '\(path)' failed to satisfy constraint: \(failure)")
+            }
+            if case .map(let entries) = value {
+                for (kind, constraints, texts) in [("Map keys", member.keys, Array(entries.keys)), ("Map value", member.values, Array(entries.values))]
+                where !constraints.isEmpty && errors.count < maximumErrors
+                    && texts.contains(where: { text in constraints.contains { failure(of: $0, value: .string(text)) != nil } })
+                {
+                    errors.append(
+                        "Value \(render(value, type: member.type)) at '\(path)' failed to satisfy constraint: \(kind) must satisfy constraint: \(listing(constraints))")
+                }
+            }
             switch (member.type, value) {
             case (.structure(let children), .structure(let childFields)):
                 check(members: children, in: childFields, prefix: path + ".", errors: &errors)
@@ -40,6 +52,34 @@ public enum Validator {
             default:
                 break
             }
+        }
+    }
+
+    /// "Member must satisfy constraint: [...]" when an element of a list breaks one of its
+    /// element constraints; nil otherwise.
+    static func elementFailure(_ member: Member, _ value: FieldValue) -> String? {
+        guard !member.elements.isEmpty, case .list(let items) = value,
+            items.contains(where: { item in member.elements.contains { failure(of: $0, value: item) != nil } })
+        else { return nil }
+        return "Member must satisfy constraint: \(listing(member.elements))"
+    }
+
+    /// Every constraint of an element, in AWS's listing: the bounds the other way round from
+    /// the model (`[Member must have length less than or equal to 128, Member must have length
+    /// greater than or equal to 1]`).
+    static func listing(_ constraints: [Constraint]) -> String {
+        "[" + constraints.reversed().compactMap(wording).joined(separator: ", ") + "]"
+    }
+
+    static func wording(_ constraint: Constraint) -> String? {
+        switch constraint {
+        case .notNull: return nil
+        case .pattern(let pattern): return "Member must satisfy regular expression pattern: \(pattern)"
+        case .minLength(let minimum): return "Member must have length greater than or equal to \(minimum)"
+        case .maxLength(let maximum): return "Member must have length less than or equal to \(maximum)"
+        case .minValue(let minimum): return "Member must have value greater than or equal to \(minimum)"
+        case .maxValue(let maximum): return "Member must have value less than or equal to \(maximum)"
+        case .oneOf(let allowed): return "Member must satisfy enum value set: [\(allowed.joined(separator: ", "))]"
         }
     }
 
@@ -94,9 +134,11 @@ public enum Validator {
         case .timestamp(let seconds): return "'\(seconds)'"
         case .blob(let length): return "'java.nio.HeapByteBuffer[pos=0 lim=\(length) cap=\(length)]'"
         case .list(let items):
-            let name: String
-            if case .list(_, let memberName?) = type { name = "com.amazonaws.kinesis.model.\(memberName)" } else { name = "" }
-            return "'[\(items.map { _ in name }.joined(separator: ", "))]'"
+            // A list of structures shows each as its model class; a list of strings, the strings.
+            if case .list(_, let memberName?) = type {
+                return "'[\(items.map { _ in "com.amazonaws.kinesis.model.\(memberName)" }.joined(separator: ", "))]'"
+            }
+            return "'[\(items.map { if case .string(let text) = $0 { text } else { "" } }.joined(separator: ", "))]'"
         case .structure: return "'{}'"
         case .map(let entries): return "'{\(entries.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: ", "))}'"
         }

@@ -16,7 +16,7 @@ struct LocalEndpointTests {
         try await withLocalServer(endpoint) { url in try await body(url, engine) }
     }
 
-    @Test("PutRecord {} lists the three missing members in AWS's order")
+    @Test("PutRecord {} lists the three missing members in the service model's order")
     func missingMembers() async throws {
         try await Self.withServer { url, _ in
             let answer = try await rawPost(url, target: "Kinesis_20131202.PutRecord", body: "{}")
@@ -24,7 +24,7 @@ struct LocalEndpointTests {
             #expect(answer.json["__type"] == "ValidationException")
             #expect(
                 answer.json["message"]
-                    == "3 validation errors detected: Value null at 'partitionKey' failed to satisfy constraint: Member must not be null; Value null at 'data' failed to satisfy constraint: Member must not be null; Value null at 'streamName' failed to satisfy constraint: Member must not be null"
+                    == "3 validation errors detected: Value null at 'streamName' failed to satisfy constraint: Member must not be null; Value null at 'data' failed to satisfy constraint: Member must not be null; Value null at 'partitionKey' failed to satisfy constraint: Member must not be null"
             )
         }
     }

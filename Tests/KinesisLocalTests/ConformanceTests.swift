@@ -150,7 +150,7 @@ struct ConformanceTests {
             }
             await expectError(
                 .validation,
-                "2 validation errors detected: Value '0' at 'limit' failed to satisfy constraint: Member must have value greater than or equal to 1; Value '' at 'shardIterator' failed to satisfy constraint: Member must have length greater than or equal to 1"
+                "2 validation errors detected: Value '' at 'shardIterator' failed to satisfy constraint: Member must have length greater than or equal to 1; Value '0' at 'limit' failed to satisfy constraint: Member must have value greater than or equal to 1"
             ) {
                 _ = try await h.api.getRecords(.init(shardIterator: "", limit: 0))
             }
