@@ -35,7 +35,10 @@ function fakeKinesalite(options) {
   let child = null
   return {
     listen(port, cb) {
-      const args = ['serve', '--port', String(port), '--shard-limit', '10']
+      // the shard limit kinesalite's helpers assume (50), 500 ms in each transitional state.
+      const args = ['serve', '--port', String(port), '--shard-limit', '50']
+      // (BASELINE=1 for a binary from before serve had --delays.)
+      if (!process.env.BASELINE) args.push('--delays', 'creating=500ms,updating=500ms,deleting=500ms')
       if (options && options.ssl) {
         args.push('--tls-cert', path.join(kinesaliteDir, 'ssl', 'server-crt.pem'), '--tls-key', path.join(kinesaliteDir, 'ssl', 'server-key.pem'))
       }
@@ -136,7 +139,7 @@ async function runSuite(suite) {
     if (!test.fn || (slow.has(title) && !process.env.FULL)) { results.push({ title, status: 'skipped' }); continue }
     const error = await runOne(test.fn, 4000)
     const status = error ? (stale.has(title) ? 'stale' : 'failed') : 'passed'
-    results.push({ title, status, error: error && String(error.message).split('\n')[0].slice(0, 400) })
+    results.push({ title, status, error: error && (process.env.VERBOSE ? String(error.message).slice(0, 3000) : String(error.message).split('\n')[0].slice(0, 400)) })
     if (status !== 'passed') console.log(`${status.toUpperCase()} ${title}${error ? '\n     ' + results[results.length - 1].error : ''}`)
   }
   for (const child of suite.suites) await runSuite(child)

@@ -41,6 +41,11 @@ struct ServeCommand: AsyncParsableCommand {
     var dataDir: String?
     @Option(help: "Close a connection that has not sent a complete request head this long after opening.") var headerTimeout = "10s"
     @Option(help: "Close a connection that has sent nothing for this long.") var idleTimeout = "60s"
+    @Option(
+        help: ArgumentHelp(
+            "How long streams stay CREATING, UPDATING and DELETING, as creating=500ms,updating=1s,deleting=500ms (each optional).",
+            discussion: "AWS takes seconds; the default answers at once, as a local test wants. 0 is allowed."))
+    var delays: String?
 
     func run() async throws {
         let plan = try FaultSpec.parse(faults ?? "", flag: "--faults")
@@ -55,6 +60,15 @@ struct ServeCommand: AsyncParsableCommand {
         guard shardLimit >= 1 else { throw ValidationError("--shard-limit must be at least 1, got \(shardLimit)") }
         var engineConfiguration = EngineConfiguration(limits: enforceLimits ? .aws : nil, seed: plan.seed ?? 42, maxRetainedBytesPerShard: budget)
         engineConfiguration.shardLimit = shardLimit
+        if let delays {
+            for (name, duration) in try Self.parseDelays(delays) {
+                switch name {
+                case "creating": engineConfiguration.creatingDelay = duration
+                case "updating": engineConfiguration.updatingDelay = duration
+                default: engineConfiguration.deletingDelay = duration
+                }
+            }
+        }
         if let budget {
             // Said once per shard at 1, 10, 100, ... records trimmed: enough to notice, never a flood.
             engineConfiguration.onBudgetTrim = { stream, shard, trimmed in
@@ -144,6 +158,22 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("\(flag) '\(text)' is not a duration from 1ms to 24h, such as 10s")
         }
         return duration
+    }
+
+    /// `creating=500ms,updating=1s,deleting=0`: each name at most once, durations up to 1h.
+    static func parseDelays(_ text: String) throws -> [(String, Duration)] {
+        var seen: Set<String> = []
+        return try text.split(separator: ",", omittingEmptySubsequences: false).map { item in
+            let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, ["creating", "updating", "deleting"].contains(parts[0]) else {
+                throw ValidationError("--delays '\(item)' is not creating=, updating= or deleting= and a duration, such as creating=500ms")
+            }
+            guard seen.insert(parts[0]).inserted else { throw ValidationError("--delays names \(parts[0]) twice") }
+            guard let duration = parts[1] == "0" ? .zero : DurationText.parse(parts[1]), duration >= .zero, duration <= .seconds(3600) else {
+                throw ValidationError("--delays \(parts[0])='\(parts[1])' is not a duration from 0 to 1h, such as 500ms")
+            }
+            return (parts[0], duration)
+        }
     }
 
     static func parseAuth(_ text: String) throws -> AWSCredentials {

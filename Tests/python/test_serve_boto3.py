@@ -165,10 +165,28 @@ def test_bad_flags_are_named():
         assert result.returncode != 0
         assert expected in result.stderr, (args, result.stderr)
     for args, expected in [(["--retain-per-shard", "10KiB"], "--retain-per-shard '10KiB' is not a size of at least 1MiB"),
-                           (["--idle-timeout", "forever"], "--idle-timeout 'forever' is not a duration")]:
+                           (["--idle-timeout", "forever"], "--idle-timeout 'forever' is not a duration"),
+                           (["--delays", "starting=1s"], "--delays 'starting=1s' is not creating=, updating= or deleting="),
+                           (["--delays", "creating=soon"], "--delays creating='soon' is not a duration from 0 to 1h"),
+                           (["--delays", "creating=1s,creating=2s"], "--delays names creating twice")]:
         result = sp.run([binary(), "serve", "--port", "0", *args], capture_output=True, text=True, timeout=30)
         assert result.returncode != 0
         assert expected in result.stderr, (args, result.stderr)
+
+
+def test_delays_keep_streams_creating_as_aws_does():
+    """serve --delays: a new stream is CREATING (and refuses puts) until the delay has passed."""
+    server = Server("--delays", "creating=1500ms,deleting=0")
+    try:
+        kinesis = server.client()
+        kinesis.create_stream(StreamName="slow", ShardCount=1)
+        assert kinesis.describe_stream_summary(StreamName="slow")["StreamDescriptionSummary"]["StreamStatus"] == "CREATING"
+        with pytest.raises(kinesis.exceptions.ResourceNotFoundException):
+            kinesis.put_record(StreamName="slow", PartitionKey="k", Data=b"x")
+        kinesis.get_waiter("stream_exists").wait(StreamName="slow", WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+        kinesis.put_record(StreamName="slow", PartitionKey="k", Data=b"x")
+    finally:
+        server.stop()
 
 
 def _connect(url):

@@ -778,10 +778,14 @@ public final class InMemoryKinesis: KinesisAPI {
                     message: "Iterator expired. The iterator was created at time \(Self.javaDate(issued)) while right now it is \(Self.javaDate(now)) which is further in the future than the tolerated delay of \(Int(lifetime * 1000)) milliseconds.",
                     httpStatus: 400)
             }
+            // The iterator's stream deleted, or a stream of its name without its shard: AWS names the shard.
+            let gone = KinesisError(
+                code: .resourceNotFound,
+                message: "Shard \(ShardState.id(token.shardIndex)) in stream \(token.stream) under account \(account) does not exist", httpStatus: 400)
+            guard state.streams[token.stream] != nil else { throw gone }
             return try mutateStream(&state, token.stream, now: now) { stream, _ in
-                guard stream.creationSecond == token.streamCreation, token.shardIndex < stream.shards.count else {
-                    throw invalidArgument("Invalid ShardIterator.")
-                }
+                guard token.shardIndex < stream.shards.count else { throw gone }
+                guard stream.creationSecond == token.streamCreation else { throw invalidArgument("Invalid ShardIterator.") }
                 let index = token.shardIndex
                 stream.shards[index].trim(before: now - Double(stream.retentionHours) * 3600)
                 if stream.shards[index].readCalls != nil {

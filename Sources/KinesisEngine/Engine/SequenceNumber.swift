@@ -93,18 +93,39 @@ package enum SequenceNumber {
     /// whose time is not in the future.
     static func isUsableForOrdering(_ text: String, now: Double) -> Bool {
         if legacyShardIndex(text) != nil { return true }
-        guard let hex = hexDigits(fromDecimal: text), hex.count == 47, hex[0] == 2, hex[46] == 1 || hex[46] == 2 else { return false }
+        guard let hex = hexDigits(fromDecimal: text), hex.count == 47, hex[0] == 2, hex[46] == 1 || hex[46] == 2,
+            field(hex, 1, 9) < latestCreation, hex[46] == 1 || hex[11] <= 7
+        else { return false }
         let time = hex[46] == 2 ? field(hex, 29, 9) : field(hex, 13, 9)
         return time <= UInt64(max(0, (now).rounded(.up)))
     }
+
+    /// AWS refuses a number whose creation time is this many epoch seconds or more (the year 2477).
+    static let latestCreation: UInt64 = 16_025_175_000
 
     private static func field(_ hex: [UInt8], _ offset: Int, _ width: Int) -> UInt64 {
         hex[offset..<(offset + width)].reduce(UInt64(0)) { $0 << 4 | UInt64($1) }
     }
 
-    /// The parts of a number of the layout this engine issues (version 2); nil for any other.
+    /// The parts of a number of the layout this engine issues (version 2), or of the decimal
+    /// layout it issued before (`49` | creation (10) | shard (6) | counter (22) | millis (13) |
+    /// `000`), which a data directory written then still holds; nil for any other.
     static func parse(_ text: String) -> Parts? {
-        guard let hex = hexDigits(fromDecimal: text), hex.count == 47, hex[0] == 2, hex[46] == 2, hex[11] <= 7 else { return nil }
+        parseCurrent(text) ?? parseEarlier(text)
+    }
+
+    private static func parseEarlier(_ text: String) -> Parts? {
+        let utf8 = Array(text.utf8)
+        guard utf8.count == 56, utf8[0] == 0x34, utf8[1] == 0x39, utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
+        func read(_ offset: Int, _ width: Int) -> UInt64? { UInt64(String(decoding: utf8[offset..<(offset + width)], as: UTF8.self)) }
+        guard let creation = read(2, 10), let shard = read(12, 6), let counter = read(18, 22), let millis = read(40, 13) else { return nil }
+        return Parts(streamCreation: Int(creation), shardIndex: Int(shard), counter: counter, arrivalSeconds: Int(millis / 1000))
+    }
+
+    private static func parseCurrent(_ text: String) -> Parts? {
+        guard let hex = hexDigits(fromDecimal: text), hex.count == 47, hex[0] == 2, hex[46] == 2, hex[11] <= 7,
+            field(hex, 1, 9) < latestCreation
+        else { return nil }
         return Parts(
             streamCreation: Int(field(hex, 1, 9)), shardIndex: Int(Int32(bitPattern: UInt32(field(hex, 38, 8)))),
             counter: field(hex, 11, 16), arrivalSeconds: Int(field(hex, 29, 9)))

@@ -39,6 +39,14 @@ enum ModelCorrections {
             operations: [.increaseStreamRetentionPeriod, .decreaseStreamRetentionPeriod], member: "RetentionPeriodHours",
             change: { $0.constraints.append(.minValue(1)) },
             answer: "Value '0' at 'retentionPeriodHours' failed to satisfy constraint: Member must have value greater than or equal to 1"),
+        Correction(
+            operations: [.getShardIterator], member: "ShardIteratorType",
+            change: { member in
+                member.constraints = member.constraints.map {
+                    if case .oneOf = $0 { .oneOf(["AFTER_SEQUENCE_NUMBER", "LATEST", "AT_TIMESTAMP", "AT_SEQUENCE_NUMBER", "TRIM_HORIZON"]) } else { $0 }
+                }
+            },
+            answer: "Value '' at 'shardIteratorType' failed to satisfy constraint: Member must satisfy enum value set: [AFTER_SEQUENCE_NUMBER, LATEST, AT_TIMESTAMP, AT_SEQUENCE_NUMBER, TRIM_HORIZON]"),
     ]
 
     /// `members` (the model's, for `operation`) as the service checks them, for a stream whose
