@@ -26,6 +26,19 @@ struct HostileInputTests {
         #expect(problems(scenarioJSON(["name": "a/b"])).map(\.path) == ["$.name"])
     }
 
+    @Test("stages that add up past the longest duration are refused, with their path")
+    func stagesPastTheLongestDuration() {
+        let found = problems(
+            scenarioJSON([
+                "load": [
+                    "executor": "ramping-arrival-rate",
+                    "stages": [["target": 10, "duration": "2000000h"], ["target": 10, "duration": "2000000h"]],
+                ]
+            ]))
+        #expect(found.map(\.path) == ["$.load.stages"])
+        #expect(found.first?.message.contains("the stages add up to more than") == true)
+    }
+
     @Test("a template that renders over 1 MiB with its partition key is refused by validate")
     func renderedSizeAgainstTheRecordLimit() {
         let oversized = problems(

@@ -13,6 +13,7 @@ GENERATED = [
     "Sources/Kinesis/Generated/KinesisAPIForwarding.swift",
     "Sources/Kinesis/Generated/KinesisOperation+Dispatch.swift",
     "Sources/Kinesis/Generated/HTTPKinesisClient+Operations.swift",
+    "Sources/Kinesis/Generated/Shapes+CodingKeys.swift",
     "Sources/KinesisEngine/Validation/Generated/KinesisSchema+Model.swift",
 ]
 

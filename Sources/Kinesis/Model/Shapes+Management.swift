@@ -18,11 +18,6 @@ public struct Tag: Codable, Sendable, Hashable {
         self.key = key
         self.value = value
     }
-
-    enum CodingKeys: String, CodingKey {
-        case key = "Key"
-        case value = "Value"
-    }
 }
 
 /// The `AddTagsToStreamInput` shape of the Kinesis API.
@@ -106,11 +101,6 @@ public struct ListTagsForStreamOutput: Codable, Sendable, Hashable {
         self.tags = tags
         self.hasMoreTags = hasMoreTags
     }
-
-    enum CodingKeys: String, CodingKey {
-        case tags = "Tags"
-        case hasMoreTags = "HasMoreTags"
-    }
 }
 
 /// The `TagResourceInput` shape of the Kinesis API: tags on a stream or a registered consumer.
@@ -171,10 +161,6 @@ public struct ListTagsForResourceOutput: Codable, Sendable, Hashable {
     public var tags: [Tag]?
     /// Makes the shape from its members.
     public init(tags: [Tag]?) { self.tags = tags }
-
-    enum CodingKeys: String, CodingKey {
-        case tags = "Tags"
-    }
 }
 
 // MARK: - Encryption and monitoring
@@ -260,13 +246,6 @@ public struct EnhancedMonitoringOutput: Codable, Sendable, Hashable {
         self.desiredShardLevelMetrics = desiredShardLevelMetrics
         self.streamARN = streamARN
     }
-
-    enum CodingKeys: String, CodingKey {
-        case streamName = "StreamName"
-        case currentShardLevelMetrics = "CurrentShardLevelMetrics"
-        case desiredShardLevelMetrics = "DesiredShardLevelMetrics"
-        case streamARN = "StreamARN"
-    }
 }
 
 // MARK: - Limits and account settings
@@ -293,13 +272,6 @@ public struct DescribeLimitsOutput: Codable, Sendable, Hashable {
         self.openShardCount = openShardCount
         self.onDemandStreamCount = onDemandStreamCount
         self.onDemandStreamCountLimit = onDemandStreamCountLimit
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case shardLimit = "ShardLimit"
-        case openShardCount = "OpenShardCount"
-        case onDemandStreamCount = "OnDemandStreamCount"
-        case onDemandStreamCountLimit = "OnDemandStreamCountLimit"
     }
 }
 
@@ -361,10 +333,6 @@ public struct UpdateAccountSettingsInput: Codable, Sendable, Hashable {
     /// Turns the commitment on (`true`) or off.
     public init(commitmentEnabled: Bool) {
         self.minimumThroughputBillingCommitment = Commitment(status: commitmentEnabled ? "ENABLED" : "DISABLED")
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case minimumThroughputBillingCommitment = "MinimumThroughputBillingCommitment"
     }
 }
 
@@ -448,10 +416,6 @@ public struct RegisterStreamConsumerOutput: Codable, Sendable, Hashable {
     public var consumer: Consumer
     /// Makes the shape from its members.
     public init(consumer: Consumer) { self.consumer = consumer }
-
-    enum CodingKeys: String, CodingKey {
-        case consumer = "Consumer"
-    }
 }
 
 /// The input of DescribeStreamConsumer and DeregisterStreamConsumer: the consumer's ARN, or
@@ -488,10 +452,6 @@ public struct DescribeStreamConsumerOutput: Codable, Sendable, Hashable {
     public var consumerDescription: Consumer
     /// Makes the shape from its members.
     public init(consumerDescription: Consumer) { self.consumerDescription = consumerDescription }
-
-    enum CodingKeys: String, CodingKey {
-        case consumerDescription = "ConsumerDescription"
-    }
 }
 
 /// The `ListStreamConsumersInput` shape of the Kinesis API.
@@ -531,11 +491,6 @@ public struct ListStreamConsumersOutput: Codable, Sendable, Hashable {
         self.consumers = consumers
         self.nextToken = nextToken
     }
-
-    enum CodingKeys: String, CodingKey {
-        case consumers = "Consumers"
-        case nextToken = "NextToken"
-    }
 }
 
 // MARK: - Resource policies
@@ -569,10 +524,6 @@ public struct GetResourcePolicyOutput: Codable, Sendable, Hashable {
     public var policy: String
     /// Makes the shape from its members.
     public init(policy: String) { self.policy = policy }
-
-    enum CodingKeys: String, CodingKey {
-        case policy = "Policy"
-    }
 }
 
 // MARK: - Record size and warm throughput
@@ -648,12 +599,6 @@ public struct UpdateStreamWarmThroughputOutput: Codable, Sendable, Hashable {
         self.streamARN = streamARN
         self.streamName = streamName
         self.warmThroughput = warmThroughput
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case streamARN = "StreamARN"
-        case streamName = "StreamName"
-        case warmThroughput = "WarmThroughput"
     }
 }
 

@@ -67,13 +67,6 @@ public struct SubscribeToShardEvent: Codable, Sendable, Hashable {
         self.millisBehindLatest = millisBehindLatest
         self.childShards = childShards
     }
-
-    enum CodingKeys: String, CodingKey {
-        case records = "Records"
-        case continuationSequenceNumber = "ContinuationSequenceNumber"
-        case millisBehindLatest = "MillisBehindLatest"
-        case childShards = "ChildShards"
-    }
 }
 
 /// The answer to SubscribeToShard: the events, for as long as the subscription lasts (five

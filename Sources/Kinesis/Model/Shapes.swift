@@ -62,10 +62,6 @@ public struct StreamModeDetails: Codable, Sendable, Hashable {
     public var streamMode: StreamMode
     /// Makes the shape from its members; nil members are left out of the request.
     public init(streamMode: StreamMode) { self.streamMode = streamMode }
-
-    enum CodingKeys: String, CodingKey {
-        case streamMode = "StreamMode"
-    }
 }
 
 /// An inclusive range of 128-bit hash keys, as decimal strings.
@@ -79,11 +75,6 @@ public struct HashKeyRange: Codable, Sendable, Hashable {
         self.startingHashKey = startingHashKey
         self.endingHashKey = endingHashKey
     }
-
-    enum CodingKeys: String, CodingKey {
-        case startingHashKey = "StartingHashKey"
-        case endingHashKey = "EndingHashKey"
-    }
 }
 
 /// The sequence numbers a shard holds; a closed shard has an ending sequence number.
@@ -96,11 +87,6 @@ public struct SequenceNumberRange: Codable, Sendable, Hashable {
     public init(startingSequenceNumber: String, endingSequenceNumber: String? = nil) {
         self.startingSequenceNumber = startingSequenceNumber
         self.endingSequenceNumber = endingSequenceNumber
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case startingSequenceNumber = "StartingSequenceNumber"
-        case endingSequenceNumber = "EndingSequenceNumber"
     }
 }
 
@@ -131,14 +117,6 @@ public struct Shard: Codable, Sendable, Hashable {
 
     /// A shard is open until it is split or merged; only open shards receive new records.
     public var isOpen: Bool { sequenceNumberRange.endingSequenceNumber == nil }
-
-    enum CodingKeys: String, CodingKey {
-        case shardId = "ShardId"
-        case parentShardId = "ParentShardId"
-        case adjacentParentShardId = "AdjacentParentShardId"
-        case hashKeyRange = "HashKeyRange"
-        case sequenceNumberRange = "SequenceNumberRange"
-    }
 }
 
 /// A child shard named by GetRecords when a closed parent is drained.
@@ -154,12 +132,6 @@ public struct ChildShard: Codable, Sendable, Hashable {
         self.shardId = shardId
         self.parentShards = parentShards
         self.hashKeyRange = hashKeyRange
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case shardId = "ShardId"
-        case parentShards = "ParentShards"
-        case hashKeyRange = "HashKeyRange"
     }
 }
 
@@ -191,15 +163,6 @@ public struct CreateStreamInput: Codable, Sendable, Hashable {
         self.tags = tags
         self.maxRecordSizeInKiB = maxRecordSizeInKiB
         self.warmThroughputMiBps = warmThroughputMiBps
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case streamName = "StreamName"
-        case shardCount = "ShardCount"
-        case streamModeDetails = "StreamModeDetails"
-        case tags = "Tags"
-        case maxRecordSizeInKiB = "MaxRecordSizeInKiB"
-        case warmThroughputMiBps = "WarmThroughputMiBps"
     }
 }
 
@@ -249,10 +212,6 @@ public struct EnhancedMetrics: Codable, Sendable, Hashable {
     public var shardLevelMetrics: [String]?
     /// Makes the shape from its members.
     public init(shardLevelMetrics: [String]? = []) { self.shardLevelMetrics = shardLevelMetrics }
-
-    enum CodingKeys: String, CodingKey {
-        case shardLevelMetrics = "ShardLevelMetrics"
-    }
 }
 
 /// The `StreamDescription` shape of the Kinesis API.
@@ -297,20 +256,6 @@ public struct StreamDescription: Codable, Sendable, Hashable {
         self.encryptionType = encryptionType
         self.enhancedMonitoring = enhancedMonitoring
     }
-
-    enum CodingKeys: String, CodingKey {
-        case enhancedMonitoring = "EnhancedMonitoring"
-        case streamName = "StreamName"
-        case streamARN = "StreamARN"
-        case streamStatus = "StreamStatus"
-        case streamModeDetails = "StreamModeDetails"
-        case shards = "Shards"
-        case hasMoreShards = "HasMoreShards"
-        case retentionPeriodHours = "RetentionPeriodHours"
-        case streamCreationTimestamp = "StreamCreationTimestamp"
-        case encryptionType = "EncryptionType"
-        case keyId = "KeyId"
-    }
 }
 
 /// The `DescribeStreamOutput` shape of the Kinesis API.
@@ -319,10 +264,6 @@ public struct DescribeStreamOutput: Codable, Sendable, Hashable {
     public var streamDescription: StreamDescription
     /// Makes the shape from its members; nil members are left out of the request.
     public init(streamDescription: StreamDescription) { self.streamDescription = streamDescription }
-
-    enum CodingKeys: String, CodingKey {
-        case streamDescription = "StreamDescription"
-    }
 }
 
 /// The `DescribeStreamSummaryInput` shape of the Kinesis API.
@@ -409,10 +350,6 @@ public struct DescribeStreamSummaryOutput: Codable, Sendable, Hashable {
     public init(streamDescriptionSummary: StreamDescriptionSummary) {
         self.streamDescriptionSummary = streamDescriptionSummary
     }
-
-    enum CodingKeys: String, CodingKey {
-        case streamDescriptionSummary = "StreamDescriptionSummary"
-    }
 }
 
 /// The `ListStreamsInput` shape of the Kinesis API.
@@ -428,12 +365,6 @@ public struct ListStreamsInput: Codable, Sendable, Hashable {
         self.limit = limit
         self.exclusiveStartStreamName = exclusiveStartStreamName
         self.nextToken = nextToken
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case limit = "Limit"
-        case exclusiveStartStreamName = "ExclusiveStartStreamName"
-        case nextToken = "NextToken"
     }
 }
 
@@ -492,12 +423,6 @@ public struct ShardFilter: Codable, Sendable, Hashable {
         self.shardId = shardId
         self.timestamp = timestamp
     }
-
-    enum CodingKeys: String, CodingKey {
-        case type = "Type"
-        case shardId = "ShardId"
-        case timestamp = "Timestamp"
-    }
 }
 
 /// The `ListShardsInput` shape of the Kinesis API.
@@ -547,11 +472,6 @@ public struct ListShardsOutput: Codable, Sendable, Hashable {
     public init(shards: [Shard], nextToken: String? = nil) {
         self.shards = shards
         self.nextToken = nextToken
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case shards = "Shards"
-        case nextToken = "NextToken"
     }
 }
 
@@ -604,12 +524,6 @@ public struct PutRecordOutput: Codable, Sendable, Hashable {
         self.sequenceNumber = sequenceNumber
         self.encryptionType = encryptionType
     }
-
-    enum CodingKeys: String, CodingKey {
-        case shardId = "ShardId"
-        case sequenceNumber = "SequenceNumber"
-        case encryptionType = "EncryptionType"
-    }
 }
 
 /// The `PutRecordsRequestEntry` shape of the Kinesis API.
@@ -625,12 +539,6 @@ public struct PutRecordsRequestEntry: Codable, Sendable, Hashable {
         self.data = data
         self.partitionKey = partitionKey
         self.explicitHashKey = explicitHashKey
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case data = "Data"
-        case explicitHashKey = "ExplicitHashKey"
-        case partitionKey = "PartitionKey"
     }
 }
 
@@ -671,13 +579,6 @@ public struct PutRecordsResultEntry: Codable, Sendable, Hashable {
     }
     /// Whether this entry failed (it has an error code).
     public var isFailure: Bool { errorCode != nil }
-
-    enum CodingKeys: String, CodingKey {
-        case sequenceNumber = "SequenceNumber"
-        case shardId = "ShardId"
-        case errorCode = "ErrorCode"
-        case errorMessage = "ErrorMessage"
-    }
 }
 
 /// The `PutRecordsOutput` shape of the Kinesis API.
@@ -693,12 +594,6 @@ public struct PutRecordsOutput: Codable, Sendable, Hashable {
         self.failedRecordCount = failedRecordCount
         self.records = records
         self.encryptionType = encryptionType
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case failedRecordCount = "FailedRecordCount"
-        case records = "Records"
-        case encryptionType = "EncryptionType"
     }
 }
 
@@ -743,10 +638,6 @@ public struct GetShardIteratorOutput: Codable, Sendable, Hashable {
     public var shardIterator: String?
     /// Makes the shape from its members; nil members are left out of the request.
     public init(shardIterator: String?) { self.shardIterator = shardIterator }
-
-    enum CodingKeys: String, CodingKey {
-        case shardIterator = "ShardIterator"
-    }
 }
 
 /// The `GetRecordsInput` shape of the Kinesis API.
@@ -790,14 +681,6 @@ public struct Record: Codable, Sendable, Hashable {
         self.partitionKey = partitionKey
         self.encryptionType = encryptionType
     }
-
-    enum CodingKeys: String, CodingKey {
-        case sequenceNumber = "SequenceNumber"
-        case approximateArrivalTimestamp = "ApproximateArrivalTimestamp"
-        case data = "Data"
-        case partitionKey = "PartitionKey"
-        case encryptionType = "EncryptionType"
-    }
 }
 
 /// The `GetRecordsOutput` shape of the Kinesis API.
@@ -816,13 +699,6 @@ public struct GetRecordsOutput: Codable, Sendable, Hashable {
         self.nextShardIterator = nextShardIterator
         self.millisBehindLatest = millisBehindLatest
         self.childShards = childShards
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case records = "Records"
-        case nextShardIterator = "NextShardIterator"
-        case millisBehindLatest = "MillisBehindLatest"
-        case childShards = "ChildShards"
     }
 }
 
@@ -897,13 +773,6 @@ public struct UpdateShardCountOutput: Codable, Sendable, Hashable {
         self.currentShardCount = currentShardCount
         self.targetShardCount = targetShardCount
         self.streamARN = streamARN
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case streamName = "StreamName"
-        case currentShardCount = "CurrentShardCount"
-        case targetShardCount = "TargetShardCount"
-        case streamARN = "StreamARN"
     }
 }
 
