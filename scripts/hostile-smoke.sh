@@ -69,6 +69,11 @@ bounded 60 "$bin" report 1 --db "$db" --reports "$work/reports" >"$work/killed.t
 check "report of a killed run says ABANDONED" grep -q 'ABANDONED' "$work/killed.txt"
 check "report of a killed run never says PASSED" bash -c "! grep -q PASSED '$work/killed.txt'"
 
+# A run to look at: its database and report folder serve the checks below.
+bounded 120 "$bin" run "$work/short.json" --db "$work/a.sqlite" --reports "$work/shared" --quiet >"$work/a.txt"
+a=$(folder_of "$work/a.txt")
+check "a short run passes and names its report folder" test -n "$a" -a -f "$a/summary.json"
+
 # --reports that is a file: refused before any load, exit 1, nothing stored as completed.
 touch "$work/afile"
 start=$(date +%s)
