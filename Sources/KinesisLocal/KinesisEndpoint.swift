@@ -111,7 +111,7 @@ public struct KinesisEndpoint: Sendable {
         }
         guard contentType == Self.jsonContentType || contentType == "application/json" else {
             guard named else { return Self.xmlError("AccessDeniedException", message: "Unable to determine service/operation name to be authorized") }
-            return Response(status: 404, headers: [("x-amzn-RequestId", RequestIds.next()), ("x-amz-id-2", RequestIds.extendedId())], body: Array("<UnknownOperationException/>\n".utf8))
+            return Response(status: 404, headers: RequestIds.headers(), body: Array("<UnknownOperationException/>\n".utf8))
         }
         if contentType == "application/json" {
             // The plain JSON content type gets AWS's "Output" wrapping, and goes no further.
@@ -122,7 +122,7 @@ public struct KinesisEndpoint: Sendable {
             let (status, type) = isObject ? (404, "UnknownOperationException") : (400, "SerializationException")
             let output = #"{"Output":{"__type":"com.amazon.coral.service#"# + type + #""},"Version":"1.0"}"#
             return Response(
-                status: status, headers: [("Content-Type", "application/json"), ("x-amzn-RequestId", RequestIds.next()), ("x-amz-id-2", RequestIds.extendedId())],
+                status: status, headers: [("Content-Type", "application/json")] + RequestIds.headers(),
                 body: Array(output.utf8))
         }
         return await answer(operation, method: method, path: path, query: query, headers: headers, body: body, signedBody: body, cbor: false)
@@ -131,7 +131,7 @@ public struct KinesisEndpoint: Sendable {
     /// AWS's XML answer to a request it cannot route (no POST, no operation).
     static func xmlError(_ type: String, message: String) -> Response {
         Response(
-            status: 403, headers: [("x-amzn-RequestId", RequestIds.next()), ("x-amz-id-2", RequestIds.extendedId())],
+            status: 403, headers: RequestIds.headers(),
             body: Array("<\(type)>\n  <Message>\(message)</Message>\n</\(type)>\n".utf8))
     }
 
@@ -182,7 +182,7 @@ public struct KinesisEndpoint: Sendable {
             let output = try await dispatch(operation, body: body, authFailure: authFailure, cbor: cbor, events: &events)
             if let events {
                 return Response(
-                    status: 200, headers: [("Content-Type", "application/vnd.amazon.eventstream"), ("x-amzn-RequestId", RequestIds.next()), ("x-amz-id-2", RequestIds.extendedId())],
+                    status: 200, headers: [("Content-Type", "application/vnd.amazon.eventstream")] + RequestIds.headers(),
                     body: [], events: events)
             }
             return Response(status: 200, headers: commonHeaders(), body: output)
@@ -194,7 +194,7 @@ public struct KinesisEndpoint: Sendable {
     }
 
     private func commonHeaders() -> [(name: String, value: String)] {
-        [("Content-Type", KinesisWire.contentType), ("x-amzn-RequestId", RequestIds.next()), ("x-amz-id-2", RequestIds.extendedId())]
+        [("Content-Type", KinesisWire.contentType)] + RequestIds.headers()
     }
 
     /// AWS's error body: `__type` and `message` (`Message` for SerializationException).
@@ -389,6 +389,9 @@ enum RequestIds {
         let hex = hex16(counter.wrappingAdd(1, ordering: .relaxed).newValue)
         return "\(prefix)-\(hex.prefix(4))-\(hex.suffix(12))"
     }
+    /// The two ids every answer but a CORS preflight carries: `x-amzn-RequestId` and `x-amz-id-2`.
+    static func headers() -> [(name: String, value: String)] { [("x-amzn-RequestId", next()), ("x-amz-id-2", extendedId())] }
+
     /// `x-amz-id-2`, which AWS sends with every answer: 72 opaque bytes in base64 (64 random
     /// per process, then the answer's counter).
     static func extendedId() -> String {
