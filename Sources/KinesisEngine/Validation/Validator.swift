@@ -35,7 +35,7 @@ public enum Validator {
             if case .map(let entries) = value {
                 for (kind, constraints, texts) in [("Map keys", member.keys, Array(entries.keys)), ("Map value", member.values, Array(entries.values))]
                 where !constraints.isEmpty && errors.count < maximumErrors
-                    && texts.contains(where: { text in constraints.contains { failure(of: $0, value: .string(text)) != nil } })
+                    && texts.contains(where: { text in constraints.contains { !holds($0, .string(text)) } })
                 {
                     errors.append(
                         "Value \(render(value, type: member.type)) at '\(path)' failed to satisfy constraint: \(kind) must satisfy constraint: \(listing(constraints))")
@@ -59,7 +59,7 @@ public enum Validator {
     /// element constraints; nil otherwise.
     static func elementFailure(_ member: Member, _ value: FieldValue) -> String? {
         guard !member.elements.isEmpty, case .list(let items) = value,
-            items.contains(where: { item in member.elements.contains { failure(of: $0, value: item) != nil } })
+            items.contains(where: { item in member.elements.contains { !holds($0, item) } })
         else { return nil }
         return "Member must satisfy constraint: \(listing(member.elements))"
     }
@@ -68,12 +68,13 @@ public enum Validator {
     /// the model (`[Member must have length less than or equal to 128, Member must have length
     /// greater than or equal to 1]`).
     static func listing(_ constraints: [Constraint]) -> String {
-        "[" + constraints.reversed().compactMap(wording).joined(separator: ", ") + "]"
+        "[" + constraints.reversed().map(wording).joined(separator: ", ") + "]"
     }
 
-    static func wording(_ constraint: Constraint) -> String? {
+    /// A constraint in AWS's words, as a failure names it.
+    static func wording(_ constraint: Constraint) -> String {
         switch constraint {
-        case .notNull: return nil
+        case .notNull: return "Member must not be null"
         case .pattern(let pattern): return "Member must satisfy regular expression pattern: \(pattern)"
         case .minLength(let minimum): return "Member must have length greater than or equal to \(minimum)"
         case .maxLength(let maximum): return "Member must have length less than or equal to \(maximum)"
@@ -83,34 +84,38 @@ public enum Validator {
         }
     }
 
-    /// The constraint's wording when `value` breaks it; nil when it holds. Only `notNull`
-    /// applies to a missing value.
+    /// The constraint's wording when `value` breaks it; nil when it holds.
     static func failure(of constraint: Constraint, value: FieldValue) -> String? {
+        holds(constraint, value) ? nil : wording(constraint)
+    }
+
+    /// Whether `value` satisfies `constraint`. Only `notNull` applies to a missing value.
+    private static func holds(_ constraint: Constraint, _ value: FieldValue) -> Bool {
         if case .null = value {
-            if case .notNull = constraint { return "Member must not be null" }
-            return nil
+            if case .notNull = constraint { return false }
+            return true
         }
         switch constraint {
         case .notNull:
-            return nil
+            return true
         case .pattern(let pattern):
-            guard case .string(let text) = value, !matches(text, pattern: pattern) else { return nil }
-            return "Member must satisfy regular expression pattern: \(pattern)"
+            guard case .string(let text) = value else { return true }
+            return matches(text, pattern: pattern)
         case .minLength(let minimum):
-            guard let length = length(of: value), length < minimum else { return nil }
-            return "Member must have length greater than or equal to \(minimum)"
+            guard let length = length(of: value) else { return true }
+            return length >= minimum
         case .maxLength(let maximum):
-            guard let length = length(of: value), length > maximum else { return nil }
-            return "Member must have length less than or equal to \(maximum)"
+            guard let length = length(of: value) else { return true }
+            return length <= maximum
         case .minValue(let minimum):
-            guard case .integer(let number) = value, number < minimum else { return nil }
-            return "Member must have value greater than or equal to \(minimum)"
+            guard case .integer(let number) = value else { return true }
+            return number >= minimum
         case .maxValue(let maximum):
-            guard case .integer(let number) = value, number > maximum else { return nil }
-            return "Member must have value less than or equal to \(maximum)"
+            guard case .integer(let number) = value else { return true }
+            return number <= maximum
         case .oneOf(let allowed):
-            guard case .string(let text) = value, !allowed.contains(text) else { return nil }
-            return "Member must satisfy enum value set: [\(allowed.joined(separator: ", "))]"
+            guard case .string(let text) = value else { return true }
+            return allowed.contains(text)
         }
     }
 
