@@ -148,30 +148,35 @@ public final class StreamConsumer: Service, Sendable {
         guard let streamARN = try await api.describeStreamSummary(.init(streamName: stream)).streamDescriptionSummary.streamARN else {
             throw KinesisError(code: .invalidResponse, message: "DescribeStreamSummary gave no StreamARN for \(stream)")
         }
-        let named = StreamConsumerInput(streamARN: streamARN, consumerName: name)
-        var consumer: Consumer
+        let named = DescribeStreamConsumerInput(streamARN: streamARN, consumerName: name)
+        func describe() async throws -> (arn: String, status: ConsumerStatus) {
+            let found = try await api.describeStreamConsumer(named).consumerDescription
+            return (found.consumerARN, found.consumerStatus)
+        }
+        var consumer: (arn: String, status: ConsumerStatus)
         var registered = false
         do {
-            consumer = try await api.describeStreamConsumer(named).consumerDescription
+            consumer = try await describe()
         } catch let error as KinesisError where error.code == .resourceNotFound {
             do {
-                consumer = try await api.registerStreamConsumer(.init(streamARN: streamARN, consumerName: name)).consumer
+                let made = try await api.registerStreamConsumer(.init(streamARN: streamARN, consumerName: name)).consumer
+                consumer = (made.consumerARN, made.consumerStatus)
                 registered = true
             } catch let error as KinesisError where error.code == .resourceInUse {
-                consumer = try await api.describeStreamConsumer(named).consumerDescription  // registered meanwhile
+                consumer = try await describe()  // registered meanwhile
             }
         }
         let deadline = clock.now() + timeout.timeInterval
-        while consumer.consumerStatus != .active {
-            guard consumer.consumerStatus == .creating, clock.now() < deadline else {
+        while consumer.status != .active {
+            guard consumer.status == .creating, clock.now() < deadline else {
                 throw KinesisError(
                     code: .resourceInUse,
-                    message: "consumer \(name) of stream \(stream) is \(consumer.consumerStatus.rawValue), not ACTIVE\(consumer.consumerStatus == .creating ? " after \(timeout)" : "")")
+                    message: "consumer \(name) of stream \(stream) is \(consumer.status.rawValue), not ACTIVE\(consumer.status == .creating ? " after \(timeout)" : "")")
             }
             try await clock.sleep(.seconds(1))
-            consumer = try await api.describeStreamConsumer(named).consumerDescription
+            consumer = try await describe()
         }
-        return (consumer.consumerARN, registered)
+        return (consumer.arn, registered)
     }
 
     func runLoop(untilCaughtUp: Bool) async throws {

@@ -215,10 +215,7 @@ public struct KinesisEndpoint: Sendable {
         _ operation: KinesisOperation, body: [UInt8], authFailure: KinesisError?, cbor: Bool,
         events: inout AsyncThrowingStream<[UInt8], any Error>?
     ) async throws -> [UInt8] {
-        var data = Data(body)
-        // ListShards' StreamName is optional in the Swift input, so a missing name does not
-        // show as a decoding failure: its (small) body is checked for an ARN up front.
-        if operation == .listShards, let named = try namingStreamByARN(data, operation) { data = named }
+        let data = Data(body)
         let answer = try await operation.dispatch(
             to: engine, through: Handler(endpoint: self, operation: operation, data: data, authFailure: authFailure, cbor: cbor))
         events = answer.events
@@ -243,18 +240,6 @@ public struct KinesisEndpoint: Sendable {
             let input: Input
             do {
                 input = try KinesisEndpoint.requestDecoder().decode(Input.self, from: data)
-            } catch DecodingError.keyNotFound(let key, let context) where key.stringValue == "StreamName" && context.codingPath.isEmpty {
-                // The Swift input names the stream; the request may name it by ARN instead.
-                guard let named = try endpoint.namingStreamByARN(data, operation) else {
-                    try checkSlowPath()
-                    throw KinesisError(code: .serialization, message: "Missing StreamName", httpStatus: 400)
-                }
-                do {
-                    input = try KinesisEndpoint.requestDecoder().decode(Input.self, from: named)
-                } catch {
-                    try checkSlowPath()
-                    throw KinesisError(code: .serialization, message: KinesisEndpoint.describe(error), httpStatus: 400)
-                }
             } catch {
                 try checkSlowPath()
                 throw KinesisError(code: .serialization, message: KinesisEndpoint.describe(error), httpStatus: 400)
@@ -324,15 +309,6 @@ public struct KinesisEndpoint: Sendable {
         }
         continuation.onTermination = { _ in task.cancel() }
         return frames
-    }
-
-    /// The body with `StreamName` added from its `StreamARN`, or nil when it has no ARN.
-    fileprivate func namingStreamByARN(_ data: Data, _ operation: KinesisOperation) throws -> Data? {
-        guard case .object(var object)? = try? JSONDecoder().decode(JSONValue.self, from: data), object["StreamName"] == nil,
-            case .string(let arn)? = object["StreamARN"]
-        else { return nil }
-        object["StreamName"] = .string(try engine.streamName(fromARN: arn, operation: operation))
-        return try JSONEncoder().encode(JSONValue.object(object))
     }
 
     /// The wire decoder, but strict about base64 as AWS is: a last character carrying bits

@@ -74,7 +74,7 @@ public struct RecordProcessorHarness<Processor: RecordProcessor>: Sendable {
 
     /// A GetRecords page of plain records (partition key, data).
     public mutating func records(_ records: [(partitionKey: String, data: String)]) {
-        steps.append(.records(records.map { Record(sequenceNumber: sequence(), approximateArrivalTimestamp: Date(), data: Data($0.data.utf8), partitionKey: $0.partitionKey) }))
+        steps.append(.records(records.map { Record(sequenceNumber: sequence(), data: Data($0.data.utf8), partitionKey: $0.partitionKey, approximateArrivalTimestamp: Date()) }))
     }
 
     /// A GetRecords page holding one KPL aggregate of these user records (partition key, data,
@@ -85,7 +85,7 @@ public struct RecordProcessorHarness<Processor: RecordProcessor>: Sendable {
             _ = builder.append(.init(partitionKey: record.partitionKey, explicitHashKey: explicitHashKeys?[index], data: Data(record.data.utf8)))
         }
         guard let built = builder.build() else { return }
-        steps.append(.records([Record(sequenceNumber: sequence(), approximateArrivalTimestamp: Date(), data: built.data, partitionKey: built.partitionKey)]))
+        steps.append(.records([Record(sequenceNumber: sequence(), data: built.data, partitionKey: built.partitionKey, approximateArrivalTimestamp: Date())]))
     }
 
     /// A GetRecords page of what a `RecordingPublisher` recorded, in publishing order: publish
@@ -94,7 +94,7 @@ public struct RecordProcessorHarness<Processor: RecordProcessor>: Sendable {
         steps.append(
             .records(
                 publisher.published.map {
-                    Record(sequenceNumber: $0.sequenceNumber, approximateArrivalTimestamp: Date(), data: $0.data, partitionKey: $0.partitionKey)
+                    Record(sequenceNumber: $0.sequenceNumber, data: $0.data, partitionKey: $0.partitionKey, approximateArrivalTimestamp: Date())
                 }))
     }
 

@@ -135,7 +135,7 @@ struct HarnessTests {
         harness.aggregate([("a", "inside"), ("b", "outside")], explicitHashKeys: ["1", String(UInt128.max - 1)])
         var corrupt = Data(AggregatedRecord.magic)
         corrupt.append(Data(repeating: 7, count: 40))
-        harness.append(.records([Record(sequenceNumber: "49000000000000000000000000000000000000000000000000000099", approximateArrivalTimestamp: nil, data: corrupt, partitionKey: "z")]))
+        harness.append(.records([Record(sequenceNumber: "49000000000000000000000000000000000000000000000000000099", data: corrupt, partitionKey: "z", approximateArrivalTimestamp: nil)]))
         _ = try await harness.run()
         let seen = processor.seen.withLock { $0 }
         #expect(seen.map(\.text) == ["inside", "outside", String(decoding: corrupt, as: UTF8.self)])
@@ -440,7 +440,7 @@ struct StreamConsumerTests {
             _ = builder.append(.init(partitionKey: key, data: Data("\(index)".utf8)))
         }
         let built = try #require(builder.build())
-        let record = Record(sequenceNumber: "1", approximateArrivalTimestamp: nil, data: built.data, partitionKey: built.partitionKey)
+        let record = Record(sequenceNumber: "1", data: built.data, partitionKey: built.partitionKey, approximateArrivalTimestamp: nil)
         let users = Deaggregator.userRecords([record], shardId: inside, range: range)
         #expect(users.map(\.partitionKey) == ["user-123", other, "user-123", other, "user-123"])
         #expect(users.map(\.outOfShardRange) == [false, true, false, true, false])
@@ -463,7 +463,7 @@ struct StreamConsumerTests {
                 _ = builder.append(.init(partitionKey: key, data: Data("\(aggregate)-\(index)".utf8)))
             }
             let built = try #require(builder.build())
-            records.append(Record(sequenceNumber: "\(aggregate)", approximateArrivalTimestamp: nil, data: built.data, partitionKey: built.partitionKey))
+            records.append(Record(sequenceNumber: "\(aggregate)", data: built.data, partitionKey: built.partitionKey, approximateArrivalTimestamp: nil))
         }
         // What the aggregates hold, read without any cache.
         let expected = try records.flatMap { try #require(AggregatedRecord.deaggregate($0.data)) }

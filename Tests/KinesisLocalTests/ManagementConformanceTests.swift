@@ -14,7 +14,7 @@ struct ManagementConformanceTests {
     func tags(target: Target) async throws {
         try await withHarness(target) { h in
             try await h.api.createStream(.init(streamName: "managed", shardCount: 1, tags: ["team": "a"]))
-            try await h.api.addTagsToStream(.init(streamARN: Self.arn, tags: ["env": "test"]))
+            try await h.api.addTagsToStream(.init(tags: ["env": "test"], streamARN: Self.arn))
             let listed = try await h.api.listTagsForStream(.init(streamName: "managed", limit: 1))
             #expect(listed.tags == [Tag(key: "env", value: "test")])
             #expect(listed.hasMoreTags)
@@ -24,9 +24,9 @@ struct ManagementConformanceTests {
                 try await h.api.addTagsToStream(.init(tags: ["a": "b"]))
             }
             let consumer = try await h.api.registerStreamConsumer(.init(streamARN: Self.arn, consumerName: "c")).consumer
-            try await h.api.tagResource(.init(resourceARN: consumer.consumerARN, tags: ["x": "y"]))
+            try await h.api.tagResource(.init(tags: ["x": "y"], resourceARN: consumer.consumerARN))
             #expect(try await h.api.listTagsForResource(.init(resourceARN: consumer.consumerARN)).tags == [Tag(key: "x", value: "y")])
-            try await h.api.untagResource(.init(resourceARN: consumer.consumerARN, tagKeys: ["x"]))
+            try await h.api.untagResource(.init(tagKeys: ["x"], resourceARN: consumer.consumerARN))
             #expect(try await h.api.listTagsForResource(.init(resourceARN: consumer.consumerARN)).tags == [])
         }
     }
@@ -35,7 +35,7 @@ struct ManagementConformanceTests {
     func encryptionAndMonitoring(target: Target) async throws {
         try await withHarness(target, configuration: EngineConfiguration(updatingDelay: .seconds(5))) { h in
             try await h.api.createStream(.init(streamName: "managed", shardCount: 1))
-            try await h.api.startStreamEncryption(.init(streamName: "managed", keyId: "alias/aws/kinesis"))
+            try await h.api.startStreamEncryption(.init(streamName: "managed", encryptionType: .kms, keyId: "alias/aws/kinesis"))
             var summary = try await h.api.describeStreamSummary(.init(streamName: "managed")).streamDescriptionSummary
             #expect(summary.streamStatus == .updating)
             #expect(summary.encryptionType == "NONE")
@@ -48,9 +48,9 @@ struct ManagementConformanceTests {
             let iterator = try await h.api.getShardIterator(.init(streamName: "managed", shardId: "shardId-000000000000", shardIteratorType: .trimHorizon))
             #expect(try await h.api.getRecords(.init(shardIterator: try #require(iterator.shardIterator))).records.map(\.encryptionType) == ["KMS"])
             await expectError(.invalidArgument, nil) {
-                try await h.api.stopStreamEncryption(.init(streamName: "managed", keyId: "alias/another"))
+                try await h.api.stopStreamEncryption(.init(streamName: "managed", encryptionType: .kms, keyId: "alias/another"))
             }
-            try await h.api.stopStreamEncryption(.init(streamARN: Self.arn, keyId: "alias/aws/kinesis"))
+            try await h.api.stopStreamEncryption(.init(encryptionType: .kms, keyId: "alias/aws/kinesis", streamARN: Self.arn))
             h.clock.advance(by: .seconds(5))
             summary = try await h.api.describeStreamSummary(.init(streamName: "managed")).streamDescriptionSummary
             #expect(summary.encryptionType == "NONE")
@@ -58,9 +58,9 @@ struct ManagementConformanceTests {
 
             let enabled = try await h.api.enableEnhancedMonitoring(.init(streamName: "managed", shardLevelMetrics: ["ALL"]))
             #expect(enabled.currentShardLevelMetrics == [])
-            #expect(enabled.desiredShardLevelMetrics == EnhancedMonitoringInput.allMetrics)
-            let disabled = try await h.api.disableEnhancedMonitoring(.init(streamARN: Self.arn, shardLevelMetrics: ["IteratorAgeMilliseconds"]))
-            #expect(disabled.desiredShardLevelMetrics == Array(EnhancedMonitoringInput.allMetrics.dropLast()))
+            #expect(enabled.desiredShardLevelMetrics == MetricsName.shardLevel)
+            let disabled = try await h.api.disableEnhancedMonitoring(.init(shardLevelMetrics: ["IteratorAgeMilliseconds"], streamARN: Self.arn))
+            #expect(disabled.desiredShardLevelMetrics == Array(MetricsName.shardLevel.dropLast()))
             let shown = try await h.api.describeStream(.init(streamName: "managed")).streamDescription.enhancedMonitoring
             #expect(shown == [EnhancedMetrics(shardLevelMetrics: disabled.desiredShardLevelMetrics)])
         }
@@ -71,15 +71,15 @@ struct ManagementConformanceTests {
         try await withHarness(target) { h in
             try await h.api.createStream(.init(streamName: "managed", shardCount: 3))
             try await h.api.createStream(.init(streamName: "od", mode: .onDemand))
-            let limits = try await h.api.describeLimits(NoInput())
+            let limits = try await h.api.describeLimits(.init())
             #expect(limits == DescribeLimitsOutput(shardLimit: 500, openShardCount: 3, onDemandStreamCount: 1, onDemandStreamCountLimit: 50))
-            #expect(try await h.api.describeAccountSettings(NoInput()).minimumThroughputBillingCommitment?.status == "DISABLED")
+            #expect(try await h.api.describeAccountSettings(.init()).minimumThroughputBillingCommitment?.status == "DISABLED")
             #expect(try await h.api.updateAccountSettings(.init(commitmentEnabled: true)).minimumThroughputBillingCommitment?.status == "ENABLED")
             #expect(
                 try await h.api.updateAccountSettings(.init(commitmentEnabled: false)).minimumThroughputBillingCommitment?.status
                     == "ENABLED_UNTIL_EARLIEST_ALLOWED_END")
             h.clock.advance(by: .seconds(24 * 3600))
-            #expect(try await h.api.describeAccountSettings(NoInput()).minimumThroughputBillingCommitment?.status == "DISABLED")
+            #expect(try await h.api.describeAccountSettings(.init()).minimumThroughputBillingCommitment?.status == "DISABLED")
         }
     }
 
@@ -139,7 +139,7 @@ struct ManagementConformanceTests {
             ) {
                 _ = try await h.api.putRecord(.init(streamName: "managed", data: big, partitionKey: "k"))
             }
-            try await h.api.updateMaxRecordSize(.init(streamARN: Self.arn, maxRecordSizeInKiB: 2048))
+            try await h.api.updateMaxRecordSize(.init(maxRecordSizeInKiB: 2048, streamARN: Self.arn))
             _ = try await h.api.putRecord(.init(streamName: "managed", data: big, partitionKey: "k"))
             #expect(try await h.api.describeStreamSummary(.init(streamName: "managed")).streamDescriptionSummary.maxRecordSizeInKiB == 2048)
 
@@ -149,7 +149,7 @@ struct ManagementConformanceTests {
             try await h.api.createStream(.init(streamName: "od", mode: .onDemand, warmThroughputMiBps: 20))
             #expect(try await h.api.describeStreamSummary(.init(streamName: "od")).streamDescriptionSummary.warmThroughput?.targetMiBps == 20)
             let warmed = try await h.api.updateStreamWarmThroughput(.init(streamName: "od", warmThroughputMiBps: 50))
-            #expect(warmed.warmThroughput == WarmThroughput(targetMiBps: 50, currentMiBps: 50))
+            #expect(warmed.warmThroughput == WarmThroughputObject(targetMiBps: 50, currentMiBps: 50))
         }
     }
 
@@ -174,7 +174,7 @@ struct ManagementConformanceTests {
             await expectError(.limitExceeded, nil) {
                 _ = try await h.api.updateShardCount(.init(streamName: "managed", targetShardCount: 12))
             }
-            #expect(try await h.api.describeLimits(NoInput()).openShardCount == 10)
+            #expect(try await h.api.describeLimits(.init()).openShardCount == 10)
         }
     }
 }

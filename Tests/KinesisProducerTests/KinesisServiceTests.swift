@@ -140,7 +140,7 @@ struct PartitionKeyStrategyTests {
     @Test("round-robin over the shard map lands on every shard in turn")
     func roundRobinShards() async throws {
         let engine = try await makeStream(shards: 5)
-        let map = try ShardMap(shards: try await engine.listShards(.init(streamName: "events")).shards)
+        let map = try ShardMap(shards: try await engine.listShards(.init(streamName: "events")).shards ?? [])
         let strategy = PartitionKeyStrategy<Order>.roundRobin(over: map)
         var landed: [String] = []
         for index in 0..<10 {
@@ -226,7 +226,7 @@ final class ScriptedPutRecords: KinesisAPIForwarding, Sendable {
     }
     func putRecords(_ input: PutRecordsInput) async throws -> PutRecordsOutput {
         if let scripted = first.withLock({ value in defer { value = nil }; return value }) {
-            return PutRecordsOutput(failedRecordCount: scripted.count, records: scripted)
+            return PutRecordsOutput(records: scripted, failedRecordCount: scripted.count)
         }
         return try await base.putRecords(input)
     }
@@ -247,7 +247,7 @@ final class ThrottleOnce: KinesisAPIForwarding, Sendable {
         else { return try await base.putRecords(input) }
         var rest = input
         rest.records.remove(at: position)
-        var output = rest.records.isEmpty ? PutRecordsOutput(failedRecordCount: 0, records: []) : try await base.putRecords(rest)
+        var output = rest.records.isEmpty ? PutRecordsOutput(records: [], failedRecordCount: 0) : try await base.putRecords(rest)
         output.records.insert(
             PutRecordsResultEntry(errorCode: "ProvisionedThroughputExceededException", errorMessage: "Rate exceeded for shard"), at: position)
         output.failedRecordCount = (output.failedRecordCount ?? 0) + 1

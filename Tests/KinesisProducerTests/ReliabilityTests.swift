@@ -51,7 +51,7 @@ extension ProducerUnderLoad {
 
             // Read everything back the way a consumer would: iterators on every shard, deaggregated.
             var seen: [String: Int] = [:]
-            for shard in try await engine.listShards(.init(streamName: "events")).shards {
+            for shard in try await engine.listShards(.init(streamName: "events")).shards ?? [] {
                 for record in try await engine.readAll(stream: "events", shardId: shard.shardId) {
                     let users = AggregatedRecord.deaggregate(record.data)?.map(\.data) ?? [record.data]
                     for data in users { seen[String(decoding: data, as: UTF8.self), default: 0] += 1 }

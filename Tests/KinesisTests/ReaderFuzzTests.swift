@@ -24,7 +24,7 @@ struct ReaderFuzzTests {
         let records = (0..<20).map { (index: Int) -> Record in
             let bytes: [UInt8] = (0..<(index * 7)).map { (offset: Int) -> UInt8 in UInt8(truncatingIfNeeded: offset &* 31) }
             let arrival = Date(timeIntervalSince1970: 1_700_000_000 + Double(index))
-            return Record(sequenceNumber: String(49_000_000_000 + index), approximateArrivalTimestamp: arrival, data: Data(bytes), partitionKey: "key-\(index)")
+            return Record(sequenceNumber: String(49_000_000_000 + index), data: Data(bytes), partitionKey: "key-\(index)", approximateArrivalTimestamp: arrival)
         }
         return GetRecordsOutput(records: records, nextShardIterator: "AAAA/next", millisBehindLatest: 12)
     }

@@ -79,14 +79,14 @@ struct ShardMapTests {
         let half = UInt128.max / 2
         shards.append(
             Shard(
-                shardId: "shardId-000000000001", parentShardId: "shardId-000000000000",
-                hashKeyRange: HashKeyRange(startingHashKey: "0", endingHashKey: String(half)),
-                sequenceNumberRange: SequenceNumberRange(startingSequenceNumber: "1")))
+                shardId: "shardId-000000000001", hashKeyRange: HashKeyRange(startingHashKey: "0", endingHashKey: String(half)),
+                sequenceNumberRange: SequenceNumberRange(startingSequenceNumber: "1"),
+                parentShardId: "shardId-000000000000"))
         shards.append(
             Shard(
-                shardId: "shardId-000000000002", parentShardId: "shardId-000000000000",
-                hashKeyRange: HashKeyRange(startingHashKey: String(half + 1), endingHashKey: String(UInt128.max)),
-                sequenceNumberRange: SequenceNumberRange(startingSequenceNumber: "2")))
+                shardId: "shardId-000000000002", hashKeyRange: HashKeyRange(startingHashKey: String(half + 1), endingHashKey: String(UInt128.max)),
+                sequenceNumberRange: SequenceNumberRange(startingSequenceNumber: "2"),
+                parentShardId: "shardId-000000000000"))
         let map = try ShardMap(shards: shards)
         #expect(map.count == 2)
         #expect(try map.shardId(forExplicitHashKey: "5") == "shardId-000000000001")

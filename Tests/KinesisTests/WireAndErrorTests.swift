@@ -100,9 +100,9 @@ struct GetRecordsWireTests {
     func sameDocument() throws {
         let records = (0..<40).map { index in
             Record(
-                sequenceNumber: "4959\(index)", approximateArrivalTimestamp: Date(timeIntervalSince1970: 1_795_919_070.125 + Double(index)),
-                data: Data((0..<index).map { UInt8(truncatingIfNeeded: $0 * 37) }),
-                partitionKey: ["plain", "quote\"back\\slash", "tab\tnewline\n\u{1}", "emoji 😀", "ü"][index % 5])
+                sequenceNumber: "4959\(index)", data: Data((0..<index).map { UInt8(truncatingIfNeeded: $0 * 37) }),
+                partitionKey: ["plain", "quote\"back\\slash", "tab\tnewline\n\u{1}", "emoji 😀", "ü"][index % 5],
+                approximateArrivalTimestamp: Date(timeIntervalSince1970: 1_795_919_070.125 + Double(index)))
         }
         for output in [
             GetRecordsOutput(records: records, nextShardIterator: "it\"er", millisBehindLatest: 1234),
@@ -129,8 +129,8 @@ struct GetRecordsCBORTests {
     static let page = GetRecordsOutput(
         records: (0..<30).map { index in
             var record = Record(
-                sequenceNumber: "4959\(index)", approximateArrivalTimestamp: index % 3 == 0 ? nil : Date(timeIntervalSince1970: 1_795_919_070.125 + Double(index)),
-                data: Data((0..<(index * 37)).map { UInt8(truncatingIfNeeded: $0 * 31) }), partitionKey: ["plain", "quote\"back\\slash", "emoji 😀", ""][index % 4])
+                sequenceNumber: "4959\(index)", data: Data((0..<(index * 37)).map { UInt8(truncatingIfNeeded: $0 * 31) }),
+                partitionKey: ["plain", "quote\"back\\slash", "emoji 😀", ""][index % 4], approximateArrivalTimestamp: index % 3 == 0 ? nil : Date(timeIntervalSince1970: 1_795_919_070.125 + Double(index)))
             if index % 5 == 0 { record.encryptionType = "KMS" }
             return record
         },

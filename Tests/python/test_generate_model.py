@@ -13,7 +13,8 @@ GENERATED = [
     "Sources/Kinesis/Generated/KinesisAPIForwarding.swift",
     "Sources/Kinesis/Generated/KinesisOperation+Dispatch.swift",
     "Sources/Kinesis/Generated/HTTPKinesisClient+Operations.swift",
-    "Sources/Kinesis/Generated/Shapes+CodingKeys.swift",
+    "Sources/Kinesis/Generated/Shapes.swift",
+    "Sources/Kinesis/Generated/Shapes+StreamNaming.swift",
     "Sources/KinesisEngine/Validation/Generated/KinesisSchema+Model.swift",
 ]
 

@@ -14,9 +14,9 @@ extension HTTPKinesisClient {
     /// Sends `DeregisterStreamConsumer` and decodes the answer.
     public func deregisterStreamConsumer(_ input: DeregisterStreamConsumerInput) async throws { _ = try await send(.deregisterStreamConsumer, input, as: EmptyResponse.self) }
     /// Sends `DescribeAccountSettings` and decodes the answer.
-    public func describeAccountSettings(_ input: NoInput) async throws -> AccountSettingsOutput { try await send(.describeAccountSettings, input, as: AccountSettingsOutput.self) }
+    public func describeAccountSettings(_ input: DescribeAccountSettingsInput) async throws -> DescribeAccountSettingsOutput { try await send(.describeAccountSettings, input, as: DescribeAccountSettingsOutput.self) }
     /// Sends `DescribeLimits` and decodes the answer.
-    public func describeLimits(_ input: NoInput) async throws -> DescribeLimitsOutput { try await send(.describeLimits, input, as: DescribeLimitsOutput.self) }
+    public func describeLimits(_ input: DescribeLimitsInput) async throws -> DescribeLimitsOutput { try await send(.describeLimits, input, as: DescribeLimitsOutput.self) }
     /// Sends `DescribeStream` and decodes the answer.
     public func describeStream(_ input: DescribeStreamInput) async throws -> DescribeStreamOutput { try await send(.describeStream, input, as: DescribeStreamOutput.self) }
     /// Sends `DescribeStreamConsumer` and decodes the answer.
@@ -66,7 +66,7 @@ extension HTTPKinesisClient {
     /// Sends `UntagResource` and decodes the answer.
     public func untagResource(_ input: UntagResourceInput) async throws { _ = try await send(.untagResource, input, as: EmptyResponse.self) }
     /// Sends `UpdateAccountSettings` and decodes the answer.
-    public func updateAccountSettings(_ input: UpdateAccountSettingsInput) async throws -> AccountSettingsOutput { try await send(.updateAccountSettings, input, as: AccountSettingsOutput.self) }
+    public func updateAccountSettings(_ input: UpdateAccountSettingsInput) async throws -> UpdateAccountSettingsOutput { try await send(.updateAccountSettings, input, as: UpdateAccountSettingsOutput.self) }
     /// Sends `UpdateMaxRecordSize` and decodes the answer.
     public func updateMaxRecordSize(_ input: UpdateMaxRecordSizeInput) async throws { _ = try await send(.updateMaxRecordSize, input, as: EmptyResponse.self) }
     /// Sends `UpdateShardCount` and decodes the answer.

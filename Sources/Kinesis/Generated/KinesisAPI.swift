@@ -65,9 +65,9 @@ public protocol KinesisAPI: Sendable {
     /// `DeregisterStreamConsumer`.
     func deregisterStreamConsumer(_ input: DeregisterStreamConsumerInput) async throws
     /// `DescribeAccountSettings`.
-    func describeAccountSettings(_ input: NoInput) async throws -> AccountSettingsOutput
+    func describeAccountSettings(_ input: DescribeAccountSettingsInput) async throws -> DescribeAccountSettingsOutput
     /// `DescribeLimits`.
-    func describeLimits(_ input: NoInput) async throws -> DescribeLimitsOutput
+    func describeLimits(_ input: DescribeLimitsInput) async throws -> DescribeLimitsOutput
     /// `DescribeStream`.
     func describeStream(_ input: DescribeStreamInput) async throws -> DescribeStreamOutput
     /// `DescribeStreamConsumer`.
@@ -121,7 +121,7 @@ public protocol KinesisAPI: Sendable {
     /// `UntagResource`.
     func untagResource(_ input: UntagResourceInput) async throws
     /// `UpdateAccountSettings`.
-    func updateAccountSettings(_ input: UpdateAccountSettingsInput) async throws -> AccountSettingsOutput
+    func updateAccountSettings(_ input: UpdateAccountSettingsInput) async throws -> UpdateAccountSettingsOutput
     /// `UpdateMaxRecordSize`.
     func updateMaxRecordSize(_ input: UpdateMaxRecordSizeInput) async throws
     /// `UpdateShardCount`.

@@ -33,9 +33,9 @@ extension KinesisAPIForwarding {
     /// Passes `DeregisterStreamConsumer` to ``base``.
     public func deregisterStreamConsumer(_ input: DeregisterStreamConsumerInput) async throws { try await base.deregisterStreamConsumer(input) }
     /// Passes `DescribeAccountSettings` to ``base``.
-    public func describeAccountSettings(_ input: NoInput) async throws -> AccountSettingsOutput { try await base.describeAccountSettings(input) }
+    public func describeAccountSettings(_ input: DescribeAccountSettingsInput) async throws -> DescribeAccountSettingsOutput { try await base.describeAccountSettings(input) }
     /// Passes `DescribeLimits` to ``base``.
-    public func describeLimits(_ input: NoInput) async throws -> DescribeLimitsOutput { try await base.describeLimits(input) }
+    public func describeLimits(_ input: DescribeLimitsInput) async throws -> DescribeLimitsOutput { try await base.describeLimits(input) }
     /// Passes `DescribeStream` to ``base``.
     public func describeStream(_ input: DescribeStreamInput) async throws -> DescribeStreamOutput { try await base.describeStream(input) }
     /// Passes `DescribeStreamConsumer` to ``base``.
@@ -89,7 +89,7 @@ extension KinesisAPIForwarding {
     /// Passes `UntagResource` to ``base``.
     public func untagResource(_ input: UntagResourceInput) async throws { try await base.untagResource(input) }
     /// Passes `UpdateAccountSettings` to ``base``.
-    public func updateAccountSettings(_ input: UpdateAccountSettingsInput) async throws -> AccountSettingsOutput { try await base.updateAccountSettings(input) }
+    public func updateAccountSettings(_ input: UpdateAccountSettingsInput) async throws -> UpdateAccountSettingsOutput { try await base.updateAccountSettings(input) }
     /// Passes `UpdateMaxRecordSize` to ``base``.
     public func updateMaxRecordSize(_ input: UpdateMaxRecordSizeInput) async throws { try await base.updateMaxRecordSize(input) }
     /// Passes `UpdateShardCount` to ``base``.

@@ -358,7 +358,7 @@ package enum KinesisCBOR {
             out += record.data
             if let encryption = record.encryptionType {
                 writeText("EncryptionType", into: &out)
-                writeText(encryption, into: &out)
+                writeText(encryption.rawValue, into: &out)
             }
             writeText("PartitionKey", into: &out)
             writeText(record.partitionKey, into: &out)

@@ -179,7 +179,7 @@ protocol RecordPageReader {
 extension RecordPageReader {
     /// One record of a GetRecords page, whatever the format.
     mutating func record() throws -> Record {
-        var record = Record(sequenceNumber: "", approximateArrivalTimestamp: nil, data: Data(), partitionKey: "")
+        var record = Record(sequenceNumber: "", data: Data(), partitionKey: "")
         var sawSequence = false, sawData = false, sawKey = false
         try members { reader, key in
             switch key {
@@ -194,7 +194,7 @@ extension RecordPageReader {
             case "PartitionKey":
                 record.partitionKey = try reader.text()
                 sawKey = true
-            case "EncryptionType": record.encryptionType = reader.isNull() ? nil : try reader.text()
+            case "EncryptionType": record.encryptionType = reader.isNull() ? nil : EncryptionType(rawValue: try reader.text())
             default: try reader.skipValue()
             }
         }

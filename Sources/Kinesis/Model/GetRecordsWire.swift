@@ -24,7 +24,7 @@ extension KinesisWire {
             appendString(record.partitionKey, to: &out)
             if let encryption = record.encryptionType {
                 out.append(contentsOf: #","EncryptionType":"#.utf8)
-                appendString(encryption, to: &out)
+                appendString(encryption.rawValue, to: &out)
             }
             out.append(UInt8(ascii: "}"))
         }

@@ -56,10 +56,10 @@ public struct StreamManager: Sendable {
     public func listAllShards(stream name: String, filter: ShardFilter? = nil) async throws -> [Shard] {
         var shards: [Shard] = []
         var page = try await api.listShards(ListShardsInput(streamName: name, shardFilter: filter))
-        shards += page.shards
-        while let token = page.nextToken, !page.shards.isEmpty {
+        shards += page.shards ?? []
+        while let token = page.nextToken, page.shards?.isEmpty == false {
             page = try await api.listShards(ListShardsInput(nextToken: token))
-            shards += page.shards
+            shards += page.shards ?? []
         }
         return shards
     }

@@ -44,10 +44,10 @@ package struct ShardState: Sendable, Codable {
 
     var wire: Shard {
         Shard(
-            shardId: id, parentShardId: parentShardId, adjacentParentShardId: adjacentParentShardId,
-            hashKeyRange: HashKeyRange(startingHashKey: String(range.lowerBound), endingHashKey: String(range.upperBound)),
-            sequenceNumberRange: SequenceNumberRange(
-                startingSequenceNumber: startingSequenceNumber, endingSequenceNumber: endingSequenceNumber))
+            shardId: id, hashKeyRange: HashKeyRange(startingHashKey: String(range.lowerBound), endingHashKey: String(range.upperBound)), sequenceNumberRange: SequenceNumberRange(
+                startingSequenceNumber: startingSequenceNumber, endingSequenceNumber: endingSequenceNumber),
+            parentShardId: parentShardId,
+            adjacentParentShardId: adjacentParentShardId)
     }
 
     /// The index in `records` of the first live record whose counter is at least `counter`.
@@ -141,8 +141,12 @@ struct ConsumerState: Sendable, Codable {
     var tags: [String: String] = [:]
     var policy: String?
 
-    func wire(streamARN: String? = nil) -> Consumer {
-        Consumer(
+    func wire() -> Consumer {
+        Consumer(consumerName: name, consumerARN: arn, consumerStatus: status, consumerCreationTimestamp: Date(timeIntervalSince1970: createdAt))
+    }
+
+    func description(streamARN: String) -> ConsumerDescription {
+        ConsumerDescription(
             consumerName: name, consumerARN: arn, consumerStatus: status,
             consumerCreationTimestamp: Date(timeIntervalSince1970: createdAt), streamARN: streamARN)
     }
@@ -174,6 +178,8 @@ struct StreamState: Sendable, Codable {
     var consumers: [ConsumerState] = []
     /// The resource policy attached to the stream.
     var policy: String?
+    /// Set when DeleteStream came while the stream was CREATING: AWS describes it without shards.
+    var deletedWhileCreating: Bool?
     /// Open shards for routing, rebuilt on every reshard.
     var openMap = ShardMap(entries: [])
     var openIndices: [Int] = []
@@ -182,6 +188,7 @@ struct StreamState: Sendable, Codable {
     enum CodingKeys: String, CodingKey {
         case name, arn, createdAt, creationSecond, mode, retentionHours, status, statusUntil, pending, shards, counter, tags
         case encryptionType, keyId, shardLevelMetrics, maxRecordSizeInKiB, warmThroughputMiBps, consumers, policy
+        case deletedWhileCreating
     }
 
     var openShardCount: Int { openIndices.count }

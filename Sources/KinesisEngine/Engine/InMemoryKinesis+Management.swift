@@ -51,6 +51,24 @@ extension InMemoryKinesis {
         }
     }
 
+    /// `input` with its `StreamName` taken from its `StreamARN` when it gives only the ARN (a
+    /// malformed ARN is AWS's pattern ValidationException, one of another account or region is
+    /// not found).
+    func resolvingARN<Input: StreamNaming>(_ input: Input, _ operation: KinesisOperation) throws -> Input {
+        guard input.streamName == nil, let arn = input.streamARN else { return input }
+        var input = input
+        input.streamName = try streamName(fromARN: arn, operation: operation)
+        return input
+    }
+
+    /// `input` as ``resolvingARN(_:_:)`` makes it, and the stream it names. An input that names
+    /// no stream at all gets an empty name, which no stream has; validation refuses it before
+    /// then (`Value null at 'streamName'`, a ``ModelCorrections`` entry).
+    func addressing<Input: StreamNaming>(_ input: Input, _ operation: KinesisOperation) throws -> (Input, String) {
+        let input = try resolvingARN(input, operation)
+        return (input, input.streamName ?? "")
+    }
+
     /// Moves the stream's consumers along: CREATING becomes ACTIVE, DELETING goes away.
     func advanceConsumers(_ stream: inout StreamState, now: Double) {
         stream.consumers = stream.consumers.compactMap { consumer in
@@ -211,11 +229,11 @@ extension InMemoryKinesis {
         try await changeEncryption(input, operation: .stopStreamEncryption)
     }
 
-    private func changeEncryption(_ input: StreamEncryptionInput, operation: KinesisOperation) async throws {
+    private func changeEncryption<Input: EncryptionChange>(_ input: Input, operation: KinesisOperation) async throws {
         try await perform(operation, stream: input.streamName, validate: FieldValueEncoder.fields(of: input)) { state, now in
             let name = try streamName(input.streamName, arn: input.streamARN)
             let stream = try stream(&state, name, now: now)
-            guard input.encryptionType == "KMS" else {
+            guard input.encryptionType == .kms else {
                 throw invalidArgument("Encryption type \(input.encryptionType) is not valid for \(operation.rawValue): use KMS.")
             }
             guard stream.status == .active else { throw notActive(stream) }
@@ -243,25 +261,27 @@ extension InMemoryKinesis {
         try await changeMonitoring(input, operation: .disableEnhancedMonitoring)
     }
 
-    private func changeMonitoring(_ input: EnhancedMonitoringInput, operation: KinesisOperation) async throws -> EnhancedMonitoringOutput {
+    private func changeMonitoring<Input: MonitoringChange>(_ input: Input, operation: KinesisOperation) async throws -> EnhancedMonitoringOutput {
         try await perform(operation, stream: input.streamName, validate: FieldValueEncoder.fields(of: input)) { state, now in
-            let all = EnhancedMonitoringInput.allMetrics
-            for metric in input.shardLevelMetrics where metric != "ALL" && !all.contains(metric) {
+            let all = MetricsName.shardLevel.map(\.rawValue)
+            let metrics = input.shardLevelMetrics.map(\.rawValue)
+            for metric in metrics where metric != "ALL" && !all.contains(metric) {
                 throw KinesisError(
                     code: .validation,
-                    message: "1 validation error detected: Value '[\(input.shardLevelMetrics.joined(separator: ", "))]' at 'shardLevelMetrics' failed to satisfy constraint: Member must satisfy constraint: [Member must satisfy enum value set: [\((all + ["ALL"]).joined(separator: ", "))]]",
+                    message: "1 validation error detected: Value '[\(metrics.joined(separator: ", "))]' at 'shardLevelMetrics' failed to satisfy constraint: Member must satisfy constraint: [Member must satisfy enum value set: [\((all + ["ALL"]).joined(separator: ", "))]]",
                     httpStatus: 400)
             }
             let name = try streamName(input.streamName, arn: input.streamARN)
             let output = try withStream(&state, name, now: now) { stream in
                 guard stream.status == .active else { throw notActive(stream) }
-                let named = input.shardLevelMetrics.contains("ALL") ? Set(all) : Set(input.shardLevelMetrics)
+                let named = metrics.contains("ALL") ? Set(all) : Set(metrics)
                 let current = stream.shardLevelMetrics
                 let desired = operation == .enableEnhancedMonitoring
                     ? all.filter { named.contains($0) || current.contains($0) } : current.filter { !named.contains($0) }
                 stream.shardLevelMetrics = desired
                 return EnhancedMonitoringOutput(
-                    streamName: stream.name, currentShardLevelMetrics: current, desiredShardLevelMetrics: desired, streamARN: stream.arn)
+                    streamName: stream.name, currentShardLevelMetrics: current.map(MetricsName.init(rawValue:)),
+                    desiredShardLevelMetrics: desired.map(MetricsName.init(rawValue:)), streamARN: stream.arn)
             }
             return (output, 0, 0)
         }
@@ -270,7 +290,7 @@ extension InMemoryKinesis {
     // MARK: - Limits and account settings
 
     /// `DescribeLimits`: the shard quota from the configuration and what the streams use.
-    public func describeLimits(_ input: NoInput = NoInput()) async throws -> DescribeLimitsOutput {
+    public func describeLimits(_ input: DescribeLimitsInput = DescribeLimitsInput()) async throws -> DescribeLimitsOutput {
         try await perform(.describeLimits, stream: nil) { state, now in
             for name in Array(state.streams.keys) { Self.advance(&state, name, now: now, configuration: configuration) }
             let streams = state.streams.values
@@ -284,18 +304,18 @@ extension InMemoryKinesis {
 
     /// `DescribeAccountSettings`: the minimum throughput billing commitment (DISABLED until
     /// UpdateAccountSettings turns it on).
-    public func describeAccountSettings(_ input: NoInput = NoInput()) async throws -> AccountSettingsOutput {
+    public func describeAccountSettings(_ input: DescribeAccountSettingsInput = DescribeAccountSettingsInput()) async throws -> DescribeAccountSettingsOutput {
         try await perform(.describeAccountSettings, stream: nil) { state, now in
-            (AccountSettingsOutput(minimumThroughputBillingCommitment: Self.commitment(state, now: now)), 0, 0)
+            (DescribeAccountSettingsOutput(minimumThroughputBillingCommitment: Self.commitment(state, now: now)), 0, 0)
         }
     }
 
-    private static func commitment(_ state: State, now: Double) -> MinimumThroughputBillingCommitment {
-        guard var commitment = state.billingCommitment else { return MinimumThroughputBillingCommitment(status: "DISABLED") }
-        if commitment.status == "ENABLED_UNTIL_EARLIEST_ALLOWED_END", let end = commitment.earliestAllowedEndAt,
+    private static func commitment(_ state: State, now: Double) -> MinimumThroughputBillingCommitmentOutput {
+        guard var commitment = state.billingCommitment else { return MinimumThroughputBillingCommitmentOutput(status: .disabled) }
+        if commitment.status == .enabledUntilEarliestAllowedEnd, let end = commitment.earliestAllowedEndAt,
             now >= end.timeIntervalSince1970
         {
-            commitment.status = "DISABLED"
+            commitment.status = .disabled
             commitment.endedAt = end
         }
         return commitment
@@ -303,29 +323,29 @@ extension InMemoryKinesis {
 
     /// `UpdateAccountSettings`: a commitment lasts at least 24 hours; turning it off earlier
     /// leaves it ENABLED_UNTIL_EARLIEST_ALLOWED_END.
-    public func updateAccountSettings(_ input: UpdateAccountSettingsInput) async throws -> AccountSettingsOutput {
+    public func updateAccountSettings(_ input: UpdateAccountSettingsInput) async throws -> UpdateAccountSettingsOutput {
         try await perform(.updateAccountSettings, stream: nil, validate: FieldValueEncoder.fields(of: input)) { state, now in
             let current = Self.commitment(state, now: now)
             let date = Date(timeIntervalSince1970: now)
             var next = current
             switch input.minimumThroughputBillingCommitment.status {
-            case "ENABLED":
-                if current.status != "ENABLED" {
-                    next = MinimumThroughputBillingCommitment(
-                        status: "ENABLED", startedAt: date, earliestAllowedEndAt: date.addingTimeInterval(24 * 3600))
+            case .enabled:
+                if current.status != .enabled {
+                    next = MinimumThroughputBillingCommitmentOutput(
+                        status: .enabled, startedAt: date, earliestAllowedEndAt: date.addingTimeInterval(24 * 3600))
                 }
             default:
-                if current.status == "ENABLED" {
+                if current.status == .enabled {
                     if let end = current.earliestAllowedEndAt, end.timeIntervalSince1970 > now {
-                        next.status = "ENABLED_UNTIL_EARLIEST_ALLOWED_END"
+                        next.status = .enabledUntilEarliestAllowedEnd
                     } else {
-                        next.status = "DISABLED"
+                        next.status = .disabled
                         next.endedAt = date
                     }
                 }
             }
             state.billingCommitment = next
-            return (AccountSettingsOutput(minimumThroughputBillingCommitment: next), 0, 0)
+            return (UpdateAccountSettingsOutput(minimumThroughputBillingCommitment: next), 0, 0)
         }
     }
 
@@ -361,7 +381,7 @@ extension InMemoryKinesis {
     }
 
     /// The index of the consumer an input names, in its stream.
-    private func consumerIndex(_ input: StreamConsumerInput, in stream: StreamState) throws -> Int {
+    private func consumerIndex(_ input: some ConsumerNaming, in stream: StreamState) throws -> Int {
         let found: Int?
         if let arn = input.consumerARN {
             found = stream.consumers.firstIndex { $0.arn == arn }
@@ -378,7 +398,7 @@ extension InMemoryKinesis {
 
     /// The stream a consumer input belongs to: from the consumer's ARN, or from `StreamARN`
     /// with `ConsumerName`.
-    private func consumerStreamName(_ input: StreamConsumerInput) throws -> String {
+    private func consumerStreamName(_ input: some ConsumerNaming) throws -> String {
         if let consumerARN = input.consumerARN { return try stream(ofARN: consumerARN).streamName }
         guard let streamARN = input.streamARN, input.consumerName != nil else {
             throw invalidArgument("Either ConsumerARN or both StreamARN and ConsumerName must be provided.")
@@ -409,7 +429,7 @@ extension InMemoryKinesis {
         try await perform(.describeStreamConsumer, stream: nil, validate: FieldValueEncoder.fields(of: input)) { state, now in
             let name = try consumerStreamName(input)
             let consumer = try withStream(&state, name, now: now) { stream in
-                stream.consumers[try consumerIndex(input, in: stream)].wire(streamARN: stream.arn)
+                stream.consumers[try consumerIndex(input, in: stream)].description(streamARN: stream.arn)
             }
             return (DescribeStreamConsumerOutput(consumerDescription: consumer), 0, 0)
         }
@@ -469,7 +489,8 @@ extension InMemoryKinesis {
     /// `UpdateMaxRecordSize`: PutRecord and PutRecords then take records up to this size.
     public func updateMaxRecordSize(_ input: UpdateMaxRecordSizeInput) async throws {
         try await perform(.updateMaxRecordSize, stream: nil, validate: FieldValueEncoder.fields(of: input)) { state, now in
-            let name = try stream(ofARN: input.streamARN).streamName
+            guard let streamARN = input.streamARN else { throw invalidArgument("StreamARN must be provided.") }
+            let name = try stream(ofARN: streamARN).streamName
             try withStream(&state, name, now: now) { stream in
                 guard stream.status == .active else { throw notActive(stream) }
                 stream.maxRecordSizeInKiB = input.maxRecordSizeInKiB
@@ -491,10 +512,37 @@ extension InMemoryKinesis {
                 guard stream.status == .active else { throw notActive(stream) }
                 stream.warmThroughputMiBps = input.warmThroughputMiBps
                 return UpdateStreamWarmThroughputOutput(
-                    streamARN: stream.arn, streamName: stream.name,
-                    warmThroughput: WarmThroughput(targetMiBps: input.warmThroughputMiBps, currentMiBps: input.warmThroughputMiBps))
+                    streamName: stream.name, streamARN: stream.arn,
+                    warmThroughput: WarmThroughputObject(targetMiBps: input.warmThroughputMiBps, currentMiBps: input.warmThroughputMiBps))
             }
             return (output, 0, 0)
         }
     }
 }
+
+/// The two encryption calls' inputs, which carry the same members.
+protocol EncryptionChange: StreamNaming, Encodable, Sendable {
+    var encryptionType: EncryptionType { get }
+    var keyId: String { get }
+}
+
+extension StartStreamEncryptionInput: EncryptionChange {}
+extension StopStreamEncryptionInput: EncryptionChange {}
+
+/// The two enhanced-monitoring calls' inputs, which carry the same members.
+protocol MonitoringChange: StreamNaming, Encodable, Sendable {
+    var shardLevelMetrics: [MetricsName] { get }
+}
+
+extension EnableEnhancedMonitoringInput: MonitoringChange {}
+extension DisableEnhancedMonitoringInput: MonitoringChange {}
+
+/// The inputs that name one registered consumer: by its ARN, or by its stream's ARN and its name.
+protocol ConsumerNaming: Encodable, Sendable {
+    var streamARN: String? { get }
+    var consumerName: String? { get }
+    var consumerARN: String? { get }
+}
+
+extension DescribeStreamConsumerInput: ConsumerNaming {}
+extension DeregisterStreamConsumerInput: ConsumerNaming {}

@@ -139,8 +139,8 @@ extension InMemoryKinesis {
             if !page.records.isEmpty || page.children != nil || now - lastEvent >= Self.heartbeat {
                 continuation.yield(
                     SubscribeToShardEvent(
-                        records: page.records, continuationSequenceNumber: page.children == nil ? step.continuation : nil,
-                        millisBehindLatest: page.millisBehindLatest, childShards: page.children))
+                        records: page.records, millisBehindLatest: page.millisBehindLatest,
+                        continuationSequenceNumber: page.children == nil ? step.continuation : nil, childShards: page.children))
                 lastEvent = now
             }
             if page.children != nil { return }

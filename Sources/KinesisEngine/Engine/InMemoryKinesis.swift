@@ -27,7 +27,7 @@ public final class InMemoryKinesis: KinesisAPI {
         var calls: [RecordedCall] = []
         var random: SplitMix64
         /// DescribeAccountSettings' answer; nil until UpdateAccountSettings is called.
-        var billingCommitment: MinimumThroughputBillingCommitment?
+        var billingCommitment: MinimumThroughputBillingCommitmentOutput?
         /// Journal entries made by the call in progress (only with a ``journal``).
         var journalBuffer: [UInt8] = []
         /// Why the data directory can no longer be written, once it cannot.
@@ -89,8 +89,8 @@ public final class InMemoryKinesis: KinesisAPI {
                                 records: shard.records[shard.head...].map {
                                     Record(
                                         sequenceNumber: $0.sequenceNumber,
-                                        approximateArrivalTimestamp: Date(timeIntervalSince1970: $0.arrival), data: $0.data,
-                                        partitionKey: $0.partitionKey)
+                                        data: $0.data, partitionKey: $0.partitionKey,
+                                        approximateArrivalTimestamp: Date(timeIntervalSince1970: $0.arrival))
                                 })
                         })
                 })
@@ -337,8 +337,9 @@ public final class InMemoryKinesis: KinesisAPI {
 
     /// `DeleteStream`, with the service's validation, errors and limits.
     public func deleteStream(_ input: DeleteStreamInput) async throws {
-        try await perform(.deleteStream, stream: input.streamName, validate: FieldValueEncoder.fields(of: input)) { state, now in
-            var stream = try stream(&state, input.streamName, now: now)
+        let (input, name) = try addressing(input, .deleteStream)
+        return try await perform(.deleteStream, stream: name, validate: FieldValueEncoder.fields(of: input)) { state, now in
+            var stream = try stream(&state, name, now: now)
             advanceConsumers(&stream, now: now)
             if !stream.consumers.isEmpty, input.enforceConsumerDeletion != true {
                 throw KinesisError(
@@ -347,12 +348,13 @@ public final class InMemoryKinesis: KinesisAPI {
                     httpStatus: 400)
             }
             if configuration.deletingDelay == .zero {
-                state.streams[input.streamName] = nil
+                state.streams[name] = nil
             } else {
+                if stream.status == .creating { stream.deletedWhileCreating = true }
                 stream.status = .deleting
                 stream.statusUntil = now + configuration.deletingDelay.timeInterval
                 stream.pending = []
-                state.streams[input.streamName] = stream
+                state.streams[name] = stream
             }
             return ((), 0, 0)
         }
@@ -360,9 +362,11 @@ public final class InMemoryKinesis: KinesisAPI {
 
     /// `DescribeStream`, with the service's validation, errors and limits.
     public func describeStream(_ input: DescribeStreamInput) async throws -> DescribeStreamOutput {
-        try await perform(.describeStream, stream: input.streamName, validate: FieldValueEncoder.fields(of: input)) { state, now in
-            let stream = try stream(&state, input.streamName, now: now)
-            var shards = stream.shards
+        let (input, name) = try addressing(input, .describeStream)
+        return try await perform(.describeStream, stream: name, validate: FieldValueEncoder.fields(of: input)) { state, now in
+            let stream = try stream(&state, name, now: now)
+            // AWS lists no shards until a stream is ACTIVE, nor after it was deleted while CREATING.
+            var shards = stream.status == .creating || stream.deletedWhileCreating == true ? [] : stream.shards
             if let start = input.exclusiveStartShardId {
                 let after = ShardState.index(of: start) ?? -1
                 shards = shards.filter { $0.index > after }
@@ -370,11 +374,12 @@ public final class InMemoryKinesis: KinesisAPI {
             let limit = input.limit ?? 100
             let page = shards.prefix(limit)
             var description = StreamDescription(
-                streamName: stream.name, streamARN: stream.arn, streamStatus: stream.status,
-                streamModeDetails: StreamModeDetails(streamMode: stream.mode), shards: page.map(\.wire),
+                streamName: stream.name, streamStatus: stream.status, shards: page.map(\.wire),
                 hasMoreShards: shards.count > limit, retentionPeriodHours: stream.retentionHours,
-                streamCreationTimestamp: Date(timeIntervalSince1970: stream.createdAt), encryptionType: stream.encryptionType,
-                enhancedMonitoring: [EnhancedMetrics(shardLevelMetrics: stream.shardLevelMetrics)])
+                streamARN: stream.arn, streamModeDetails: StreamModeDetails(streamMode: stream.mode),
+                streamCreationTimestamp: Date(timeIntervalSince1970: stream.createdAt),
+                enhancedMonitoring: [EnhancedMetrics(shardLevelMetrics: stream.shardLevelMetrics.map(MetricsName.init(rawValue:)))],
+                encryptionType: EncryptionType(rawValue: stream.encryptionType))
             description.keyId = stream.keyId
             return (DescribeStreamOutput(streamDescription: description), 0, 0)
         }
@@ -382,18 +387,20 @@ public final class InMemoryKinesis: KinesisAPI {
 
     /// `DescribeStreamSummary`, with the service's validation, errors and limits.
     public func describeStreamSummary(_ input: DescribeStreamSummaryInput) async throws -> DescribeStreamSummaryOutput {
-        try await perform(.describeStreamSummary, stream: input.streamName, validate: FieldValueEncoder.fields(of: input)) { state, now in
-            var stream = try stream(&state, input.streamName, now: now)
+        let (input, name) = try addressing(input, .describeStreamSummary)
+        return try await perform(.describeStreamSummary, stream: name, validate: FieldValueEncoder.fields(of: input)) { state, now in
+            var stream = try stream(&state, name, now: now)
             advanceConsumers(&stream, now: now)
             var summary = StreamDescriptionSummary(
-                streamName: stream.name, streamARN: stream.arn, streamStatus: stream.status,
-                streamModeDetails: StreamModeDetails(streamMode: stream.mode), retentionPeriodHours: stream.retentionHours,
-                streamCreationTimestamp: Date(timeIntervalSince1970: stream.createdAt), openShardCount: stream.openShardCount,
-                consumerCount: stream.consumers.count, encryptionType: stream.encryptionType,
-                enhancedMonitoring: [EnhancedMetrics(shardLevelMetrics: stream.shardLevelMetrics)])
+                streamName: stream.name, streamStatus: stream.status, retentionPeriodHours: stream.retentionHours,
+                openShardCount: stream.openShardCount, streamARN: stream.arn,
+                streamModeDetails: StreamModeDetails(streamMode: stream.mode),
+                streamCreationTimestamp: Date(timeIntervalSince1970: stream.createdAt),
+                enhancedMonitoring: [EnhancedMetrics(shardLevelMetrics: stream.shardLevelMetrics.map(MetricsName.init(rawValue:)))], encryptionType: EncryptionType(rawValue: stream.encryptionType),
+                consumerCount: stream.consumers.count)
             summary.keyId = stream.keyId
             summary.maxRecordSizeInKiB = stream.maxRecordSizeInKiB
-            summary.warmThroughput = stream.warmThroughputMiBps.map { WarmThroughput(targetMiBps: $0, currentMiBps: $0) }
+            summary.warmThroughput = stream.warmThroughputMiBps.map { WarmThroughputObject(targetMiBps: $0, currentMiBps: $0) }
             return (DescribeStreamSummaryOutput(streamDescriptionSummary: summary), 0, 0)
         }
     }
@@ -421,7 +428,8 @@ public final class InMemoryKinesis: KinesisAPI {
 
     /// `ListShards`, with the service's validation, errors and limits.
     public func listShards(_ input: ListShardsInput) async throws -> ListShardsOutput {
-        try await perform(.listShards, stream: input.streamName, validate: FieldValueEncoder.fields(of: input)) { state, now in
+        let input = try resolvingARN(input, .listShards)
+        return try await perform(.listShards, stream: input.streamName, validate: FieldValueEncoder.fields(of: input)) { state, now in
             var name = input.streamName
             var afterIndex = input.exclusiveStartShardId.flatMap(ShardState.index(of:)) ?? -1
             var filter = input.shardFilter
@@ -557,9 +565,10 @@ public final class InMemoryKinesis: KinesisAPI {
 
     /// `PutRecord`, with the service's validation, errors and limits.
     public func putRecord(_ input: PutRecordInput) async throws -> PutRecordOutput {
-        try await perform(.putRecord, stream: input.streamName, validate: input.validationFields) { state, now in
+        let (input, name) = try addressing(input, .putRecord)
+        return try await perform(.putRecord, stream: name, validate: input.validationFields) { state, now in
             var encryption = "NONE"
-            let outcome = try mutateStream(&state, input.streamName, now: now) { stream, state in
+            let outcome = try mutateStream(&state, name, now: now) { stream, state in
                 encryption = stream.encryptionType
                 if let ordering = input.sequenceNumberForOrdering, !SequenceNumber.isUsableForOrdering(ordering, now: now) {
                     throw invalidArgument(
@@ -571,7 +580,7 @@ public final class InMemoryKinesis: KinesisAPI {
             }
             switch outcome {
             case .success(let written):
-                return (PutRecordOutput(shardId: written.shardId, sequenceNumber: written.sequenceNumber, encryptionType: encryption == "NONE" ? nil : encryption), 1, 0)
+                return (PutRecordOutput(shardId: written.shardId, sequenceNumber: written.sequenceNumber, encryptionType: encryption == "NONE" ? nil : EncryptionType(rawValue: encryption)), 1, 0)
             case .failure(let failure):
                 throw KinesisError(
                     code: KinesisError.Code(rawValue: failure.code), message: failure.message,
@@ -585,10 +594,11 @@ public final class InMemoryKinesis: KinesisAPI {
 
     /// `PutRecords`, with the service's validation, errors and limits.
     public func putRecords(_ input: PutRecordsInput) async throws -> PutRecordsOutput {
-        try await perform(.putRecords, stream: input.streamName, validate: input.validationFields) { state, now in
+        let (input, name) = try addressing(input, .putRecords)
+        return try await perform(.putRecords, stream: name, validate: input.validationFields) { state, now in
             let total = input.records.reduce(0) { $0 + $1.data.count + $1.partitionKey.utf8.count }
             if total > Self.putRecordsByteLimit {
-                _ = try readableStream(&state, input.streamName, now: now)
+                _ = try readableStream(&state, name, now: now)
                 throw invalidArgument(
                     "Records size exceeds \(Self.putRecordsByteLimit) bytes: the request carries \(total) bytes of data and partition keys.")
             }
@@ -596,7 +606,7 @@ public final class InMemoryKinesis: KinesisAPI {
             results.reserveCapacity(input.records.count)
             var failed = 0
             var encryption = "NONE"
-            try mutateStream(&state, input.streamName, now: now) { stream, state in
+            try mutateStream(&state, name, now: now) { stream, state in
                 encryption = stream.encryptionType
                 for entry in input.records {
                     switch try write(
@@ -612,7 +622,7 @@ public final class InMemoryKinesis: KinesisAPI {
                 }
             }
             return (
-                PutRecordsOutput(failedRecordCount: failed, records: results, encryptionType: encryption == "NONE" ? nil : encryption),
+                PutRecordsOutput(records: results, failedRecordCount: failed, encryptionType: encryption == "NONE" ? nil : EncryptionType(rawValue: encryption)),
                 input.records.count - failed, failed
             )
         }
@@ -622,17 +632,18 @@ public final class InMemoryKinesis: KinesisAPI {
 
     /// `GetShardIterator`, with the service's validation, errors and limits.
     public func getShardIterator(_ input: GetShardIteratorInput) async throws -> GetShardIteratorOutput {
-        try await perform(.getShardIterator, stream: input.streamName, validate: FieldValueEncoder.fields(of: input)) { state, now in
+        let (input, name) = try addressing(input, .getShardIterator)
+        return try await perform(.getShardIterator, stream: name, validate: FieldValueEncoder.fields(of: input)) { state, now in
             // AWS reads the shard id before it looks the stream up: a shard id it cannot read, or
             // any shard of a stream that does not exist, is named in the error.
-            guard let index = ShardState.index(of: input.shardId) else { throw shardNotFound(input.shardId, stream: input.streamName) }
+            guard let index = ShardState.index(of: input.shardId) else { throw shardNotFound(input.shardId, stream: name) }
             let missingShard = KinesisError(
                 code: .resourceNotFound,
-                message: "Shard \(ShardState.id(index)) in stream \(input.streamName) under account \(account) does not exist",
+                message: "Shard \(ShardState.id(index)) in stream \(name) under account \(account) does not exist",
                 httpStatus: 400)
             let stream: StreamState
             do {
-                stream = try readableStream(&state, input.streamName, now: now)
+                stream = try readableStream(&state, name, now: now)
             } catch let error as KinesisError where error.code == .resourceNotFound {
                 throw missingShard
             }
@@ -743,8 +754,8 @@ public final class InMemoryKinesis: KinesisAPI {
             bytes += size
             records.append(
                 Record(
-                    sequenceNumber: stored.sequenceNumber, approximateArrivalTimestamp: Date(timeIntervalSince1970: stored.arrival),
-                    data: stored.data, partitionKey: stored.partitionKey, encryptionType: stored.encrypted ? "KMS" : nil))
+                    sequenceNumber: stored.sequenceNumber, data: stored.data,
+                    partitionKey: stored.partitionKey, approximateArrivalTimestamp: Date(timeIntervalSince1970: stored.arrival), encryptionType: stored.encrypted ? "KMS" : nil))
             cursor += 1
         }
         let next = cursor < shard.records.count ? shard.records[cursor].counter : max(position, stream.counter)
@@ -838,9 +849,10 @@ public final class InMemoryKinesis: KinesisAPI {
         try await changeRetention(input, operation: .decreaseStreamRetentionPeriod)
     }
 
-    private func changeRetention(_ input: IncreaseStreamRetentionPeriodInput, operation: KinesisOperation) async throws {
-        try await perform(operation, stream: input.streamName, validate: FieldValueEncoder.fields(of: input)) { state, now in
-            var stream = try stream(&state, input.streamName, now: now)
+    private func changeRetention<Input: RetentionChange>(_ input: Input, operation: KinesisOperation) async throws {
+        let (input, name) = try addressing(input, operation)
+        return try await perform(operation, stream: name, validate: FieldValueEncoder.fields(of: input)) { state, now in
+            var stream = try stream(&state, name, now: now)
             let hours = input.retentionPeriodHours
             if hours < 24 {
                 throw invalidArgument("Minimum allowed retention period is 24 hours. Requested retention period (\(hours) hours) is too short.")
@@ -860,15 +872,16 @@ public final class InMemoryKinesis: KinesisAPI {
             }
             guard stream.status == .active else { throw notActive(stream) }
             stream.retentionHours = hours
-            state.streams[input.streamName] = stream
+            state.streams[name] = stream
             return ((), 0, 0)
         }
     }
 
     /// `UpdateShardCount`, with the service's validation, errors and limits.
     public func updateShardCount(_ input: UpdateShardCountInput) async throws -> UpdateShardCountOutput {
-        try await perform(.updateShardCount, stream: input.streamName, validate: FieldValueEncoder.fields(of: input)) { state, now in
-            let stream = try stream(&state, input.streamName, now: now)
+        let (input, name) = try addressing(input, .updateShardCount)
+        return try await perform(.updateShardCount, stream: name, validate: FieldValueEncoder.fields(of: input)) { state, now in
+            let stream = try stream(&state, name, now: now)
             if stream.mode == .onDemand {
                 throw KinesisError(
                     code: .validation,
@@ -885,7 +898,7 @@ public final class InMemoryKinesis: KinesisAPI {
                     httpStatus: 400)
             }
             if target > current { try checkShardQuota(state, adding: target - current) }
-            update(&state, input.streamName, with: .uniform(target: target), now: now)
+            update(&state, name, with: .uniform(target: target), now: now)
             return (
                 UpdateShardCountOutput(streamName: stream.name, currentShardCount: current, targetShardCount: target, streamARN: stream.arn),
                 0, 0
@@ -925,10 +938,11 @@ public final class InMemoryKinesis: KinesisAPI {
 
     /// `SplitShard`, with the service's validation, errors and limits.
     public func splitShard(_ input: SplitShardInput) async throws {
-        try await perform(.splitShard, stream: input.streamName, validate: FieldValueEncoder.fields(of: input)) { state, now in
+        let (input, name) = try addressing(input, .splitShard)
+        return try await perform(.splitShard, stream: name, validate: FieldValueEncoder.fields(of: input)) { state, now in
             // The shard id is read before the stream is looked up, as AWS does.
-            guard ShardState.index(of: input.shardToSplit) != nil else { throw shardNotFound(input.shardToSplit, stream: input.streamName) }
-            let stream = try stream(&state, input.streamName, now: now)
+            guard ShardState.index(of: input.shardToSplit) != nil else { throw shardNotFound(input.shardToSplit, stream: name) }
+            let stream = try stream(&state, name, now: now)
             let index = try shardIndex(input.shardToSplit, in: stream)
             try checkShardQuota(state, adding: 1)
             let shard = stream.shards[index]
@@ -940,18 +954,19 @@ public final class InMemoryKinesis: KinesisAPI {
                 )
             }
             guard stream.status == .active else { throw notActive(stream) }
-            update(&state, input.streamName, with: .split(shard: index, at: key), now: now)
+            update(&state, name, with: .split(shard: index, at: key), now: now)
             return ((), 0, 0)
         }
     }
 
     /// `MergeShards`, with the service's validation, errors and limits.
     public func mergeShards(_ input: MergeShardsInput) async throws {
-        try await perform(.mergeShards, stream: input.streamName, validate: FieldValueEncoder.fields(of: input)) { state, now in
+        let (input, name) = try addressing(input, .mergeShards)
+        return try await perform(.mergeShards, stream: name, validate: FieldValueEncoder.fields(of: input)) { state, now in
             for shardId in [input.shardToMerge, input.adjacentShardToMerge] where ShardState.index(of: shardId) == nil {
-                throw shardNotFound(shardId, stream: input.streamName)
+                throw shardNotFound(shardId, stream: name)
             }
-            let stream = try stream(&state, input.streamName, now: now)
+            let stream = try stream(&state, name, now: now)
             let first = try shardIndex(input.shardToMerge, in: stream)
             let second = try shardIndex(input.adjacentShardToMerge, in: stream)
             let a = stream.shards[first].range
@@ -963,7 +978,7 @@ public final class InMemoryKinesis: KinesisAPI {
                 )
             }
             guard stream.status == .active else { throw notActive(stream) }
-            update(&state, input.streamName, with: .merge(shard: first, adjacent: second), now: now)
+            update(&state, name, with: .merge(shard: first, adjacent: second), now: now)
             return ((), 0, 0)
         }
     }
@@ -1020,3 +1035,11 @@ public struct EngineSnapshot: Sendable {
     /// The stream called `name`, if there is one.
     public func stream(_ name: String) -> Stream? { streams.first { $0.name == name } }
 }
+
+/// The two retention calls' inputs, which carry the same members.
+protocol RetentionChange: StreamNaming, Encodable, Sendable {
+    var retentionPeriodHours: Int { get }
+}
+
+extension IncreaseStreamRetentionPeriodInput: RetentionChange {}
+extension DecreaseStreamRetentionPeriodInput: RetentionChange {}

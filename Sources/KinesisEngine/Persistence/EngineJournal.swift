@@ -33,7 +33,7 @@ final class EngineJournal: Sendable {
     /// What the streams are, apart from their records.
     struct Catalog: Codable {
         var streams: [StreamState]
-        var billingCommitment: MinimumThroughputBillingCommitment?
+        var billingCommitment: MinimumThroughputBillingCommitmentOutput?
     }
 
     struct RecordEntry {

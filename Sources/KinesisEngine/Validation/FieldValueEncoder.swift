@@ -3,7 +3,7 @@ import Kinesis
 
 /// Turns a typed input into the fields the ``Validator`` checks, through the input's own
 /// `Codable` conformance: the wire member names come from its `CodingKeys`, written once in
-/// `Kinesis/Model/Shapes.swift`, and are not restated here. `Data` becomes a blob checked by
+/// `Kinesis/Generated/Shapes.swift`, and are not restated here. `Data` becomes a blob checked by
 /// length, `Date` a timestamp, nil members are simply absent (the validator reads absence as null).
 package enum FieldValueEncoder {
     package static func fields(of input: some Encodable) -> [String: FieldValue] {

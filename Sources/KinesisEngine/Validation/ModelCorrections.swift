@@ -16,8 +16,9 @@ enum ModelCorrections {
         var answer: String
     }
 
-    /// The operations whose stream the Swift input names by `StreamName` (the endpoint turns a
-    /// `StreamARN` into it first). The model made StreamName optional when StreamARN came.
+    /// The operations whose stream the service needs named, by `StreamName` or `StreamARN`. The
+    /// model made StreamName optional when StreamARN came; a request with neither is answered
+    /// as before.
     static let namedByStream: Set<KinesisOperation> = [
         .deleteStream, .describeStream, .describeStreamSummary, .putRecord, .putRecords, .getShardIterator,
         .increaseStreamRetentionPeriod, .decreaseStreamRetentionPeriod, .updateShardCount, .splitShard, .mergeShards,
@@ -25,7 +26,7 @@ enum ModelCorrections {
 
     static let table: [Correction] = [
         Correction(
-            operations: namedByStream, member: "StreamName", change: { $0.constraints.insert(.notNull, at: 0) },
+            operations: namedByStream, member: "StreamName", change: { $0.constraints.insert(.notNullWithout("StreamARN"), at: 0) },
             answer: "Value null at 'streamName' failed to satisfy constraint: Member must not be null"),
         Correction(
             operations: [.createStream], member: "ShardCount",

@@ -27,6 +27,8 @@ public indirect enum FieldType: Sendable {
 /// A constraint of the AWS model; its message is AWS's wording.
 public enum Constraint: Sendable {
     case notNull
+    /// `notNull` unless the input gives the named member instead (StreamName, or StreamARN).
+    case notNullWithout(String)
     case pattern(String)
     case minLength(Int)
     case maxLength(Int)

@@ -25,6 +25,7 @@ public enum Validator {
             let path = prefix + member.name.lowercasingFirstLetter()
             for constraint in member.constraints {
                 guard errors.count < maximumErrors else { return }
+                if case .notNullWithout(let other) = constraint, let given = fields[other], !given.isNull { continue }
                 if let failure = failure(of: constraint, value: value) {
                     errors.append("Value \(render(value, type: member.type)) at '\(path)' failed to satisfy constraint: \(failure)")
                 }
@@ -74,7 +75,7 @@ public enum Validator {
     /// A constraint in AWS's words, as a failure names it.
     static func wording(_ constraint: Constraint) -> String {
         switch constraint {
-        case .notNull: return "Member must not be null"
+        case .notNull, .notNullWithout: return "Member must not be null"
         case .pattern(let pattern): return "Member must satisfy regular expression pattern: \(pattern)"
         case .minLength(let minimum): return "Member must have length greater than or equal to \(minimum)"
         case .maxLength(let maximum): return "Member must have length less than or equal to \(maximum)"
@@ -92,11 +93,13 @@ public enum Validator {
     /// Whether `value` satisfies `constraint`. Only `notNull` applies to a missing value.
     private static func holds(_ constraint: Constraint, _ value: FieldValue) -> Bool {
         if case .null = value {
-            if case .notNull = constraint { return false }
-            return true
+            switch constraint {
+            case .notNull, .notNullWithout: return false
+            default: return true
+            }
         }
         switch constraint {
-        case .notNull:
+        case .notNull, .notNullWithout:
             return true
         case .pattern(let pattern):
             guard case .string(let text) = value else { return true }
@@ -353,6 +356,7 @@ extension Validator {
 // checks that they match what the encoder produces, so the names cannot drift.
 
 extension FieldValue {
+    var isNull: Bool { if case .null = self { true } else { false } }
     init(_ text: String?) { self = text.map(FieldValue.string) ?? .null }
     init(_ number: Int?) { self = number.map { .integer(Int64($0)) } ?? .null }
 }
@@ -360,8 +364,9 @@ extension FieldValue {
 extension PutRecordInput {
     var validationFields: [String: FieldValue] {
         [
-            "StreamName": .string(streamName), "Data": .blob(length: data.count), "PartitionKey": .string(partitionKey),
+            "StreamName": FieldValue(streamName), "Data": .blob(length: data.count), "PartitionKey": .string(partitionKey),
             "ExplicitHashKey": FieldValue(explicitHashKey), "SequenceNumberForOrdering": FieldValue(sequenceNumberForOrdering),
+            "StreamARN": FieldValue(streamARN), "StreamId": FieldValue(streamId),
         ]
     }
 }
@@ -369,7 +374,7 @@ extension PutRecordInput {
 extension PutRecordsInput {
     var validationFields: [String: FieldValue] {
         [
-            "StreamName": .string(streamName),
+            "StreamName": FieldValue(streamName), "StreamARN": FieldValue(streamARN), "StreamId": FieldValue(streamId),
             "Records": .list(
                 records.map { entry in
                     .structure([

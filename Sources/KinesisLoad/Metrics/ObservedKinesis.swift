@@ -22,11 +22,11 @@ package final class ObservedKinesis: KinesisAPIForwarding {
 
     /// After a reshard, records land on shards the map does not know: reload it (once at a
     /// time), so that refused entries are charged to the shards that refuse them now.
-    private func noteLanded(on shardIds: some Sequence<String>, stream: String) async {
+    private func noteLanded(on shardIds: some Sequence<String>, stream: String?) async {
         let unknown = shardMap.withLock { state in shardIds.contains { !state.known.contains($0) } }
         guard unknown, refreshing.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else { return }
         defer { refreshing.store(false, ordering: .releasing) }
-        guard let map = try? await StreamManager(api: base).shardMap(stream: stream) else { return }
+        guard let stream, let map = try? await StreamManager(api: base).shardMap(stream: stream) else { return }
         shardMap.withLock { $0 = (map, Set(map.entries.map(\.shardId))) }
     }
 
