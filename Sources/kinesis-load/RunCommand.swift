@@ -17,7 +17,9 @@ struct StoreOptions: ParsableArguments {
     @Option(help: "Folder reports are written into, one sub-folder per run.")
     var reports = "Reports"
 
-    func open() throws -> MetricsStore {
+    func open() throws -> MetricsStore { try Self.open(db) }
+
+    static func open(_ db: String) throws -> MetricsStore {
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: db, isDirectory: &isDirectory), isDirectory.boolValue {
             throw CommandFailure("--db \(db): is a directory, not an SQLite file")
@@ -71,10 +73,20 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "Delete the stream after the run, if this run created it.") var deleteAfter = false
     @Flag(help: "Print the plan (target, stream, events, bytes, peak load per shard; with --aws the cost) and send nothing.") var dryRun = false
     @Flag(help: "With --aws on a terminal: start without asking (the plan and its cost are shown first otherwise).") var yes = false
+    @Option(help: "Run only this worker's share of the run, i/n (0-based: 0/4 ... 3/4): the events whose index is i modulo n. `merge` makes one run of the n files.")
+    var segment: String?
+    @Option(help: "Start the schedule at this instant (ISO 8601, e.g. 2026-12-02T20:00:00Z), the same for every worker of a segmented run.")
+    var startAt: String?
 
     static let retainedBytesPerShard = 16 << 20
 
     func validate() throws {
+        if let segment {
+            do { _ = try RunSegment(parsing: segment) } catch { throw ValidationError("--segment \(error)") }
+        }
+        if let startAt, Self.instant(startAt) == nil {
+            throw ValidationError("--start-at '\(startAt)': not an ISO 8601 instant such as 2026-12-02T20:00:00Z")
+        }
         if aws, connection.endpoint != nil { throw ValidationError("--aws and --endpoint exclude each other: pick one target") }
         if noLimits, aws || connection.endpoint != nil {
             throw ValidationError("--no-limits applies to the embedded engine only; the endpoint enforces its own limits")
@@ -160,9 +172,23 @@ struct RunCommand: AsyncParsableCommand {
         return result
     }
 
+    /// An ISO 8601 instant, with or without fractional seconds.
+    static func instant(_ text: String) -> Date? {
+        let formatter = ISO8601DateFormatter()
+        if let date = formatter.date(from: text) { return date }
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.date(from: text)
+    }
+
+    func finish(run runId: Int64, interrupted: Bool, failure: RunFailed? = nil, store metrics: MetricsStore, stop: StopSignal) async throws {
+        try await Self.finish(run: runId, interrupted: interrupted, failure: failure, metrics: metrics, options: store, signal: stop.signal)
+    }
+
     /// Judges a stored run, writes its reports, sets its final status; exits with its code. A
     /// run that failed after it started (`failure`) is an error (exit 1) whatever its figures say.
-    func finish(run runId: Int64, interrupted: Bool, failure: RunFailed? = nil, store metrics: MetricsStore, stop: StopSignal) async throws {
+    static func finish(
+        run runId: Int64, interrupted: Bool, failure: RunFailed? = nil, metrics: MetricsStore, options store: StoreOptions, signal: Int32?
+    ) async throws {
         var summary = try await metrics.summary(run: runId)
         var status: String
         var code: Int32
@@ -174,7 +200,7 @@ struct RunCommand: AsyncParsableCommand {
             (status, code) = ("error", 1)
             problem = "the stored figures do not add up: " + summary.inconsistencies.joined(separator: "; ")
         } else if interrupted {
-            (status, code) = ("interrupted", 128 + (stop.signal ?? SIGINT))
+            (status, code) = ("interrupted", 128 + (signal ?? SIGINT))
         } else {
             (status, code) = summary.passed ? ("passed", 0) : ("failed", 99)
         }
@@ -199,11 +225,21 @@ struct RunCommand: AsyncParsableCommand {
     ) async throws -> RunResult {
         let runner = LoadRunner(
             scenario: scenario, api: api, target: target, store: store, scenarioPath: self.scenario, mayCreateStream: mayCreateStream,
-            createHint: "run again with --create (or put \"create\": true in $.stream)", readAPI: readAPI)
+            createHint: "run again with --create (or put \"create\": true in $.stream)", readAPI: readAPI,
+            segment: try segment.map(RunSegment.init(parsing:)), startAt: startAt.flatMap(Self.instant))
         let terminal = isatty(STDERR_FILENO) == 1
         let printer = ProgressPrinter(terminal: terminal, quiet: quiet)
-        let result = try await runner.run(stop: stop, progressInterval: .seconds(1)) { printer.show($0) }
+        let result: RunResult
+        do {
+            result = try await runner.run(stop: stop, progressInterval: .seconds(1)) { printer.show($0) }
+        } catch let error as RunSegmentError {
+            throw CommandFailure(error.description)
+        }
         printer.finish()
+        if runner.lateStart > 0.5, let startAt {
+            FileHandle.standardError.write(
+                Data("--start-at \(startAt): this worker started \(ReportWriter.fixed(runner.lateStart)) s late; its events started late and their lateness counts it\n".utf8))
+        }
         return result
     }
 
@@ -281,8 +317,10 @@ struct RunCommand: AsyncParsableCommand {
         return components.string ?? "endpoint"
     }
 
-    func briefing(_ summary: RunSummary, folder: String, status: String) -> String {
+    static func briefing(_ summary: RunSummary, folder: String, status: String) -> String {
         var lines = ["run \(summary.run.id) \(status): \(summary.totals.succeeded) of \(summary.totals.planned) events delivered, \(summary.totals.failed) failed, \(summary.totals.dropped) dropped"]
+        if let segment = summary.run.segment { lines[0] += " (segment \(segment))" }
+        if let parts = summary.run.mergedFrom { lines[0] += " (merged from \(parts.count) segments)" }
         lines.append(
             String(
                 format: "latency p50 %.2f ms, p99 %.2f ms, max %.2f ms; achieved %.1f events/s", summary.latencyMs.p50, summary.latencyMs.p99,

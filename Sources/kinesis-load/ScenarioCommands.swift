@@ -230,6 +230,23 @@ struct RunsCommand: AsyncParsableCommand {
 
     @OptionGroup var store: StoreOptions
     @Option(help: "How many, newest first.") var limit = 20
+    @Flag(help: "JSON: one object per run (for scripts).") var json = false
+
+    /// A run as `runs --json` lists it.
+    struct Listed: Encodable {
+        var id: Int64
+        var scenario: String
+        var target: String
+        var startedAt: String
+        var elapsedSeconds: Double?
+        var status: String
+        var events: Int
+        var failed: Int
+        var p99Ms: Double
+        var segment: String?
+        var mergedFrom: Int?
+        var problem: String?
+    }
 
     func run() async throws {
         guard FileManager.default.fileExists(atPath: store.db) else {
@@ -245,10 +262,16 @@ struct RunsCommand: AsyncParsableCommand {
             throw CommandFailure("--db \(store.db): the runs table cannot be read: \(MetricsStore.describe(error))")
         }
         var rows = [["run", "scenario", "target", "started", "seconds", "status", "events", "failed", "p99 ms"]]
+        var listed: [Listed] = []
         var damaged: [String] = []
         for id in ids {
             do {
                 let s = try await metrics.summary(run: id)
+                listed.append(
+                    Listed(
+                        id: id, scenario: s.run.scenario, target: s.run.target, startedAt: s.run.startedAt, elapsedSeconds: s.run.elapsedSeconds,
+                        status: s.run.status, events: s.totals.started, failed: s.totals.failed, p99Ms: s.latencyMs.p99, segment: s.run.segment,
+                        mergedFrom: s.run.mergedFrom?.count, problem: s.run.problem))
                 rows.append([
                     String(id), s.run.scenario, s.run.target, s.run.startedAt, s.run.elapsedSeconds.map { String(format: "%.1f", $0) } ?? "-",
                     s.run.status, String(s.totals.started), String(s.totals.failed), String(format: "%.2f", s.latencyMs.p99),
@@ -256,10 +279,20 @@ struct RunsCommand: AsyncParsableCommand {
             } catch {
                 // One damaged run does not hide the others.
                 rows.append([String(id), "-", "-", "-", "-", "damaged", "-", "-", "-"])
+                listed.append(
+                    Listed(
+                        id: id, scenario: "", target: "", startedAt: "", status: "damaged", events: 0, failed: 0, p99Ms: 0,
+                        problem: MetricsStore.describe(error)))
                 damaged.append("run \(id) is damaged: \(MetricsStore.describe(error))")
             }
         }
-        print(formatTable(rows))
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try encoder.encode(listed), as: UTF8.self))
+        } else {
+            print(formatTable(rows))
+        }
         for line in damaged { FileHandle.standardError.write(Data("\(line)\n".utf8)) }
     }
 }

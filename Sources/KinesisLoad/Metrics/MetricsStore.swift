@@ -216,6 +216,13 @@ package final class MetricsStore: Sendable {
             try db.execute(sql: "ALTER TABLE verification_examples ADD COLUMN other_event_type TEXT")
             try db.execute(sql: "ALTER TABLE verification_examples ADD COLUMN other_partition_key TEXT")
         }
+        // Runs across machines: a worker's segment ("2/4") and how late it started against
+        // --start-at; a merged run's parts.
+        migrator.registerMigration("v5") { db in
+            try db.execute(sql: "ALTER TABLE runs ADD COLUMN segment TEXT")
+            try db.execute(sql: "ALTER TABLE runs ADD COLUMN late_start_seconds REAL")
+            try db.execute(sql: "ALTER TABLE runs ADD COLUMN merged_from TEXT")
+        }
         return migrator
     }
 
@@ -229,6 +236,9 @@ package final class MetricsStore: Sendable {
         package var plannedEvents: Int
         package var plannedSeconds: Double
         package var startedAt: Date
+        package var segment: RunSegment? = nil
+        package var lateStartSeconds: Double = 0
+        package var mergedFrom: String? = nil
     }
 
     /// Records a new run; returns its id.
@@ -260,14 +270,15 @@ package final class MetricsStore: Sendable {
                 sql: """
                     INSERT INTO runs (scenario, scenario_path, scenario_json, target, stream, publisher, seed, event_types, shard_map,
                       thresholds, planned_events, planned_seconds, peak_rate, max_in_flight, started_at, status,
-                      owner_host, owner_pid, owner_started, scenario_sha256, scenario_bytes, consume)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?)
+                      owner_host, owner_pid, owner_started, scenario_sha256, scenario_bytes, consume, segment, late_start_seconds, merged_from)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
                     scenario.name, run.scenarioPath, stored, run.target, scenario.stream.name, scenario.publisher.mode.rawValue,
                     Int64(bitPattern: scenario.seed), types, map, thresholds, run.plannedEvents, run.plannedSeconds,
                     scenario.load.peakRate, scenario.load.maxInFlight, ISO8601DateFormatter().string(from: run.startedAt),
-                    owner.host, Int64(owner.pid), owner.started, hash, text.count, consume,
+                    owner.host, Int64(owner.pid), owner.started, hash, text.count, consume, run.segment?.description,
+                    run.segment == nil ? nil : run.lateStartSeconds, run.mergedFrom,
                 ])
             return db.lastInsertedRowID
         }

@@ -108,6 +108,14 @@ package enum ReportWriter {
         out += "Started \(s.run.startedAt)"
         if let elapsed = s.run.elapsedSeconds { out += ", ran \(fixed(elapsed)) s" }
         out += ".\n\n"
+        if let segment = s.run.segment {
+            out += "Segment \(segment) of a run across workers: the events whose index in the whole run is \(segment.replacingOccurrences(of: "/", with: " modulo ")). "
+            if let late = s.run.lateStartSeconds, late > 0 { out += "This worker started \(fixed(late)) s after --start-at; its lateness counts it. " }
+            out += "`kinesis-load merge` makes the whole run of its segments.\n\n"
+        }
+        if let parts = s.run.mergedFrom {
+            out += "Merged from \(parts.count) segments: " + parts.map { "\($0.segment) (`\($0.file)` run \($0.run)\($0.lateStartSeconds > 0 ? ", started \(fixed($0.lateStartSeconds)) s late" : ""))" }.joined(separator: ", ") + ".\n\n"
+        }
         if !s.thresholds.isEmpty {
             out += "## Thresholds\n\n| | metric | condition | observed |\n|---|---|---|---|\n"
             for t in s.thresholds { out += "| \(t.passed ? "✓ pass" : "✗ FAIL") | \(t.metric) | \(t.expression) | \(t.observedText) |\n" }

@@ -22,6 +22,12 @@ package struct RunSummary: Codable, Sendable {
         package var database: String
         /// Why the run ended in error or was abandoned, when it did.
         package var problem: String?
+        /// A worker's share of a run (`run --segment i/n`), and how late it started against
+        /// `--start-at` (seconds).
+        package var segment: String? = nil
+        package var lateStartSeconds: Double? = nil
+        /// A merged run's parts (`kinesis-load merge`).
+        package var mergedFrom: [RunMerge.MergedPart]? = nil
     }
 
     package struct Totals: Codable, Sendable {
@@ -284,7 +290,8 @@ struct RunSummaryBuilder {
             id: run, scenario: row["scenario"], scenarioPath: row["scenario_path"], target: row["target"], stream: row["stream"],
             publisher: row["publisher"], seed: UInt64(bitPattern: row["seed"] as Int64), startedAt: row["started_at"],
             endedAt: row["ended_at"], elapsedSeconds: row["elapsed_seconds"], status: row["status"], shardCount: shardIds.count,
-            database: database, problem: row["problem"])
+            database: database, problem: row["problem"], segment: row["segment"], lateStartSeconds: row["late_start_seconds"],
+            mergedFrom: (row["merged_from"] as String?).flatMap { try? JSONDecoder().decode([RunMerge.MergedPart].self, from: Data($0.utf8)) })
         let plannedSeconds: Double = row["planned_seconds"]
         let generationSeconds: Double = row["generation_seconds"] ?? info.elapsedSeconds ?? plannedSeconds
 

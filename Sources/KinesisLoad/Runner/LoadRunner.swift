@@ -73,6 +73,11 @@ package final class LoadRunner: Sendable {
     package let mayCreateStream: Bool
     /// How to ask for creation, for the error about a missing stream.
     package let createHint: String
+    /// This worker's share of the run (`--segment i/n`); nil runs every event.
+    package let segment: RunSegment?
+    /// When the schedule starts (`--start-at`), the same instant for every worker of a
+    /// segmented run; nil starts it once the stream is ready.
+    package let startAt: Date?
 
     /// Distinct partition keys counted exactly; keys beyond are counted together.
     static let trackedKeyLimit = 100_000
@@ -80,7 +85,8 @@ package final class LoadRunner: Sendable {
 
     package init(
         scenario: Scenario, api: any KinesisAPI, target: String, store: MetricsStore, scenarioPath: String? = nil, logger: Logger? = nil,
-        mayCreateStream: Bool? = nil, createHint: String = "add \"create\": true to $.stream", readAPI: (any KinesisAPI)? = nil
+        mayCreateStream: Bool? = nil, createHint: String = "add \"create\": true to $.stream", readAPI: (any KinesisAPI)? = nil,
+        segment: RunSegment? = nil, startAt: Date? = nil
     ) {
         self.scenario = scenario
         self.api = api
@@ -91,7 +97,17 @@ package final class LoadRunner: Sendable {
         self.logger = logger
         self.mayCreateStream = mayCreateStream ?? (scenario.stream.create ?? true)
         self.createHint = createHint
+        self.segment = segment
+        self.startAt = startAt
     }
+
+    /// How late this worker starts its schedule against `--start-at`, in seconds (0 when it is
+    /// on time or there is no `--start-at`): its events start late and their lateness counts it.
+    package private(set) var lateStart: Double {
+        get { lateStartSeconds.withLock { $0 } }
+        set { lateStartSeconds.withLock { $0 = newValue } }
+    }
+    private let lateStartSeconds = Mutex(0.0)
 
     /// Checks that the stream exists, creating it when that is allowed (``mayCreateStream``), and
     /// returns its open shards and whether this run created it.
@@ -117,17 +133,31 @@ package final class LoadRunner: Sendable {
     package func run(stop: StopSignal = StopSignal(), progressInterval: Duration = .seconds(1), progress: @escaping @Sendable (RunProgress) -> Void = { _ in })
         async throws -> RunResult
     {
+        if let segment, scenario.consume != nil {
+            throw RunSegmentError(
+                description: "--segment \(segment): this scenario has a consume section ($.consume), and a segmented run does not read back yet (each worker would see the others' records as unexpected); run the read side unsegmented, or remove $.consume")
+        }
         let (shardMap, createdStream) = try await Self.unlessStopped(stop) { try await self.prepareStream() }
         var schedule = ArrivalSchedule(load: scenario.load, seed: scenario.seed)
         let clock = ContinuousClock()
-        let recorder = Recorder(start: clock.now)
+        // Every worker of a segmented run starts its schedule at the same instant; one that gets
+        // there late starts at once, behind schedule, and its lateness shows it.
+        var scheduleStart = clock.now
+        var startedAt = Date()
+        if let startAt {
+            let wait = startAt.timeIntervalSinceNow
+            scheduleStart = clock.now.advanced(by: .nanoseconds(Int64(wait * 1e9)))
+            startedAt = startAt
+            lateStart = max(0, -wait)
+        }
+        let recorder = Recorder(start: scheduleStart)
         let observed = ObservedKinesis(base: api, recorder: recorder, shardMap: shardMap)
         let typeNames = scenario.events.map(\.type)
-        let startedAt = Date()
         let runId = try await store.beginRun(
             .init(
-                scenario: scenario, scenarioPath: scenarioPath, target: target, shardMap: shardMap, plannedEvents: schedule.plannedCount,
-                plannedSeconds: schedule.duration, startedAt: startedAt))
+                scenario: scenario, scenarioPath: scenarioPath, target: target, shardMap: shardMap,
+                plannedEvents: segment?.share(of: schedule.plannedCount) ?? schedule.plannedCount, plannedSeconds: schedule.duration,
+                startedAt: startedAt, segment: segment, lateStartSeconds: lateStart))
         logger?.info("run started", metadata: ["run": "\(runId)", "scenario": "\(scenario.name)", "target": "\(target)"])
 
         // The read side: consumers during the publishing phase, and the verifier they report to.
@@ -182,7 +212,7 @@ package final class LoadRunner: Sendable {
                 progress(
                     RunProgress(
                         elapsed: elapsed, totals: totals, achievedRate: Double(totals.started - lastStarted) / max(interval, 0.001),
-                        targetRate: plan.unpaced || catchingUp.isRequested ? 0 : plan.targetRate(at: elapsed),
+                        targetRate: plan.unpaced || catchingUp.isRequested ? 0 : plan.targetRate(at: elapsed) / Double(segment?.count ?? 1),
                         p99: recent.totalCount > 0 ? Double(recent.valueAtPercentile(99)) / 1000 : 0, stopping: stop.isRequested,
                         consumed: consumers == nil ? nil : reading.consumed, lagMs: consumers == nil ? nil : reading.lagMs,
                         catchingUp: catchingUp.isRequested))
@@ -208,6 +238,13 @@ package final class LoadRunner: Sendable {
         if failure == nil, !stop.isRequested { do {
             try await publisher.withRunning(stop: stop) { publish, idle in
                 while !stop.isRequested, let offset = schedule.next() {
+                    if let segment, !segment.owns(nextIndex) {
+                        // Another worker's event: made all the same, so that the random draws,
+                        // counters and keys of this worker's events are the whole run's.
+                        _ = source.next()
+                        nextIndex += 1
+                        continue
+                    }
                     let intended: ContinuousClock.Instant
                     if unpaced {
                         intended = clock.now
@@ -222,7 +259,8 @@ package final class LoadRunner: Sendable {
                     nextIndex += 1
                     tally.count(event)
                     let second = unpaced ? recorder.second(of: intended) : Int(offset)
-                    let rate = unpaced ? 0 : schedule.targetRate(at: offset)
+                    // A segment is asked for its share of the rate; merged, the shares add up.
+                    let rate = unpaced ? 0 : schedule.targetRate(at: offset) / Double(segment?.count ?? 1)
                     if publisher.inFlight >= cap {
                         recorder.dropped(type: event.type, second: second, targetRate: rate)
                         continue
