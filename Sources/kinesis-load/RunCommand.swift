@@ -190,19 +190,19 @@ struct RunCommand: AsyncParsableCommand {
         run runId: Int64, interrupted: Bool, failure: RunFailed? = nil, metrics: MetricsStore, options store: StoreOptions, signal: Int32?
     ) async throws {
         var summary = try await metrics.summary(run: runId)
-        var status: String
+        var status: RunStatus
         var code: Int32
         var problem: String?
         if let failure {
-            (status, code) = ("error", 1)
+            (status, code) = (.error, 1)
             problem = failure.description
         } else if !summary.inconsistencies.isEmpty {
-            (status, code) = ("error", 1)
+            (status, code) = (.error, 1)
             problem = "the stored figures do not add up: " + summary.inconsistencies.joined(separator: "; ")
         } else if interrupted {
-            (status, code) = ("interrupted", 128 + (signal ?? SIGINT))
+            (status, code) = (.interrupted, 128 + (signal ?? SIGINT))
         } else {
-            (status, code) = summary.passed ? ("passed", 0) : ("failed", 99)
+            (status, code) = summary.passed ? (.passed, 0) : (.failed, 99)
         }
         summary.run.status = status
         summary.run.problem = problem ?? summary.run.problem
@@ -210,7 +210,7 @@ struct RunCommand: AsyncParsableCommand {
         do {
             folder = try ReportWriter.write(summary, into: store.reports)
         } catch {
-            (status, code) = ("error", 1)
+            (status, code) = (.error, 1)
             problem = "the reports could not be written to \(store.reports) (\(error)); the figures are kept as run \(runId) in \(store.db): `kinesis-load report \(runId) --reports DIR` writes them"
         }
         try await metrics.setStatus(runId, status: status, exitCode: Int(code), problem: problem)
@@ -317,8 +317,8 @@ struct RunCommand: AsyncParsableCommand {
         return components.string ?? "endpoint"
     }
 
-    static func briefing(_ summary: RunSummary, folder: String, status: String) -> String {
-        var lines = ["run \(summary.run.id) \(status): \(summary.totals.succeeded) of \(summary.totals.planned) events delivered, \(summary.totals.failed) failed, \(summary.totals.dropped) dropped"]
+    static func briefing(_ summary: RunSummary, folder: String, status: RunStatus) -> String {
+        var lines = ["run \(summary.run.id) \(status.rawValue): \(summary.totals.succeeded) of \(summary.totals.planned) events delivered, \(summary.totals.failed) failed, \(summary.totals.dropped) dropped"]
         if let segment = summary.run.segment { lines[0] += " (segment \(segment))" }
         if let parts = summary.run.mergedFrom { lines[0] += " (merged from \(parts.count) segments)" }
         lines.append(

@@ -270,11 +270,11 @@ struct RunsCommand: AsyncParsableCommand {
                 listed.append(
                     Listed(
                         id: id, scenario: s.run.scenario, target: s.run.target, startedAt: s.run.startedAt, elapsedSeconds: s.run.elapsedSeconds,
-                        status: s.run.status, events: s.totals.started, failed: s.totals.failed, p99Ms: s.latencyMs.p99, segment: s.run.segment,
+                        status: s.run.status.rawValue, events: s.totals.started, failed: s.totals.failed, p99Ms: s.latencyMs.p99, segment: s.run.segment,
                         mergedFrom: s.run.mergedFrom?.count, problem: s.run.problem))
                 rows.append([
                     String(id), s.run.scenario, s.run.target, s.run.startedAt, s.run.elapsedSeconds.map { String(format: "%.1f", $0) } ?? "-",
-                    s.run.status, String(s.totals.started), String(s.totals.failed), String(format: "%.2f", s.latencyMs.p99),
+                    s.run.status.rawValue, String(s.totals.started), String(s.totals.failed), String(format: "%.2f", s.latencyMs.p99),
                 ])
             } catch {
                 // One damaged run does not hide the others.

@@ -159,11 +159,11 @@ struct HostileInputTests {
             .init(scenario: plan, scenarioPath: nil, target: "embedded", shardMap: .even(count: 1), plannedEvents: 1, plannedSeconds: 1, startedAt: Date()))
         let reopened = try MetricsStore(path: store.path)
         let summary = try await reopened.summary(run: result.runId)
-        #expect(summary.run.status == "abandoned")
+        #expect(summary.run.status == .abandoned)
         #expect(summary.run.problem?.contains("ended without finishing the run") == true)
         #expect(!summary.passed)
         #expect(ReportWriter.markdown(summary).contains("**ABANDONED**"))
-        #expect(try await reopened.summary(run: live).run.status == "running")
+        #expect(try await reopened.summary(run: live).run.status == .running)
         _ = folder
     }
 

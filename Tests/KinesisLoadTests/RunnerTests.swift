@@ -52,7 +52,7 @@ struct RunnerTests {
         #expect(summary.shards.allSatisfy { $0.latencyMs.count == UInt64($0.events) })
         #expect(summary.hotShards.isEmpty)
         #expect(!summary.hotKeys.isEmpty)
-        #expect(summary.run.status == "completed")
+        #expect(summary.run.status == .completed)
         #expect(summary.thresholds.map(\.passed) == [true, false])
         #expect(!summary.passed)
 
@@ -137,7 +137,7 @@ struct RunnerTests {
         }
         #expect(result.interrupted)
         let summary = try await store.summary(run: result.runId)
-        #expect(summary.run.status == "interrupted")
+        #expect(summary.run.status == .interrupted)
         #expect(summary.totals.started >= 20)
         #expect(summary.totals.started < 12_000)
         #expect(summary.totals.lost == 0, "what started before the stop still finished")

@@ -121,11 +121,11 @@ struct SegmentTests {
         #expect(await refusal([a.path, threeWay.path]).contains("of the same count"))
         let whole = try await Self.run(plan, segment: nil)
         #expect(await refusal([a.path, whole.path]).contains("is not a segment"))
-        try await b.setStatus(1, status: "interrupted", exitCode: 130)
+        try await b.setStatus(1, status: .interrupted, exitCode: 130)
         #expect(await refusal([a.path, b.path]).contains("ended interrupted, not complete"))
         #expect(await refusal([a.path, "/nonexistent/x.sqlite"]).contains("no such file"))
         // The output is not one of the parts.
-        try await b.setStatus(1, status: "passed", exitCode: 0)
+        try await b.setStatus(1, status: .passed, exitCode: 0)
         let parts = try await RunMerge.parts([a.path, b.path])
         await #expect(throws: RunMerge.Refusal.self) { _ = try await RunMerge.merge(parts, into: a) }
     }
@@ -149,13 +149,15 @@ struct SegmentTests {
 
     @Test("compare flags a run the engine made slower, passes a run against itself, and its Markdown is a table")
     func compareRuns() async throws {
-        let plan = try scenario(["load": ["executor": "fixed-events", "events": 300, "rate": 1000], "publisher": ["mode": "putRecords"]])
+        // Unpaced (no schedule to fall behind) and a fault far above any noise of a busy machine.
+        let plan = try scenario(["load": ["executor": "fixed-events", "events": 40], "publisher": ["mode": "putRecords"]])
         let (store, _) = try temporaryStore()
         let fast = try await LoadRunner(scenario: plan, api: InMemoryKinesis(), target: "embedded", store: store).run().runId
         let slowEngine = InMemoryKinesis()
-        slowEngine.faults { $0.latency = .milliseconds(40) }
+        slowEngine.faults { $0.latency = .seconds(3) }
         let slow = try await LoadRunner(scenario: plan, api: slowEngine, target: "embedded", store: store).run().runId
         let a = try await store.summary(run: fast), b = try await store.summary(run: slow)
+        #expect(b.latencyMs.p50 >= 3000, "the fault slowed every call")
 
         let slower = RunComparison(a, b, tolerance: 0.05)
         #expect(slower.worse)

@@ -232,7 +232,7 @@ struct VerifierBooksTests {
             .init(
                 scenario: plan, scenarioPath: nil, target: "embedded", shardMap: ShardMap.even(count: 1), plannedEvents: 10, plannedSeconds: 0,
                 startedAt: Date()))
-        try await store.finishRun(runId, status: "completed", exitCode: 0, elapsedSeconds: 1, generationSeconds: 1, hotKeys: [], samples: [], verification: result)
+        try await store.finishRun(runId, status: .completed, exitCode: 0, elapsedSeconds: 1, generationSeconds: 1, hotKeys: [], samples: [], verification: result)
         let summary = try await store.summary(run: runId)
         #expect(summary.inconsistencies.contains { $0.contains("read + lost + not verified") })
         #expect(!summary.passed)

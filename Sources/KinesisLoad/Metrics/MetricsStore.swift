@@ -42,7 +42,7 @@ package final class MetricsStore: Sendable {
     /// Marks `running` runs whose owning process is gone (killed, crashed) as `abandoned`.
     func markAbandoned() throws {
         let running = try pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT id, owner_host, owner_pid, owner_started FROM runs WHERE status = 'running'")
+            try Row.fetchAll(db, sql: "SELECT id, owner_host, owner_pid, owner_started FROM runs WHERE status = ?", arguments: [RunStatus.running])
         }
         for row in running {
             let id: Int64 = row["id"]
@@ -51,8 +51,8 @@ package final class MetricsStore: Sendable {
             guard owner.isAlive == false else { continue }
             try pool.write { db in
                 try db.execute(
-                    sql: "UPDATE runs SET status = 'abandoned', problem = ? WHERE id = ? AND status = 'running'",
-                    arguments: ["process \(pid) on \(host) ended without finishing the run (killed or crashed)", id])
+                    sql: "UPDATE runs SET status = ?, problem = ? WHERE id = ? AND status = ?",
+                    arguments: [RunStatus.abandoned, "process \(pid) on \(host) ended without finishing the run (killed or crashed)", id, RunStatus.running])
             }
         }
     }
@@ -271,13 +271,13 @@ package final class MetricsStore: Sendable {
                     INSERT INTO runs (scenario, scenario_path, scenario_json, target, stream, publisher, seed, event_types, shard_map,
                       thresholds, planned_events, planned_seconds, peak_rate, max_in_flight, started_at, status,
                       owner_host, owner_pid, owner_started, scenario_sha256, scenario_bytes, consume, segment, late_start_seconds, merged_from)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
                     scenario.name, run.scenarioPath, stored, run.target, scenario.stream.name, scenario.publisher.mode.rawValue,
                     Int64(bitPattern: scenario.seed), types, map, thresholds, run.plannedEvents, run.plannedSeconds,
                     scenario.load.peakRate, scenario.load.maxInFlight, ISO8601DateFormatter().string(from: run.startedAt),
-                    owner.host, Int64(owner.pid), owner.started, hash, text.count, consume, run.segment?.description,
+                    RunStatus.running, owner.host, Int64(owner.pid), owner.started, hash, text.count, consume, run.segment?.description,
                     run.segment == nil ? nil : run.lateStartSeconds, run.mergedFrom,
                 ])
             return db.lastInsertedRowID
@@ -358,7 +358,7 @@ package final class MetricsStore: Sendable {
     /// Stores the run's end: hottest keys, samples, status, and the totals the runner counted in
     /// memory (so that a summary can check that the per-second rows add up to them).
     package func finishRun(
-        _ run: Int64, status: String, exitCode: Int, elapsedSeconds: Double, generationSeconds: Double, hotKeys: [KeyCount], samples: [Sample],
+        _ run: Int64, status: RunStatus, exitCode: Int, elapsedSeconds: Double, generationSeconds: Double, hotKeys: [KeyCount], samples: [Sample],
         counted: Recorder.Totals? = nil, problem: String? = nil, verification: ReadBackVerifier.Result? = nil
     ) async throws {
         let countedText = try counted.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
@@ -401,7 +401,7 @@ package final class MetricsStore: Sendable {
 
     /// Updates a finished run's status and exit code (after thresholds are judged), and why
     /// it ended in error when it did.
-    package func setStatus(_ run: Int64, status: String, exitCode: Int, problem: String? = nil) async throws {
+    package func setStatus(_ run: Int64, status: RunStatus, exitCode: Int, problem: String? = nil) async throws {
         try await pool.write { db in
             try db.execute(sql: "UPDATE runs SET status = ?, exit_code = ? WHERE id = ?", arguments: [status, exitCode, run])
             if let problem { try db.execute(sql: "UPDATE runs SET problem = ? WHERE id = ?", arguments: [problem, run]) }

@@ -17,7 +17,7 @@ package enum RunMerge {
         package var scenarioHash: String
         package var scenario: String
         package var seed: Int64
-        package var status: String
+        package var status: RunStatus
         package var startedAt: Date
         package var plannedEvents: Int
         package var elapsedSeconds: Double
@@ -30,9 +30,6 @@ package enum RunMerge {
     package struct Refusal: Error, Sendable, CustomStringConvertible {
         package var description: String
     }
-
-    /// The statuses of a run that ran to its end (thresholds judged or not).
-    static let complete: Set<String> = ["completed", "passed", "failed"]
 
     /// Reads each file's latest run and checks that together they are every segment of one run:
     /// the same scenario (by content hash), seed and segment count, each segment once, each
@@ -78,8 +75,8 @@ package enum RunMerge {
                     description: "\(part.path) is segment \(part.segment) and \(first.path) is \(first.segment): the segments of one run are of the same count")
             }
         }
-        for part in parts where !complete.contains(part.status) {
-            throw Refusal(description: "\(part.path): run \(part.runId) (segment \(part.segment)) ended \(part.status), not complete: merge only segments that ran to their end")
+        for part in parts where !part.status.isComplete {
+            throw Refusal(description: "\(part.path): run \(part.runId) (segment \(part.segment)) ended \(part.status.rawValue), not complete: merge only segments that ran to their end")
         }
         var byIndex: [Int: Part] = [:]
         for part in parts {
@@ -141,13 +138,13 @@ package enum RunMerge {
                                   generation_seconds, status, exit_code, owner_host, owner_pid, owner_started, scenario_sha256, scenario_bytes,
                                   counted, consume, merged_from)
                                 SELECT scenario, scenario_path, scenario_json, target, stream, publisher, seed, event_types, shard_map,
-                                  thresholds, ?, planned_seconds, peak_rate, max_in_flight, ?, ?, ?, ?, 'running', NULL, ?, ?, ?,
+                                  thresholds, ?, planned_seconds, peak_rate, max_in_flight, ?, ?, ?, ?, ?, NULL, ?, ?, ?,
                                   scenario_sha256, scenario_bytes, ?, consume, ?
                                 FROM part.runs WHERE id = ?
                                 """,
                             arguments: [
                                 planned, ISO8601DateFormatter().string(from: start), ISO8601DateFormatter().string(from: Date()), elapsed, generation,
-                                owner.host, Int64(owner.pid), owner.started, countedText, mergedFrom, part.runId,
+                                RunStatus.running, owner.host, Int64(owner.pid), owner.started, countedText, mergedFrom, part.runId,
                             ])
                         runId = db.lastInsertedRowID
                     }
@@ -198,7 +195,7 @@ package enum RunMerge {
                         sql: "INSERT INTO hot_keys (run_id, partition_key, shard_id, events, bytes) VALUES (?,?,?,?,?)",
                         arguments: [runId, key, value.shard, value.events, value.bytes])
                 }
-                try db.execute(sql: "UPDATE runs SET status = 'completed', exit_code = 0 WHERE id = ?", arguments: [runId])
+                try db.execute(sql: "UPDATE runs SET status = ?, exit_code = 0 WHERE id = ?", arguments: [RunStatus.completed, runId])
                 return .commit
             }
             return runId

@@ -95,16 +95,16 @@ package enum ReportWriter {
         var out = "# Run \(s.run.id): \(s.run.scenario)\n\n"
         let verdict: String
         switch s.run.status {
-        case "abandoned": verdict = "**ABANDONED**"
-        case "error": verdict = "**ERROR**"
-        case "running": verdict = "**RUNNING** (not finished)"
+        case .abandoned: verdict = "**ABANDONED**"
+        case .error: verdict = "**ERROR**"
+        case .running: verdict = "**RUNNING** (not finished)"
         default: verdict = !s.inconsistencies.isEmpty ? "**INCONSISTENT**" : s.thresholds.isEmpty ? "no thresholds" : s.passed ? "**PASSED**" : "**FAILED**"
         }
         if let problem = s.run.problem { out += "\(verdict): \(problem)\n\n" }
         if !s.inconsistencies.isEmpty {
             out += "The stored figures do not add up, so this run cannot pass:\n\n" + s.inconsistencies.map { "- \($0)\n" }.joined() + "\n"
         }
-        out += "\(verdict) · status \(s.run.status) · target \(s.run.target) · stream `\(s.run.stream)` (\(s.run.shardCount) shards) · publisher \(s.run.publisher) · seed \(s.run.seed)\n\n"
+        out += "\(verdict) · status \(s.run.status.rawValue) · target \(s.run.target) · stream `\(s.run.stream)` (\(s.run.shardCount) shards) · publisher \(s.run.publisher) · seed \(s.run.seed)\n\n"
         out += "Started \(s.run.startedAt)"
         if let elapsed = s.run.elapsedSeconds { out += ", ran \(fixed(elapsed)) s" }
         out += ".\n\n"
@@ -269,8 +269,8 @@ package enum ReportWriter {
     package static func junit(_ s: RunSummary) -> String {
         // One more case: the run itself ended normally and its figures add up.
         var integrity: String?
-        if !RunSummary.finishedStatuses.contains(s.run.status) {
-            integrity = "the run is \(s.run.status)" + (s.run.problem.map { ": \($0)" } ?? "")
+        if !s.run.status.isFinished {
+            integrity = "the run is \(s.run.status.rawValue)" + (s.run.problem.map { ": \($0)" } ?? "")
         } else if !s.inconsistencies.isEmpty {
             integrity = "the stored figures do not add up: " + s.inconsistencies.joined(separator: "; ")
         }

@@ -16,7 +16,7 @@ package struct RunSummary: Codable, Sendable {
         package var startedAt: String
         package var endedAt: String?
         package var elapsedSeconds: Double?
-        package var status: String
+        package var status: RunStatus
         package var shardCount: Int
         /// The database the run is stored in (its random id): report folders never collide.
         package var database: String
@@ -229,7 +229,6 @@ package struct RunSummary: Codable, Sendable {
     package var endToEndDistribution: [[Double]]
 
     /// Statuses of runs that ended normally; any other (running, abandoned, error) never passes.
-    package static let finishedStatuses: Set<String> = ["completed", "passed", "failed", "interrupted"]
 
     package static let shardRecordsPerSecond = Double(ServiceLimits.shardWriteRecordsPerSecond)
     package static let shardBytesPerSecond = Double(ServiceLimits.shardWriteBytesPerSecond)
@@ -554,7 +553,7 @@ struct RunSummaryBuilder {
         // No target rate without planned events over planned time: never an infinite or NaN accuracy.
         let target: Double? = plannedSeconds > 0 && plannedEvents > 0 ? Double(plannedEvents) / plannedSeconds : nil
         // A run stopped early is judged on the part of the schedule that ran.
-        let span = info.status == "interrupted" || plannedSeconds == 0 ? generationSeconds : max(plannedSeconds, generationSeconds)
+        let span = info.status == .interrupted || plannedSeconds == 0 ? generationSeconds : max(plannedSeconds, generationSeconds)
         let achieved = Double(totals.started) / max(span, 0.001)
         let rate = RunSummary.Rate(
             target: target, peakTarget: peakTarget, achieved: achieved,
@@ -587,7 +586,7 @@ struct RunSummaryBuilder {
             run: info, totals: totals, rate: rate, latencyMs: latency, latenessMs: latenessPercentiles, errors: try errorCounts("event"),
             kinesisErrors: try errorCounts("shard"), types: types, shards: shards, hotShards: shards.filter(\.hot).map(\.shardId),
             hotKeys: hotKeys, thresholds: results, inconsistencies: inconsistencies,
-            passed: results.allSatisfy(\.passed) && inconsistencies.isEmpty && RunSummary.finishedStatuses.contains(info.status),
+            passed: results.allSatisfy(\.passed) && inconsistencies.isEmpty && info.status.isFinished,
             series: bySecond.values.sorted { $0.second < $1.second }, reads: reads, endToEndMs: endToEndPercentiles, verification: verification,
             lag: lagSeries, latencyDistribution: RunSummary.distribution(all), endToEndDistribution: endToEnd.map(RunSummary.distribution) ?? [])
     }

@@ -235,6 +235,12 @@ package final class LoadRunner: Sendable {
                 failure = ReadSideFailure(description: "the consumers did not start reading every shard within 30 s (\(consumerFailure.withLock { $0 } ?? "no error"))")
             }
         }
+        // Every worker of a segmented run begins at --start-at, unpaced ones too.
+        if startAt != nil, failure == nil {
+            while !stop.isRequested, clock.now < scheduleStart {
+                try? await Task.sleep(for: min(.milliseconds(100), clock.now.duration(to: scheduleStart)))
+            }
+        }
         if failure == nil, !stop.isRequested { do {
             try await publisher.withRunning(stop: stop) { publish, idle in
                 while !stop.isRequested, let offset = schedule.next() {
@@ -308,13 +314,13 @@ package final class LoadRunner: Sendable {
         let counted = recorder.currentTotals
         if let problem = storeFailure.withLock({ $0 }) {
             // Marked as an error when the database still takes a small write.
-            try? await store.setStatus(runId, status: "error", exitCode: 1, problem: problem)
+            try? await store.setStatus(runId, status: .error, exitCode: 1, problem: problem)
             throw RunStoreFailure(
                 description: "\(problem); the run stopped early. Kept: run \(runId) in \(store.path), marked error, with the figures written before the failure")
         }
         let interrupted = stoppedEarly
         try await store.finishRun(
-            runId, status: failure != nil ? "error" : interrupted ? "interrupted" : "completed", exitCode: failure != nil ? 1 : 0,
+            runId, status: failure != nil ? .error : interrupted ? .interrupted : .completed, exitCode: failure != nil ? 1 : 0,
             elapsedSeconds: elapsed, generationSeconds: generationSeconds > 0 ? generationSeconds : elapsed,
             hotKeys: tally.hottest(Self.hotKeysKept, shardMap: shardMap), samples: tally.samples(typeNames: typeNames), counted: counted,
             problem: failure.map { MetricsStore.describe($0) }, verification: verification)
