@@ -265,22 +265,18 @@ package final class MetricsStore: Sendable {
                         catchUpTimeoutSeconds: Double(spec.catchUpTimeout.wholeNanoseconds) / 1e9, maxRecordsPerCall: spec.maxRecordsPerCall)),
                 as: UTF8.self)
         }
+        let row = RunRow(
+            scenario: scenario.name, scenarioPath: run.scenarioPath, scenarioJson: stored, target: run.target, stream: scenario.stream.name,
+            publisher: scenario.publisher.mode.rawValue, seed: Int64(bitPattern: scenario.seed), eventTypes: types, shardMap: map,
+            thresholds: thresholds, plannedEvents: run.plannedEvents, plannedSeconds: run.plannedSeconds, peakRate: scenario.load.peakRate,
+            maxInFlight: scenario.load.maxInFlight, startedAt: ISO8601DateFormatter().string(from: run.startedAt), status: .running,
+            ownerHost: owner.host, ownerPid: Int64(owner.pid), ownerStarted: owner.started, scenarioSha256: hash, scenarioBytes: text.count,
+            consume: consume, segment: run.segment?.description, lateStartSeconds: run.segment == nil ? nil : run.lateStartSeconds,
+            mergedFrom: run.mergedFrom)
         return try await pool.write { db in
-            try db.execute(
-                sql: """
-                    INSERT INTO runs (scenario, scenario_path, scenario_json, target, stream, publisher, seed, event_types, shard_map,
-                      thresholds, planned_events, planned_seconds, peak_rate, max_in_flight, started_at, status,
-                      owner_host, owner_pid, owner_started, scenario_sha256, scenario_bytes, consume, segment, late_start_seconds, merged_from)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [
-                    scenario.name, run.scenarioPath, stored, run.target, scenario.stream.name, scenario.publisher.mode.rawValue,
-                    Int64(bitPattern: scenario.seed), types, map, thresholds, run.plannedEvents, run.plannedSeconds,
-                    scenario.load.peakRate, scenario.load.maxInFlight, ISO8601DateFormatter().string(from: run.startedAt),
-                    RunStatus.running, owner.host, Int64(owner.pid), owner.started, hash, text.count, consume, run.segment?.description,
-                    run.segment == nil ? nil : run.lateStartSeconds, run.mergedFrom,
-                ])
-            return db.lastInsertedRowID
+            var row = row
+            try row.insert(db)
+            return row.id ?? db.lastInsertedRowID
         }
     }
 

@@ -24,6 +24,8 @@ package enum RunMerge {
         package var generationSeconds: Double
         package var lateStartSeconds: Double
         package var counted: Recorder.Totals?
+        /// Its row of `runs`.
+        package var row: RunRow
     }
 
     /// Why parts cannot be merged, in a sentence that names the file and what is wrong.
@@ -44,19 +46,17 @@ package enum RunMerge {
                 throw Refusal(description: "\(path): not a metrics database (\(MetricsStore.describe(error)))")
             }
             let found: Result<Part, Refusal>? = try await store.read { db in
-                guard let row = try Row.fetchOne(db, sql: "SELECT * FROM runs ORDER BY id DESC LIMIT 1") else { return nil }
-                let id: Int64 = row["id"]
-                guard let text: String = row["segment"], let segment = try? RunSegment(parsing: text) else {
+                guard let row = try RunRow.latest(db), let id = row.id else { return nil }
+                guard let text = row.segment, let segment = try? RunSegment(parsing: text) else {
                     return .failure(Refusal(description: "\(path): run \(id) is not a segment (a worker runs with --segment i/n)"))
                 }
-                let counted = (row["counted"] as String?).flatMap { try? JSONDecoder().decode(Recorder.Totals.self, from: Data($0.utf8)) }
-                let started = ISO8601DateFormatter().date(from: row["started_at"]) ?? Date(timeIntervalSince1970: 0)
+                let counted = row.counted.flatMap { try? JSONDecoder().decode(Recorder.Totals.self, from: Data($0.utf8)) }
                 return .success(
                     Part(
-                        path: path, runId: id, segment: segment, scenarioHash: row["scenario_sha256"] ?? "", scenario: row["scenario"],
-                        seed: row["seed"], status: row["status"], startedAt: started, plannedEvents: row["planned_events"],
-                        elapsedSeconds: row["elapsed_seconds"] ?? 0, generationSeconds: row["generation_seconds"] ?? 0,
-                        lateStartSeconds: row["late_start_seconds"] ?? 0, counted: counted))
+                        path: path, runId: id, segment: segment, scenarioHash: row.scenarioSha256 ?? "", scenario: row.scenario,
+                        seed: row.seed, status: row.status, startedAt: row.startDate ?? Date(timeIntervalSince1970: 0),
+                        plannedEvents: row.plannedEvents, elapsedSeconds: row.elapsedSeconds ?? 0, generationSeconds: row.generationSeconds ?? 0,
+                        lateStartSeconds: row.lateStartSeconds ?? 0, counted: counted, row: row))
             }
             guard let found else { throw Refusal(description: "\(path): holds no run") }
             parts.append(try found.get())
@@ -131,22 +131,23 @@ package enum RunMerge {
                 try db.inTransaction {
                     if number == 0 {
                         // The run's description is its first segment's, with the whole run's figures.
-                        try db.execute(
-                            sql: """
-                                INSERT INTO runs (scenario, scenario_path, scenario_json, target, stream, publisher, seed, event_types, shard_map,
-                                  thresholds, planned_events, planned_seconds, peak_rate, max_in_flight, started_at, ended_at, elapsed_seconds,
-                                  generation_seconds, status, exit_code, owner_host, owner_pid, owner_started, scenario_sha256, scenario_bytes,
-                                  counted, consume, merged_from)
-                                SELECT scenario, scenario_path, scenario_json, target, stream, publisher, seed, event_types, shard_map,
-                                  thresholds, ?, planned_seconds, peak_rate, max_in_flight, ?, ?, ?, ?, ?, NULL, ?, ?, ?,
-                                  scenario_sha256, scenario_bytes, ?, consume, ?
-                                FROM part.runs WHERE id = ?
-                                """,
-                            arguments: [
-                                planned, ISO8601DateFormatter().string(from: start), ISO8601DateFormatter().string(from: Date()), elapsed, generation,
-                                RunStatus.running, owner.host, Int64(owner.pid), owner.started, countedText, mergedFrom, part.runId,
-                            ])
-                        runId = db.lastInsertedRowID
+                        var run = part.row
+                        run.id = nil
+                        run.plannedEvents = planned
+                        run.startedAt = ISO8601DateFormatter().string(from: start)
+                        run.endedAt = ISO8601DateFormatter().string(from: Date())
+                        run.elapsedSeconds = elapsed
+                        run.generationSeconds = generation
+                        run.status = .running
+                        run.exitCode = nil
+                        (run.ownerHost, run.ownerPid, run.ownerStarted) = (owner.host, Int64(owner.pid), owner.started)
+                        run.counted = countedText
+                        run.problem = nil
+                        run.segment = nil
+                        run.lateStartSeconds = nil
+                        run.mergedFrom = mergedFrom
+                        try run.insert(db)
+                        runId = run.id ?? db.lastInsertedRowID
                     }
                     let copies = [
                         ("event_seconds", "second, event_type, started, succeeded, failed, dropped, bytes, latency"),
@@ -195,7 +196,11 @@ package enum RunMerge {
                         sql: "INSERT INTO hot_keys (run_id, partition_key, shard_id, events, bytes) VALUES (?,?,?,?,?)",
                         arguments: [runId, key, value.shard, value.events, value.bytes])
                 }
-                try db.execute(sql: "UPDATE runs SET status = ?, exit_code = 0 WHERE id = ?", arguments: [RunStatus.completed, runId])
+                if var run = try RunRow.find(db, runId) {
+                    run.status = .completed
+                    run.exitCode = 0
+                    try run.update(db)
+                }
                 return .commit
             }
             return runId

@@ -279,20 +279,20 @@ struct RunSummaryBuilder {
     let database: String
 
     func build() throws -> RunSummary {
-        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM runs WHERE id = ?", arguments: [run]) else {
+        guard let stored = try RunRow.find(db, run) else {
             throw ReportError(description: "no run \(run)")
         }
-        let thresholds = try JSONDecoder().decode([Threshold].self, from: Data((row["thresholds"] as String).utf8))
-        let mapEntries = try JSONDecoder().decode([[String: String]].self, from: Data((row["shard_map"] as String).utf8))
+        let thresholds = try JSONDecoder().decode([Threshold].self, from: Data(stored.thresholds.utf8))
+        let mapEntries = try JSONDecoder().decode([[String: String]].self, from: Data(stored.shardMap.utf8))
         let shardIds = mapEntries.compactMap { $0["shardId"] }
         let info = RunSummary.Run(
-            id: run, scenario: row["scenario"], scenarioPath: row["scenario_path"], target: row["target"], stream: row["stream"],
-            publisher: row["publisher"], seed: UInt64(bitPattern: row["seed"] as Int64), startedAt: row["started_at"],
-            endedAt: row["ended_at"], elapsedSeconds: row["elapsed_seconds"], status: row["status"], shardCount: shardIds.count,
-            database: database, problem: row["problem"], segment: row["segment"], lateStartSeconds: row["late_start_seconds"],
-            mergedFrom: (row["merged_from"] as String?).flatMap { try? JSONDecoder().decode([RunMerge.MergedPart].self, from: Data($0.utf8)) })
-        let plannedSeconds: Double = row["planned_seconds"]
-        let generationSeconds: Double = row["generation_seconds"] ?? info.elapsedSeconds ?? plannedSeconds
+            id: run, scenario: stored.scenario, scenarioPath: stored.scenarioPath, target: stored.target, stream: stored.stream,
+            publisher: stored.publisher, seed: UInt64(bitPattern: stored.seed), startedAt: stored.startedAt,
+            endedAt: stored.endedAt, elapsedSeconds: stored.elapsedSeconds, status: stored.status, shardCount: shardIds.count,
+            database: database, problem: stored.problem, segment: stored.segment, lateStartSeconds: stored.lateStartSeconds,
+            mergedFrom: stored.mergedFrom.flatMap { try? JSONDecoder().decode([RunMerge.MergedPart].self, from: Data($0.utf8)) })
+        let plannedSeconds = stored.plannedSeconds
+        let generationSeconds = stored.generationSeconds ?? info.elapsedSeconds ?? plannedSeconds
 
         // Events, by type and in all.
         var totals = RunSummary.Totals()
@@ -300,7 +300,7 @@ struct RunSummaryBuilder {
         var types: [RunSummary.TypeSummary] = []
         var bySecond: [Int: RunSummary.Second] = [:]
         var secondHistograms: [Int: LatencyHistogram] = [:]
-        let typeNames = try JSONDecoder().decode([String].self, from: Data((row["event_types"] as String).utf8))
+        let typeNames = try JSONDecoder().decode([String].self, from: Data(stored.eventTypes.utf8))
         var typeHistograms: [String: LatencyHistogram] = [:]
         var typeCounts: [String: (Int, Int, Int, Int, Int)] = [:]
         let rows = try Row.fetchCursor(
@@ -351,7 +351,7 @@ struct RunSummaryBuilder {
         totals.failed -= abandoned
         totals.lost = max(0, totals.started - totals.succeeded - totals.failed)
         var inconsistencies: [String] = []
-        if let text: String = row["counted"], let counted = try? JSONDecoder().decode(Recorder.Totals.self, from: Data(text.utf8)) {
+        if let text = stored.counted, let counted = try? JSONDecoder().decode(Recorder.Totals.self, from: Data(text.utf8)) {
             let stored = [
                 ("started", counted.started, totals.started), ("succeeded", counted.succeeded, totals.succeeded),
                 ("failed", counted.failed, totals.failed + abandoned), ("dropped", counted.dropped, totals.dropped),
@@ -428,7 +428,7 @@ struct RunSummaryBuilder {
         var reads: RunSummary.Reads?
         var endToEnd: LatencyHistogram?
         var lagSeries: [RunSummary.LagSeries] = []
-        if let text: String = row["consume"], let consume = try? JSONDecoder().decode(MetricsStore.ConsumeRow.self, from: Data(text.utf8)) {
+        if let text = stored.consume, let consume = try? JSONDecoder().decode(MetricsStore.ConsumeRow.self, from: Data(text.utf8)) {
             var all = RunSummary.Reads(consumers: consume.consumers, from: consume.from, verify: consume.verify, processingTimeMs: consume.processingTimeMs)
             var e2e = LatencyHistogram.latency()
             struct ShardReading {
@@ -548,8 +548,8 @@ struct RunSummaryBuilder {
                 sharePercent: Double($0["events"] as Int) / Double(keyTotal) * 100)
         }
 
-        let peakTarget: Double? = row["peak_rate"]
-        let plannedEvents: Int = row["planned_events"]
+        let peakTarget = stored.peakRate
+        let plannedEvents = stored.plannedEvents
         // No target rate without planned events over planned time: never an infinite or NaN accuracy.
         let target: Double? = plannedSeconds > 0 && plannedEvents > 0 ? Double(plannedEvents) / plannedSeconds : nil
         // A run stopped early is judged on the part of the schedule that ran.
