@@ -11,7 +11,7 @@ RUN swift build -c release --product kinesis-load --static-swift-stdlib \
     && cp "$(swift build -c release --show-bin-path)/kinesis-load" /kinesis-load
 
 FROM debian:bookworm-slim
-RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates && rm -rf /var/lib/apt/lists/*
+RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates libsqlite3-0 libstdc++6 zlib1g && rm -rf /var/lib/apt/lists/*
 COPY --from=build /kinesis-load /usr/local/bin/kinesis-load
 COPY Scenarios /scenarios
 WORKDIR /work
