@@ -96,6 +96,13 @@ def lower_camel(name):
     return name[:head].lower() + name[head:]
 
 
+def enum_case(value):
+    """`AFTER_SEQUENCE_NUMBER` -> `afterSequenceNumber`, `ALL` -> `all`, `IncomingBytes` -> `incomingBytes`."""
+    if "_" in value or value.isupper():
+        value = "".join(word.capitalize() for word in value.split("_"))
+    return lower_camel(value)
+
+
 def swift_string(text):
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
@@ -225,7 +232,7 @@ class Generator:
                  "    /// Wraps a value as the wire writes it.", "    public init(rawValue: String) { self.rawValue = rawValue }",
                  "    /// Wraps a literal value as the wire writes it.", "    public init(stringLiteral value: String) { self.rawValue = value }"]
         for value in shape["enum"]:
-            case = ENUM_CASE_NAMES.get((name, value)) or lower_camel("".join(w.capitalize() for w in value.split("_")) if "_" in value or value.isupper() else value)
+            case = ENUM_CASE_NAMES.get((name, value)) or enum_case(value)
             lines += [f"    /// `{value}` on the wire.", f"    public static let {case} = {name}(rawValue: {swift_string(value)})"]
         lines += ["    /// The value as the wire writes it.", "    public var description: String { rawValue }", "}"]
         return lines

@@ -44,10 +44,10 @@ package struct ShardState: Sendable, Codable {
 
     var wire: Shard {
         Shard(
-            shardId: id, hashKeyRange: HashKeyRange(startingHashKey: String(range.lowerBound), endingHashKey: String(range.upperBound)), sequenceNumberRange: SequenceNumberRange(
-                startingSequenceNumber: startingSequenceNumber, endingSequenceNumber: endingSequenceNumber),
-            parentShardId: parentShardId,
-            adjacentParentShardId: adjacentParentShardId)
+            shardId: id,
+            hashKeyRange: HashKeyRange(startingHashKey: String(range.lowerBound), endingHashKey: String(range.upperBound)),
+            sequenceNumberRange: SequenceNumberRange(startingSequenceNumber: startingSequenceNumber, endingSequenceNumber: endingSequenceNumber),
+            parentShardId: parentShardId, adjacentParentShardId: adjacentParentShardId)
     }
 
     /// The index in `records` of the first live record whose counter is at least `counter`.
@@ -127,7 +127,7 @@ enum PendingChange: Sendable, Codable {
     case merge(shard: Int, adjacent: Int)
     case uniform(target: Int)
     case mode(StreamMode)
-    case encryption(type: String, keyId: String?)
+    case encryption(type: EncryptionType, keyId: String?)
 }
 
 /// A registered (enhanced fan-out) consumer.
@@ -166,10 +166,10 @@ struct StreamState: Sendable, Codable {
     var counter: UInt64 = 1
     var tags: [String: String] = [:]
     /// `NONE` or `KMS`, and the KMS key named by StartStreamEncryption.
-    var encryptionType = "NONE"
+    var encryptionType = EncryptionType.unencrypted
     var keyId: String?
     /// The shard-level metrics turned on by EnableEnhancedMonitoring, in AWS's order.
-    var shardLevelMetrics: [String] = []
+    var shardLevelMetrics: [MetricsName] = []
     /// The largest record accepted, set by CreateStream or UpdateMaxRecordSize.
     var maxRecordSizeInKiB = 1024
     /// Warm throughput of an on-demand stream, in MiB/s.
@@ -192,6 +192,9 @@ struct StreamState: Sendable, Codable {
     }
 
     var openShardCount: Int { openIndices.count }
+
+    /// What PutRecord(s) say of the stream's encryption: nothing unless it is encrypted.
+    var writeEncryption: EncryptionType? { encryptionType == .unencrypted ? nil : encryptionType }
 
     mutating func rebuildOpenMap() {
         let open = shards.filter(\.isOpen).sorted { $0.range.lowerBound < $1.range.lowerBound }

@@ -238,7 +238,7 @@ extension InMemoryKinesis {
             }
             guard stream.status == .active else { throw notActive(stream) }
             if operation == .stopStreamEncryption {
-                guard stream.encryptionType == "KMS" else {
+                guard stream.encryptionType == .kms else {
                     throw invalidArgument("Stream \(name) under account \(account) is not encrypted.")
                 }
                 guard stream.keyId == input.keyId else {
@@ -246,7 +246,7 @@ extension InMemoryKinesis {
                 }
             }
             let start = operation == .startStreamEncryption
-            update(&state, name, with: .encryption(type: start ? "KMS" : "NONE", keyId: start ? input.keyId : nil), now: now)
+            update(&state, name, with: .encryption(type: start ? .kms : .unencrypted, keyId: start ? input.keyId : nil), now: now)
             return ((), 0, 0)
         }
     }
@@ -263,25 +263,24 @@ extension InMemoryKinesis {
 
     private func changeMonitoring<Input: MonitoringChange>(_ input: Input, operation: KinesisOperation) async throws -> EnhancedMonitoringOutput {
         try await perform(operation, stream: input.streamName, validate: FieldValueEncoder.fields(of: input)) { state, now in
-            let all = MetricsName.shardLevel.map(\.rawValue)
-            let metrics = input.shardLevelMetrics.map(\.rawValue)
-            for metric in metrics where metric != "ALL" && !all.contains(metric) {
+            let all = MetricsName.shardLevel
+            let metrics = input.shardLevelMetrics
+            for metric in metrics where metric != .all && !all.contains(metric) {
                 throw KinesisError(
                     code: .validation,
-                    message: "1 validation error detected: Value '[\(metrics.joined(separator: ", "))]' at 'shardLevelMetrics' failed to satisfy constraint: Member must satisfy constraint: [Member must satisfy enum value set: [\((all + ["ALL"]).joined(separator: ", "))]]",
+                    message: "1 validation error detected: Value '[\(metrics.map(\.rawValue).joined(separator: ", "))]' at 'shardLevelMetrics' failed to satisfy constraint: Member must satisfy constraint: [Member must satisfy enum value set: [\((all + [.all]).map(\.rawValue).joined(separator: ", "))]]",
                     httpStatus: 400)
             }
             let name = try streamName(input.streamName, arn: input.streamARN)
             let output = try withStream(&state, name, now: now) { stream in
                 guard stream.status == .active else { throw notActive(stream) }
-                let named = metrics.contains("ALL") ? Set(all) : Set(metrics)
+                let named = metrics.contains(.all) ? Set(all) : Set(metrics)
                 let current = stream.shardLevelMetrics
                 let desired = operation == .enableEnhancedMonitoring
                     ? all.filter { named.contains($0) || current.contains($0) } : current.filter { !named.contains($0) }
                 stream.shardLevelMetrics = desired
                 return EnhancedMonitoringOutput(
-                    streamName: stream.name, currentShardLevelMetrics: current.map(MetricsName.init(rawValue:)),
-                    desiredShardLevelMetrics: desired.map(MetricsName.init(rawValue:)), streamARN: stream.arn)
+                    streamName: stream.name, currentShardLevelMetrics: current, desiredShardLevelMetrics: desired, streamARN: stream.arn)
             }
             return (output, 0, 0)
         }

@@ -378,8 +378,7 @@ public final class InMemoryKinesis: KinesisAPI {
                 hasMoreShards: shards.count > limit, retentionPeriodHours: stream.retentionHours,
                 streamARN: stream.arn, streamModeDetails: StreamModeDetails(streamMode: stream.mode),
                 streamCreationTimestamp: Date(timeIntervalSince1970: stream.createdAt),
-                enhancedMonitoring: [EnhancedMetrics(shardLevelMetrics: stream.shardLevelMetrics.map(MetricsName.init(rawValue:)))],
-                encryptionType: EncryptionType(rawValue: stream.encryptionType))
+                enhancedMonitoring: [EnhancedMetrics(shardLevelMetrics: stream.shardLevelMetrics)], encryptionType: stream.encryptionType)
             description.keyId = stream.keyId
             return (DescribeStreamOutput(streamDescription: description), 0, 0)
         }
@@ -396,7 +395,7 @@ public final class InMemoryKinesis: KinesisAPI {
                 openShardCount: stream.openShardCount, streamARN: stream.arn,
                 streamModeDetails: StreamModeDetails(streamMode: stream.mode),
                 streamCreationTimestamp: Date(timeIntervalSince1970: stream.createdAt),
-                enhancedMonitoring: [EnhancedMetrics(shardLevelMetrics: stream.shardLevelMetrics.map(MetricsName.init(rawValue:)))], encryptionType: EncryptionType(rawValue: stream.encryptionType),
+                enhancedMonitoring: [EnhancedMetrics(shardLevelMetrics: stream.shardLevelMetrics)], encryptionType: stream.encryptionType,
                 consumerCount: stream.consumers.count)
             summary.keyId = stream.keyId
             summary.maxRecordSizeInKiB = stream.maxRecordSizeInKiB
@@ -537,7 +536,7 @@ public final class InMemoryKinesis: KinesisAPI {
             if drop { continue }
             let record = StoredRecord(
                 counter: counter, arrival: now, data: data, partitionKey: partitionKey, sequenceNumber: assigned,
-                encrypted: stream.encryptionType == "KMS")
+                encrypted: stream.encryptionType == .kms)
             stream.shards[index].records.append(record)
             if journal != nil {
                 EngineJournal.appendRecord(stream: stream.name, shard: index, record: record, into: &state.journalBuffer)
@@ -567,9 +566,9 @@ public final class InMemoryKinesis: KinesisAPI {
     public func putRecord(_ input: PutRecordInput) async throws -> PutRecordOutput {
         let (input, name) = try addressing(input, .putRecord)
         return try await perform(.putRecord, stream: name, validate: input.validationFields) { state, now in
-            var encryption = "NONE"
+            var encryption: EncryptionType?
             let outcome = try mutateStream(&state, name, now: now) { stream, state in
-                encryption = stream.encryptionType
+                encryption = stream.writeEncryption
                 if let ordering = input.sequenceNumberForOrdering, !SequenceNumber.isUsableForOrdering(ordering, now: now) {
                     throw invalidArgument(
                         "ExclusiveMinimumSequenceNumber \(ordering) used in PutRecord on stream \(stream.name) under account \(account) is invalid.")
@@ -580,7 +579,7 @@ public final class InMemoryKinesis: KinesisAPI {
             }
             switch outcome {
             case .success(let written):
-                return (PutRecordOutput(shardId: written.shardId, sequenceNumber: written.sequenceNumber, encryptionType: encryption == "NONE" ? nil : EncryptionType(rawValue: encryption)), 1, 0)
+                return (PutRecordOutput(shardId: written.shardId, sequenceNumber: written.sequenceNumber, encryptionType: encryption), 1, 0)
             case .failure(let failure):
                 throw KinesisError(
                     code: KinesisError.Code(rawValue: failure.code), message: failure.message,
@@ -605,9 +604,9 @@ public final class InMemoryKinesis: KinesisAPI {
             var results: [PutRecordsResultEntry] = []
             results.reserveCapacity(input.records.count)
             var failed = 0
-            var encryption = "NONE"
+            var encryption: EncryptionType?
             try mutateStream(&state, name, now: now) { stream, state in
-                encryption = stream.encryptionType
+                encryption = stream.writeEncryption
                 for entry in input.records {
                     switch try write(
                         entry.data, partitionKey: entry.partitionKey, explicitHashKey: entry.explicitHashKey, to: &stream,
@@ -622,7 +621,7 @@ public final class InMemoryKinesis: KinesisAPI {
                 }
             }
             return (
-                PutRecordsOutput(records: results, failedRecordCount: failed, encryptionType: encryption == "NONE" ? nil : EncryptionType(rawValue: encryption)),
+                PutRecordsOutput(records: results, failedRecordCount: failed, encryptionType: encryption),
                 input.records.count - failed, failed
             )
         }
@@ -755,7 +754,7 @@ public final class InMemoryKinesis: KinesisAPI {
             records.append(
                 Record(
                     sequenceNumber: stored.sequenceNumber, data: stored.data,
-                    partitionKey: stored.partitionKey, approximateArrivalTimestamp: Date(timeIntervalSince1970: stored.arrival), encryptionType: stored.encrypted ? "KMS" : nil))
+                    partitionKey: stored.partitionKey, approximateArrivalTimestamp: Date(timeIntervalSince1970: stored.arrival), encryptionType: stored.encrypted ? .kms : nil))
             cursor += 1
         }
         let next = cursor < shard.records.count ? shard.records[cursor].counter : max(position, stream.counter)

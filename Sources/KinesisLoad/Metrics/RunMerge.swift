@@ -9,23 +9,23 @@ import Kinesis
 /// percentile of all the samples at the histogram's precision. Seconds are aligned on wall-clock
 /// time: a part that started later has its seconds moved by the difference.
 package enum RunMerge {
-    /// One segment, as its file stores it.
+    /// One segment, as its file stores it: its row of `runs`, read as the merge needs it.
     package struct Part: Sendable {
         package var path: String
         package var runId: Int64
         package var segment: RunSegment
-        package var scenarioHash: String
-        package var scenario: String
-        package var seed: Int64
-        package var status: RunStatus
-        package var startedAt: Date
-        package var plannedEvents: Int
-        package var elapsedSeconds: Double
-        package var generationSeconds: Double
-        package var lateStartSeconds: Double
-        package var counted: Recorder.Totals?
-        /// Its row of `runs`.
         package var row: RunRow
+
+        package var scenarioHash: String { row.scenarioSha256 ?? "" }
+        package var scenario: String { row.scenario }
+        package var seed: Int64 { row.seed }
+        package var status: RunStatus { row.status }
+        package var startedAt: Date { row.startDate ?? Date(timeIntervalSince1970: 0) }
+        package var plannedEvents: Int { row.plannedEvents }
+        package var elapsedSeconds: Double { row.elapsedSeconds ?? 0 }
+        package var generationSeconds: Double { row.generationSeconds ?? 0 }
+        package var lateStartSeconds: Double { row.lateStartSeconds ?? 0 }
+        package var counted: Recorder.Totals? { row.counted.flatMap { try? JSONDecoder().decode(Recorder.Totals.self, from: Data($0.utf8)) } }
     }
 
     /// Why parts cannot be merged, in a sentence that names the file and what is wrong.
@@ -50,13 +50,7 @@ package enum RunMerge {
                 guard let text = row.segment, let segment = try? RunSegment(parsing: text) else {
                     return .failure(Refusal(description: "\(path): run \(id) is not a segment (a worker runs with --segment i/n)"))
                 }
-                let counted = row.counted.flatMap { try? JSONDecoder().decode(Recorder.Totals.self, from: Data($0.utf8)) }
-                return .success(
-                    Part(
-                        path: path, runId: id, segment: segment, scenarioHash: row.scenarioSha256 ?? "", scenario: row.scenario,
-                        seed: row.seed, status: row.status, startedAt: row.startDate ?? Date(timeIntervalSince1970: 0),
-                        plannedEvents: row.plannedEvents, elapsedSeconds: row.elapsedSeconds ?? 0, generationSeconds: row.generationSeconds ?? 0,
-                        lateStartSeconds: row.lateStartSeconds ?? 0, counted: counted, row: row))
+                return .success(Part(path: path, runId: id, segment: segment, row: row))
             }
             guard let found else { throw Refusal(description: "\(path): holds no run") }
             parts.append(try found.get())
