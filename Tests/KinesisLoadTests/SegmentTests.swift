@@ -130,21 +130,89 @@ struct SegmentTests {
         await #expect(throws: RunMerge.Refusal.self) { _ = try await RunMerge.merge(parts, into: a) }
     }
 
-    @Test("a segmented run with a read side is refused before it starts, naming $.consume")
-    func segmentWithConsumeIsRefused() async throws {
-        var plan = Self.plan
-        plan["consume"] = ["consumers": 1]
-        let (store, _) = try temporaryStore()
-        let runner = LoadRunner(
-            scenario: try scenario(plan), api: InMemoryKinesis(), target: "embedded", store: store, segment: RunSegment(index: 0, count: 2))
-        do {
-            _ = try await runner.run()
-            Issue.record("ran")
-        } catch {
-            #expect("\(error)".contains("$.consume"))
+    /// Four segments of a verifying read-back over one shared engine, each reading its share of
+    /// the shards; returns the parts' stores.
+    static func readBackSegments(_ plan: Scenario, engine: InMemoryKinesis) async throws -> [MetricsStore] {
+        try await engine.createStream(.init(streamName: plan.stream.name, shardCount: 4))
+        let start = Date().addingTimeInterval(0.3)
+        var parts: [MetricsStore] = []
+        try await withThrowingTaskGroup(of: MetricsStore.self) { group in
+            for index in 0..<4 {
+                group.addTask {
+                    let (store, _) = try temporaryStore()
+                    _ = try await LoadRunner(
+                        scenario: plan, api: engine, target: "embedded", store: store, segment: RunSegment(index: index, count: 4), startAt: start
+                    ).run()
+                    return store
+                }
+            }
+            for try await store in group { parts.append(store) }
         }
-        let stored = try await store.runIds()
-        #expect(stored.isEmpty, "nothing stored")
+        return parts
+    }
+
+    static var readBackPlan: [String: Any] {
+        var plan = Self.plan
+        plan["load"] = ["executor": "fixed-events", "events": 2001, "rate": 2000]
+        plan["consume"] = ["consumers": 1, "from": "trim-horizon", "verify": true, "catchUpTimeout": "30s"]
+        plan["thresholds"] = ["lost.count": "== 0", "duplicated.rate": "== 0", "outOfOrder.count": "== 0", "e2e.p99": "< 60s"]
+        return plan
+    }
+
+    @Test("segments that each read their share of the shards merge into one verification: every acknowledged record read once, in order")
+    func segmentedReadBackMerges() async throws {
+        let plan = try scenario(Self.readBackPlan)
+        let parts = try await Self.readBackSegments(plan, engine: InMemoryKinesis())
+        var keptAcks = 0, keptShards = 0
+        for part in parts {
+            let summary = try await part.summary(run: 1)
+            #expect(summary.verification == nil, "a segment cannot judge its own events: \(summary.run.segment ?? "?")")
+            #expect(summary.thresholds.isEmpty, "judged when merged")
+            let kept = try #require(summary.readBackKept)
+            keptAcks += kept.acknowledged
+            keptShards += kept.shards
+            #expect(kept.shardsCaughtUp == kept.shards)
+        }
+        #expect(keptAcks == 2001 && keptShards == 4, "each segment kept its own acknowledgements and read one shard")
+
+        let (output, _) = try temporaryStore()
+        let merged = try await RunMerge.merge(try await RunMerge.parts(parts.map(\.path)), into: output)
+        let m = try await output.summary(run: merged)
+        let v = try #require(m.verification)
+        #expect(v.acknowledged == 2001 && v.read == 2001 && v.lost == 0 && v.notVerified == 0, "\(v)")
+        #expect(v.acknowledged == v.read + v.lost + v.notVerified, "the books add up")
+        #expect(v.duplicated == 0 && v.unexpected == 0 && v.outOfOrder == 0 && v.caughtUp)
+        #expect(v.received == 2001)
+        let e2e = try #require(m.endToEndMs)
+        #expect(e2e.count == 2001, "one end-to-end sample per record read")
+        #expect(m.thresholds.count == 4 && m.thresholds.allSatisfy(\.passed), "\(m.thresholds)")
+        #expect(m.passed)
+    }
+
+    @Test("a record no segment read is lost in the merged run, and a record read twice is a duplicate")
+    func mergedReadBackFindsLossAndDuplicates() async throws {
+        let plan = try scenario(Self.readBackPlan)
+        let parts = try await Self.readBackSegments(plan, engine: InMemoryKinesis())
+        // Take one read away from the part that read shard 0, and read one of shard 1's twice.
+        let dropped = try await parts[0].pool.write { db -> Int in
+            try db.execute(sql: "DELETE FROM readback_reads WHERE rowid = (SELECT min(rowid) FROM readback_reads)")
+            return db.changesCount
+        }
+        #expect(dropped == 1)
+        try await parts[1].pool.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO readback_reads SELECT run_id, shard_id, sequence_number, sub_sequence_number, partition_key, fingerprint,
+                    read_us + 1000, before_run, resent_copy FROM readback_reads WHERE rowid = (SELECT max(rowid) FROM readback_reads)
+                    """)
+        }
+        let (output, _) = try temporaryStore()
+        let merged = try await RunMerge.merge(try await RunMerge.parts(parts.map(\.path)), into: output)
+        let m = try await output.summary(run: merged)
+        let v = try #require(m.verification)
+        #expect(v.acknowledged == 2001 && v.read == 2000 && v.lost == 1, "\(v)")
+        #expect(v.reread == 1 || v.duplicated == 1, "the second read of one position is counted: \(v)")
+        #expect(!m.passed && m.thresholds.first { $0.metric == "lost.count" }?.passed == false)
     }
 
     @Test("compare flags a run the engine made slower, passes a run against itself, and its Markdown is a table")

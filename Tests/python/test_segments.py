@@ -41,31 +41,47 @@ def summary(reports):
     return json.loads(found[-1].read_text())
 
 
+CREDENTIALS = {"AWS_ACCESS_KEY_ID": "AKIDSEGMENTS", "AWS_SECRET_ACCESS_KEY": "segments-secret", "AWS_REGION": "us-east-1"}
+
+
+def scenario_file(tmp_path, name, **sections):
+    """Scenarios/NAME with some of its sections replaced, written to tmp_path; returns its path."""
+    scenario = json.loads((ROOT / "Scenarios" / name).read_text())
+    scenario.update(sections)
+    path = tmp_path / "scenario.json"
+    path.write_text(json.dumps(scenario))
+    return path
+
+
+def run_workers(job, path, server, tmp_path, env):
+    """Each pod's command from the manifest, run as a local process against `server` with a shared
+    --start-at; every worker must exit 0. Returns their outputs."""
+    n = job["spec"]["completions"]
+    start = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=3)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    workers = []
+    for index in range(n):
+        args = pod_command(job, index, {"START_AT": start, "KINESIS_ENDPOINT": server.url})
+        assert args[:2] == ["run", "/scenario/scenario.json"] and f"{index}/{n}" in args
+        args[1] = str(path)
+        args = [a.replace("/results", str(tmp_path)) for a in args]
+        workers.append(subprocess.Popen([binary(), *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
+    outputs = [w.communicate(timeout=120)[0] for w in workers]
+    for worker, output in zip(workers, outputs):
+        assert worker.returncode == 0, output
+    return outputs
+
+
 def test_the_manifests_segments_merged_equal_the_whole_run(tmp_path):
     job = manifest_job()
     n = job["spec"]["completions"]
     assert job["spec"]["parallelism"] == n, "every segment runs at once"
-    scenario = json.loads((ROOT / "Scenarios" / "quickstart.json").read_text())
-    scenario["stream"] = {"name": "segments", "shards": 4}
-    scenario["load"] = {"executor": "constant-arrival-rate", "rate": 800, "duration": "3s"}
-    scenario["publisher"] = {"mode": "putRecords", "maxBufferedTime": "50ms"}
-    scenario["thresholds"] = {"errors.count": "== 0"}
-    path = tmp_path / "scenario.json"
-    path.write_text(json.dumps(scenario))
+    path = scenario_file(tmp_path, "quickstart.json", stream={"name": "segments", "shards": 4},
+                         load={"executor": "constant-arrival-rate", "rate": 800, "duration": "3s"},
+                         publisher={"mode": "putRecords", "maxBufferedTime": "50ms"}, thresholds={"errors.count": "== 0"})
     server = Server("--stream", "segments:4")
-    env = dict(os.environ, AWS_ACCESS_KEY_ID="AKIDSEGMENTS", AWS_SECRET_ACCESS_KEY="segments-secret", AWS_REGION="us-east-1")
+    env = dict(os.environ, **CREDENTIALS)
     try:
-        start = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=3)).strftime("%Y-%m-%dT%H:%M:%SZ")
-        workers = []
-        for index in range(n):
-            args = pod_command(job, index, {"START_AT": start, "KINESIS_ENDPOINT": server.url})
-            assert args[:2] == ["run", "/scenario/scenario.json"] and f"{index}/{n}" in args
-            args[1] = str(path)
-            args = [a.replace("/results", str(tmp_path)) for a in args]
-            workers.append(subprocess.Popen([binary(), *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
-        outputs = [w.communicate(timeout=120)[0] for w in workers]
-        for worker, output in zip(workers, outputs):
-            assert worker.returncode == 0, output
+        outputs = run_workers(job, path, server, tmp_path, env)
         assert all(f"(segment {i}/{n})" in out for i, out in enumerate(outputs))
         whole = subprocess.run(
             [binary(), "run", str(path), "--endpoint", server.url, "--db", str(tmp_path / "whole.sqlite"),
@@ -90,6 +106,36 @@ def test_the_manifests_segments_merged_equal_the_whole_run(tmp_path):
     same = subprocess.run([binary(), "compare", "latest", "latest", "--db", str(tmp_path / "merged.sqlite"), "--json"],
                           capture_output=True, text=True)
     assert same.returncode == 0 and json.loads(same.stdout)["worse"] is False, same.stdout + same.stderr
+
+
+def test_segments_read_their_share_of_the_shards_and_merge_verifies_them_together(tmp_path):
+    """With a consume section each worker reads the shards whose number modulo n is its index;
+    none can judge its own events, and the merge matches every worker's reads against every
+    worker's acknowledgements."""
+    job = manifest_job()
+    n = job["spec"]["completions"]
+    path = scenario_file(tmp_path, "end-to-end.json", stream={"name": "segments-read", "shards": 4},
+                         load={"executor": "constant-arrival-rate", "rate": 600, "duration": "3s"},
+                         consume={"consumers": 1, "from": "trim-horizon", "verify": True, "catchUpTimeout": "30s"})
+    server = Server("--stream", "segments-read:4")
+    env = dict(os.environ, **CREDENTIALS)
+    try:
+        outputs = run_workers(job, path, server, tmp_path, env)
+    finally:
+        server.stop()
+    assert all("read back: kept for merge" in out and "(1 read to their tip)" in out for out in outputs), outputs
+    merge = subprocess.run(
+        [binary(), "merge", *[str(tmp_path / f"segment-{i}.sqlite") for i in range(n)], "--db", str(tmp_path / "merged.sqlite"),
+         "--reports", str(tmp_path / "merged")], capture_output=True, text=True, timeout=120)
+    assert merge.returncode == 0, merge.stdout + merge.stderr
+    m = summary(tmp_path / "merged")
+    v = m["verification"]
+    assert (v["acknowledged"], v["read"], v["lost"], v["notVerified"]) == (1800, 1800, 0, 0), v
+    assert v["duplicated"] == 0 and v["outOfOrder"] == 0 and v["unexpected"] == 0 and v["caughtUp"], v
+    assert m["endToEndMs"]["count"] == 1800
+    assert {t["metric"]: t["passed"] for t in m["thresholds"]}["lost.count"] is True
+    report = (tmp_path / "merged").glob("*/summary.md")
+    assert "Acknowledged = read + lost + not verified: 1800 = 1800 + 0 + 0" in next(report).read_text().replace(",", "")
 
 
 def test_merge_refuses_a_missing_segment_and_names_it(tmp_path):

@@ -223,6 +223,7 @@ package final class MetricsStore: Sendable {
             try db.execute(sql: "ALTER TABLE runs ADD COLUMN late_start_seconds REAL")
             try db.execute(sql: "ALTER TABLE runs ADD COLUMN merged_from TEXT")
         }
+        registerReadBackTables(&migrator)
         return migrator
     }
 
@@ -360,28 +361,7 @@ package final class MetricsStore: Sendable {
         let countedText = try counted.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
         try await pool.write { db in
             try db.execute(sql: "UPDATE runs SET counted = ?, problem = ? WHERE id = ?", arguments: [countedText, problem, run])
-            if let v = verification {
-                try db.execute(
-                    sql: """
-                        INSERT INTO verification (run_id, acknowledged, read, lost, duplicated, out_of_order, unexpected, resent_copies, caught_up,
-                          not_verified, reread, shared_positions, reused_positions, late_acknowledgements, received)
-                        VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
-                        """,
-                    arguments: [
-                        run, v.acknowledged, v.read, v.lost, v.duplicated, v.outOfOrder, v.unexpected, v.resentCopies, v.caughtUp, v.notVerified,
-                        v.reread, v.sharedPositions, v.reusedPositions, v.lateAcknowledgements, v.received,
-                    ])
-                let examples = try db.cachedStatement(
-                    sql: """
-                        INSERT INTO verification_examples (run_id, kind, event_type, partition_key, shard_id, sequence_number, sub_sequence_number,
-                          other_event_type, other_partition_key) VALUES (?,?,?,?,?,?,?,?,?)
-                        """)
-                for e in v.examples {
-                    try examples.execute(arguments: [
-                        run, e.kind, e.eventType, e.partitionKey, e.shardId, e.sequenceNumber, e.subSequenceNumber, e.otherEventType, e.otherPartitionKey,
-                    ])
-                }
-            }
+            if let verification { try Self.insert(verification, run: run, db) }
             let keys = try db.cachedStatement(sql: "INSERT INTO hot_keys (run_id, partition_key, shard_id, events, bytes) VALUES (?,?,?,?,?)")
             for key in hotKeys { try keys.execute(arguments: [run, key.partitionKey, key.shardId, key.events, key.bytes]) }
             let sampleRows = try db.cachedStatement(
@@ -392,6 +372,30 @@ package final class MetricsStore: Sendable {
             try db.execute(
                 sql: "UPDATE runs SET status = ?, exit_code = ?, ended_at = ?, elapsed_seconds = ?, generation_seconds = ? WHERE id = ?",
                 arguments: [status, exitCode, ISO8601DateFormatter().string(from: Date()), elapsedSeconds, generationSeconds, run])
+        }
+    }
+
+    /// Stores a read-back's verdict and its examples for `run`.
+    static func insert(_ v: ReadBackVerifier.Result, run: Int64, _ db: Database) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO verification (run_id, acknowledged, read, lost, duplicated, out_of_order, unexpected, resent_copies, caught_up,
+                  not_verified, reread, shared_positions, reused_positions, late_acknowledgements, received)
+                VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+                """,
+            arguments: [
+                run, v.acknowledged, v.read, v.lost, v.duplicated, v.outOfOrder, v.unexpected, v.resentCopies, v.caughtUp, v.notVerified,
+                v.reread, v.sharedPositions, v.reusedPositions, v.lateAcknowledgements, v.received,
+            ])
+        let examples = try db.cachedStatement(
+            sql: """
+                INSERT INTO verification_examples (run_id, kind, event_type, partition_key, shard_id, sequence_number, sub_sequence_number,
+                  other_event_type, other_partition_key) VALUES (?,?,?,?,?,?,?,?,?)
+                """)
+        for e in v.examples {
+            try examples.execute(arguments: [
+                run, e.kind, e.eventType, e.partitionKey, e.shardId, e.sequenceNumber, e.subSequenceNumber, e.otherEventType, e.otherPartitionKey,
+            ])
         }
     }
 

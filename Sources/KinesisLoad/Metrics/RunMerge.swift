@@ -115,6 +115,13 @@ package enum RunMerge {
         let elapsed = zip(parts, offsets).map { Double($1) + $0.elapsedSeconds }.max() ?? 0
         let generation = zip(parts, offsets).map { Double($1) + $0.generationSeconds }.max() ?? 0
         let planned = parts.map(\.plannedEvents).reduce(0, +)
+        // The segments' read-backs, matched together: no worker could judge its own events.
+        var readBack: ReadBackReplay.Outcome?
+        if try await ReadBackReplay.kept(parts) {
+            let typeNames = try JSONDecoder().decode([String].self, from: Data(parts[0].row.eventTypes.utf8))
+            readBack = try await ReadBackReplay.replay(parts, typeNames: typeNames, runStartedAt: start, startUs: ReadBackHandoff.micros(start))
+        }
+        let verification = readBack
         return try await store.pool.writeWithoutTransaction { db in
             var runId: Int64 = 0
             var rates: [Int: Double] = [:]
@@ -189,6 +196,19 @@ package enum RunMerge {
                     try db.execute(
                         sql: "INSERT INTO hot_keys (run_id, partition_key, shard_id, events, bytes) VALUES (?,?,?,?,?)",
                         arguments: [runId, key, value.shard, value.events, value.bytes])
+                }
+                if let verification {
+                    try MetricsStore.insert(verification.result, run: runId, db)
+                    // End-to-end latencies, known only now, as read rows of their own (no calls, no records).
+                    for (second, shards) in verification.endToEnd {
+                        for (shard, histogram) in shards {
+                            try db.execute(
+                                sql: """
+                                    INSERT INTO read_seconds (run_id, second, shard_id, calls, throttled, records, bytes, user_records, max_behind_ms, e2e)
+                                    VALUES (?, ?, ?, 0, 0, 0, 0, 0, NULL, ?)
+                                    """, arguments: [runId, second, shard, HistogramCoding.blob(histogram)])
+                        }
+                    }
                 }
                 if var run = try RunRow.find(db, runId) {
                     run.status = .completed

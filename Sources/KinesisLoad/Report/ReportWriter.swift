@@ -98,6 +98,7 @@ package enum ReportWriter {
         case .abandoned: verdict = "**ABANDONED**"
         case .error: verdict = "**ERROR**"
         case .running: verdict = "**RUNNING** (not finished)"
+        case _ where s.run.segment != nil && s.inconsistencies.isEmpty: verdict = "**SEGMENT** (judged when merged)"
         default: verdict = !s.inconsistencies.isEmpty ? "**INCONSISTENT**" : s.thresholds.isEmpty ? "no thresholds" : s.passed ? "**PASSED**" : "**FAILED**"
         }
         if let problem = s.run.problem { out += "\(verdict): \(problem)\n\n" }
@@ -111,7 +112,10 @@ package enum ReportWriter {
         if let segment = s.run.segment {
             out += "Segment \(segment) of a run across workers: the events whose index in the whole run is \(segment.replacingOccurrences(of: "/", with: " modulo ")). "
             if let late = s.run.lateStartSeconds, late > 0 { out += "This worker started \(fixed(late)) s after --start-at; its lateness counts it. " }
-            out += "`kinesis-load merge` makes the whole run of its segments.\n\n"
+            out += "`kinesis-load merge` makes the whole run of its segments and judges its thresholds.\n\n"
+            if let kept = s.readBackKept {
+                out += "Read-back kept for the merge: \(number(kept.acknowledged)) acknowledgements of this segment's events (on every shard) and \(number(kept.received)) records read from its \(kept.shards) shards (number modulo \(segment.split(separator: "/").last ?? "n")), \(kept.shardsCaughtUp) of them read to their tip after the schedule. No worker can judge its own events: they are matched with every segment's reads when merged.\n\n"
+            }
         }
         if let parts = s.run.mergedFrom {
             out += "Merged from \(parts.count) segments: " + parts.map { "\($0.segment) (`\($0.file)` run \($0.run)\($0.lateStartSeconds > 0 ? ", started \(fixed($0.lateStartSeconds)) s late" : ""))" }.joined(separator: ", ") + ".\n\n"

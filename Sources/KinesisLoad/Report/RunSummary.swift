@@ -156,6 +156,15 @@ package struct RunSummary: Codable, Sendable {
     /// What read-back verification found: the verifier's result, as stored.
     package typealias Verification = ReadBackVerifier.Result
 
+    /// What a segmented worker kept of its read-back for `merge` to judge.
+    package struct ReadBackKept: Codable, Sendable {
+        package var acknowledged: Int
+        package var received: Int
+        /// The shards it read, and how many of them it found at their tip after the schedule.
+        package var shards: Int
+        package var shardsCaughtUp: Int
+    }
+
     /// One shard's MillisBehindLatest over the run, as [second, ms] pairs.
     package struct LagSeries: Codable, Sendable {
         package var shardId: String
@@ -223,6 +232,8 @@ package struct RunSummary: Codable, Sendable {
     /// From each event's intended start to a consumer's receipt (nil without consumers).
     package var endToEndMs: Percentiles?
     package var verification: Verification?
+    /// A segmented worker's read-back, judged when the segments are merged (nil otherwise).
+    package var readBackKept: ReadBackKept? = nil
     package var lag: [LagSeries]
     /// [percentile, ms] points of the acknowledgement and end-to-end latency distributions.
     package var latencyDistribution: [[Double]]
@@ -529,6 +540,15 @@ struct RunSummaryBuilder {
             verification = stored
         }
 
+        var kept: RunSummary.ReadBackKept?
+        let keptShards = try ReadBackShardRow.filter(Column("run_id") == run).fetchAll(db)
+        if !keptShards.isEmpty {
+            kept = RunSummary.ReadBackKept(
+                acknowledged: try ReadBackAckRow.filter(Column("run_id") == run).fetchCount(db),
+                received: try ReadBackReadRow.filter(Column("run_id") == run).fetchCount(db), shards: keptShards.count,
+                shardsCaughtUp: keptShards.filter { $0.finished || $0.caughtUpUs != nil }.count)
+        }
+
         // Errors.
         func errorCounts(_ scope: String) throws -> [RunSummary.ErrorCount] {
             try Row.fetchAll(
@@ -571,6 +591,8 @@ struct RunSummaryBuilder {
         if verification != nil, !thresholds.contains(where: { $0.metric == .lostCount }) {
             judged.append(Threshold(metric: .lostCount, comparison: .equal, limit: 0, expression: "== 0 (verify's default)"))
         }
+        // A segment's figures are a share of the run: its thresholds are judged on the merged run.
+        if stored.segment != nil { judged = [] }
         let results = judged.map { threshold in
             switch threshold.metric.value(in: figures) {
             case .success(let value):
@@ -588,6 +610,6 @@ struct RunSummaryBuilder {
             hotKeys: hotKeys, thresholds: results, inconsistencies: inconsistencies,
             passed: results.allSatisfy(\.passed) && inconsistencies.isEmpty && info.status.isFinished,
             series: bySecond.values.sorted { $0.second < $1.second }, reads: reads, endToEndMs: endToEndPercentiles, verification: verification,
-            lag: lagSeries, latencyDistribution: RunSummary.distribution(all), endToEndDistribution: endToEnd.map(RunSummary.distribution) ?? [])
+            readBackKept: kept, lag: lagSeries, latencyDistribution: RunSummary.distribution(all), endToEndDistribution: endToEnd.map(RunSummary.distribution) ?? [])
     }
 }

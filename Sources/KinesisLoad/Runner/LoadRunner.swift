@@ -82,6 +82,8 @@ package final class LoadRunner: Sendable {
     /// Distinct partition keys counted exactly; keys beyond are counted together.
     static let trackedKeyLimit = 100_000
     static let hotKeysKept = 25
+    /// How long a segmented worker's shards must bring nothing before its read-back ends.
+    static let segmentQuiet: Duration = .seconds(3)
 
     package init(
         scenario: Scenario, api: any KinesisAPI, target: String, store: MetricsStore, scenarioPath: String? = nil, logger: Logger? = nil,
@@ -133,10 +135,6 @@ package final class LoadRunner: Sendable {
     package func run(stop: StopSignal = StopSignal(), progressInterval: Duration = .seconds(1), progress: @escaping @Sendable (RunProgress) -> Void = { _ in })
         async throws -> RunResult
     {
-        if let segment, scenario.consume != nil {
-            throw RunSegmentError(
-                description: "--segment \(segment): this scenario has a consume section ($.consume), and a segmented run does not read back yet (each worker would see the others' records as unexpected); run the read side unsegmented, or remove $.consume")
-        }
         let (shardMap, createdStream) = try await Self.unlessStopped(stop) { try await self.prepareStream() }
         var schedule = ArrivalSchedule(load: scenario.load, seed: scenario.seed)
         let clock = ContinuousClock()
@@ -161,10 +159,17 @@ package final class LoadRunner: Sendable {
         logger?.info("run started", metadata: ["run": "\(runId)", "scenario": "\(scenario.name)", "target": "\(target)"])
 
         // The read side: consumers during the publishing phase, and the verifier they report to.
+        // A segmented worker reads only its share of the shards while its events land on all of
+        // them: it hands its acknowledgements and reads to `merge`, which judges them together.
         let verifier = scenario.consume.map { _ in ReadBackVerifier(recorder: recorder, typeNames: typeNames, runStartedAt: startedAt) }
+        let handoff =
+            segment != nil && scenario.consume?.verify == true
+            ? ReadBackHandoff(runId: runId, recorder: recorder, runStartedAt: startedAt, base: scheduleStart, baseWall: startedAt) : nil
+        let witness: (any ReadBackWitness)? = handoff ?? verifier
         let consumers = scenario.consume.map {
-            RunConsumers(scenario: scenario, spec: $0, runId: runId, api: readAPI, recorder: recorder, verifier: verifier!, logger: logger)
+            RunConsumers(scenario: scenario, spec: $0, runId: runId, api: readAPI, recorder: recorder, verifier: witness!, segment: segment, logger: logger)
         }
+        let ownShards = shardMap.entries.map(\.shardId).filter { segment?.reads(shard: $0) ?? true }
         let consumerFailure = Mutex<String?>(nil)
         var consumerTask: Task<Void, Never>?
         if let consumers {
@@ -174,8 +179,8 @@ package final class LoadRunner: Sendable {
         }
         let catchingUp = StopSignal()
         var onAcknowledged: (@Sendable (LoadEvent, ContinuousClock.Instant, PublishResult) -> Void)?
-        if let verifier {
-            onAcknowledged = { event, intended, landed in verifier.acknowledged(event, index: event.index, intended: intended, at: landed) }
+        if let witness {
+            onAcknowledged = { event, intended, landed in witness.acknowledged(event, index: event.index, intended: intended, at: landed) }
         }
         let publisher = RunPublisher(scenario: scenario, api: observed, recorder: recorder, logger: logger, onAcknowledged: onAcknowledged)
         let finished = StopSignal()
@@ -195,6 +200,10 @@ package final class LoadRunner: Sendable {
                 let batch = recorder.drain(through: recorder.second(of: now) - 1)
                 do {
                     try await store.write(batch, run: runId, typeNames: typeNames)
+                    if let handoff {
+                        let (acks, reads) = handoff.drain()
+                        try await store.write(readBack: acks, reads)
+                    }
                 } catch {
                     logger?.error("could not write metrics", metadata: ["error": "\(error)"])
                     let elapsed = Int(recorder.start.duration(to: now).timeInterval)
@@ -230,8 +239,7 @@ package final class LoadRunner: Sendable {
         var nextIndex: UInt64 = 0
         if let consumers, scenario.consume?.from == .latest {
             // From LATEST, a record published before a shard's first iterator would never be read.
-            let shards = shardMap.entries.map(\.shardId)
-            if !(await consumers.waitUntilReading(shards, timeout: .seconds(30), stop: stop)), !stop.isRequested {
+            if !(await consumers.waitUntilReading(ownShards, timeout: .seconds(30), stop: stop)), !stop.isRequested {
                 failure = ReadSideFailure(description: "the consumers did not start reading every shard within 30 s (\(consumerFailure.withLock { $0 } ?? "no error"))")
             }
         }
@@ -290,7 +298,15 @@ package final class LoadRunner: Sendable {
             var caughtUp = false
             if spec.verify, failure == nil, !stop.isUrgent {
                 catchingUp.request()
-                caughtUp = await consumers.catchUp(since: clock.now, timeout: spec.catchUpTimeout, stop: stop)
+                if segment != nil {
+                    // The other workers' records keep coming until the whole schedule is over:
+                    // read until then, and until the shards have been quiet for a while.
+                    let scheduleEnd = unpaced ? clock.now : max(clock.now, scheduleStart.advanced(by: .nanoseconds(Int64(schedule.duration * 1e9))))
+                    caughtUp = await consumers.catchUp(
+                        since: scheduleEnd, timeout: spec.catchUpTimeout, stop: stop, quiet: Self.segmentQuiet, ownsShards: !ownShards.isEmpty)
+                } else {
+                    caughtUp = await consumers.catchUp(since: clock.now, timeout: spec.catchUpTimeout, stop: stop)
+                }
             }
             consumers.shutdown()
             await consumerTask?.value
@@ -298,7 +314,7 @@ package final class LoadRunner: Sendable {
                 failure = ReadSideFailure(description: "a consumer failed: \(error)")
             }
             let result = verifier.finish(caughtUp: caughtUp)
-            if spec.verify { verification = result }
+            if spec.verify, handoff == nil { verification = result }
         }
         // Whatever happened, what ran is stored.
         let elapsed = recorder.start.duration(to: clock.now).timeInterval
@@ -307,6 +323,10 @@ package final class LoadRunner: Sendable {
         if storeFailure.withLock({ $0 }) == nil {
             do {
                 try await store.write(recorder.drain(), run: runId, typeNames: typeNames)
+                if let handoff, let consumers {
+                    let (acks, reads) = handoff.drain()
+                    try await store.write(readBack: acks, reads, shards: consumers.shardRows(runId: runId, wallUs: handoff.wallUs))
+                }
             } catch {
                 storeFailure.withLock { $0 = "writing the run's last figures to \(store.path) failed (\(MetricsStore.describe(error)))" }
             }

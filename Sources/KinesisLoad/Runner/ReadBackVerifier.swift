@@ -50,6 +50,18 @@ package final class ReadBackVerifier: Sendable {
         var intended: ContinuousClock.Instant
         var key: String
         var fingerprint: UInt64
+        /// When the acknowledgement came: a merge judges an unread event lost only when its
+        /// shard's reader caught up after it.
+        var acknowledgedAt: ContinuousClock.Instant
+        /// The segment that published it (0 in one process): order per key is checked within a
+        /// segment, whose events of a key are put in order; two workers' are not.
+        var lane: Int32 = 0
+    }
+
+    /// A key's order is tracked per publishing segment.
+    struct OrderKey: Hashable {
+        var lane: Int32
+        var key: String
     }
 
     struct Read {
@@ -199,7 +211,7 @@ package final class ReadBackVerifier: Sendable {
         var queues: [String: Deque<Read>] = [:]
         /// Fingerprints of recently matched reads (with their event type), one map per second, newest last.
         var recent: Deque<[UInt64: Int32]> = [[:]]
-        var lastIndexByKey: [String: UInt64] = [:]
+        var lastIndexByKey: [OrderKey: UInt64] = [:]
         /// The furthest position judged on each shard, in the shard's order.
         var furthest: [String: Position] = [:]
         var judged: [Position: Judged] = [:]
@@ -213,7 +225,7 @@ package final class ReadBackVerifier: Sendable {
     }
 
     private let state = Mutex(State())
-    private let recorder: Recorder
+    private let recorder: any ReadBackSink
     private let typeNames: [String]
     private let clock = ContinuousClock()
     private let grace: Duration
@@ -221,18 +233,25 @@ package final class ReadBackVerifier: Sendable {
 
     /// `runStartedAt`: when the run began (wall clock); records that reached the stream well
     /// before it are judged unexpected at once instead of holding their shard's queue.
-    package init(recorder: Recorder, typeNames: [String], runStartedAt: Date? = nil, grace: Duration = ReadBackVerifier.defaultGrace) {
+    package init(recorder: any ReadBackSink, typeNames: [String], runStartedAt: Date? = nil, grace: Duration = ReadBackVerifier.defaultGrace) {
         self.recorder = recorder
         self.typeNames = typeNames
         self.runStartedAt = runStartedAt
         self.grace = grace
     }
 
+    /// 64-bit FNV-1a of the key, a separator and the data: the same in every process, so that
+    /// the workers of a segmented run can hand fingerprints to `merge`.
     static func fingerprint(partitionKey: String, data: Data) -> UInt64 {
-        var hasher = Hasher()
-        hasher.combine(partitionKey)
-        data.withUnsafeBytes { hasher.combine(bytes: $0) }
-        return UInt64(bitPattern: Int64(hasher.finalize()))
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        func add(_ bytes: UnsafeRawBufferPointer) {
+            for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
+        }
+        var key = partitionKey
+        key.withUTF8 { add(UnsafeRawBufferPointer($0)) }
+        hash = (hash ^ 0xff) &* 0x0000_0100_0000_01b3
+        data.withUnsafeBytes(add)
+        return hash
     }
 
     /// The publisher's acknowledgement of event number `index` (publishing order).
@@ -240,8 +259,14 @@ package final class ReadBackVerifier: Sendable {
         let position = Position(shard: landed.shardId, sequence: landed.sequenceNumber, sub: landed.subSequenceNumber)
         let entry = Acknowledged(
             type: Int32(event.type), index: index, intended: intended, key: event.partitionKey,
-            fingerprint: Self.fingerprint(partitionKey: event.partitionKey, data: event.data))
-        let latencies = state.withLock { state -> [UInt64] in
+            fingerprint: Self.fingerprint(partitionKey: event.partitionKey, data: event.data), acknowledgedAt: clock.now)
+        let latencies = acknowledge(entry, at: position)
+        if !latencies.isEmpty { recorder.consumed(shard: position.shard, userRecords: 0, latencies: latencies) }
+    }
+
+    /// Books an acknowledgement; returns the end-to-end latencies of the reads it matched.
+    func acknowledge(_ entry: Acknowledged, at position: Position) -> [UInt64] {
+        state.withLock { state -> [UInt64] in
             guard !state.finished else { return [] }
             state.result.acknowledged += 1
             let earlier = state.pending[position]?.first.map { ($0.type, $0.key) } ?? state.matched[position]
@@ -274,31 +299,42 @@ package final class ReadBackVerifier: Sendable {
             state.pendingFingerprints[entry.fingerprint, default: (0, entry.type)].count += 1
             return drain(&state, shard: position.shard, now: nil)
         }
-        if !latencies.isEmpty { recorder.consumed(shard: position.shard, userRecords: 0, latencies: latencies) }
     }
 
     /// Records a consumer received at `at`, in the order its shard gave them.
     package func received(_ records: [ConsumerRecord], at: ContinuousClock.Instant) {
         guard let shard = records.first?.shardId else { return }
+        let reads = records.filter { !$0.inMisroutedAggregate }.map { Self.read($0, at: at, runStartedAt: runStartedAt) }
+        let latencies = receive(shard: shard, reads, resentCopies: records.count - reads.count)
+        recorder.consumed(shard: shard, userRecords: records.count, latencies: latencies)
+    }
+
+    /// A record as the verifier books its read: `beforeRun` when it reached the stream before the run began.
+    static func read(_ record: ConsumerRecord, at: ContinuousClock.Instant, runStartedAt: Date?) -> Read {
         let oldest = runStartedAt.map { $0.addingTimeInterval(-Self.clockSlack) }
-        let latencies = state.withLock { state -> [UInt64] in
+        let beforeRun = oldest.map { oldest in record.approximateArrivalTimestamp.map { $0 < oldest } ?? false } ?? false
+        return Read(
+            position: Position(shard: record.shardId, sequence: record.sequenceNumber, sub: record.subSequenceNumber),
+            key: record.partitionKey, fingerprint: Self.fingerprint(partitionKey: record.partitionKey, data: record.data), at: at,
+            beforeRun: beforeRun)
+    }
+
+    /// Books the reads of one shard, in its order, and `resentCopies` records skipped inside
+    /// misrouted aggregates; returns the end-to-end latencies of the matches.
+    func receive(shard: String, _ reads: [Read], resentCopies: Int) -> [UInt64] {
+        state.withLock { state -> [UInt64] in
             guard !state.finished else { return [] }
-            state.result.received += records.count
-            for record in records {
-                if record.inMisroutedAggregate {
-                    state.result.resentCopies += 1
-                    continue
-                }
-                let beforeRun = oldest.map { oldest in record.approximateArrivalTimestamp.map { $0 < oldest } ?? false } ?? false
-                state.queues[record.shardId, default: []].append(
-                    Read(
-                        position: Position(shard: record.shardId, sequence: record.sequenceNumber, sub: record.subSequenceNumber),
-                        key: record.partitionKey, fingerprint: Self.fingerprint(partitionKey: record.partitionKey, data: record.data), at: at,
-                        beforeRun: beforeRun))
-            }
+            state.result.received += reads.count + resentCopies
+            state.result.resentCopies += resentCopies
+            for read in reads { state.queues[read.position.shard, default: []].append(read) }
             return drain(&state, shard: shard, now: nil)
         }
-        recorder.consumed(shard: shard, userRecords: records.count, latencies: latencies)
+    }
+
+    /// Judges the reads of `shard` that waited past the grace period at `now`, without turning
+    /// the second over (a replay's reads are judged as they come).
+    func settle(shard: String, now: ContinuousClock.Instant) -> [UInt64] {
+        state.withLock { state in drain(&state, shard: shard, now: now) }
     }
 
     /// Judges reads that waited past the grace period; called about once a second.
@@ -320,19 +356,21 @@ package final class ReadBackVerifier: Sendable {
     /// The verdict: every read still waiting is judged now, and what was acknowledged and never
     /// read is lost when the read-back caught up, not verified when it did not. Call once
     /// publishing and reading are over; what comes after is not counted.
-    package func finish(caughtUp: Bool) -> Result {
+    ///
+    /// `isLost`, when given, decides each unread event instead (a merge: whether its shard's
+    /// reader caught up after its acknowledgement); `caughtUp` is then the result's flag only.
+    package func finish(caughtUp: Bool) -> Result { finish(caughtUp: caughtUp, isLost: nil) }
+
+    func finish(caughtUp: Bool, isLost: ((Position, Acknowledged) -> Bool)?) -> Result {
         let distantFuture = clock.now.advanced(by: .seconds(86_400 * 365))
         let (result, matched) = state.withLock { state -> (Result, [(String, [UInt64])]) in
             let matched = state.queues.keys.map { ($0, drain(&state, shard: $0, now: distantFuture)) }
             state.finished = true
             let unread = state.pending.flatMap { position, entries in entries.map { (position, $0) } }.sorted { $0.1.index < $1.1.index }
-            if caughtUp {
-                state.result.lost = unread.count
-            } else {
-                state.result.notVerified = unread.count
-            }
-            for (position, entry) in unread.prefix(Self.examplesPerKind) {
-                note(&state, kind: caughtUp ? "lost" : "notVerified", type: entry.type, key: entry.key, position: position, other: nil)
+            for (position, entry) in unread {
+                let lost = isLost?(position, entry) ?? caughtUp
+                if lost { state.result.lost += 1 } else { state.result.notVerified += 1 }
+                note(&state, kind: lost ? "lost" : "notVerified", type: entry.type, key: entry.key, position: position, other: nil)
             }
             state.result.caughtUp = caughtUp
             var result = state.result
@@ -443,7 +481,8 @@ package final class ReadBackVerifier: Sendable {
     }
 
     private func checkOrder(_ state: inout State, _ entry: Acknowledged, at position: Position) {
-        if let index = state.lastIndexByKey.index(forKey: entry.key) {
+        let key = OrderKey(lane: entry.lane, key: entry.key)
+        if let index = state.lastIndexByKey.index(forKey: key) {
             if entry.index < state.lastIndexByKey.values[index] {
                 state.result.outOfOrder += 1
                 note(&state, kind: "outOfOrder", type: entry.type, key: entry.key, position: position, other: nil)
@@ -451,7 +490,15 @@ package final class ReadBackVerifier: Sendable {
                 state.lastIndexByKey.values[index] = entry.index
             }
         } else if state.lastIndexByKey.count < Self.trackedKeyLimit {
-            state.lastIndexByKey[entry.key] = entry.index
+            state.lastIndexByKey[key] = entry.index
         }
     }
 }
+
+/// Where the verifier reports what a consumer received (user records) and the end-to-end
+/// latencies (microseconds) of the reads it matched: the run's recorder, or a merge's replay.
+package protocol ReadBackSink: Sendable {
+    func consumed(shard: String, userRecords: Int, latencies: [UInt64])
+}
+
+extension Recorder: ReadBackSink {}

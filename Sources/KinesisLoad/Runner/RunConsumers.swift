@@ -17,6 +17,8 @@ final class ObservedReads: KinesisAPIForwarding {
         /// When the last call that found the shard at its tip, with nothing new, started.
         var caughtUpAt: [String: ContinuousClock.Instant] = [:]
         var iterated: Set<String> = []
+        /// When a call last brought records, on any shard.
+        var lastRecordsAt: ContinuousClock.Instant?
     }
     private let state = Mutex(State())
 
@@ -58,6 +60,7 @@ final class ObservedReads: KinesisAPIForwarding {
         state.withLock { state in
             if let next = output.nextShardIterator { state.iterators[next] = shard }
             if atTip { state.caughtUpAt[shard] = started }
+            if !output.records.isEmpty { state.lastRecordsAt = clock.now }
         }
         return output
     }
@@ -65,6 +68,16 @@ final class ObservedReads: KinesisAPIForwarding {
     /// Whether a call that started at or after `instant` found `shard` at its tip.
     func caughtUp(_ shard: String, since instant: ContinuousClock.Instant) -> Bool {
         state.withLock { $0.caughtUpAt[shard].map { $0 >= instant } ?? false }
+    }
+
+    /// When the last call that found `shard` at its tip, with nothing new, started.
+    func caughtUpAt(_ shard: String) -> ContinuousClock.Instant? {
+        state.withLock { $0.caughtUpAt[shard] }
+    }
+
+    /// Whether no call brought records for at least `quiet`.
+    func quiet(for quiet: Duration) -> Bool {
+        state.withLock { state in state.lastRecordsAt.map { $0.advanced(by: quiet) <= clock.now } ?? true }
     }
 
     /// Whether every shard of `shards` has been given an iterator.
@@ -75,16 +88,18 @@ final class ObservedReads: KinesisAPIForwarding {
 
 /// The consumers of a run: `consume.consumers` `StreamConsumer`s in this process, each owning a
 /// disjoint share of the shards (by shard number), sharing one checkpoint store, handing every
-/// batch to the verifier and simulating `processingTime` of work per record.
+/// batch to the read side and simulating `processingTime` of work per record. In a segmented
+/// run (`--segment i/n`) they read only the segment's shards (number modulo n is i).
 final class RunConsumers: Sendable {
     let spec: Scenario.ConsumeSpec
+    let segment: RunSegment?
     let observed: ObservedReads
     let consumers: [StreamConsumer]
     /// Set when the consumers are asked to stop: simulated work ends early.
     let stopping: StopFlag
 
     struct Processor: RecordProcessor {
-        let verifier: ReadBackVerifier
+        let verifier: any ReadBackWitness
         let processingTime: Duration
         let stopping: StopFlag
 
@@ -106,8 +121,11 @@ final class RunConsumers: Sendable {
         func recordFailed(_ failure: RecordFailure) async {}
     }
 
-    init(scenario: Scenario, spec: Scenario.ConsumeSpec, runId: Int64, api: any KinesisAPI, recorder: Recorder, verifier: ReadBackVerifier, logger: Logger?) {
+    init(scenario: Scenario, spec: Scenario.ConsumeSpec, runId: Int64, api: any KinesisAPI, recorder: Recorder, verifier: any ReadBackWitness, segment: RunSegment? = nil,
+        logger: Logger?
+    ) {
         self.spec = spec
+        self.segment = segment
         let observed = ObservedReads(base: api, recorder: recorder)
         self.observed = observed
         let stopping = StopFlag()
@@ -122,7 +140,7 @@ final class RunConsumers: Sendable {
             // Throttled reads are measured, not fatal: the reader keeps backing off.
             configuration.reader.maxConsecutiveFailures = 1_000
             configuration.reader.maxRecordsPerCall = spec.maxRecordsPerCall
-            configuration.owns = { RunConsumers.owner(of: $0, among: count) == member }
+            configuration.owns = { RunConsumers.member(of: $0, consumers: count, segment: segment) == member }
             return StreamConsumer(
                 api: observed, configuration: configuration,
                 processor: Processor(verifier: verifier, processingTime: spec.processingTime, stopping: stopping), checkpoints: checkpoints,
@@ -134,6 +152,16 @@ final class RunConsumers: Sendable {
     static func owner(of shardId: String, among count: Int) -> Int {
         if let number = ShardMap.index(ofShardId: shardId) { return number % count }
         return Int(shardId.utf8.reduce(UInt32(2_166_136_261)) { ($0 ^ UInt32($1)) &* 16_777_619 } % UInt32(count))
+    }
+
+    /// Which of `consumers` reads a shard, or nil when another segment does: a slot is the
+    /// shard's number modulo segments × consumers; its segment is the slot modulo the segments
+    /// (the shard's number modulo n, as ``RunSegment/reads(shard:)``), its member the rest.
+    static func member(of shardId: String, consumers: Int, segment: RunSegment?) -> Int? {
+        let segments = segment?.count ?? 1
+        let slot = owner(of: shardId, among: segments * consumers)
+        guard slot % segments == (segment?.index ?? 0) else { return nil }
+        return slot / segments
     }
 
     /// Runs every consumer until ``shutdown()``; throws the first one's failure.
@@ -167,12 +195,16 @@ final class RunConsumers: Sendable {
 
     /// Waits until every shard the consumers own is finished or was found at its tip by a call
     /// that started after `since`, at most `timeout`; false when time ran out or an urgent stop came.
-    func catchUp(since: ContinuousClock.Instant, timeout: Duration, stop: StopSignal) async -> Bool {
+    ///
+    /// `quiet`: also wait until no records came for that long (a segment's shards take other
+    /// workers' records, which may still be coming). `ownsShards` false: nothing to wait for.
+    func catchUp(since: ContinuousClock.Instant, timeout: Duration, stop: StopSignal, quiet: Duration? = nil, ownsShards: Bool = true) async -> Bool {
+        guard ownsShards else { return true }
         let deadline = ContinuousClock.now.advanced(by: timeout)
         while true {
             let statuses = consumers.flatMap(\.statuses)
             let done =
-                !statuses.isEmpty
+                !statuses.isEmpty && quiet.map(observed.quiet(for:)) ?? true
                 && statuses.allSatisfy { status in
                     status.state == .finished || (status.state == .reading && observed.caughtUp(status.shardId, since: since))
                 }
@@ -180,6 +212,14 @@ final class RunConsumers: Sendable {
             // A first stop lets the read-back finish (what was published is read); a second ends it.
             if stop.isUrgent || ContinuousClock.now >= deadline { return false }
             try? await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
+    /// How far each shard the consumers own was read, for a segmented worker's handoff.
+    func shardRows(runId: Int64, wallUs: (ContinuousClock.Instant) -> Int64) -> [ReadBackShardRow] {
+        consumers.flatMap(\.statuses).map { status in
+            ReadBackShardRow(
+                runId: runId, shardId: status.shardId, caughtUpUs: observed.caughtUpAt(status.shardId).map(wallUs), finished: status.state == .finished)
         }
     }
 }

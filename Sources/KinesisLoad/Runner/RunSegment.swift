@@ -33,6 +33,10 @@ package struct RunSegment: Sendable, Hashable, CustomStringConvertible {
     /// Of `total` events of the whole run, how many are this segment's.
     package func share(of total: Int) -> Int { total > index ? (total - index + count - 1) / count : 0 }
 
+    /// Whether this segment reads the shard: its number (``ShardMap/index(ofShardId:)``) modulo
+    /// the count, so that the segments' consumers together read every shard once.
+    package func reads(shard shardId: String) -> Bool { RunConsumers.owner(of: shardId, among: count) == index }
+
     package var description: String { "\(index)/\(count)" }
 }
 
