@@ -41,13 +41,10 @@ package final class MetricsStore: Sendable {
 
     /// Marks `running` runs whose owning process is gone (killed, crashed) as `abandoned`.
     func markAbandoned() throws {
-        let running = try pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT id, owner_host, owner_pid, owner_started FROM runs WHERE status = ?", arguments: [RunStatus.running])
-        }
+        let running = try pool.read { db in try RunRow.filter(Column("status") == RunStatus.running).fetchAll(db) }
         for row in running {
-            let id: Int64 = row["id"]
-            guard let host: String = row["owner_host"], let pid: Int64 = row["owner_pid"] else { continue }
-            let owner = RunOwner(host: host, pid: Int32(truncatingIfNeeded: pid), started: row["owner_started"])
+            guard let id = row.id, let host = row.ownerHost, let pid = row.ownerPid else { continue }
+            let owner = RunOwner(host: host, pid: Int32(truncatingIfNeeded: pid), started: row.ownerStarted)
             guard owner.isAlive == false else { continue }
             try pool.write { db in
                 try db.execute(
@@ -285,45 +282,38 @@ package final class MetricsStore: Sendable {
     package func write(_ batch: Recorder.Batch, run: Int64, typeNames: [String]) async throws {
         guard !batch.isEmpty else { return }
         try await pool.write { db in
-            let events = try db.cachedStatement(
-                sql: "INSERT INTO event_seconds (run_id, second, event_type, started, succeeded, failed, dropped, bytes, latency) VALUES (?,?,?,?,?,?,?,?,?)")
-            let errors = try db.cachedStatement(sql: "INSERT INTO errors (run_id, second, scope, name, code, count) VALUES (?,?,?,?,?,?)")
             for (second, types) in batch.types {
                 for (type, counts) in types {
                     let name = typeNames[type]
-                    let blob = HistogramCoding.blob(counts.latency)
-                    try events.execute(arguments: [
-                        run, second, name, counts.started, counts.succeeded, counts.failed, counts.dropped, counts.bytes, blob,
-                    ])
-                    for (code, count) in counts.errors { try errors.execute(arguments: [run, second, "event", name, code, count]) }
+                    try EventSecondRow(
+                        runId: run, second: second, eventType: name, started: counts.started, succeeded: counts.succeeded, failed: counts.failed,
+                        dropped: counts.dropped, bytes: counts.bytes, latency: HistogramCoding.blob(counts.latency)
+                    ).insert(db)
+                    for (code, count) in counts.errors { try ErrorRow(runId: run, second: second, scope: "event", name: name, code: code, count: count).insert(db) }
                 }
             }
-            let shards = try db.cachedStatement(
-                sql: "INSERT INTO shard_seconds (run_id, second, shard_id, records, bytes, throttled, failed, events, latency) VALUES (?,?,?,?,?,?,?,?,?)")
             for (second, byShard) in batch.shards {
                 for (shard, counts) in byShard {
-                    let blob = HistogramCoding.blob(counts.latency)
-                    try shards.execute(arguments: [
-                        run, second, shard, counts.records, counts.bytes, counts.throttled, counts.failed, counts.events, blob,
-                    ])
-                    for (code, count) in counts.errors { try errors.execute(arguments: [run, second, "shard", shard, code, count]) }
+                    try ShardSecondRow(
+                        runId: run, second: second, shardId: shard, records: counts.records, bytes: counts.bytes, throttled: counts.throttled,
+                        failed: counts.failed, events: counts.events, latency: HistogramCoding.blob(counts.latency)
+                    ).insert(db)
+                    for (code, count) in counts.errors { try ErrorRow(runId: run, second: second, scope: "shard", name: shard, code: code, count: count).insert(db) }
                 }
             }
-            let reads = try db.cachedStatement(
-                sql: "INSERT INTO read_seconds (run_id, second, shard_id, calls, throttled, records, bytes, user_records, max_behind_ms, e2e) VALUES (?,?,?,?,?,?,?,?,?,?)")
             for (second, byShard) in batch.reads {
                 for (shard, counts) in byShard {
-                    let blob = HistogramCoding.blob(counts.endToEnd)
-                    try reads.execute(arguments: [
-                        run, second, shard, counts.calls, counts.throttled, counts.records, counts.bytes, counts.userRecords, counts.maxBehindMs, blob,
-                    ])
+                    try ReadSecondRow(
+                        runId: run, second: second, shardId: shard, calls: counts.calls, throttled: counts.throttled, records: counts.records,
+                        bytes: counts.bytes, userRecords: counts.userRecords, maxBehindMs: counts.maxBehindMs, e2e: HistogramCoding.blob(counts.endToEnd)
+                    ).insert(db)
                 }
             }
-            let schedule = try db.cachedStatement(
-                sql: "INSERT INTO schedule_seconds (run_id, second, planned, started, dropped, target_rate, lateness) VALUES (?,?,?,?,?,?,?)")
             for (second, counts) in batch.schedule {
-                let blob = HistogramCoding.blob(counts.lateness)
-                try schedule.execute(arguments: [run, second, counts.planned, counts.started, counts.dropped, counts.targetRate, blob])
+                try ScheduleSecondRow(
+                    runId: run, second: second, planned: counts.planned, started: counts.started, dropped: counts.dropped,
+                    targetRate: counts.targetRate, lateness: HistogramCoding.blob(counts.lateness)
+                ).insert(db)
             }
         }
     }
@@ -362,12 +352,14 @@ package final class MetricsStore: Sendable {
         try await pool.write { db in
             try db.execute(sql: "UPDATE runs SET counted = ?, problem = ? WHERE id = ?", arguments: [countedText, problem, run])
             if let verification { try Self.insert(verification, run: run, db) }
-            let keys = try db.cachedStatement(sql: "INSERT INTO hot_keys (run_id, partition_key, shard_id, events, bytes) VALUES (?,?,?,?,?)")
-            for key in hotKeys { try keys.execute(arguments: [run, key.partitionKey, key.shardId, key.events, key.bytes]) }
-            let sampleRows = try db.cachedStatement(
-                sql: "INSERT INTO samples (run_id, event_type, seq, partition_key, explicit_hash_key, data) VALUES (?,?,?,?,?,?)")
+            for key in hotKeys {
+                try HotKeyRow(runId: run, partitionKey: key.partitionKey, shardId: key.shardId, events: key.events, bytes: key.bytes).insert(db)
+            }
             for (index, sample) in samples.enumerated() {
-                try sampleRows.execute(arguments: [run, sample.eventType, index, sample.partitionKey, sample.explicitHashKey, sample.data])
+                try SampleRow(
+                    runId: run, eventType: sample.eventType, seq: index, partitionKey: sample.partitionKey, explicitHashKey: sample.explicitHashKey,
+                    data: sample.data
+                ).insert(db)
             }
             try db.execute(
                 sql: "UPDATE runs SET status = ?, exit_code = ?, ended_at = ?, elapsed_seconds = ?, generation_seconds = ? WHERE id = ?",
@@ -377,26 +369,8 @@ package final class MetricsStore: Sendable {
 
     /// Stores a read-back's verdict and its examples for `run`.
     static func insert(_ v: ReadBackVerifier.Result, run: Int64, _ db: Database) throws {
-        try db.execute(
-            sql: """
-                INSERT INTO verification (run_id, acknowledged, read, lost, duplicated, out_of_order, unexpected, resent_copies, caught_up,
-                  not_verified, reread, shared_positions, reused_positions, late_acknowledgements, received)
-                VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
-                """,
-            arguments: [
-                run, v.acknowledged, v.read, v.lost, v.duplicated, v.outOfOrder, v.unexpected, v.resentCopies, v.caughtUp, v.notVerified,
-                v.reread, v.sharedPositions, v.reusedPositions, v.lateAcknowledgements, v.received,
-            ])
-        let examples = try db.cachedStatement(
-            sql: """
-                INSERT INTO verification_examples (run_id, kind, event_type, partition_key, shard_id, sequence_number, sub_sequence_number,
-                  other_event_type, other_partition_key) VALUES (?,?,?,?,?,?,?,?,?)
-                """)
-        for e in v.examples {
-            try examples.execute(arguments: [
-                run, e.kind, e.eventType, e.partitionKey, e.shardId, e.sequenceNumber, e.subSequenceNumber, e.otherEventType, e.otherPartitionKey,
-            ])
-        }
+        try VerificationRow(v, run: run).insert(db)
+        for example in v.examples { try VerificationExampleRow(example, run: run).insert(db) }
     }
 
     /// Updates a finished run's status and exit code (after thresholds are judged), and why

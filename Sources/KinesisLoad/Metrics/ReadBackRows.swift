@@ -5,10 +5,8 @@ import GRDB
 /// `Reports/README.md`): a worker reads only its share of the shards, while its events land on
 /// every shard, so no worker can judge its own events. It keeps every acknowledgement and every
 /// read, and `merge` matches them all together. Times are wall-clock microseconds since 1970.
-package struct ReadBackAckRow: Codable, Sendable, FetchableRecord, PersistableRecord {
+package struct ReadBackAckRow: RunTableRow {
     package static let databaseTableName = "readback_acks"
-    package static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
-    package static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
 
     package var runId: Int64
     /// The event's index in the whole run.
@@ -26,10 +24,8 @@ package struct ReadBackAckRow: Codable, Sendable, FetchableRecord, PersistableRe
 }
 
 /// One record a segmented worker's consumers received, in the order its shard gave them.
-package struct ReadBackReadRow: Codable, Sendable, FetchableRecord, PersistableRecord {
+package struct ReadBackReadRow: RunTableRow {
     package static let databaseTableName = "readback_reads"
-    package static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
-    package static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
 
     package var runId: Int64
     package var shardId: String
@@ -46,10 +42,8 @@ package struct ReadBackReadRow: Codable, Sendable, FetchableRecord, PersistableR
 
 /// How far a segmented worker read each of its shards: when the last call that found it at its
 /// tip started (nil: never), or that it was read to its end (closed).
-package struct ReadBackShardRow: Codable, Sendable, FetchableRecord, PersistableRecord {
+package struct ReadBackShardRow: RunTableRow {
     package static let databaseTableName = "readback_shards"
-    package static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
-    package static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
 
     package var runId: Int64
     package var shardId: String

@@ -163,17 +163,17 @@ package enum RunMerge {
                             sql: "INSERT INTO \(table) (run_id, \(columns)) SELECT ?, \(moved) FROM part.\(table) WHERE run_id = ?",
                             arguments: [runId, offset, part.runId])
                     }
-                    let partRates = try Row.fetchAll(
-                        db, sql: "SELECT second, MAX(target_rate) AS rate FROM part.schedule_seconds WHERE run_id = ? GROUP BY second",
-                        arguments: [part.runId])
-                    for row in partRates { rates[(row["second"] as Int) + offset, default: 0] += row["rate"] }
-                    for row in try Row.fetchAll(
-                        db, sql: "SELECT partition_key, shard_id, events, bytes FROM part.hot_keys WHERE run_id = ?", arguments: [part.runId])
-                    {
-                        var entry = keys[row["partition_key"]] ?? (row["shard_id"], 0, 0)
-                        entry.events += row["events"]
-                        entry.bytes += row["bytes"]
-                        keys[row["partition_key"]] = entry
+                    // A second's target rate is the highest of its rows (several batches may hold it).
+                    var partRates: [Int: Double] = [:]
+                    for row in try ScheduleSecondRow.fetchAll(db, sql: "SELECT * FROM part.schedule_seconds WHERE run_id = ?", arguments: [part.runId]) {
+                        partRates[row.second + offset] = max(partRates[row.second + offset] ?? 0, row.targetRate)
+                    }
+                    for (second, rate) in partRates { rates[second, default: 0] += rate }
+                    for row in try HotKeyRow.fetchAll(db, sql: "SELECT * FROM part.hot_keys WHERE run_id = ?", arguments: [part.runId]) {
+                        var entry = keys[row.partitionKey] ?? (row.shardId, 0, 0)
+                        entry.events += row.events
+                        entry.bytes += row.bytes
+                        keys[row.partitionKey] = entry
                     }
                     try db.execute(
                         sql: """
@@ -193,20 +193,17 @@ package enum RunMerge {
                 // A key's merged count is exact where it is among every part's hottest, a lower bound otherwise.
                 let hottest = keys.sorted { $0.value.events != $1.value.events ? $0.value.events > $1.value.events : $0.key < $1.key }
                 for (key, value) in hottest.prefix(hotKeysKept) {
-                    try db.execute(
-                        sql: "INSERT INTO hot_keys (run_id, partition_key, shard_id, events, bytes) VALUES (?,?,?,?,?)",
-                        arguments: [runId, key, value.shard, value.events, value.bytes])
+                    try HotKeyRow(runId: runId, partitionKey: key, shardId: value.shard, events: value.events, bytes: value.bytes).insert(db)
                 }
                 if let verification {
                     try MetricsStore.insert(verification.result, run: runId, db)
                     // End-to-end latencies, known only now, as read rows of their own (no calls, no records).
                     for (second, shards) in verification.endToEnd {
                         for (shard, histogram) in shards {
-                            try db.execute(
-                                sql: """
-                                    INSERT INTO read_seconds (run_id, second, shard_id, calls, throttled, records, bytes, user_records, max_behind_ms, e2e)
-                                    VALUES (?, ?, ?, 0, 0, 0, 0, 0, NULL, ?)
-                                    """, arguments: [runId, second, shard, HistogramCoding.blob(histogram)])
+                            try ReadSecondRow(
+                                runId: runId, second: second, shardId: shard, calls: 0, throttled: 0, records: 0, bytes: 0, userRecords: 0, maxBehindMs: nil,
+                                e2e: HistogramCoding.blob(histogram)
+                            ).insert(db)
                         }
                     }
                 }

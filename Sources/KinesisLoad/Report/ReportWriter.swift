@@ -89,177 +89,253 @@ package enum ReportWriter {
         return unit == 0 ? "\(value) B" : "\(fixed(amount)) \(units[unit])"
     }
 
-    // MARK: - Markdown
+    // MARK: - The report's model
 
-    package static func markdown(_ s: RunSummary) -> String {
-        var out = "# Run \(s.run.id): \(s.run.scenario)\n\n"
-        let verdict: String
+    package static func markdown(_ s: RunSummary) -> String { document(s).markdown }
+
+    /// The verdict word of a run, as the report leads with it.
+    static func verdict(_ s: RunSummary) -> Inline {
         switch s.run.status {
-        case .abandoned: verdict = "**ABANDONED**"
-        case .error: verdict = "**ERROR**"
-        case .running: verdict = "**RUNNING** (not finished)"
-        case _ where s.run.segment != nil && s.inconsistencies.isEmpty: verdict = "**SEGMENT** (judged when merged)"
-        default: verdict = !s.inconsistencies.isEmpty ? "**INCONSISTENT**" : s.thresholds.isEmpty ? "no thresholds" : s.passed ? "**PASSED**" : "**FAILED**"
+        case .abandoned: return "\(strong: "ABANDONED")"
+        case .error: return "\(strong: "ERROR")"
+        case .running: return "\(strong: "RUNNING") (not finished)"
+        case _ where s.run.segment != nil && s.inconsistencies.isEmpty: return "\(strong: "SEGMENT") (judged when merged)"
+        default:
+            if !s.inconsistencies.isEmpty { return "\(strong: "INCONSISTENT")" }
+            return s.thresholds.isEmpty ? "no thresholds" : Inline(strong: s.passed ? "PASSED" : "FAILED")
         }
-        if let problem = s.run.problem { out += "\(verdict): \(problem)\n\n" }
+    }
+
+    /// The run's report: what `summary.md` and `index.html` both render.
+    package static func document(_ s: RunSummary) -> ReportDocument {
+        var doc = ReportDocument()
+        doc.lead.append(.heading(level: 1, "Run \(s.run.id): \(s.run.scenario)"))
+        let verdict = verdict(s)
+        if let problem = s.run.problem { doc.lead.append(.paragraph("\(verdict): \(problem)")) }
         if !s.inconsistencies.isEmpty {
-            out += "The stored figures do not add up, so this run cannot pass:\n\n" + s.inconsistencies.map { "- \($0)\n" }.joined() + "\n"
+            doc.lead.append(.paragraph("The stored figures do not add up, so this run cannot pass:"))
+            doc.lead.append(.list(s.inconsistencies.map { "\($0)" }))
         }
-        out += "\(verdict) · status \(s.run.status.rawValue) · target \(s.run.target) · stream `\(s.run.stream)` (\(s.run.shardCount) shards) · publisher \(s.run.publisher) · seed \(s.run.seed)\n\n"
-        out += "Started \(s.run.startedAt)"
-        if let elapsed = s.run.elapsedSeconds { out += ", ran \(fixed(elapsed)) s" }
-        out += ".\n\n"
+        doc.lead.append(
+            .paragraph(
+                "\(verdict) · status \(s.run.status.rawValue) · target \(s.run.target) · stream \(code: s.run.stream) (\(s.run.shardCount) shards) · publisher \(s.run.publisher) · seed \(s.run.seed)"
+            ))
+        doc.lead.append(.paragraph("Started \(s.run.startedAt)" + (s.run.elapsedSeconds.map { ", ran \(fixed($0)) s" } ?? "") + "."))
         if let segment = s.run.segment {
-            out += "Segment \(segment) of a run across workers: the events whose index in the whole run is \(segment.replacingOccurrences(of: "/", with: " modulo ")). "
-            if let late = s.run.lateStartSeconds, late > 0 { out += "This worker started \(fixed(late)) s after --start-at; its lateness counts it. " }
-            out += "`kinesis-load merge` makes the whole run of its segments and judges its thresholds.\n\n"
+            var text: Inline = "Segment \(segment) of a run across workers: the events whose index in the whole run is \(segment.replacingOccurrences(of: "/", with: " modulo ")). "
+            if let late = s.run.lateStartSeconds, late > 0 { text += "This worker started \(fixed(late)) s after --start-at; its lateness counts it. " }
+            doc.lead.append(.paragraph(text + "\(code: "kinesis-load merge") makes the whole run of its segments and judges its thresholds."))
             if let kept = s.readBackKept {
-                out += "Read-back kept for the merge: \(number(kept.acknowledged)) acknowledgements of this segment's events (on every shard) and \(number(kept.received)) records read from its \(kept.shards) shards (number modulo \(segment.split(separator: "/").last ?? "n")), \(kept.shardsCaughtUp) of them read to their tip after the schedule. No worker can judge its own events: they are matched with every segment's reads when merged.\n\n"
+                doc.lead.append(
+                    .paragraph(
+                        "Read-back kept for the merge: \(number(kept.acknowledged)) acknowledgements of this segment's events (on every shard) and \(number(kept.received)) records read from its \(kept.shards) shards (number modulo \(segment.split(separator: "/").last ?? "n")), \(kept.shardsCaughtUp) of them read to their tip after the schedule. No worker can judge its own events: they are matched with every segment's reads when merged."
+                    ))
             }
         }
         if let parts = s.run.mergedFrom {
-            out += "Merged from \(parts.count) segments: " + parts.map { "\($0.segment) (`\($0.file)` run \($0.run)\($0.lateStartSeconds > 0 ? ", started \(fixed($0.lateStartSeconds)) s late" : ""))" }.joined(separator: ", ") + ".\n\n"
+            let listed = parts.map { part -> Inline in
+                "\(part.segment) (\(code: part.file) run \(part.run)\(part.lateStartSeconds > 0 ? ", started \(fixed(part.lateStartSeconds)) s late" : ""))"
+            }
+            doc.lead.append(.paragraph("Merged from \(parts.count) segments: " + Inline.joined(listed, separator: ", ") + "."))
         }
         if !s.thresholds.isEmpty {
-            out += "## Thresholds\n\n| | metric | condition | observed |\n|---|---|---|---|\n"
-            for t in s.thresholds { out += "| \(t.passed ? "✓ pass" : "✗ FAIL") | \(t.metric) | \(t.expression) | \(t.observedText) |\n" }
-            out += "\n"
+            doc.lead.append(.heading(level: 2, "Thresholds"))
+            doc.lead.append(
+                .table(
+                    header: ["", "metric", "condition", "observed"],
+                    rows: s.thresholds.map { ["\($0.passed ? "✓ pass" : "✗ FAIL")", "\($0.metric)", "\($0.expression)", "\($0.observedText)"] }))
         }
-        out += verificationSection(s)
-        out += "## Totals\n\n| planned | started | succeeded | failed | dropped | lost | bytes delivered |\n|---|---|---|---|---|---|---|\n"
+        doc.lead += verificationSection(s)
+
         let t = s.totals
-        out += "| \(number(t.planned)) | \(number(t.started)) | \(number(t.succeeded)) | \(number(t.failed)) | \(number(t.dropped)) | \(number(t.lost)) | \(bytes(t.bytes)) |\n\n"
-        out += "## Rate\n\n"
+        doc.details.append(.heading(level: 2, "Totals"))
+        doc.details.append(
+            .table(
+                header: ["planned", "started", "succeeded", "failed", "dropped", "lost", "bytes delivered"],
+                rows: [[t.planned, t.started, t.succeeded, t.failed, t.dropped, t.lost].map { "\(number($0))" } + ["\(bytes(t.bytes))"]]))
+        doc.details.append(.heading(level: 2, "Rate"))
+        var rate: [Inline] = []
         if let target = s.rate.target {
-            out += "- target: \(fixed(target)) events/s on average"
-            if let peak = s.rate.peakTarget { out += " (peak \(fixed(peak)))" }
-            out += "\n- achieved: \(fixed(s.rate.achieved)) events/s started"
-            if let accuracy = s.rate.accuracy { out += " (\(fixed(accuracy * 100, 2))% of target)" }
-            out += "\n"
+            rate.append("target: \(fixed(target)) events/s on average" + (s.rate.peakTarget.map { " (peak \(fixed($0)))" } ?? ""))
+            rate.append("achieved: \(fixed(s.rate.achieved)) events/s started" + (s.rate.accuracy.map { " (\(fixed($0 * 100, 2))% of target)" } ?? ""))
         } else {
-            out += "- unpaced (as fast as the publisher takes events): \(fixed(s.rate.achieved)) events/s started\n"
+            rate.append("unpaced (as fast as the publisher takes events): \(fixed(s.rate.achieved)) events/s started")
         }
-        out += "- delivered: \(fixed(s.rate.delivered)) events/s succeeded over the whole run\n"
-        out += "- scheduling lateness: p50 \(fixed(s.latenessMs.p50, 3)) ms, p99 \(fixed(s.latenessMs.p99, 3)) ms, max \(fixed(s.latenessMs.max, 3)) ms\n\n"
-        out += "## Latency (ms, from each event's intended start to its acknowledgement)\n\n"
-        out += "| type | events | p50 | p90 | p99 | p99.9 | max | mean |\n|---|---|---|---|---|---|---|---|\n"
-        func row(_ name: String, _ p: RunSummary.Percentiles) -> String {
-            "| \(name) | \(number(Int(p.count))) | \(fixed(p.p50, 2)) | \(fixed(p.p90, 2)) | \(fixed(p.p99, 2)) | \(fixed(p.p999, 2)) | \(fixed(p.max, 2)) | \(fixed(p.mean, 2)) |\n"
-        }
-        out += row("**all**", s.latencyMs)
-        for type in s.types { out += row(type.type, type.latencyMs) }
-        out += readSection(s)
-        out += "\n## Errors\n\n"
+        rate.append("delivered: \(fixed(s.rate.delivered)) events/s succeeded over the whole run")
+        rate.append("scheduling lateness: p50 \(fixed(s.latenessMs.p50, 3)) ms, p99 \(fixed(s.latenessMs.p99, 3)) ms, max \(fixed(s.latenessMs.max, 3)) ms")
+        doc.details.append(.list(rate))
+        doc.details.append(.heading(level: 2, "Latency (ms, from each event's intended start to its acknowledgement)"))
+        doc.details.append(
+            .table(
+                header: ["type", "events", "p50", "p90", "p99", "p99.9", "max", "mean"],
+                rows: [[Inline(strong: "all")] + percentiles(s.latencyMs)] + s.types.map { ["\($0.type)"] + percentiles($0.latencyMs) }))
+        doc.details += readSection(s)
+        doc.details.append(.heading(level: 2, "Errors"))
         if s.errors.isEmpty && s.kinesisErrors.isEmpty {
-            out += "None.\n\n"
+            doc.details.append(.paragraph("None."))
         } else {
             if !s.errors.isEmpty {
-                out += "Events that failed, by final error:\n\n| code | events |\n|---|---|\n"
-                for e in s.errors { out += "| \(e.code) | \(number(e.count)) |\n" }
-                out += "\n"
+                doc.details.append(.paragraph("Events that failed, by final error:"))
+                doc.details.append(.table(header: ["code", "events"], rows: s.errors.map { ["\($0.code)", "\(number($0.count))"] }))
             }
             if !s.kinesisErrors.isEmpty {
-                out += "Kinesis records refused, by error (retries included):\n\n| code | records |\n|---|---|\n"
-                for e in s.kinesisErrors { out += "| \(e.code) | \(number(e.count)) |\n" }
-                out += "\n"
+                doc.details.append(.paragraph("Kinesis records refused, by error (retries included):"))
+                doc.details.append(.table(header: ["code", "records"], rows: s.kinesisErrors.map { ["\($0.code)", "\(number($0.count))"] }))
             }
         }
-        out += "## Shards\n\nLimits per shard: \(ServiceLimits.shardWriteRecordsPerSecond) records/s and \(ServiceLimits.shardWriteBytesPerSecond / 1_048_576) MiB/s (an aggregated record counts once).\n\n"
-        if s.hotShards.isEmpty {
-            out += "No hot shard: no shard was throttled or reached a limit.\n\n"
-        } else {
-            out += "**Hot shard\(s.hotShards.count == 1 ? "" : "s"): \(s.hotShards.joined(separator: ", "))**\n\n"
-            for shard in s.shards where shard.hot {
-                let keys = s.hotKeys.filter { $0.shardId == shard.shardId }.prefix(3)
-                out += "- \(shard.shardId): \(shard.why ?? "")"
-                if shard.events > 0 { out += "; its events' p99 latency \(fixed(shard.latencyMs.p99, 1)) ms (all events: \(fixed(s.latencyMs.p99, 1)) ms)" }
-                if !keys.isEmpty {
-                    out += "; keys behind it: " + keys.map { "`\($0.partitionKey)` (\(fixed($0.sharePercent))% of events)" }.joined(separator: ", ")
-                }
-                out += "\n"
-            }
-            out += "\n"
-        }
-        out += "Records and bytes are what Kinesis accepted (an aggregate counts once); events and latency are the events delivered to the shard.\n\n"
-        out += "| shard | records | bytes | share | mean rec/s | peak rec/s | peak % of records | peak % of bytes | throttled | events | p99 ms | hot |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n"
-        for shard in s.shards {
-            out += "| \(shard.shardId) | \(number(shard.records)) | \(bytes(shard.bytes)) | \(fixed(shard.sharePercent))% | \(fixed(shard.meanRecordsPerSecond)) | \(number(shard.peakRecordsPerSecond)) | \(fixed(shard.peakRecordsPercent))% | \(fixed(shard.peakBytesPercent))% | \(number(shard.throttled)) | \(number(shard.events)) | \(fixed(shard.latencyMs.p99, 2)) | \(shard.hot ? "**yes**" : "") |\n"
-        }
-        if s.reads != nil {
-            out += "\nRead side, per shard (limits: \(RunSummary.shardReadCallsPerSecond) GetRecords calls/s and 2 MiB/s per shard, shared by every reader):\n\n"
-            out += "| shard | calls | peak calls/s | throttled | records | user records | bytes | peak % of 2 MiB/s | max lag ms | e2e p99 ms | behind |\n|---|---|---|---|---|---|---|---|---|---|---|\n"
-            for shard in s.shards {
-                guard let read = shard.read else { continue }
-                out += "| \(shard.shardId) | \(number(read.calls)) | \(read.peakCallsPerSecond) | \(number(read.throttled)) | \(number(read.records)) | \(number(read.userRecords)) | \(bytes(read.bytes)) | \(fixed(read.peakBytesPercent))% | \(number(read.maxLagMs)) | \(fixed(read.endToEndMs.p99, 2)) | \(read.behind ? "**yes**" : "") |\n"
-            }
-        }
+        doc.details += shardSection(s)
         if !s.hotKeys.isEmpty {
-            out += "\n## Hottest partition keys\n\n| key | shard | events | share |\n|---|---|---|---|\n"
-            for key in s.hotKeys.prefix(10) {
-                out += "| `\(key.partitionKey)` | \(key.shardId) | \(number(key.events)) | \(fixed(key.sharePercent, 2))% |\n"
-            }
+            doc.details.append(.heading(level: 2, "Hottest partition keys"))
+            doc.details.append(
+                .table(
+                    header: ["key", "shard", "events", "share"],
+                    rows: s.hotKeys.prefix(10).map { ["\(code: $0.partitionKey)", "\($0.shardId)", "\(number($0.events))", "\(fixed($0.sharePercent, 2))%"] }))
+        }
+        return doc
+    }
+
+    /// count, p50, p90, p99, p99.9, max and mean of a latency, as table cells.
+    static func percentiles(_ p: RunSummary.Percentiles, count: Bool = true) -> [Inline] {
+        (count ? ["\(number(Int(p.count)))"] : []) + [p.p50, p.p90, p.p99, p.p999, p.max, p.mean].map { "\(fixed($0, 2))" }
+    }
+
+    /// The shards: the hot ones and why, then the write side and the read side per shard.
+    static func shardSection(_ s: RunSummary) -> [ReportBlock] {
+        var out: [ReportBlock] = [
+            .heading(level: 2, "Shards"),
+            .paragraph(
+                "Limits per shard: \(ServiceLimits.shardWriteRecordsPerSecond) records/s and \(ServiceLimits.shardWriteBytesPerSecond / 1_048_576) MiB/s (an aggregated record counts once)."
+            ),
+        ]
+        if s.hotShards.isEmpty {
+            out.append(.paragraph("No hot shard: no shard was throttled or reached a limit."))
+        } else {
+            out.append(.paragraph(Inline(strong: "Hot shard\(s.hotShards.count == 1 ? "" : "s"): \(s.hotShards.joined(separator: ", "))")))
+            out.append(
+                .list(
+                    s.shards.filter(\.hot).map { shard in
+                        var line: Inline = "\(shard.shardId): \(shard.why ?? "")"
+                        if shard.events > 0 { line += "; its events' p99 latency \(fixed(shard.latencyMs.p99, 1)) ms (all events: \(fixed(s.latencyMs.p99, 1)) ms)" }
+                        let keys = s.hotKeys.filter { $0.shardId == shard.shardId }.prefix(3)
+                        if !keys.isEmpty {
+                            line += "; keys behind it: " + Inline.joined(keys.map { "\(code: $0.partitionKey) (\(fixed($0.sharePercent))% of events)" }, separator: ", ")
+                        }
+                        return line
+                    }))
+        }
+        out.append(.paragraph("Records and bytes are what Kinesis accepted (an aggregate counts once); events and latency are the events delivered to the shard."))
+        out.append(
+            .table(
+                header: ["shard", "records", "bytes", "share", "mean rec/s", "peak rec/s", "peak % of records", "peak % of bytes", "throttled", "events", "p99 ms", "hot"],
+                rows: s.shards.map { shard in
+                    [
+                        "\(shard.shardId)", "\(number(shard.records))", "\(bytes(shard.bytes))", "\(fixed(shard.sharePercent))%", "\(fixed(shard.meanRecordsPerSecond))",
+                        "\(number(shard.peakRecordsPerSecond))", "\(fixed(shard.peakRecordsPercent))%", "\(fixed(shard.peakBytesPercent))%", "\(number(shard.throttled))",
+                        "\(number(shard.events))", "\(fixed(shard.latencyMs.p99, 2))", shard.hot ? Inline(strong: "yes") : "",
+                    ]
+                }))
+        if s.reads != nil {
+            out.append(
+                .paragraph(
+                    "Read side, per shard (limits: \(RunSummary.shardReadCallsPerSecond) GetRecords calls/s and 2 MiB/s per shard, shared by every reader):"))
+            out.append(
+                .table(
+                    header: ["shard", "calls", "peak calls/s", "throttled", "records", "user records", "bytes", "peak % of 2 MiB/s", "max lag ms", "e2e p99 ms", "behind"],
+                    rows: s.shards.compactMap { shard in
+                        shard.read.map { read in
+                            [
+                                "\(shard.shardId)", "\(number(read.calls))", "\(read.peakCallsPerSecond)", "\(number(read.throttled))", "\(number(read.records))",
+                                "\(number(read.userRecords))", "\(bytes(read.bytes))", "\(fixed(read.peakBytesPercent))%", "\(number(read.maxLagMs))",
+                                "\(fixed(read.endToEndMs.p99, 2))", read.behind ? Inline(strong: "yes") : "",
+                            ]
+                        }
+                    }))
         }
         return out
     }
 
     /// What read-back verification found, with the first examples of each kind.
-    static func verificationSection(_ s: RunSummary) -> String {
-        guard let v = s.verification else { return "" }
-        var out = "## Read-back verification\n\n"
+    static func verificationSection(_ s: RunSummary) -> [ReportBlock] {
+        guard let v = s.verification else { return [] }
+        var out: [ReportBlock] = [.heading(level: 2, "Read-back verification")]
         let findings = v.findings
-        out += findings.isEmpty
-            ? "Every acknowledged event was read back exactly once, in order per partition key.\n\n"
-            : "**" + findings.joined(separator: ", ") + ".**\n\n"
+        out.append(
+            .paragraph(
+                findings.isEmpty
+                    ? "Every acknowledged event was read back exactly once, in order per partition key." : Inline(strong: findings.joined(separator: ", ") + ".")))
         if !v.caughtUp {
-            out += "**The read-back did not finish** (the consumers did not catch up within the catch-up timeout, or the run was stopped): events not read by then are not verified, neither read nor lost, and no loss threshold can pass.\n\n"
+            out.append(
+                .paragraph(
+                    "\(strong: "The read-back did not finish") (the consumers did not catch up within the catch-up timeout, or the run was stopped): events not read by then are not verified, neither read nor lost, and no loss threshold can pass."
+                ))
         }
-        for problem in v.inconsistencies { out += "**These figures do not add up**: \(problem).\n\n" }
-        out += "| acknowledged | read | lost | not verified | duplicated | reread | out of order | unexpected | shared positions | reused positions |\n"
-        out += "|---|---|---|---|---|---|---|---|---|---|\n"
-        out += "| " + [v.acknowledged, v.read, v.lost, v.notVerified, v.duplicated, v.reread, v.outOfOrder, v.unexpected, v.sharedPositions, v.reusedPositions].map(number).joined(separator: " | ") + " |\n\n"
-        out += "Acknowledged = read + lost + not verified: \(number(v.acknowledged)) = \(number(v.read)) + \(number(v.lost)) + \(number(v.notVerified)). "
-        out += "Read: an acknowledged event read at its position with its key and data (each counted once). Lost: acknowledged, never read, though the consumers read every shard to its end. Not verified: acknowledged, not read when the read-back stopped. "
-        out += "Duplicated: a copy of an acknowledged event read at another position (a retried put whose first attempt landed). Reread: a position read a second time (a consumer restarted from an older checkpoint). Out of order: read before an earlier event of its partition key. Unexpected: read, never acknowledged, no copy of anything acknowledged (records from before the run are unexpected). "
-        out += "Shared positions: the service acknowledged two events at one position, where it keeps one (the one not read is lost). Reused positions: a position read with another key or data than the event acknowledged there.\n\n"
+        for problem in v.inconsistencies { out.append(.paragraph("\(strong: "These figures do not add up"): \(problem).")) }
+        out.append(
+            .table(
+                header: ["acknowledged", "read", "lost", "not verified", "duplicated", "reread", "out of order", "unexpected", "shared positions", "reused positions"],
+                rows: [
+                    [v.acknowledged, v.read, v.lost, v.notVerified, v.duplicated, v.reread, v.outOfOrder, v.unexpected, v.sharedPositions, v.reusedPositions].map {
+                        "\(number($0))"
+                    }
+                ]))
+        out.append(
+            .paragraph(
+                "Acknowledged = read + lost + not verified: \(number(v.acknowledged)) = \(number(v.read)) + \(number(v.lost)) + \(number(v.notVerified)). "
+                    + "Read: an acknowledged event read at its position with its key and data (each counted once). Lost: acknowledged, never read, though the consumers read every shard to its end. Not verified: acknowledged, not read when the read-back stopped. "
+                    + "Duplicated: a copy of an acknowledged event read at another position (a retried put whose first attempt landed). Reread: a position read a second time (a consumer restarted from an older checkpoint). Out of order: read before an earlier event of its partition key. Unexpected: read, never acknowledged, no copy of anything acknowledged (records from before the run are unexpected). "
+                    + "Shared positions: the service acknowledged two events at one position, where it keeps one (the one not read is lost). Reused positions: a position read with another key or data than the event acknowledged there."
+            ))
         if v.lateAcknowledgements > 0 {
-            out += "\(number(v.lateAcknowledgements)) acknowledgements came after their record was read and judged; those reads count as read.\n\n"
+            out.append(.paragraph("\(number(v.lateAcknowledgements)) acknowledgements came after their record was read and judged; those reads count as read."))
         }
         if v.resentCopies > 0 {
-            out += "\(number(v.resentCopies)) records were read inside aggregates that landed on a shard not covering them all (a reshard); the Producer sent them again, so they are not counted as duplicates.\n\n"
+            out.append(
+                .paragraph(
+                    "\(number(v.resentCopies)) records were read inside aggregates that landed on a shard not covering them all (a reshard); the Producer sent them again, so they are not counted as duplicates."
+                ))
         }
         if !v.examples.isEmpty {
-            out += "First examples:\n\n| kind | event type | partition key | shard | sequence number | sub | other event |\n|---|---|---|---|---|---|---|\n"
-            for e in v.examples {
-                let other = e.otherPartitionKey.map { "\(e.otherEventType ?? "?") `\($0)`" } ?? ""
-                out += "| \(e.kind) | \(e.eventType ?? "?") | `\(e.partitionKey)` | \(e.shardId) | \(e.sequenceNumber) | \(e.subSequenceNumber) | \(other) |\n"
-            }
-            out += "\n"
+            out.append(.paragraph("First examples:"))
+            out.append(
+                .table(
+                    header: ["kind", "event type", "partition key", "shard", "sequence number", "sub", "other event"],
+                    rows: v.examples.map { e in
+                        [
+                            "\(e.kind)", "\(e.eventType ?? "?")", "\(code: e.partitionKey)", "\(e.shardId)", "\(e.sequenceNumber)", "\(e.subSequenceNumber)",
+                            e.otherPartitionKey.map { "\(e.otherEventType ?? "?") \(code: $0)" } ?? "",
+                        ]
+                    }))
         }
         return out
     }
 
     /// The consumers: end-to-end latency, lag, reads and throttles.
-    static func readSection(_ s: RunSummary) -> String {
-        guard let reads = s.reads else { return "" }
-        var out = "\n## Consumers\n\n"
-        out += "\(reads.consumers) consumer\(reads.consumers == 1 ? "" : "s") from \(reads.from)"
-        if reads.processingTimeMs > 0 { out += ", \(fixed(reads.processingTimeMs, 2)) ms of simulated work per record" }
-        out += "; verification \(reads.verify ? "on" : "off").\n\n"
+    static func readSection(_ s: RunSummary) -> [ReportBlock] {
+        guard let reads = s.reads else { return [] }
+        var out: [ReportBlock] = [.heading(level: 2, "Consumers")]
+        out.append(
+            .paragraph(
+                "\(reads.consumers) consumer\(reads.consumers == 1 ? "" : "s") from \(reads.from)"
+                    + (reads.processingTimeMs > 0 ? Inline(stringLiteral: ", \(fixed(reads.processingTimeMs, 2)) ms of simulated work per record") : "")
+                    + "; verification \(reads.verify ? "on" : "off")."))
         if let e2e = s.endToEndMs {
-            out += "End-to-end latency (ms, from each event's intended start to a consumer receiving it; one clock, this process's):\n\n"
-            out += "| events | p50 | p90 | p99 | p99.9 | max | mean |\n|---|---|---|---|---|---|---|\n"
-            out += "| \(number(Int(e2e.count))) | \(fixed(e2e.p50, 2)) | \(fixed(e2e.p90, 2)) | \(fixed(e2e.p99, 2)) | \(fixed(e2e.p999, 2)) | \(fixed(e2e.max, 2)) | \(fixed(e2e.mean, 2)) |\n\n"
+            let clock: Inline =
+                s.run.mergedFrom == nil
+                ? "one clock, this process's" : "the publishing worker's clock against the reading worker's: across hosts, as good as their clocks' sync"
+            out.append(.paragraph("End-to-end latency (ms, from each event's intended start to a consumer receiving it; " + clock + "):"))
+            out.append(.table(header: ["events", "p50", "p90", "p99", "p99.9", "max", "mean"], rows: [percentiles(e2e)]))
         }
-        out += "- GetRecords calls: \(number(reads.calls)), throttled \(number(reads.throttled))\n"
-        out += "- read: \(number(reads.records)) Kinesis records (\(bytes(reads.bytes))), \(number(reads.userRecords)) user records\n"
-        out += "- largest MillisBehindLatest: \(number(reads.maxLagMs)) ms\n"
-        if !reads.laggingShards.isEmpty {
-            for shard in s.shards where reads.laggingShards.contains(shard.shardId) {
-                out += "- **the consumer of \(shard.shardId) fell behind**: up to \(fixed(Double(shard.read?.maxLagMs ?? 0) / 1000, 1)) s behind the tip"
-                if shard.hot { out += " (a hot shard: \(shard.why ?? ""))" }
-                out += "\n"
-            }
+        var items: [Inline] = [
+            "GetRecords calls: \(number(reads.calls)), throttled \(number(reads.throttled))",
+            "read: \(number(reads.records)) Kinesis records (\(bytes(reads.bytes))), \(number(reads.userRecords)) user records",
+            "largest MillisBehindLatest: \(number(reads.maxLagMs)) ms",
+        ]
+        for shard in s.shards where reads.laggingShards.contains(shard.shardId) {
+            items.append(
+                "\(strong: "the consumer of \(shard.shardId) fell behind"): up to \(fixed(Double(shard.read?.maxLagMs ?? 0) / 1000, 1)) s behind the tip"
+                    + (shard.hot ? Inline(stringLiteral: " (a hot shard: \(shard.why ?? ""))") : ""))
         }
+        out.append(.list(items))
         return out
     }
 
@@ -472,10 +548,7 @@ package enum ReportWriter {
                 title: "Peak load per shard, percent of its limit (write: the tighter of 1,000 records/s and 1 MiB/s; read: 5 calls/s and 2 MiB/s)",
                 bars: bars, limit: 100))
         // The verdict, the thresholds and the verification come first; the charts next; the details last.
-        let markdown = markdown(s)
-        let split = markdown.range(of: "\n## Totals")
-        let head = split.map { String(markdown[..<$0.lowerBound]) } ?? markdown
-        let rest = split.map { String(markdown[$0.lowerBound...]) } ?? ""
+        let doc = document(s)
         let verdictClass = s.passed ? "pass" : "fail"
         return """
             <!doctype html>
@@ -486,68 +559,13 @@ package enum ReportWriter {
             code{background:#f3f3f3;padding:0 3px}.verdict{padding:.4em .8em;border-radius:4px;display:inline-block}
             .verdict.pass{background:#e6f4ea}.verdict.fail{background:#fce8e6}</style></head><body>
             <div class="verdict \(verdictClass)">
-            \(markdownToHTML(head))
+            \(doc.lead.map(\.html).joined(separator: "\n"))
             </div>
             <h2>Charts</h2>
             \(charts.joined(separator: "\n"))
-            \(markdownToHTML(rest))
+            \(doc.details.map(\.html).joined(separator: "\n"))
             </body></html>
 
             """
-    }
-
-    /// Enough Markdown for our own summary: headings, tables, bullets, bold and code.
-    static func markdownToHTML(_ markdown: String) -> String {
-        func inline(_ text: String) -> String {
-            var out = xml(text)
-            while let open = out.range(of: "**"), let close = out[open.upperBound...].range(of: "**") {
-                out.replaceSubrange(open.lowerBound..<close.upperBound, with: "<strong>\(out[open.upperBound..<close.lowerBound])</strong>")
-            }
-            while let open = out.range(of: "`"), let close = out[open.upperBound...].range(of: "`") {
-                out.replaceSubrange(open.lowerBound..<close.upperBound, with: "<code>\(out[open.upperBound..<close.lowerBound])</code>")
-            }
-            return out
-        }
-        var html = ""
-        var inTable = false, inList = false
-        for line in markdown.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) {
-            if line.hasPrefix("|") {
-                let cells = line.split(separator: "|", omittingEmptySubsequences: false).dropFirst().dropLast().map {
-                    $0.trimmingCharacters(in: .whitespaces)
-                }
-                if cells.allSatisfy({ $0.allSatisfy { $0 == "-" } }) { continue }
-                if !inTable {
-                    html += "<table><tr>" + cells.map { "<th>\(inline($0))</th>" }.joined() + "</tr>\n"
-                    inTable = true
-                } else {
-                    html += "<tr>" + cells.map { "<td>\(inline($0))</td>" }.joined() + "</tr>\n"
-                }
-                continue
-            }
-            if inTable {
-                html += "</table>\n"
-                inTable = false
-            }
-            if line.hasPrefix("- ") {
-                if !inList { html += "<ul>\n" }
-                inList = true
-                html += "<li>\(inline(String(line.dropFirst(2))))</li>\n"
-                continue
-            }
-            if inList {
-                html += "</ul>\n"
-                inList = false
-            }
-            if line.hasPrefix("## ") {
-                html += "<h2>\(inline(String(line.dropFirst(3))))</h2>\n"
-            } else if line.hasPrefix("# ") {
-                html += "<h1>\(inline(String(line.dropFirst(2))))</h1>\n"
-            } else if !line.isEmpty {
-                html += "<p>\(inline(line))</p>\n"
-            }
-        }
-        if inTable { html += "</table>\n" }
-        if inList { html += "</ul>\n" }
-        return html
     }
 }

@@ -314,13 +314,10 @@ struct RunSummaryBuilder {
         let typeNames = try JSONDecoder().decode([String].self, from: Data(stored.eventTypes.utf8))
         var typeHistograms: [String: LatencyHistogram] = [:]
         var typeCounts: [String: (Int, Int, Int, Int, Int)] = [:]
-        let rows = try Row.fetchCursor(
-            db, sql: "SELECT second, event_type, started, succeeded, failed, dropped, bytes, latency FROM event_seconds WHERE run_id = ?",
-            arguments: [run])
+        let rows = try EventSecondRow.of(run: run).fetchCursor(db)
         while let row = try rows.next() {
-            let second: Int = row["second"], type: String = row["event_type"]
-            let started: Int = row["started"], succeeded: Int = row["succeeded"], failed: Int = row["failed"]
-            let dropped: Int = row["dropped"], bytes: Int = row["bytes"]
+            let (second, type, started, succeeded, failed) = (row.second, row.eventType, row.started, row.succeeded, row.failed)
+            let (dropped, bytes) = (row.dropped, row.bytes)
             var counts = typeCounts[type] ?? (0, 0, 0, 0, 0)
             counts.0 += started
             counts.1 += succeeded
@@ -334,7 +331,7 @@ struct RunSummaryBuilder {
             entry.failed += failed
             entry.dropped += dropped
             bySecond[second] = entry
-            if let blob: Data = row["latency"] {
+            if let blob = row.latency {
                 HistogramCoding.decode(blob, into: &typeHistograms[type, default: .latency()])
                 HistogramCoding.decode(blob, into: &secondHistograms[second, default: .latency()])
             }
@@ -375,15 +372,13 @@ struct RunSummaryBuilder {
 
         // The schedule: lateness and target rate per second.
         var lateness = LatencyHistogram.latency()
-        let schedule = try Row.fetchCursor(db, sql: "SELECT second, target_rate, lateness FROM schedule_seconds WHERE run_id = ?", arguments: [run])
+        let schedule = try ScheduleSecondRow.of(run: run).fetchCursor(db)
         while let row = try schedule.next() {
-            let second: Int = row["second"]
-            let rate: Double = row["target_rate"]
-            if var entry = bySecond[second] {
-                entry.targetRate = max(entry.targetRate, rate)
-                bySecond[second] = entry
+            if var entry = bySecond[row.second] {
+                entry.targetRate = max(entry.targetRate, row.targetRate)
+                bySecond[row.second] = entry
             }
-            if let blob: Data = row["lateness"] { HistogramCoding.decode(blob, into: &lateness) }
+            if let blob = row.lateness { HistogramCoding.decode(blob, into: &lateness) }
         }
 
         // Shards.
@@ -391,14 +386,12 @@ struct RunSummaryBuilder {
         var perSecond: [String: [Int: (Int, Int)]] = [:]
         var shardEvents: [String: Int] = [:]
         var shardLatency: [String: LatencyHistogram] = [:]
-        let shardRows = try Row.fetchCursor(
-            db, sql: "SELECT second, shard_id, records, bytes, throttled, failed, events, latency FROM shard_seconds WHERE run_id = ?",
-            arguments: [run])
+        let shardRows = try ShardSecondRow.of(run: run).fetchCursor(db)
         while let row = try shardRows.next() {
-            let shard: String = row["shard_id"], second: Int = row["second"]
-            shardEvents[shard, default: 0] += row["events"] as Int
-            if let blob: Data = row["latency"] { HistogramCoding.decode(blob, into: &shardLatency[shard, default: .latency()]) }
-            let records: Int = row["records"], bytes: Int = row["bytes"], throttled: Int = row["throttled"], failed: Int = row["failed"]
+            let (shard, second) = (row.shardId, row.second)
+            shardEvents[shard, default: 0] += row.events
+            if let blob = row.latency { HistogramCoding.decode(blob, into: &shardLatency[shard, default: .latency()]) }
+            let (records, bytes, throttled, failed) = (row.records, row.bytes, row.throttled, row.failed)
             var entry = shardTotals[shard] ?? (0, 0, 0, 0, 0, 0)
             entry.records += records
             entry.bytes += bytes
@@ -450,16 +443,13 @@ struct RunSummaryBuilder {
             }
             var byShard: [String: ShardReading] = [:]
             var secondE2E: [Int: LatencyHistogram] = [:]
-            let readRows = try Row.fetchCursor(
-                db, sql: "SELECT second, shard_id, calls, throttled, records, bytes, user_records, max_behind_ms, e2e FROM read_seconds WHERE run_id = ?",
-                arguments: [run])
+            let readRows = try ReadSecondRow.of(run: run).fetchCursor(db)
             // Rows of one shard and second can come in several batches: add them up first.
             var perSecond: [String: [Int: (calls: Int, bytes: Int)]] = [:]
             while let row = try readRows.next() {
-                let shard: String = row["shard_id"], second: Int = row["second"]
+                let (shard, second) = (row.shardId, row.second)
                 var entry = byShard[shard] ?? ShardReading()
-                let calls: Int = row["calls"], throttled: Int = row["throttled"], records: Int = row["records"], bytes: Int = row["bytes"]
-                let users: Int = row["user_records"]
+                let (calls, throttled, records, bytes, users) = (row.calls, row.throttled, row.records, row.bytes, row.userRecords)
                 entry.calls += calls
                 entry.throttled += throttled
                 entry.records += records
@@ -469,12 +459,12 @@ struct RunSummaryBuilder {
                 perSecond[shard, default: [:]][second, default: (0, 0)].bytes += bytes
                 // Seconds after publishing (the catch-up) have reads only.
                 var figures = bySecond[second] ?? .empty(second)
-                if let behind: Int = row["max_behind_ms"] {
+                if let behind = row.maxBehindMs {
                     entry.maxLag = max(entry.maxLag, behind)
                     entry.lag[second] = max(entry.lag[second] ?? 0, behind)
                     figures.lagMs = max(figures.lagMs ?? 0, behind)
                 }
-                if let blob: Data = row["e2e"] {
+                if let blob = row.e2e {
                     HistogramCoding.decode(blob, into: &entry.e2e)
                     HistogramCoding.decode(blob, into: &secondE2E[second, default: .latency()])
                 }
@@ -511,61 +501,35 @@ struct RunSummaryBuilder {
             endToEnd = e2e
         }
         var verification: RunSummary.Verification?
-        if let row = try Row.fetchOne(db, sql: "SELECT * FROM verification WHERE run_id = ?", arguments: [run]) {
-            let examples = try Row.fetchAll(
-                db, sql: "SELECT * FROM verification_examples WHERE run_id = ? ORDER BY rowid", arguments: [run]
-            ).map {
-                ReadBackVerifier.Example(
-                    kind: $0["kind"], eventType: $0["event_type"], partitionKey: $0["partition_key"], shardId: $0["shard_id"],
-                    sequenceNumber: $0["sequence_number"], subSequenceNumber: $0["sub_sequence_number"], otherEventType: $0["other_event_type"],
-                    otherPartitionKey: $0["other_partition_key"])
-            }
-            var stored = RunSummary.Verification()
-            stored.acknowledged = row["acknowledged"]
-            stored.read = row["read"]
-            stored.lost = row["lost"]
-            stored.notVerified = row["not_verified"]
-            stored.duplicated = row["duplicated"]
-            stored.reread = row["reread"]
-            stored.outOfOrder = row["out_of_order"]
-            stored.unexpected = row["unexpected"]
-            stored.resentCopies = row["resent_copies"]
-            stored.sharedPositions = row["shared_positions"]
-            stored.reusedPositions = row["reused_positions"]
-            stored.lateAcknowledgements = row["late_acknowledgements"]
-            stored.received = row["received"]
-            stored.caughtUp = row["caught_up"]
-            stored.examples = examples
+        if let row = try VerificationRow.of(run: run).fetchOne(db) {
+            let examples = try VerificationExampleRow.of(run: run).order(Column.rowID).fetchAll(db).map(\.example)
+            let stored = row.result(examples: examples)
             inconsistencies += stored.inconsistencies
             verification = stored
         }
 
         var kept: RunSummary.ReadBackKept?
-        let keptShards = try ReadBackShardRow.filter(Column("run_id") == run).fetchAll(db)
+        let keptShards = try ReadBackShardRow.of(run: run).fetchAll(db)
         if !keptShards.isEmpty {
             kept = RunSummary.ReadBackKept(
-                acknowledged: try ReadBackAckRow.filter(Column("run_id") == run).fetchCount(db),
-                received: try ReadBackReadRow.filter(Column("run_id") == run).fetchCount(db), shards: keptShards.count,
+                acknowledged: try ReadBackAckRow.of(run: run).fetchCount(db), received: try ReadBackReadRow.of(run: run).fetchCount(db),
+                shards: keptShards.count,
                 shardsCaughtUp: keptShards.filter { $0.finished || $0.caughtUpUs != nil }.count)
         }
 
         // Errors.
         func errorCounts(_ scope: String) throws -> [RunSummary.ErrorCount] {
-            try Row.fetchAll(
-                db, sql: "SELECT code, SUM(count) AS n FROM errors WHERE run_id = ? AND scope = ? GROUP BY code ORDER BY n DESC, code",
-                arguments: [run, scope]
-            ).map { RunSummary.ErrorCount(code: $0["code"], count: $0["n"]) }
+            // ErrorCount's fields are the query's columns.
+            try RunSummary.ErrorCount.fetchAll(
+                db, sql: "SELECT code, SUM(count) AS count FROM errors WHERE run_id = ? AND scope = ? GROUP BY code ORDER BY SUM(count) DESC, code",
+                arguments: [run, scope])
         }
 
         // Keys.
         let keyTotal = max(1, totals.planned)
-        let hotKeys = try Row.fetchAll(
-            db, sql: "SELECT partition_key, shard_id, events, bytes FROM hot_keys WHERE run_id = ? ORDER BY events DESC, partition_key",
-            arguments: [run]
-        ).map {
+        let hotKeys = try HotKeyRow.of(run: run).order(Column("events").desc, Column("partition_key")).fetchAll(db).map {
             RunSummary.HotKey(
-                partitionKey: $0["partition_key"], shardId: $0["shard_id"], events: $0["events"], bytes: $0["bytes"],
-                sharePercent: Double($0["events"] as Int) / Double(keyTotal) * 100)
+                partitionKey: $0.partitionKey, shardId: $0.shardId, events: $0.events, bytes: $0.bytes, sharePercent: Double($0.events) / Double(keyTotal) * 100)
         }
 
         let peakTarget = stored.peakRate
@@ -613,3 +577,5 @@ struct RunSummaryBuilder {
             readBackKept: kept, lag: lagSeries, latencyDistribution: RunSummary.distribution(all), endToEndDistribution: endToEnd.map(RunSummary.distribution) ?? [])
     }
 }
+
+extension RunSummary.ErrorCount: FetchableRecord {}
