@@ -144,11 +144,14 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // What the test targets share (starting moto_server); not a product.
+        .target(name: "TestSupport", dependencies: ["Kinesis"], path: "Tests/TestSupport", swiftSettings: swiftSettings),
         .testTarget(
             name: "KinesisTests",
             dependencies: [
                 "Kinesis",
                 "KinesisConsumer",
+                "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "InMemoryLogging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -159,7 +162,7 @@ let package = Package(
         .testTarget(
             name: "KinesisConsumerTests",
             dependencies: [
-                "Kinesis", "KinesisConsumer", "KinesisCheckpointSQLite", "KinesisProducer", "KinesisTesting",
+                "Kinesis", "KinesisConsumer", "KinesisCheckpointSQLite", "KinesisProducer", "KinesisTesting", "TestSupport",
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
             ],

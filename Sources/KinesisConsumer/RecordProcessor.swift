@@ -19,6 +19,10 @@ public protocol RecordProcessor: Sendable {
     func recordFailed(_ failure: RecordFailure) async
     /// A closed shard was read to its end (and checkpointed so); its children follow.
     func shardEnded(_ shardId: String, children: [String]) async
+    /// With leases: another worker took the shard (or its lease could not be renewed in time).
+    /// Processing of it has stopped and no checkpoint of this worker moves it any more; records
+    /// processed since the last checkpoint will be processed again by the new owner.
+    func leaseLost(_ shardId: String) async
 }
 
 extension RecordProcessor {
@@ -29,6 +33,8 @@ extension RecordProcessor {
     }
 
     public func shardEnded(_ shardId: String, children: [String]) async {}
+
+    public func leaseLost(_ shardId: String) async {}
 }
 
 /// A record handed to the failure hook, with why and after how many attempts.

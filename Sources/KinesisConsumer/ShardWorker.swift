@@ -42,6 +42,9 @@ package struct ShardWorker: Sendable {
     package let metrics: ConsumerMetrics
     /// Told of every processing attempt of a record (the test harness counts retries).
     package var onAttempt: @Sendable (ConsumerRecord, Int) -> Void = { _, _ in }
+    /// Writes the shard's end in place of a SHARD_END checkpoint (with leases: the children's
+    /// leases, then SHARD_END naming them, then the lease released).
+    package var endShard: (@Sendable ([ChildShard]) async throws -> Void)? = nil
 
     package init(
         application: String, stream: String, shardId: String, reader: ShardReader, processor: any RecordProcessor,
@@ -86,7 +89,11 @@ package struct ShardWorker: Sendable {
             }
             metrics.checkpointAge(shardId, seconds: Date().timeIntervalSince(lastCheckpoint))
             if batch.isShardEnd {
-                try await checkpoints.save(Checkpoint(position: .shardEnd), application: application, stream: stream, shardId: shardId)
+                if let endShard {
+                    try await endShard(batch.childShards)
+                } else {
+                    try await checkpoints.save(Checkpoint(position: .shardEnd), application: application, stream: stream, shardId: shardId)
+                }
                 await processor.shardEnded(shardId, children: batch.childShards.map(\.shardId))
                 return .ended(children: batch.childShards)
             }

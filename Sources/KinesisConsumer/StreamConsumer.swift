@@ -8,9 +8,11 @@ import Synchronization
 /// Reads every shard of a stream and hands the records to a ``RecordProcessor``: in order
 /// within a shard, shards in parallel (processing bounded by ``Configuration/maxConcurrentShards``),
 /// parents read to their end before their children, checkpoints after each batch and at each
-/// closed shard's end. One process owns all the shards it is given (sharing a stream across
-/// hosts with leases is not built yet). A ServiceLifecycle `Service`: a graceful shutdown
-/// finishes the batch in hand and checkpoints it.
+/// closed shard's end. Without leases, one process reads every shard it is given
+/// (``Configuration/owns``); with ``Configuration/leases``, workers on any number of hosts share
+/// the stream through a lease table in the KCL's format (DynamoDB, or in memory), each reading
+/// the shards it holds, and checkpoints live in the leases. A ServiceLifecycle `Service`: a
+/// graceful shutdown finishes the batch in hand, checkpoints it, and releases its leases.
 ///
 /// ```swift
 /// let consumer = StreamConsumer(
@@ -43,6 +45,11 @@ public final class StreamConsumer: Service, Sendable {
         /// not): SubscribeToShard pushes records with the consumer's own 2 MiB/s per shard,
         /// instead of GetRecords polls sharing the shard's 2 MiB/s with every other reader.
         public var fanOutConsumerName: String?
+        /// Share the stream with other workers through a lease table
+        /// (`.dynamoDB(table:client:)`, `.inMemory(_:)`): this worker reads the shards whose
+        /// leases it holds, checkpoints go into the leases (the `checkpoints` store is not
+        /// used), and ``owns`` is ignored.
+        public var leases: LeaseOptions?
 
         public init(streamName: String, applicationName: String) {
             self.streamName = streamName
@@ -85,7 +92,12 @@ public final class StreamConsumer: Service, Sendable {
         /// Shards with any checkpoint: a child of one starts at TRIM_HORIZON.
         var everRead: Set<String> = []
         var warnedTrimmedParents: Set<String> = []
+        /// Each running shard's own stop: set by a shutdown, or when its lease is lost.
+        var shardStops: [String: StopFlag] = [:]
     }
+
+    /// The lease protocol, while ``run()`` runs with ``Configuration/leases``.
+    let leasing = Mutex<LeaseCoordinator?>(nil)
 
     public init(
         api: any KinesisAPI, configuration: Configuration, processor: some RecordProcessor, checkpoints: some CheckpointStore = InMemoryCheckpointStore(),
@@ -122,6 +134,10 @@ public final class StreamConsumer: Service, Sendable {
         case ended(String, [ChildShard])
         case stopped(String)
         case failed(any Error)
+        /// With leases: a lease taken, a lease lost, the table as a taking cycle read it.
+        case taken(Lease)
+        case lost(String)
+        case scanned([Lease])
     }
 
     /// Reads until ``shutdown()`` or a graceful shutdown of the service group (or, with
@@ -186,6 +202,17 @@ public final class StreamConsumer: Service, Sendable {
         }
         let (events, continuation) = AsyncStream<Event>.makeStream()
         let permits = AsyncSemaphore(permits: configuration.maxConcurrentShards)
+        var leaseTask: Task<Void, Never>?
+        let leaseStop = StopFlag()
+        if let options = configuration.leases {
+            try await options.table.prepare(create: options.createTable)
+            let coordinator = LeaseCoordinator(
+                options: options, stream: configuration.streamName, logger: logger, metricsFactory: configuration.metricsFactory,
+                onTaken: { continuation.yield(.taken($0)) }, onLost: { continuation.yield(.lost($0)) },
+                onScanned: { continuation.yield(.scanned($0)) })
+            leasing.withLock { $0 = coordinator }
+        }
+        defer { leasing.withLock { $0 = nil } }
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { [stop, clock, configuration] in
                 // Periodic ListShards, and a wake-up when a stop is asked for.
@@ -204,10 +231,20 @@ public final class StreamConsumer: Service, Sendable {
                     ticker.cancelAll()
                 }
             }
+            group.addTask {
+                // A shutdown stops every shard (each also stops alone when its lease is lost).
+                await self.stop.wait()
+                for flag in self.state.withLock({ Array($0.shardStops.values) }) { flag.set() }
+            }
             var running = 0
             var failure: (any Error)?
             do {
                 try await sync()
+                if let coordinator = leasing.withLock({ $0 }) {
+                    // The first taking cycle now, so that this worker starts at once; then the loops.
+                    _ = try await coordinator.takeCycle()
+                    leaseTask = Task { await coordinator.run(stop: leaseStop) }
+                }
                 running += try await startEligible(&group, permits: permits, events: continuation)
             } catch {
                 failure = error
@@ -228,6 +265,7 @@ public final class StreamConsumer: Service, Sendable {
                 case .ended(let shard, let children):
                     running -= 1
                     state.withLock { state in
+                        state.shardStops[shard] = nil
                         state.finished.insert(shard)
                         state.everRead.insert(shard)
                         state.statuses[shard]?.state = .finished
@@ -242,12 +280,37 @@ public final class StreamConsumer: Service, Sendable {
                     }
                 case .progress:
                     break
-                case .stopped:
+                case .stopped(let shard):
                     running -= 1
+                    await leftShard(shard)
+                case .failed(let error as ShardReadError) where error.underlying is LeaseLostError:
+                    // Fenced: its checkpoint was refused, so another worker holds it now.
+                    running -= 1
+                    await leftShard(error.shardId)
                 case .failed(let error):
                     running -= 1
                     failure = failure ?? error
                     stop.set()
+                case .taken(let lease):
+                    state.withLock { state in
+                        if lease.checkpoint.kind == .sequence || lease.isFinished { state.everRead.insert(lease.leaseKey) }
+                        if lease.isFinished { state.finished.insert(lease.leaseKey) }
+                        if state.statuses[lease.leaseKey] == nil || state.shardStops[lease.leaseKey] == nil {
+                            state.statuses[lease.leaseKey] = ShardStatus(shardId: lease.leaseKey, state: lease.isFinished ? .finished : .waiting)
+                        }
+                    }
+                case .lost(let shard):
+                    // Its worker stops after the batch in hand (whose checkpoint is refused).
+                    let flag = state.withLock { $0.shardStops[shard] }
+                    if let flag { flag.set() } else { await leftShard(shard) }
+                case .scanned(let leases):
+                    state.withLock { state in
+                        for lease in leases where lease.isFinished || lease.checkpoint.kind == .sequence { state.everRead.insert(lease.leaseKey) }
+                        for lease in leases where lease.isFinished {
+                            state.finished.insert(lease.leaseKey)
+                            if state.statuses[lease.leaseKey] != nil, state.shardStops[lease.leaseKey] == nil { state.statuses[lease.leaseKey]?.state = .finished }
+                        }
+                    }
                 }
                 if failure == nil, !stop.isSet {
                     do {
@@ -264,6 +327,12 @@ public final class StreamConsumer: Service, Sendable {
             stop.set()
             group.cancelAll()
             try? await group.waitForAll()
+            if let coordinator = leasing.withLock({ $0 }) {
+                // Every shard has checkpointed what it processed: free the leases for the others.
+                leaseStop.set()
+                await leaseTask?.value
+                if coordinator.options.releaseOnShutdown { await coordinator.releaseAll() }
+            }
             if let failure { throw failure }
         }
     }
@@ -283,15 +352,32 @@ public final class StreamConsumer: Service, Sendable {
         }
         var finished: Set<String> = []
         var everRead: Set<String> = []
-        for id in infos.keys {
-            if let checkpoint = try await checkpoints.checkpoint(
-                application: configuration.applicationName, stream: configuration.streamName, shardId: id)
-            {
-                everRead.insert(id)
-                if checkpoint.position == .shardEnd { finished.insert(id) }
+        if let coordinator = leasing.withLock({ $0 }) {
+            // Every listed shard gets a lease (an existing one, the KCL's or another worker's, is kept).
+            let leases = Dictionary(try await coordinator.options.table.leases().map { ($0.leaseKey, $0) }) { first, _ in first }
+            for (id, info) in infos where leases[id] == nil {
+                let lease = Lease(
+                    leaseKey: id, checkpoint: Self.leaseStart(configuration.initialPosition), parentShardIds: info.parents.filter { infos[$0] != nil },
+                    startingHashKey: info.shard.hashKeyRange.startingHashKey, endingHashKey: info.shard.hashKeyRange.endingHashKey)
+                _ = try await coordinator.options.table.create(lease)
+            }
+            for lease in leases.values {
+                if lease.isFinished || lease.checkpoint.kind == .sequence { everRead.insert(lease.leaseKey) }
+                if lease.isFinished { finished.insert(lease.leaseKey) }
+            }
+        } else {
+            for id in infos.keys {
+                if let checkpoint = try await checkpoints.checkpoint(
+                    application: configuration.applicationName, stream: configuration.streamName, shardId: id)
+                {
+                    everRead.insert(id)
+                    if checkpoint.position == .shardEnd { finished.insert(id) }
+                }
             }
         }
-        let owns = configuration.owns
+        let coordinator = leasing.withLock { $0 }
+        var owns = configuration.owns
+        if let coordinator { owns = { coordinator.holds($0) } }
         state.withLock { state in
             state.shards = infos
             state.finished.formUnion(finished)
@@ -306,6 +392,7 @@ public final class StreamConsumer: Service, Sendable {
     /// Starts a worker for each owned shard whose parents are finished; returns how many.
     func startEligible(_ group: inout ThrowingTaskGroup<Void, any Error>, permits: AsyncSemaphore, events: AsyncStream<Event>.Continuation) async throws -> Int {
         let initial = configuration.initialPosition
+        let coordinator = leasing.withLock { $0 }
         let ready: [(ShardInfo, Bool)] = state.withLock { state in
             var ready: [(ShardInfo, Bool)] = []
             for (id, status) in state.statuses where status.state == .waiting {
@@ -325,8 +412,10 @@ public final class StreamConsumer: Service, Sendable {
                     if state.everRead.contains(parent) { parentRead = true }
                 }
                 if blocked { continue }
-                // Under LATEST, a closed shard nobody has read holds nothing new: skip it.
-                if case .latest = initial, info.closed, !state.everRead.contains(id), !parentRead {
+                // Under LATEST, a closed shard nobody has read holds nothing new: skip it. (With
+                // leases it is read from LATEST, which ends it at once and records SHARD_END in
+                // its lease for the workers waiting on its children.)
+                if case .latest = initial, coordinator == nil, info.closed, !state.everRead.contains(id), !parentRead {
                     state.statuses[id]?.state = .finished
                     state.finished.insert(id)
                     continue
@@ -336,26 +425,32 @@ public final class StreamConsumer: Service, Sendable {
             }
             return ready
         }
+        let store: any CheckpointStore = coordinator.map { LeaseCheckpoints(coordinator: $0) } ?? checkpoints
         for (info, parentRead) in ready {
             let id = info.shard.shardId
-            let checkpoint = try await checkpoints.checkpoint(
-                application: configuration.applicationName, stream: configuration.streamName, shardId: id)
+            let checkpoint = try await store.checkpoint(application: configuration.applicationName, stream: configuration.streamName, shardId: id)
             let start: StartingPosition
             if let checkpoint, checkpoint.position.kind == .sequence {
                 start = .atSequenceNumber(checkpoint.position.sequenceNumber)
             } else if parentRead {
                 start = .trimHorizon
+            } else if let sentinel = coordinator?.checkpoint(of: id) {
+                // The lease says where to start (a table the KCL made may say TRIM_HORIZON under LATEST).
+                start = Self.start(of: sentinel, initial: initial)
             } else {
                 start = initial
             }
+            let shardStop = StopFlag()
+            state.withLock { $0.shardStops[id] = shardStop }
+            if stop.isSet { shardStop.set() }
             let reader = ShardReader(
                 api: api, stream: configuration.streamName, shardId: id, from: start, hashRange: info.range,
                 endingSequenceNumber: info.shard.sequenceNumberRange.endingSequenceNumber, options: configuration.reader,
                 clock: clock, logger: logger, fanOutConsumerARN: fanOutARN.withLock { $0 })
-            let worker = ShardWorker(
+            var worker = ShardWorker(
                 application: configuration.applicationName, stream: configuration.streamName, shardId: id, reader: reader,
-                processor: processor, checkpoints: checkpoints, resumeAfter: checkpoint?.position.kind == .sequence ? checkpoint : nil,
-                options: configuration.processing, permits: permits, stop: stop, logger: logger, metrics: metrics
+                processor: processor, checkpoints: store, resumeAfter: checkpoint?.position.kind == .sequence ? checkpoint : nil,
+                options: configuration.processing, permits: permits, stop: shardStop, logger: logger, metrics: metrics
             ) { behind in
                 let reached = self.state.withLock { state -> Bool in
                     let before = state.statuses[id]?.millisBehindLatest
@@ -364,6 +459,9 @@ public final class StreamConsumer: Service, Sendable {
                 }
                 // Reaching the tip may make the whole stream caught up: the loop checks.
                 if reached { events.yield(.progress) }
+            }
+            if let coordinator {
+                worker.endShard = { children in try await coordinator.finish(id, children: children) }
             }
             group.addTask {
                 do {
@@ -377,6 +475,51 @@ public final class StreamConsumer: Service, Sendable {
             }
         }
         return ready.count
+    }
+
+    /// A shard's worker ended without reaching the shard's end. With leases, when the lease is
+    /// gone (lost, not a shutdown), the shard leaves this worker and the processor is told.
+    func leftShard(_ shard: String) async {
+        state.withLock { _ = $0.shardStops.removeValue(forKey: shard) }
+        guard let coordinator = leasing.withLock({ $0 }), !coordinator.holds(shard) else { return }
+        state.withLock { _ = $0.statuses.removeValue(forKey: shard) }
+        await processor.leaseLost(shard)
+    }
+
+    /// The checkpoint a new lease starts with, from the initial position.
+    static func leaseStart(_ position: StartingPosition) -> ExtendedSequenceNumber {
+        switch position {
+        case .latest: .latest
+        case .atTimestamp: .atTimestamp
+        default: .trimHorizon
+        }
+    }
+
+    /// Where a lease's sentinel checkpoint starts reading.
+    static func start(of sentinel: ExtendedSequenceNumber, initial: StartingPosition) -> StartingPosition {
+        switch sentinel.kind {
+        case .latest: return .latest
+        case .atTimestamp:
+            if case .atTimestamp = initial { return initial }
+            return .trimHorizon
+        default: return .trimHorizon
+        }
+    }
+}
+
+/// Checkpoints in the leases a worker holds: reading one is the lease's (no call), and saving
+/// one is a write conditional on the lease, refused with ``LeaseLostError`` once another
+/// worker holds it.
+struct LeaseCheckpoints: CheckpointStore {
+    let coordinator: LeaseCoordinator
+
+    func checkpoint(application: String, stream: String, shardId: String) async throws -> Checkpoint? {
+        guard let position = coordinator.checkpoint(of: shardId), position.kind == .sequence || position == .shardEnd else { return nil }
+        return Checkpoint(position: position)
+    }
+
+    func save(_ checkpoint: Checkpoint, application: String, stream: String, shardId: String) async throws {
+        try await coordinator.checkpoint(shardId, at: checkpoint.position)
     }
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Kinesis
+import TestSupport
 import Testing
 
 /// The one AWS request path: endpoint resolution, a second service (DynamoDB, JSON 1.0, on

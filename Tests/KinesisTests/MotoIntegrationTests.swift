@@ -1,6 +1,7 @@
 import Foundation
 import KinesisConsumer
 import Synchronization
+import TestSupport
 import Testing
 
 @testable import Kinesis

@@ -5,13 +5,13 @@ import Kinesis
 import Glibc
 #endif
 
-/// The moto_server the integration tests talk to: `MOTO_ENDPOINT` when the environment names
+/// The moto_server the integration tests talk to (Kinesis, STS, DynamoDB and CloudWatch on one port): `MOTO_ENDPOINT` when the environment names
 /// one (scripts/test.sh starts one for the whole run), otherwise one this test process starts
 /// on a free port of 127.0.0.1 and stops when it exits, so `swift test` alone works on any
 /// machine where moto is installed (`pip install 'moto[server]'`).
-enum MotoServer {
+public enum MotoServer {
     /// The endpoint, starting moto_server on first use when none is configured.
-    static func endpoint() async throws -> URL {
+    public static func endpoint() async throws -> URL {
         if let value = ProcessInfo.processInfo.environment["MOTO_ENDPOINT"] {
             return try KinesisConfiguration.parseEndpoint(value, source: "MOTO_ENDPOINT")
         }
@@ -83,7 +83,7 @@ enum MotoServer {
     }
 }
 
-struct MotoUnavailable: Error, CustomStringConvertible {
-    var message: String
-    var description: String { message }
+public struct MotoUnavailable: Error, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
 }
