@@ -93,7 +93,8 @@ final class LeaseFleet: Sendable {
     func wait(_ timeout: Duration = .seconds(30), until condition: () async throws -> Bool) async throws -> Bool {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
-            if try await condition() { return true }
+            // Not there yet, or not readable yet (a table the workers are still creating).
+            if (try? await condition()) == true { return true }
             try await Task.sleep(for: .milliseconds(20))
         }
         return try await condition()
@@ -216,5 +217,31 @@ struct LeaseTests {
         #expect(after.allSatisfy { $0.shard == other }, "w1 no longer reads the shard it lost")
         let victimNow = try #require(try await table.lease(victim))
         #expect(victimNow.leaseOwner == "thief" && victimNow.checkpoint == .trimHorizon, "w1 never moved the lost lease")
+    }
+
+    @Test("a split while two workers read: the parent's holder creates the children's leases at SHARD_END, and they are read only after it")
+    func childLeasesWaitForTheirParent() async throws {
+        let engine = try await engineStream("split", shards: 2)
+        let table = InMemoryLeaseTable()
+        let fleet = LeaseFleet(api: engine, table: table, stream: "split")
+        for name in ["w1", "w2"] { fleet.start(name) }
+        #expect(try await fleet.wait { try await fleet.balanced(among: ["w1", "w2"]) })
+        try await putRecords(engine, stream: "split", prefix: "a", count: 300)
+        let parent = ShardMap.shardId(index: 0)
+        _ = try await engine.splitShard(.init(streamName: "split", shardToSplit: parent, newStartingHashKey: String(UInt128.max / 4)))
+        try await putRecords(engine, stream: "split", prefix: "b", count: 300)
+        let all = Set((0..<300).flatMap { ["a-\($0)", "b-\($0)"] })
+        let everything = try await fleet.wait { fleet.texts.isSuperset(of: all) }
+        #expect(everything, "missing \(all.subtracting(fleet.texts).count)")
+        try await fleet.stopAll()
+        let leases = try await table.leases()
+        let parentLease = try #require(leases.first { $0.leaseKey == parent })
+        let children = leases.filter { $0.parentShardIds == [parent] }
+        #expect(parentLease.isFinished && parentLease.childShardIds == children.map(\.leaseKey), "SHARD_END names the children")
+        #expect(children.count == 2 && children.allSatisfy { $0.checkpoint.kind == .sequence })
+        let order = fleet.processed.all
+        let parentLast = try #require(order.lastIndex { $0.shard == parent })
+        let childFirst = try #require(order.firstIndex { entry in children.contains { $0.leaseKey == entry.shard } })
+        #expect(parentLast < childFirst, "every record of the parent before any of its children")
     }
 }
