@@ -37,14 +37,30 @@ struct ConnectionOptions: ParsableArguments {
         var logger = Logger(label: "kinesis-load", factory: { StreamLogHandler.standardError(label: $0) })
         logger.logLevel = .warning
         let client = HTTPKinesisClient(configuration: configuration, logger: logger)
+        return try await Self.closing(client, shutdown: { try await $0.shutdown() }, body)
+    }
+
+    /// Runs `body` with a DynamoDB client (leases): `--endpoint` when given (a local emulator
+    /// such as moto serves both), otherwise `AWS_ENDPOINT_URL_DYNAMODB`, `AWS_ENDPOINT_URL`,
+    /// then the region's DynamoDB; credentials as for Kinesis.
+    func withDynamoDB<T: Sendable>(_ body: (DynamoDBClient) async throws -> T) async throws -> T {
+        let configuration = try configuration()
+        let client = try DynamoDBClient(
+            region: configuration.region, endpoint: try endpoint.map { try KinesisConfiguration.parseEndpoint($0, source: "--endpoint") },
+            credentials: DefaultCredentialChain(explicit: configuration.credentials, profile: configuration.profile, region: configuration.region))
+        return try await Self.closing(client, shutdown: { try await $0.shutdown() }, body)
+    }
+
+    /// `body(client)`, then the client shut down, whether `body` threw or not.
+    static func closing<C: Sendable, T: Sendable>(_ client: C, shutdown: (C) async throws -> Void, _ body: (C) async throws -> T) async throws -> T {
         let result: T
         do {
             result = try await body(client)
         } catch {
-            try? await client.shutdown()
+            try? await shutdown(client)
             throw error
         }
-        try await client.shutdown()
+        try await shutdown(client)
         return result
     }
 }

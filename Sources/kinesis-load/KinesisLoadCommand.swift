@@ -15,7 +15,7 @@ struct KinesisLoadCommand: AsyncParsableCommand {
         version: version,
         subcommands: [
             RunCommand.self, ValidateCommand.self, PartitionsCommand.self, RunsCommand.self, ReportCommand.self, StreamsCommand.self,
-            ServeCommand.self, PutCommand.self, TailCommand.self, BenchCommand.self, MergeCommand.self, CompareCommand.self,
+            ServeCommand.self, PutCommand.self, TailCommand.self, LeasesCommand.self, BenchCommand.self, MergeCommand.self, CompareCommand.self,
         ]
     )
 

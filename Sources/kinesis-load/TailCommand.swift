@@ -37,11 +37,37 @@ struct TailCommand: AsyncParsableCommand {
         name: .customLong("fan-out"),
         help: "Read with enhanced fan-out (SubscribeToShard) as this registered consumer. One registered for this run is deregistered at exit.")
     var fanOut: String?
+    @Option(
+        name: .customLong("lease-table"),
+        help: """
+            Read as one lease-sharing worker of this application: its leases (and checkpoints) live in the DynamoDB table of that name, \
+            in the KCL's format, so several tails on several hosts split the stream. DynamoDB is --endpoint when given, otherwise \
+            AWS_ENDPOINT_URL_DYNAMODB, then the region's.
+            """)
+    var leaseTable: String?
+    @Flag(help: "With --lease-table: create the table (PAY_PER_REQUEST) when it does not exist.") var create = false
+    @Option(help: "With --lease-table: this worker's id in the table (default: host:pid:random).") var workerId: String?
+    @Option(help: "With --lease-table: how long a lease's counter must stand still before another worker takes it (default 10s).")
+    var failover = "10s"
 
     func validate() throws {
         try validateStreamName(stream, source: "stream name")
         if aws, connection.endpoint != nil { throw ValidationError("--aws and --endpoint exclude each other: pick one target") }
         _ = try position()
+        if leaseTable != nil {
+            if shard != nil { throw ValidationError("--lease-table and --shard exclude each other: with leases, the table decides which shards this worker reads") }
+            _ = try failoverTime()
+        } else if create || workerId != nil {
+            throw ValidationError("\(create ? "--create" : "--worker-id") goes with --lease-table")
+        }
+    }
+
+    /// `--failover` as a duration.
+    func failoverTime() throws -> Duration {
+        guard let duration = DurationText.parse(failover), duration >= .milliseconds(100) else {
+            throw ValidationError("--failover '\(failover)': expected a duration of at least 100ms, such as 10s or 1500ms")
+        }
+        return duration
     }
 
     /// `--from` as a starting position.
@@ -122,17 +148,30 @@ struct TailCommand: AsyncParsableCommand {
             }
             return try await tailOne(found, client: client, start: start, options: options, consumerARN: consumerARN, printer: printer, stopped: stopped)
         }
-        var consumerConfiguration = StreamConsumer.Configuration(streamName: stream, applicationName: "kinesis-load-tail")
+        var consumerConfiguration = StreamConsumer.Configuration(streamName: stream, applicationName: leaseTable ?? "kinesis-load-tail")
         consumerConfiguration.initialPosition = start
         consumerConfiguration.reader = options
         consumerConfiguration.shardSyncInterval = .seconds(10)
         consumerConfiguration.fanOutConsumerName = fanOut
-        var quiet = Logger(label: "kinesis-load-tail")
-        quiet.logLevel = .warning
-        let consumer = StreamConsumer(api: client, configuration: consumerConfiguration, processor: printer, logger: quiet)
-        let signals = onStopSignals([SIGINT, SIGTERM]) { _ in stopped.request(); consumer.shutdown() }
-        defer { signals.forEach { $0.cancel() } }
-        try await consumer.run(untilCaughtUp: stopWhenCaughtUp)
+        var quiet = Logger(label: "kinesis-load-tail", factory: { StreamLogHandler.standardError(label: $0) })
+        quiet.logLevel = leaseTable == nil ? .warning : .info
+        func consume() async throws {
+            let consumer = StreamConsumer(api: client, configuration: consumerConfiguration, processor: printer, logger: quiet)
+            let signals = onStopSignals([SIGINT, SIGTERM]) { _ in stopped.request(); consumer.shutdown() }
+            defer { signals.forEach { $0.cancel() } }
+            try await consumer.run(untilCaughtUp: stopWhenCaughtUp)
+        }
+        if let leaseTable {
+            try await connection.withDynamoDB { dynamo in
+                var leases = LeaseOptions.dynamoDB(table: leaseTable, client: dynamo, workerId: workerId ?? LeaseOptions.defaultWorkerId(), createTable: create)
+                leases.failover = try failoverTime()
+                consumerConfiguration.leases = leases
+                FileHandle.standardError.write(Data("worker \(leases.workerId) of \(leaseTable)\n".utf8))
+                try await consume()
+            }
+        } else {
+            try await consume()
+        }
         return printer.printed
     }
 
