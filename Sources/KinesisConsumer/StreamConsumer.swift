@@ -115,6 +115,19 @@ public final class StreamConsumer: Service, Sendable {
     /// Stops reading: every shard finishes (and checkpoints) the batch in hand, then ``run()`` returns.
     public func shutdown() { stop.set() }
 
+    /// For failover tests (`kinesis-load run` with a `consume.fault`): `kill` stops this worker
+    /// as a killed process stops (no checkpoint, no release: its leases expire); `freeze` makes it
+    /// a zombie that writes nothing to the lease table but goes on reading what it held.
+    package func injectLeaseFault(kill: Bool) {
+        guard let coordinator = leasing.withLock({ $0 }) else { return }
+        if kill {
+            coordinator.kill()
+            stop.set()
+        } else {
+            coordinator.freeze()
+        }
+    }
+
     /// Every owned shard's state.
     public var statuses: [ShardStatus] { state.withLock { Array($0.statuses.values).sorted { $0.shardId < $1.shardId } } }
 
@@ -331,7 +344,9 @@ public final class StreamConsumer: Service, Sendable {
                 // Every shard has checkpointed what it processed: free the leases for the others.
                 leaseStop.set()
                 await leaseTask?.value
-                if coordinator.options.releaseOnShutdown { await coordinator.releaseAll() }
+                if coordinator.options.releaseOnShutdown, !coordinator.isFrozen { await coordinator.releaseAll() }
+                // It holds nothing any more (a killed worker's shards are the others' to read).
+                if coordinator.isDead || coordinator.held.isEmpty { state.withLock { $0.statuses = [:] } }
             }
             if let failure { throw failure }
         }

@@ -85,7 +85,26 @@ final class LeaseCoordinator: Sendable {
         var lastScan: [Lease] = []
         /// One writer per lease at a time: a renew and a checkpoint never race on its counter.
         var locks: [String: AsyncSemaphore] = [:]
+        /// Faults for load tests: a frozen worker writes nothing to the table (a hung
+        /// connection) while it keeps reading; a dead one also has every checkpoint refused.
+        var frozen = false
+        var dead = false
     }
+
+    /// Stops every write to the table (renews, takes, checkpoints), as a worker whose table
+    /// connection hangs: it goes on reading what it holds, a zombie, while others take it over.
+    func freeze() { state.withLock { $0.frozen = true } }
+
+    /// As a killed process: nothing more is written, and a checkpoint fails.
+    func kill() {
+        state.withLock { state in
+            state.frozen = true
+            state.dead = true
+        }
+    }
+
+    var isDead: Bool { state.withLock { $0.dead } }
+    var isFrozen: Bool { state.withLock { $0.frozen } }
 
     let state = Mutex(State())
     var workerId: String { options.workerId }
@@ -128,6 +147,7 @@ final class LeaseCoordinator: Sendable {
     /// Renews every held lease once; a lease whose condition fails, or that could not be
     /// renewed for the failover time, is lost.
     func renewAll() async {
+        guard !isFrozen else { return }
         for key in held.keys.sorted() {
             do {
                 try await withLock(key) {
@@ -168,7 +188,9 @@ final class LeaseCoordinator: Sendable {
     /// this worker no longer holds it (nothing is written then).
     func checkpoint(_ key: String, at position: ExtendedSequenceNumber, childShardIds: [String]? = nil) async throws {
         try await withLock(key) {
-            guard let lease = state.withLock({ $0.held[key] }) else { throw LeaseLostError(shardId: key, workerId: workerId) }
+            let (lease, frozen, dead) = state.withLock { ($0.held[key], $0.frozen, $0.dead) }
+            guard let lease, !dead else { throw LeaseLostError(shardId: key, workerId: workerId) }
+            if frozen { return }
             guard let written = try await options.table.checkpoint(lease, owner: workerId, at: position, childShardIds: childShardIds) else {
                 lose(key, why: "its checkpoint's condition failed")
                 throw LeaseLostError(shardId: key, workerId: workerId)
@@ -223,6 +245,7 @@ final class LeaseCoordinator: Sendable {
     /// interval when a lease another worker holds will expire before it).
     @discardableResult
     func takeCycle() async throws -> ContinuousClock.Instant {
+        guard !isFrozen else { return clock.now.advanced(by: options.takingInterval) }
         let all = try await options.table.leases()
         onScanned(all)
         let now = clock.now

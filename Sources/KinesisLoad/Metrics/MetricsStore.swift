@@ -221,6 +221,7 @@ package final class MetricsStore: Sendable {
             try db.execute(sql: "ALTER TABLE runs ADD COLUMN merged_from TEXT")
         }
         registerReadBackTables(&migrator)
+        registerLeaseTables(&migrator)
         return migrator
     }
 
@@ -258,9 +259,11 @@ package final class MetricsStore: Sendable {
             String(
                 decoding: try JSONEncoder().encode(
                     ConsumeRow(
-                        consumers: spec.consumers, from: spec.from.rawValue, verify: spec.verify,
+                        consumers: spec.workers ?? spec.consumers, from: spec.from.rawValue, verify: spec.verify,
                         processingTimeMs: Double(spec.processingTime.wholeNanoseconds) / 1e6,
-                        catchUpTimeoutSeconds: Double(spec.catchUpTimeout.wholeNanoseconds) / 1e9, maxRecordsPerCall: spec.maxRecordsPerCall)),
+                        catchUpTimeoutSeconds: Double(spec.catchUpTimeout.wholeNanoseconds) / 1e9, maxRecordsPerCall: spec.maxRecordsPerCall,
+                        workers: spec.workers, failoverSeconds: spec.workers == nil ? nil : Double(spec.leaseFailover.wholeNanoseconds) / 1e9,
+                        fault: spec.fault.map { "\($0.action.rawValue) worker-\($0.worker) at \(DurationText.format($0.at))" })),
                 as: UTF8.self)
         }
         let row = RunRow(
@@ -326,6 +329,10 @@ package final class MetricsStore: Sendable {
         package var processingTimeMs: Double
         package var catchUpTimeoutSeconds: Double
         package var maxRecordsPerCall: Int?
+        /// Lease-sharing workers, their failover time, and the scenario's fault (nil otherwise).
+        package var workers: Int? = nil
+        package var failoverSeconds: Double? = nil
+        package var fault: String? = nil
     }
 
     package struct KeyCount: Sendable, Hashable {

@@ -40,6 +40,8 @@ package struct RunRow: Codable, Sendable, FetchableRecord, MutablePersistableRec
     package var segment: String?
     package var lateStartSeconds: Double?
     package var mergedFrom: String?
+    /// What a scenario's `consume.fault` did to a lease-sharing worker (schema v7).
+    package var leaseFault: String? = nil
 
     package mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 

@@ -162,3 +162,45 @@ package struct VerificationExampleRow: RunTableRow {
             subSequenceNumber: subSequenceNumber, otherEventType: otherEventType, otherPartitionKey: otherPartitionKey)
     }
 }
+
+/// `lease_shards` (schema v7): with lease-sharing workers (`consume.workers`), per shard, the
+/// workers that read it in turn (comma-separated), how often it changed hands, the longest a
+/// record waited in the stream before a worker received it, and records received again at a
+/// position already received (processed twice).
+package struct LeaseShardRow: RunTableRow {
+    package static let databaseTableName = "lease_shards"
+    package var runId: Int64
+    package var shardId: String
+    package var workers: String
+    package var ownerChanges: Int
+    package var longestUnreadMs: Double
+    package var reprocessed: Int
+}
+
+extension MetricsStore {
+    static func registerLeaseTables(_ migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("v7") { db in
+            try db.create(table: LeaseShardRow.databaseTableName) { t in
+                t.column("run_id", .integer).notNull().references("runs", onDelete: .cascade)
+                t.column("shard_id", .text).notNull()
+                t.column("workers", .text).notNull()
+                t.column("owner_changes", .integer).notNull()
+                t.column("longest_unread_ms", .double).notNull()
+                t.column("reprocessed", .integer).notNull()
+            }
+            try db.create(index: "lease_shards_run", on: LeaseShardRow.databaseTableName, columns: ["run_id"])
+            // What a scenario's consume.fault did ("worker-1 killed at ...").
+            try db.alter(table: "runs") { t in t.add(column: "lease_fault", .text) }
+        }
+    }
+
+    /// Stores the lease-sharing workers' figures of a run.
+    package func write(leases rows: [LeaseShardRow], fault: String?) async throws {
+        try await pool.write { db in
+            for row in rows { try row.insert(db) }
+            if let fault, let run = rows.first?.runId {
+                try db.execute(sql: "UPDATE runs SET lease_fault = ? WHERE id = ?", arguments: [fault, run])
+            }
+        }
+    }
+}

@@ -170,6 +170,7 @@ package enum ReportWriter {
                 header: ["type", "events", "p50", "p90", "p99", "p99.9", "max", "mean"],
                 rows: [[Inline(strong: "all")] + percentiles(s.latencyMs)] + s.types.map { ["\($0.type)"] + percentiles($0.latencyMs) }))
         doc.details += readSection(s)
+        doc.details += leaseSection(s)
         doc.details.append(.heading(level: 2, "Errors"))
         if s.errors.isEmpty && s.kinesisErrors.isEmpty {
             doc.details.append(.paragraph("None."))
@@ -307,6 +308,32 @@ package enum ReportWriter {
                     }))
         }
         return out
+    }
+
+    /// Lease-sharing workers: how each shard changed hands, how long it went unread, and what
+    /// was processed twice because of it.
+    static func leaseSection(_ s: RunSummary) -> [ReportBlock] {
+        guard let leases = s.leases else { return [] }
+        var text: Inline = "\(leases.workers) workers sharing the shards through one lease table (failover \(fixed(leases.failoverSeconds, 1)) s)."
+        if let fault = leases.fault { text += " Fault: \(fault)" + (leases.struck.map { Inline(stringLiteral: " (\($0))") } ?? " (the run ended before it)") + "." }
+        let changed = leases.shards.filter { $0.ownerChanges > 0 }
+        let twice = leases.shards.reduce(0) { $0 + $1.reprocessed }
+        text += " \(changed.count) of \(leases.shards.count) shards changed hands; \(number(twice)) records were processed twice."
+        return [
+            .heading(level: 2, "Lease-sharing workers"),
+            .paragraph(text),
+            .table(
+                header: ["shard", "workers, in turn", "owner changes", "longest unread (ms)", "processed twice"],
+                rows: leases.shards.map { shard in
+                    [
+                        "\(shard.shardId)", "\(shard.workers.joined(separator: " → "))", shard.ownerChanges > 0 ? Inline(strong: "\(shard.ownerChanges)") : "0",
+                        "\(fixed(shard.longestUnreadMs, 0))", "\(number(shard.reprocessed))",
+                    ]
+                }),
+            .paragraph(
+                "Longest unread: the longest a record of the shard waited in the stream before a worker received it (a failover shows as the failover time plus a taking cycle). Processed twice: records received again at a position already received, as after a lease moved before its last batch was checkpointed (delivery is at least once)."
+            ),
+        ]
     }
 
     /// The consumers: end-to-end latency, lag, reads and throttles.

@@ -165,6 +165,27 @@ package struct RunSummary: Codable, Sendable {
         package var shardsCaughtUp: Int
     }
 
+    /// Lease-sharing workers (`consume.workers`): how the shards changed hands.
+    package struct Leases: Codable, Sendable {
+        package var workers: Int
+        package var failoverSeconds: Double
+        /// What the scenario asked for ("kill worker-1 at 5s") and what happened ("worker-1 killed at ...").
+        package var fault: String?
+        package var struck: String?
+        package var shards: [LeaseShard]
+    }
+
+    package struct LeaseShard: Codable, Sendable {
+        package var shardId: String
+        /// The workers that read it, in turn.
+        package var workers: [String]
+        package var ownerChanges: Int
+        /// The longest a record waited in the stream before a worker received it.
+        package var longestUnreadMs: Double
+        /// Records received again at a position already received.
+        package var reprocessed: Int
+    }
+
     /// One shard's MillisBehindLatest over the run, as [second, ms] pairs.
     package struct LagSeries: Codable, Sendable {
         package var shardId: String
@@ -234,6 +255,8 @@ package struct RunSummary: Codable, Sendable {
     package var verification: Verification?
     /// A segmented worker's read-back, judged when the segments are merged (nil otherwise).
     package var readBackKept: ReadBackKept? = nil
+    /// With lease-sharing workers (nil otherwise).
+    package var leases: Leases? = nil
     package var lag: [LagSeries]
     /// [percentile, ms] points of the acknowledgement and end-to-end latency distributions.
     package var latencyDistribution: [[Double]]
@@ -517,6 +540,18 @@ struct RunSummaryBuilder {
                 shardsCaughtUp: keptShards.filter { $0.finished || $0.caughtUpUs != nil }.count)
         }
 
+        var leases: RunSummary.Leases?
+        if let text = stored.consume, let consume = try? JSONDecoder().decode(MetricsStore.ConsumeRow.self, from: Data(text.utf8)), let workers = consume.workers {
+            let rows = try LeaseShardRow.of(run: run).order(Column("shard_id")).fetchAll(db)
+            leases = RunSummary.Leases(
+                workers: workers, failoverSeconds: consume.failoverSeconds ?? 0, fault: consume.fault, struck: stored.leaseFault,
+                shards: rows.map {
+                    RunSummary.LeaseShard(
+                        shardId: $0.shardId, workers: $0.workers.split(separator: ",").map(String.init), ownerChanges: $0.ownerChanges,
+                        longestUnreadMs: $0.longestUnreadMs, reprocessed: $0.reprocessed)
+                })
+        }
+
         // Errors.
         func errorCounts(_ scope: String) throws -> [RunSummary.ErrorCount] {
             // ErrorCount's fields are the query's columns.
@@ -574,7 +609,7 @@ struct RunSummaryBuilder {
             hotKeys: hotKeys, thresholds: results, inconsistencies: inconsistencies,
             passed: results.allSatisfy(\.passed) && inconsistencies.isEmpty && info.status.isFinished,
             series: bySecond.values.sorted { $0.second < $1.second }, reads: reads, endToEndMs: endToEndPercentiles, verification: verification,
-            readBackKept: kept, lag: lagSeries, latencyDistribution: RunSummary.distribution(all), endToEndDistribution: endToEnd.map(RunSummary.distribution) ?? [])
+            readBackKept: kept, leases: leases, lag: lagSeries, latencyDistribution: RunSummary.distribution(all), endToEndDistribution: endToEnd.map(RunSummary.distribution) ?? [])
     }
 }
 

@@ -135,6 +135,10 @@ package final class LoadRunner: Sendable {
     package func run(stop: StopSignal = StopSignal(), progressInterval: Duration = .seconds(1), progress: @escaping @Sendable (RunProgress) -> Void = { _ in })
         async throws -> RunResult
     {
+        if let segment, scenario.consume?.workers != nil {
+            throw RunSegmentError(
+                description: "--segment \(segment): this scenario's consumers share the shards through leases ($.consume.workers), which lives in one process's lease table; run it unsegmented, or use \"consumers\"")
+        }
         let (shardMap, createdStream) = try await Self.unlessStopped(stop) { try await self.prepareStream() }
         var schedule = ArrivalSchedule(load: scenario.load, seed: scenario.seed)
         let clock = ContinuousClock()
@@ -173,8 +177,9 @@ package final class LoadRunner: Sendable {
         let consumerFailure = Mutex<String?>(nil)
         var consumerTask: Task<Void, Never>?
         if let consumers {
+            let consumersStart = scheduleStart
             consumerTask = Task {
-                do { try await consumers.run() } catch { consumerFailure.withLock { $0 = $0 ?? "\(error)" } }
+                do { try await consumers.run(start: consumersStart) } catch { consumerFailure.withLock { $0 = $0 ?? "\(error)" } }
             }
         }
         let catchingUp = StopSignal()
@@ -327,6 +332,7 @@ package final class LoadRunner: Sendable {
                     let (acks, reads) = handoff.drain()
                     try await store.write(readBack: acks, reads, shards: consumers.shardRows(runId: runId, wallUs: handoff.wallUs))
                 }
+                if let leases = consumers?.leases { try await store.write(leases: leases.rows(runId: runId), fault: leases.faultText) }
             } catch {
                 storeFailure.withLock { $0 = "writing the run's last figures to \(store.path) failed (\(MetricsStore.describe(error)))" }
             }

@@ -98,15 +98,22 @@ final class RunConsumers: Sendable {
     /// Set when the consumers are asked to stop: simulated work ends early.
     let stopping: StopFlag
 
+    /// With lease-sharing workers: who read each shard, the longest a record waited unread,
+    /// and what was processed twice.
+    let leases: LeaseTally?
+
     struct Processor: RecordProcessor {
         let verifier: any ReadBackWitness
         let processingTime: Duration
         let stopping: StopFlag
+        var worker: String? = nil
+        var leases: LeaseTally? = nil
 
         func processRecord(_ record: ConsumerRecord) async throws {}
 
         func processRecords(_ batch: ProcessingBatch, checkpointer: Checkpointer) async throws {
             verifier.received(batch.records, at: .now)
+            if let leases, let worker { leases.received(batch.records, shard: batch.shardId, by: worker, at: Date()) }
             guard processingTime > .zero, !batch.records.isEmpty else { return }
             // The batch's work, in slices, so that a stop does not wait for all of it.
             var remaining = processingTime * batch.records.count
@@ -131,7 +138,10 @@ final class RunConsumers: Sendable {
         let stopping = StopFlag()
         self.stopping = stopping
         let checkpoints = InMemoryCheckpointStore()
-        let count = spec.consumers
+        let count = spec.workers ?? spec.consumers
+        let table = spec.workers.map { _ in InMemoryLeaseTable(name: "kinesis-load-run-\(runId)") }
+        let leases = table.map { _ in LeaseTally() }
+        self.leases = leases
         consumers = (0..<count).map { member in
             var configuration = StreamConsumer.Configuration(streamName: scenario.stream.name, applicationName: "kinesis-load-run-\(runId)")
             configuration.initialPosition = spec.from == .latest ? .latest : .trimHorizon
@@ -141,9 +151,19 @@ final class RunConsumers: Sendable {
             configuration.reader.maxConsecutiveFailures = 1_000
             configuration.reader.maxRecordsPerCall = spec.maxRecordsPerCall
             configuration.owns = { RunConsumers.member(of: $0, consumers: count, segment: segment) == member }
+            var processor = Processor(verifier: verifier, processingTime: spec.processingTime, stopping: stopping)
+            if let table {
+                // Lease-sharing workers: the table decides who reads which shard.
+                var options = LeaseOptions.inMemory(table, workerId: Self.workerName(member))
+                options.failover = spec.leaseFailover
+                options.takeInterval = spec.leaseTakeInterval
+                configuration.leases = options
+                processor.worker = Self.workerName(member)
+                processor.leases = leases
+            }
             return StreamConsumer(
                 api: observed, configuration: configuration,
-                processor: Processor(verifier: verifier, processingTime: spec.processingTime, stopping: stopping), checkpoints: checkpoints,
+                processor: processor, checkpoints: checkpoints,
                 logger: logger ?? Logger(label: "kinesis-load.consumer", factory: { _ in SwiftLogNoOpLogHandler() }))
         }
     }
@@ -164,10 +184,24 @@ final class RunConsumers: Sendable {
         return slot / segments
     }
 
-    /// Runs every consumer until ``shutdown()``; throws the first one's failure.
-    func run() async throws {
+    static func workerName(_ member: Int) -> String { "worker-\(member)" }
+
+    /// Runs every consumer until ``shutdown()``; throws the first one's failure. A fault of the
+    /// scenario strikes its worker `at` after `start`.
+    func run(start: ContinuousClock.Instant = .now) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             for consumer in consumers { group.addTask { try await consumer.run() } }
+            if let fault = spec.fault {
+                let victim = consumers[fault.worker]
+                let stopping = stopping
+                let leases = leases
+                group.addTask {
+                    try? await Task.sleep(until: start.advanced(by: fault.at), clock: .continuous)
+                    guard !stopping.isSet else { return }
+                    victim.injectLeaseFault(kill: fault.action == .kill)
+                    leases?.struck(Self.workerName(fault.worker), fault.action.rawValue, at: Date())
+                }
+            }
             do {
                 try await group.waitForAll()
             } catch {
@@ -221,5 +255,53 @@ final class RunConsumers: Sendable {
             ReadBackShardRow(
                 runId: runId, shardId: status.shardId, caughtUpUs: observed.caughtUpAt(status.shardId).map(wallUs), finished: status.state == .finished)
         }
+    }
+}
+
+/// What lease-sharing workers did to each shard: the workers that read it in turn, the longest a
+/// record waited in the stream before a worker received it, and records received again (the
+/// same position) after the shard changed hands.
+final class LeaseTally: Sendable {
+    struct Shard: Sendable {
+        var workers: [String] = []
+        var longestUnreadMs = 0.0
+        var positions: Set<String> = []
+        var reprocessed = 0
+    }
+
+    private let shards = Mutex<[String: Shard]>([:])
+    private let fault = Mutex<(worker: String, action: String, at: Date)?>(nil)
+
+    func received(_ records: [ConsumerRecord], shard: String, by worker: String, at now: Date) {
+        shards.withLock { shards in
+            var entry = shards[shard] ?? Shard()
+            if entry.workers.last != worker { entry.workers.append(worker) }
+            for record in records {
+                if let arrival = record.approximateArrivalTimestamp {
+                    entry.longestUnreadMs = max(entry.longestUnreadMs, now.timeIntervalSince(arrival) * 1000)
+                }
+                if !entry.positions.insert("\(record.sequenceNumber)/\(record.subSequenceNumber)").inserted { entry.reprocessed += 1 }
+            }
+            shards[shard] = entry
+        }
+    }
+
+    func struck(_ worker: String, _ action: String, at: Date) { fault.withLock { $0 = (worker, action, at) } }
+
+    /// The rows `lease_shards` stores.
+    func rows(runId: Int64) -> [LeaseShardRow] {
+        shards.withLock { shards in
+            shards.keys.sorted().map { key in
+                let entry = shards[key]!
+                return LeaseShardRow(
+                    runId: runId, shardId: key, workers: entry.workers.joined(separator: ","), ownerChanges: max(0, entry.workers.count - 1),
+                    longestUnreadMs: entry.longestUnreadMs, reprocessed: entry.reprocessed)
+            }
+        }
+    }
+
+    /// "worker-1 killed at 2026-...": what the fault did, for the run's row.
+    var faultText: String? {
+        fault.withLock { $0.map { "\($0.worker) \($0.action == "kill" ? "killed" : "frozen") at \(ISO8601DateFormatter().string(from: $0.at))" } }
     }
 }

@@ -54,6 +54,27 @@ package struct Scenario: Sendable {
         /// whose backlog is bigger than a page shows it as MillisBehindLatest.
         package var maxRecordsPerCall: Int
 
+        /// Lease-sharing workers (`"workers": 3`): StreamConsumers that share the shards through
+        /// one lease table (in memory), instead of a fixed split; nil for `consumers`.
+        package var workers: Int? = nil
+        package var leaseFailover: Duration = .seconds(10)
+        package var leaseTakeInterval: Duration? = nil
+        /// What happens to one worker during the run.
+        package var fault: WorkerFault? = nil
+
+        /// A worker killed (it stops at once: no renew, no checkpoint, no release) or frozen (a
+        /// zombie: it stops renewing and taking, but keeps reading and processing) at `at`
+        /// after the run starts.
+        package struct WorkerFault: Sendable, Hashable {
+            package enum Action: String, Sendable, Hashable, CaseIterable {
+                case kill, freeze
+            }
+
+            package var worker: Int
+            package var action: Action
+            package var at: Duration
+        }
+
         package static let defaultConsumers = 1
         package static let defaultCatchUpTimeout: Duration = .seconds(60)
         package static let maximumConsumers = 64

@@ -1,0 +1,85 @@
+import Foundation
+import KinesisTesting
+import Testing
+
+@testable import KinesisLoad
+
+/// `consume.workers`: lease-sharing workers in a run, and a fault that kills or freezes one.
+@Suite("Runs with lease-sharing workers")
+struct LeaseRunTests {
+    static func plan(_ action: String) -> [String: Any] {
+        [
+            "stream": ["name": "leases", "shards": 4],
+            "load": ["executor": "constant-arrival-rate", "rate": 600, "duration": "4s"],
+            "publisher": ["mode": "putRecords", "maxBufferedTime": "20ms"],
+            "consume": [
+                "workers": 3, "leases": ["failover": "1s", "takeInterval": "250ms"], "fault": ["worker": 1, "action": action, "at": "1500ms"],
+                "catchUpTimeout": "30s",
+            ],
+            "thresholds": ["lost.count": "== 0"],
+        ]
+    }
+
+    static func run(_ plan: [String: Any]) async throws -> RunSummary {
+        let (store, _) = try temporaryStore()
+        let id = try await LoadRunner(scenario: try scenario(plan), api: InMemoryKinesis(), target: "embedded", store: store).run().runId
+        return try await store.summary(run: id)
+    }
+
+    @Test("a worker killed mid-run: its shards go to the others, nothing is lost, and the report says how long each went unread")
+    func killedWorker() async throws {
+        let summary = try await Self.run(Self.plan("kill"))
+        let v = try #require(summary.verification)
+        #expect(v.lost == 0 && v.read == v.acknowledged && v.acknowledged == 2400, "\(v)")
+        let leases = try #require(summary.leases)
+        #expect(leases.workers == 3 && leases.fault == "kill worker-1 at 1.5s")
+        #expect(leases.struck?.hasPrefix("worker-1 killed at ") == true)
+        // The shards worker-1 held when it died went to another worker after it.
+        let orphaned = leases.shards.filter { shard in
+            guard let index = shard.workers.lastIndex(of: "worker-1") else { return false }
+            return index < shard.workers.count - 1
+        }
+        #expect(!orphaned.isEmpty, "\(leases.shards)")
+        for shard in orphaned {
+            // Records published after the kill waited about the failover time (1 s, less at most
+            // one renew interval) before another worker read them.
+            #expect(shard.longestUnreadMs >= 600, "\(shard)")
+        }
+        #expect(leases.shards.allSatisfy { $0.workers.last != "worker-1" }, "nobody reads as the dead worker at the end")
+        #expect(summary.passed)
+        let markdown = ReportWriter.markdown(summary)
+        #expect(markdown.contains("## Lease-sharing workers") && markdown.contains("worker-1 killed at"))
+    }
+
+    @Test("a frozen worker (a zombie that keeps reading): its shards are taken after the failover time and records are processed twice, none lost")
+    func frozenWorker() async throws {
+        let summary = try await Self.run(Self.plan("freeze"))
+        let v = try #require(summary.verification)
+        #expect(v.lost == 0 && v.read == v.acknowledged, "\(v)")
+        let leases = try #require(summary.leases)
+        let twice = leases.shards.reduce(0) { $0 + $1.reprocessed }
+        #expect(twice > 0, "the zombie and the new owner both process what came after the freeze: \(leases.shards)")
+        #expect(v.reread > 0, "the read-back sees the same positions read again")
+    }
+
+    @Test("workers and consumers exclude each other; a fault needs workers and names a worker that exists")
+    func badLeaseSections() throws {
+        func problems(_ consume: [String: Any]) -> String {
+            var plan = Self.plan("kill")
+            plan["consume"] = consume
+            do {
+                _ = try scenario(plan)
+                return "accepted"
+            } catch {
+                return "\(error)"
+            }
+        }
+        #expect(problems(["workers": 2, "consumers": 2]).contains("$.consume.workers"))
+        #expect(problems(["consumers": 2, "fault": ["worker": 0, "action": "kill", "at": "1s"]]).contains("$.consume.fault: goes with \"workers\""))
+        #expect(problems(["workers": 2, "fault": ["worker": 2, "action": "kill", "at": "1s"]]).contains("$.consume.fault.worker"))
+        #expect(problems(["workers": 2, "fault": ["worker": 0, "action": "explode", "at": "1s"]]).contains("$.consume.fault.action"))
+        #expect(problems(["workers": 2, "fault": ["worker": 0, "action": "kill"]]).contains("$.consume.fault.at"))
+        #expect(problems(["workers": 2, "leases": ["failover": "10ms"]]).contains("$.consume.leases.failover"))
+        #expect(problems(["workers": 2, "leases": ["failover": "2s"], "fault": ["worker": 1, "action": "freeze", "at": "0s"]]) == "accepted")
+    }
+}
