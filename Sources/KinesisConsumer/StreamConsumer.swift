@@ -496,7 +496,12 @@ public final class StreamConsumer: Service, Sendable {
     /// gone (lost, not a shutdown), the shard leaves this worker and the processor is told.
     func leftShard(_ shard: String) async {
         state.withLock { _ = $0.shardStops.removeValue(forKey: shard) }
-        guard let coordinator = leasing.withLock({ $0 }), !coordinator.holds(shard) else { return }
+        guard let coordinator = leasing.withLock({ $0 }) else { return }
+        if coordinator.holds(shard) {
+            // Lost and taken back before its worker stopped: it starts again, from the lease.
+            if !stop.isSet { state.withLock { $0.statuses[shard]?.state = .waiting } }
+            return
+        }
         state.withLock { _ = $0.statuses.removeValue(forKey: shard) }
         await processor.leaseLost(shard)
     }

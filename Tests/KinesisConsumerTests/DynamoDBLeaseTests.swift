@@ -59,7 +59,8 @@ struct DynamoDBLeaseTests {
     func threeWorkers() async throws {
         try await withMoto(shards: 8) { kinesis, dynamo, stream, table in
             let fleet = LeaseFleet(
-                api: kinesis, table: DynamoDBLeaseTable(name: table, client: dynamo), stream: stream, failover: .milliseconds(1500), takeInterval: .milliseconds(500))
+                api: kinesis, table: DynamoDBLeaseTable(name: table, client: dynamo), stream: stream, failover: .milliseconds(1500), takeInterval: .milliseconds(500),
+                idleTime: .milliseconds(500))
             try await putRecords(kinesis, stream: stream, prefix: "a", count: 400)
             fleet.start("w1", create: true)
             fleet.start("w2", create: true)
@@ -75,7 +76,7 @@ struct DynamoDBLeaseTests {
             try await fleet.stop("w3")
             #expect(try await fleet.wait(.seconds(60)) { try await fleet.owners().values.allSatisfy { $0 == "w1" || $0 == "w2" } })
             let gap = killed.duration(to: .now)
-            #expect(gap < fleet.failover + fleet.takeInterval + .seconds(2), "\(gap)")
+            #expect(gap < fleet.failover + fleet.takeInterval + .seconds(4), "moto answers slowly on a busy machine: \(gap)")
 
             // A split while they read: the children's leases name their parent and wait for it.
             let parent = ShardMap.shardId(index: 0)
@@ -121,7 +122,7 @@ struct DynamoDBLeaseTests {
             #expect(try await dynamo.putItem(table, item: other) == .written(nil))
 
             let fleet = LeaseFleet(
-                api: kinesis, table: DynamoDBLeaseTable(name: table, client: dynamo), stream: stream, failover: .seconds(2), takeInterval: .milliseconds(400))
+                api: kinesis, table: DynamoDBLeaseTable(name: table, client: dynamo), stream: stream, failover: .seconds(2), takeInterval: .milliseconds(400), idleTime: .milliseconds(500))
             let started = ContinuousClock.now
             fleet.start("swift-1")
             #expect(try await fleet.wait(.seconds(30)) { fleet.texts.count >= 5 })

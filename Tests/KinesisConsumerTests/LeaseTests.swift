@@ -47,7 +47,14 @@ final class LeaseFleet: Sendable {
     let processed = ProcessedLog()
     let workers = Mutex<[String: (consumer: StreamConsumer, log: LeaseWorkerLog, task: Task<Void, any Error>)]>([:])
 
-    init(api: any KinesisAPI, table: any LeaseTable, stream: String, failover: Duration = .milliseconds(800), takeInterval: Duration = .milliseconds(300)) {
+    /// How long a caught-up shard waits before its next GetRecords.
+    let idleTime: Duration
+
+    init(
+        api: any KinesisAPI, table: any LeaseTable, stream: String, failover: Duration = .milliseconds(1500), takeInterval: Duration = .milliseconds(500),
+        idleTime: Duration = .milliseconds(100)
+    ) {
+        self.idleTime = idleTime
         self.api = api
         self.table = table
         self.stream = stream
@@ -58,6 +65,10 @@ final class LeaseFleet: Sendable {
     /// Starts worker `name`; `release: false` leaves its leases held at shutdown, as kill -9 does.
     func start(_ name: String, release: Bool = true, create: Bool = false) {
         var configuration = fastConfiguration(stream, concurrency: 8)
+        // Polling a caught-up shard every 5 ms, as the other consumer tests do, is dozens of
+        // shards times three workers here: enough to starve the rest of the suite.
+        configuration.reader.idleTime = idleTime
+        configuration.reader.minimumCallInterval = min(idleTime, .milliseconds(200))
         var leases = LeaseOptions(table: table, workerId: name, createTable: create)
         leases.failover = failover
         leases.takeInterval = takeInterval
@@ -121,7 +132,9 @@ func putRecords(_ api: any KinesisAPI, stream: String, prefix: String, count: In
     }
 }
 
-@Suite("Leases: consumers sharing a stream")
+// Serialized: its timing figures (failover, taking cycles) are measured, and tests of its own
+// running beside them would only add noise.
+@Suite("Leases: consumers sharing a stream", .serialized)
 struct LeaseTests {
     @Test("the in-memory table's conditional writes are linearizable: of 50 workers taking one lease at once, one wins")
     func oneWinner() async throws {
@@ -179,7 +192,7 @@ struct LeaseTests {
         // others see them unmoved for the failover time, on their own clocks, and the cycle due
         // at that moment takes them (with some scheduling slack on a busy machine).
         #expect(gap >= fleet.failover - fleet.failover / 3, "not before the failover time: \(gap)")
-        #expect(gap < fleet.failover + fleet.takeInterval + .seconds(1), "\(gap)")
+        #expect(gap < fleet.failover + fleet.takeInterval + .seconds(2), "\(gap)")
         try await putRecords(engine, stream: "failover", prefix: "after", count: 400)
         #expect(try await fleet.wait { fleet.texts.isSuperset(of: (0..<400).map { "after-\($0)" }) }, "nothing unprocessed after the failover")
         try await fleet.stopAll()
@@ -243,5 +256,36 @@ struct LeaseTests {
         let parentLast = try #require(order.lastIndex { $0.shard == parent })
         let childFirst = try #require(order.firstIndex { entry in children.contains { $0.leaseKey == entry.shard } })
         #expect(parentLast < childFirst, "every record of the parent before any of its children")
+    }
+
+    @Test("a worker joining a fleet that holds every lease has its share within two taking cycles (the KCL steals one per cycle)")
+    func newWorkerGetsItsShareFast() async throws {
+        let engine = try await engineStream("joining", shards: 12)
+        let table = InMemoryLeaseTable()
+        // A long failover, so nothing expires: the newcomer can only steal.
+        let fleet = LeaseFleet(api: engine, table: table, stream: "joining", failover: .seconds(30), takeInterval: .milliseconds(500))
+        fleet.start("w1")
+        #expect(try await fleet.wait { try await fleet.owners().values.filter { $0 == "w1" }.count == 12 })
+        let joined = ContinuousClock.now
+        fleet.start("w2")
+        #expect(try await fleet.wait { try await fleet.owners().values.filter { $0 == "w2" }.count == 6 })
+        let took = joined.duration(to: .now)
+        // Its first cycle runs at start, the second one taking interval later.
+        #expect(took < fleet.takeInterval * 2 + .seconds(1), "\(took)")
+        try await fleet.stopAll()
+    }
+
+    @Test("the configuration reads as the README writes it")
+    func configurationShape() async throws {
+        var configuration = StreamConsumer.Configuration(streamName: "orders", applicationName: "billing")
+        configuration.leases = .inMemory(InMemoryLeaseTable())
+        #expect(configuration.leases?.failover == .seconds(10) && configuration.leases?.createTable == false)
+        let dynamo = try DynamoDBClient(region: "eu-west-1", credentials: StaticCredentialProvider(AWSCredentials(accessKeyId: "a", secretAccessKey: "b")), environment: [:])
+        configuration.leases = .dynamoDB(table: "billing", client: dynamo)
+        #expect(configuration.leases?.table.name == "billing")
+        #expect(dynamo.core.endpoint.absoluteString == "https://dynamodb.eu-west-1.amazonaws.com")
+        #expect(configuration.leases?.workerId.split(separator: ":").count == 3, "host:pid:random")
+        configuration.leases = nil
+        try await dynamo.shutdown()
     }
 }

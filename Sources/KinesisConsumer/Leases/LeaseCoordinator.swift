@@ -4,6 +4,12 @@ import Logging
 import Metrics
 import Synchronization
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// How a ``StreamConsumer`` shares its stream with other workers through a lease table.
 public struct LeaseOptions: Sendable {
     public var table: any LeaseTable
@@ -42,9 +48,12 @@ public struct LeaseOptions: Sendable {
         LeaseOptions(table: table, workerId: workerId)
     }
 
-    /// `host:pid:random`.
+    /// `host:pid:random`. The host is gethostname's: `ProcessInfo.hostName` asks DNS, which
+    /// can block for seconds where there is none.
     public static func defaultWorkerId() -> String {
-        let host = ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? "host"
+        var buffer = [CChar](repeating: 0, count: 256)
+        let name = gethostname(&buffer, buffer.count) == 0 ? String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) : ""
+        let host = name.split(separator: ".").first.map(String.init) ?? "host"
         return "\(host):\(ProcessInfo.processInfo.processIdentifier):\(UUID().uuidString.prefix(8).lowercased())"
     }
 

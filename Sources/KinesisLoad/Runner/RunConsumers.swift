@@ -237,10 +237,13 @@ final class RunConsumers: Sendable {
         let deadline = ContinuousClock.now.advanced(by: timeout)
         while true {
             let statuses = consumers.flatMap(\.statuses)
+            // By shard, not by status: with lease-sharing workers a shard may have a stale status
+            // in a worker that lost or was killed while another reads it.
+            let byShard = Dictionary(grouping: statuses, by: \.shardId)
             let done =
                 !statuses.isEmpty && quiet.map(observed.quiet(for:)) ?? true
-                && statuses.allSatisfy { status in
-                    status.state == .finished || (status.state == .reading && observed.caughtUp(status.shardId, since: since))
+                && byShard.allSatisfy { shard, statuses in
+                    statuses.contains { $0.state == .finished } || observed.caughtUp(shard, since: since)
                 }
             if done { return true }
             // A first stop lets the read-back finish (what was published is read); a second ends it.
