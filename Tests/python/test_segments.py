@@ -116,7 +116,9 @@ def test_segments_read_their_share_of_the_shards_and_merge_verifies_them_togethe
     n = job["spec"]["completions"]
     path = scenario_file(tmp_path, "end-to-end.json", stream={"name": "segments-read", "shards": 4},
                          load={"executor": "constant-arrival-rate", "rate": 600, "duration": "3s"},
-                         consume={"consumers": 1, "from": "trim-horizon", "verify": True, "catchUpTimeout": "30s"})
+                         consume={"consumers": 1, "from": "trim-horizon", "verify": True, "catchUpTimeout": "30s"},
+                         # The read-back's verdict only: four processes on two cores make latency figures noise.
+                         thresholds={"lost.count": "== 0", "duplicated.rate": "== 0", "outOfOrder.count": "== 0"})
     server = Server("--stream", "segments-read:4")
     env = dict(os.environ, **CREDENTIALS)
     try:
