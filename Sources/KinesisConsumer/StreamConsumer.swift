@@ -305,9 +305,10 @@ public final class StreamConsumer: Service, Sendable {
                     failure = failure ?? error
                     stop.set()
                 case .taken(let lease):
+                    let (read, ended) = Self.progress(of: [lease])
                     state.withLock { state in
-                        if lease.checkpoint.kind == .sequence || lease.isFinished { state.everRead.insert(lease.leaseKey) }
-                        if lease.isFinished { state.finished.insert(lease.leaseKey) }
+                        state.everRead.formUnion(read)
+                        state.finished.formUnion(ended)
                         if state.statuses[lease.leaseKey] == nil || state.shardStops[lease.leaseKey] == nil {
                             state.statuses[lease.leaseKey] = ShardStatus(shardId: lease.leaseKey, state: lease.isFinished ? .finished : .waiting)
                         }
@@ -317,12 +318,11 @@ public final class StreamConsumer: Service, Sendable {
                     let flag = state.withLock { $0.shardStops[shard] }
                     if let flag { flag.set() } else { await leftShard(shard) }
                 case .scanned(let leases):
+                    let (read, ended) = Self.progress(of: leases)
                     state.withLock { state in
-                        for lease in leases where lease.isFinished || lease.checkpoint.kind == .sequence { state.everRead.insert(lease.leaseKey) }
-                        for lease in leases where lease.isFinished {
-                            state.finished.insert(lease.leaseKey)
-                            if state.statuses[lease.leaseKey] != nil, state.shardStops[lease.leaseKey] == nil { state.statuses[lease.leaseKey]?.state = .finished }
-                        }
+                        state.everRead.formUnion(read)
+                        state.finished.formUnion(ended)
+                        for key in ended where state.statuses[key] != nil && state.shardStops[key] == nil { state.statuses[key]?.state = .finished }
                     }
                 }
                 if failure == nil, !stop.isSet {
@@ -368,18 +368,19 @@ public final class StreamConsumer: Service, Sendable {
         var finished: Set<String> = []
         var everRead: Set<String> = []
         if let coordinator = leasing.withLock({ $0 }) {
-            // Every listed shard gets a lease (an existing one, the KCL's or another worker's, is kept).
-            let leases = Dictionary(try await coordinator.options.table.leases().map { ($0.leaseKey, $0) }) { first, _ in first }
+            // Every listed shard gets a lease (an existing one, the KCL's or another worker's, is
+            // kept). The table as the last taking cycle read it: a sync costs no Scan of its own
+            // (the first one, before any cycle, reads it).
+            let scanned: [Lease]
+            if let last = coordinator.lastScan { scanned = last } else { scanned = try await coordinator.options.table.leases() }
+            let leases = Dictionary(scanned.map { ($0.leaseKey, $0) }) { first, _ in first }
             for (id, info) in infos where leases[id] == nil {
                 let lease = Lease(
                     leaseKey: id, checkpoint: Self.leaseStart(configuration.initialPosition), parentShardIds: info.parents.filter { infos[$0] != nil },
                     startingHashKey: info.shard.hashKeyRange.startingHashKey, endingHashKey: info.shard.hashKeyRange.endingHashKey)
                 _ = try await coordinator.options.table.create(lease)
             }
-            for lease in leases.values {
-                if lease.isFinished || lease.checkpoint.kind == .sequence { everRead.insert(lease.leaseKey) }
-                if lease.isFinished { finished.insert(lease.leaseKey) }
-            }
+            (everRead, finished) = Self.progress(of: scanned)
         } else {
             for id in infos.keys {
                 if let checkpoint = try await checkpoints.checkpoint(
@@ -504,6 +505,14 @@ public final class StreamConsumer: Service, Sendable {
         }
         state.withLock { _ = $0.statuses.removeValue(forKey: shard) }
         await processor.leaseLost(shard)
+    }
+
+    /// The shards a lease table says were read (a sequence or SHARD_END checkpoint) and ended.
+    static func progress(of leases: [Lease]) -> (read: Set<String>, ended: Set<String>) {
+        (
+            Set(leases.filter { $0.isFinished || $0.checkpoint.kind == .sequence }.map(\.leaseKey)),
+            Set(leases.filter(\.isFinished).map(\.leaseKey))
+        )
     }
 
     /// The checkpoint a new lease starts with, from the initial position.

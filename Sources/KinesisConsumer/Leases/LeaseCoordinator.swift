@@ -92,7 +92,8 @@ final class LeaseCoordinator: Sendable {
         var held: [String: Lease] = [:]
         var renewedAt: [String: ContinuousClock.Instant] = [:]
         var seen: [String: Seen] = [:]
-        var lastScan: [Lease] = []
+        /// nil until the first taking cycle.
+        var lastScan: [Lease]?
         /// One writer per lease at a time: a renew and a checkpoint never race on its counter.
         var locks: [String: AsyncSemaphore] = [:]
         /// Faults for load tests: a frozen worker writes nothing to the table (a hung
@@ -133,8 +134,8 @@ final class LeaseCoordinator: Sendable {
 
     var held: [String: Lease] { state.withLock { $0.held } }
     func holds(_ key: String) -> Bool { state.withLock { $0.held[key] != nil } }
-    /// The table as the last taking cycle read it.
-    var lastScan: [Lease] { state.withLock { $0.lastScan } }
+    /// The table as the last taking cycle read it; nil before the first.
+    var lastScan: [Lease]? { state.withLock { $0.lastScan } }
 
     func lock(_ key: String) -> AsyncSemaphore {
         state.withLock { state in
