@@ -118,14 +118,15 @@ public final class StreamConsumer: Service, Sendable {
     /// For failover tests (`kinesis-load run` with a `consume.fault`): `kill` stops this worker
     /// as a killed process stops (no checkpoint, no release: its leases expire); `freeze` makes it
     /// a zombie that writes nothing to the lease table but goes on reading what it held.
-    package func injectLeaseFault(kill: Bool) {
-        guard let coordinator = leasing.withLock({ $0 }) else { return }
-        if kill {
-            coordinator.kill()
-            stop.set()
-        } else {
-            coordinator.freeze()
-        }
+    /// Returns the shards whose leases it held when struck.
+    @discardableResult
+    package func injectLeaseFault(kill: Bool) -> [String] {
+        guard let coordinator = leasing.withLock({ $0 }) else { return [] }
+        if kill { coordinator.kill() } else { coordinator.freeze() }
+        // From now on no lease is taken or renewed: this is what it leaves behind.
+        let held = coordinator.held.keys.sorted()
+        if kill { stop.set() }
+        return held
     }
 
     /// Every owned shard's state.

@@ -7,13 +7,13 @@ import Testing
 /// `consume.workers`: lease-sharing workers in a run, and a fault that kills or freezes one.
 @Suite("Runs with lease-sharing workers")
 struct LeaseRunTests {
-    static func plan(_ action: String) -> [String: Any] {
+    static func plan(_ action: String, workers: Int = 3) -> [String: Any] {
         [
             "stream": ["name": "leases", "shards": 4],
             "load": ["executor": "constant-arrival-rate", "rate": 500, "duration": "6s"],
             "publisher": ["mode": "putRecords", "maxBufferedTime": "20ms"],
             "consume": [
-                "workers": 3, "leases": ["failover": "2s", "takeInterval": "500ms"], "fault": ["worker": 1, "action": action, "at": "2500ms"],
+                "workers": workers, "leases": ["failover": "2s", "takeInterval": "500ms"], "fault": ["worker": 1, "action": action, "at": "2500ms"],
                 "catchUpTimeout": "30s",
             ],
             "thresholds": ["lost.count": "== 0"],
@@ -28,24 +28,25 @@ struct LeaseRunTests {
 
     @Test("a worker killed mid-run: its shards go to the others, nothing is lost, and the report says how long each went unread")
     func killedWorker() async throws {
-        let summary = try await Self.run(Self.plan("kill"))
+        // Two workers: whatever the balancing did before the kill, the survivor steals at most what
+        // worker-1 holds beyond its share (two of four), so the rest of its leases are taken only
+        // when they expire. (With three, a worker holding nothing sees only one other worker and
+        // may steal all it holds, dead or not: fast, and as the KCL does.)
+        let summary = try await Self.run(Self.plan("kill", workers: 2))
         let v = try #require(summary.verification)
         #expect(v.lost == 0 && v.read == v.acknowledged && v.acknowledged == 3000, "\(v)")
         let leases = try #require(summary.leases)
-        #expect(leases.workers == 3 && leases.fault == "kill worker-1 at 2.5s")
+        #expect(leases.workers == 2 && leases.fault == "kill worker-1 at 2.5s")
         #expect(leases.struck?.hasPrefix("worker-1 killed at ") == true)
-        // The shards worker-1 held when it died went to another worker after it.
-        let orphaned = leases.shards.filter { shard in
-            guard let index = shard.workers.lastIndex(of: "worker-1") else { return false }
-            return index < shard.workers.count - 1
-        }
-        // (Which shards worker-1 held when it died depends on how the balancing went; on a
-        // machine starved enough, it may not have stolen any yet.)
-        for shard in orphaned {
-            // Records published after the kill waited about the failover time (2 s, less at most
-            // one renew interval) before another worker read them.
-            #expect(shard.longestUnreadMs >= 1300, "\(shard)")
-        }
+        // The shards whose leases worker-1 held when it died went to the other worker; records
+        // published after the kill waited about the failover time (2 s, less at most one renew
+        // interval) on those it did not steal.
+        let struck = try #require(leases.struck)
+        let held = leases.shards.filter { struck.contains($0.shardId) }
+        // (On a machine starved enough, worker-1 may not have taken a lease before the kill.)
+        #expect(held.isEmpty == struck.hasSuffix("holding no lease"), "\(struck)")
+        for shard in held { #expect(shard.workers.last == "worker-0", "\(shard)") }
+        if let longest = held.map(\.longestUnreadMs).max() { #expect(longest >= 1300, "\(held)") }
         #expect(leases.shards.allSatisfy { $0.workers.last != "worker-1" }, "nobody reads as the dead worker at the end")
         #expect(summary.passed)
         let markdown = ReportWriter.markdown(summary)

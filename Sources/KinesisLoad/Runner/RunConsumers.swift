@@ -198,8 +198,8 @@ final class RunConsumers: Sendable {
                 group.addTask {
                     try? await Task.sleep(until: start.advanced(by: fault.at), clock: .continuous)
                     guard !stopping.isSet else { return }
-                    victim.injectLeaseFault(kill: fault.action == .kill)
-                    leases?.struck(Self.workerName(fault.worker), fault.action.rawValue, at: Date())
+                    let held = victim.injectLeaseFault(kill: fault.action == .kill)
+                    leases?.struck(Self.workerName(fault.worker), fault.action.rawValue, at: Date(), holding: held)
                 }
             }
             do {
@@ -273,7 +273,7 @@ final class LeaseTally: Sendable {
     }
 
     private let shards = Mutex<[String: Shard]>([:])
-    private let fault = Mutex<(worker: String, action: String, at: Date)?>(nil)
+    private let fault = Mutex<(worker: String, action: String, at: Date, holding: [String])?>(nil)
 
     func received(_ records: [ConsumerRecord], shard: String, by worker: String, at now: Date) {
         shards.withLock { shards in
@@ -289,7 +289,7 @@ final class LeaseTally: Sendable {
         }
     }
 
-    func struck(_ worker: String, _ action: String, at: Date) { fault.withLock { $0 = (worker, action, at) } }
+    func struck(_ worker: String, _ action: String, at: Date, holding: [String]) { fault.withLock { $0 = (worker, action, at, holding) } }
 
     /// The rows `lease_shards` stores.
     func rows(runId: Int64) -> [LeaseShardRow] {
@@ -303,8 +303,13 @@ final class LeaseTally: Sendable {
         }
     }
 
-    /// "worker-1 killed at 2026-...": what the fault did, for the run's row.
+    /// "worker-1 killed at 2026-..., holding shardId-000000000001": what the fault did, for the run's row.
     var faultText: String? {
-        fault.withLock { $0.map { "\($0.worker) \($0.action == "kill" ? "killed" : "frozen") at \(ISO8601DateFormatter().string(from: $0.at))" } }
+        fault.withLock { fault in
+            fault.map {
+                "\($0.worker) \($0.action == "kill" ? "killed" : "frozen") at \(ISO8601DateFormatter().string(from: $0.at)), "
+                    + ($0.holding.isEmpty ? "holding no lease" : "holding \($0.holding.joined(separator: ", "))")
+            }
+        }
     }
 }
