@@ -16,9 +16,9 @@ ensure_system_deps() {
 
 ensure_python_deps() {
     # Everything the tests need from PyPI; pip is quiet when all is present.
-    if ! python3 -c 'import moto, flask, flask_cors, boto3, botocore, pytest, aws_kinesis_agg, jsonschema, cbor2, httpx, h2, cryptography, yaml' 2>/dev/null || ! command -v aws >/dev/null; then
-        echo "==> installing moto[server], boto3, awscli, pytest and aws_kinesis_agg, jsonschema, cbor2, httpx, cryptography and pyyaml with pip"
-        python3 -m pip install --quiet 'moto[server]' boto3 awscli pytest aws_kinesis_agg jsonschema cbor2 'httpx[http2]' cryptography pyyaml
+    if ! python3 -c 'import moto, flask, flask_cors, boto3, botocore, pytest, aws_kinesis_agg, jsonschema, cbor2, httpx, h2, cryptography, yaml, prometheus_client, websocket' 2>/dev/null || ! command -v aws >/dev/null; then
+        echo "==> installing moto[server], boto3, awscli, pytest and aws_kinesis_agg, jsonschema, cbor2, httpx, cryptography, pyyaml, prometheus_client and websocket-client with pip"
+        python3 -m pip install --quiet 'moto[server]' boto3 awscli pytest aws_kinesis_agg jsonschema cbor2 'httpx[http2]' cryptography pyyaml prometheus_client websocket-client
     fi
 }
 

@@ -28,10 +28,10 @@ public enum KinesisLocalServer {
     /// so slow or abandoned clients cannot starve the others.
     /// Plain HTTP serves HTTP/1.1 and HTTP/2 with prior knowledge (h2c) on one port; with `tls`,
     /// the endpoint is HTTPS and negotiates HTTP/2 (ALPN `h2`) or HTTP/1.1. The Java SDK and the
-    /// KCL subscribe to shards over HTTP/2.
+    /// KCL subscribe to shards over HTTP/2. With `metrics`, every request and connection is counted.
     public static func application(
         endpoint: KinesisEndpoint, host: String = "127.0.0.1", port: Int = 4567, headerTimeout: Duration = defaultHeaderTimeout,
-        idleTimeout: Duration = defaultIdleTimeout, tls: ServerTLS? = nil, logger: Logger? = nil,
+        idleTimeout: Duration = defaultIdleTimeout, tls: ServerTLS? = nil, logger: Logger? = nil, metrics: EndpointMetrics? = nil,
         onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
         let responder = CallbackResponder<BasicRequestContext> { request, _ in
@@ -47,9 +47,15 @@ public enum KinesisLocalServer {
             if let authority = request.head.authority { headers.append(("Host", authority)) }
             for field in request.headers { headers.append((field.name.rawName, field.value)) }
             let query = request.uri.queryParameters.map { (name: String($0.key), value: String($0.value)) }
+            let began = ContinuousClock.now
             let answer = await endpoint.handle(
                 method: request.method.rawValue, path: request.uri.path, query: query, headers: headers,
                 body: Array(body.readableBytesView))
+            if let metrics {
+                metrics.request(
+                    operation: operationName(request.headers[HTTPField.Name("X-Amz-Target")!]), answer: answerName(answer),
+                    seconds: began.duration(to: .now).timeInterval, requestBytes: body.readableBytes, responseBytes: answer.body.count)
+            }
             return makeResponse(answer)
         }
         var quiet = logger ?? Logger(label: "kinesis-local")
@@ -59,15 +65,22 @@ public enum KinesisLocalServer {
         let http1 = HTTP1Channel.Configuration(additionalChannelHandlers: [HeaderTimeoutHandler(timeout: header)], idleTimeout: idle)
         let server: HTTPServerBuilder
         if let tls {
-            server = try .http2Upgrade(
-                tlsConfiguration: tls.configuration, configuration: .init(idleTimeout: idleTimeout, streamConfiguration: http1))
+            server = HTTPServerBuilder { responder in
+                CountedChannel(
+                    base: try HTTP2UpgradeChannel(
+                        tlsConfiguration: tls.configuration, configuration: .init(idleTimeout: idleTimeout, streamConfiguration: http1),
+                        responder: responder),
+                    metrics: metrics)
+            }
         } else {
             // HTTP/1.1, and HTTP/2 with prior knowledge (h2c) on the same port.
             server = HTTPServerBuilder { responder in
-                CleartextHTTP2Channel(
-                    http1: HTTP1Channel(responder: responder, configuration: http1),
-                    http2: HTTP2Channel(responder: responder, configuration: .init(idleTimeout: idleTimeout, streamConfiguration: http1)),
-                    firstBytesTimeout: header)
+                CountedChannel(
+                    base: CleartextHTTP2Channel(
+                        http1: HTTP1Channel(responder: responder, configuration: http1),
+                        http2: HTTP2Channel(responder: responder, configuration: .init(idleTimeout: idleTimeout, streamConfiguration: http1)),
+                        firstBytesTimeout: header),
+                    metrics: metrics)
             }
         }
         return Application(
@@ -75,6 +88,24 @@ public enum KinesisLocalServer {
             server: server,
             configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: nil),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) }, logger: quiet)
+    }
+
+    /// The operation an X-Amz-Target names, as a metric label: "unknown" unless it is a Kinesis
+    /// operation (a label never carries what a client made up).
+    static func operationName(_ target: String?) -> String {
+        guard let target, let dot = target.firstIndex(of: "."), target[..<dot] == "Kinesis_20131202",
+            let operation = KinesisOperation(rawValue: String(target[target.index(after: dot)...]))
+        else { return "unknown" }
+        return operation.rawValue
+    }
+
+    /// How a request was answered, as a metric label: "ok" or the error type.
+    static func answerName(_ answer: KinesisEndpoint.Response) -> String {
+        if (200..<300).contains(answer.status) { return "ok" }
+        if let type = answer.headers.first(where: { asciiCaseInsensitiveEquals($0.name, "x-amzn-ErrorType") })?.value {
+            return String(type.split(separator: ":", maxSplits: 1).first ?? "error")
+        }
+        return "http_\(answer.status)"
     }
 
     static func makeResponse(_ answer: KinesisEndpoint.Response) -> Response {
@@ -95,6 +126,21 @@ public enum KinesisLocalServer {
         return Response(
             status: HTTPResponse.Status(code: answer.status), headers: fields,
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: answer.body)))
+    }
+}
+
+/// A connection as a child channel serves it, counted while it lasts (when there are metrics).
+struct CountedChannel<Base: ServerChildChannel>: ServerChildChannel {
+    typealias Value = Base.Value
+    let base: Base
+    let metrics: EndpointMetrics?
+
+    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> { base.setup(channel: channel, logger: logger) }
+
+    func handle(value: Value, logger: Logger) async {
+        metrics?.connectionOpened()
+        defer { metrics?.connectionClosed() }
+        await base.handle(value: value, logger: logger)
     }
 }
 

@@ -30,7 +30,7 @@ struct KinesisLoadCommand: AsyncParsableCommand {
     /// As ArgumentParser's own entry, except that an unknown subcommand is an error even with
     /// `--help` (ArgumentParser prints the root help for `kinesis-load NOSUCH --help` and exits 0).
     static func main() async {
-        let arguments = Array(CommandLine.arguments.dropFirst())
+        let arguments = RunCommand.completingDashboard(Array(CommandLine.arguments.dropFirst()))
         if let unknown = unknownSubcommand(arguments) {
             let names = configuration.subcommands.map { $0._commandName }.joined(separator: ", ")
             FileHandle.standardError.write(Data("error: unknown subcommand '\(unknown)' (the subcommands are \(names); see kinesis-load --help)\n".utf8))

@@ -1,9 +1,11 @@
 import ArgumentParser
+import CoreMetrics
 import Dispatch
 import Foundation
 import Kinesis
 import KinesisLoad
 import KinesisEngine
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -77,13 +79,42 @@ struct RunCommand: AsyncParsableCommand {
     var segment: String?
     @Option(help: "Start the schedule at this instant (ISO 8601, e.g. 2026-12-02T20:00:00Z), the same for every worker of a segmented run.")
     var startAt: String?
+    @OptionGroup var live: MetricsOptions
+    @Option(help: "Serve a live page of the run on 127.0.0.1:PORT (0 or no value: a free port, printed), updated every second; at the end it shows the final report.")
+    var dashboard: Int?
+    @Option(help: "With --metrics-port or --dashboard: after the run, keep serving its final figures and report this long (30s, 5m), so that a last scrape or look sees them; a signal ends it sooner.")
+    var linger = "0s"
 
     static let retainedBytesPerShard = 16 << 20
+
+    /// `run ... --dashboard` without a port: a free one (ArgumentParser has no option with an
+    /// optional value, so the command line is completed before it is parsed).
+    static func completingDashboard(_ arguments: [String]) -> [String] {
+        guard arguments.first == "run" else { return arguments }
+        var completed = arguments
+        var index = 1
+        while index < completed.count {
+            if completed[index] == "--" { break }
+            if completed[index] == "--dashboard", index + 1 == completed.count || Int(completed[index + 1]) == nil {
+                completed[index] = "--dashboard=0"
+            }
+            index += 1
+        }
+        return completed
+    }
+
+    var lingerDuration: Duration? {
+        if linger == "0" || linger == "0s" { return .zero }
+        guard let duration = DurationText.parse(linger), duration >= .zero, duration <= .seconds(86_400) else { return nil }
+        return duration
+    }
 
     func validate() throws {
         if let segment {
             do { _ = try RunSegment(parsing: segment) } catch { throw ValidationError("--segment \(error)") }
         }
+        if let dashboard, !(0...65535).contains(dashboard) { throw ValidationError("--dashboard \(dashboard) is out of range: expected 0 to 65535") }
+        if lingerDuration == nil { throw ValidationError("--linger '\(linger)' is not a duration from 0s to 24h, such as 30s") }
         if let startAt, Self.instant(startAt) == nil {
             throw ValidationError("--start-at '\(startAt)': not an ISO 8601 instant such as 2026-12-02T20:00:00Z")
         }
@@ -124,23 +155,48 @@ struct RunCommand: AsyncParsableCommand {
         let stop = StopSignal()
         let signals = installStopHandlers(stop)
         defer { signals.forEach { $0.cancel() } }
+        let session = try await LiveRun.start(metrics: live, dashboard: dashboard)
+        do {
+            try await run(scenario, store: metrics, stop: stop, session: session)
+        } catch {
+            await endLive(session, stop: stop)
+            throw error
+        }
+        await endLive(session, stop: stop)
+    }
 
+    func run(_ scenario: Scenario, store metrics: MetricsStore, stop: StopSignal, session: LiveRun?) async throws {
         let result: RunResult
         do {
-            result = try await start(scenario, store: metrics, stop: stop)
+            result = try await start(scenario, store: metrics, stop: stop, session: session)
         } catch let error as RunStoppedBeforeStart {
             FileHandle.standardError.write(Data("\(error)\n".utf8))
             throw ExitCode(128 + (stop.signal ?? SIGINT))
         } catch let failed as RunFailed {
             // What ran is stored: its reports are written, then the failure is told (exit 1).
-            try await finish(run: failed.runId, interrupted: false, failure: failed, store: metrics, stop: stop)
+            try await finish(run: failed.runId, interrupted: false, failure: failed, store: metrics, stop: stop, session: session)
             return
         }
-        try await finish(run: result.runId, interrupted: result.interrupted, store: metrics, stop: stop)
+        try await finish(run: result.runId, interrupted: result.interrupted, store: metrics, stop: stop, session: session)
+    }
+
+    /// `--metrics-port`: the run is over (its reports written, or it failed), so its figures are
+    /// final: says so (`kinesis_load_run_finished` 1), serves them `--linger` longer (a
+    /// signal ends that at once), then stops serving.
+    func endLive(_ session: LiveRun?, stop: StopSignal) async {
+        guard let session else { return }
+        session.runner?.liveMetrics?.markFinished()
+        fflush(nil)
+        let until = ContinuousClock.now.advanced(by: lingerDuration ?? .zero)
+        if until > .now, !stop.isRequested {
+            FileHandle.standardError.write(Data("serving the final figures for \(linger) more (a signal stops sooner)\n".utf8))
+        }
+        while ContinuousClock.now < until, !stop.isRequested { try? await Task.sleep(for: .milliseconds(50)) }
+        await session.stop()
     }
 
     /// Runs the scenario against its target; returns how it ended.
-    func start(_ scenario: Scenario, store metrics: MetricsStore, stop: StopSignal) async throws -> RunResult {
+    func start(_ scenario: Scenario, store metrics: MetricsStore, stop: StopSignal, session: LiveRun? = nil) async throws -> RunResult {
         let result: RunResult
         if aws || connection.endpoint != nil {
             let configuration = try connection.configuration()
@@ -154,7 +210,7 @@ struct RunCommand: AsyncParsableCommand {
                 let result = try await connection.withClient { readClient in
                     try await execute(
                         scenario, api: client, readAPI: scenario.consume == nil ? nil : readClient, target: target, store: metrics, stop: stop,
-                        mayCreateStream: mayCreate(scenario.stream))
+                        mayCreateStream: mayCreate(scenario.stream), session: session)
                 }
                 if deleteAfter { try await deleteIfCreated(scenario.stream.name, result: result, api: client) }
                 return result
@@ -167,7 +223,8 @@ struct RunCommand: AsyncParsableCommand {
             configuration.shardLimit = ServiceLimits.shardCount.upperBound
             let engine = InMemoryKinesis(configuration: configuration)
             result = try await execute(
-                scenario, api: engine, target: targetName(region: nil), store: metrics, stop: stop, mayCreateStream: mayCreate(scenario.stream))
+                scenario, api: engine, target: targetName(region: nil), store: metrics, stop: stop, mayCreateStream: mayCreate(scenario.stream),
+                session: session)
         }
         return result
     }
@@ -180,14 +237,19 @@ struct RunCommand: AsyncParsableCommand {
         return formatter.date(from: text)
     }
 
-    func finish(run runId: Int64, interrupted: Bool, failure: RunFailed? = nil, store metrics: MetricsStore, stop: StopSignal) async throws {
-        try await Self.finish(run: runId, interrupted: interrupted, failure: failure, metrics: metrics, options: store, signal: stop.signal)
+    func finish(run runId: Int64, interrupted: Bool, failure: RunFailed? = nil, store metrics: MetricsStore, stop: StopSignal, session: LiveRun?)
+        async throws
+    {
+        try await Self.finish(run: runId, interrupted: interrupted, failure: failure, metrics: metrics, options: store, signal: stop.signal) {
+            session?.reported($0, folder: $1)
+        }
     }
 
     /// Judges a stored run, writes its reports, sets its final status; exits with its code. A
     /// run that failed after it started (`failure`) is an error (exit 1) whatever its figures say.
     static func finish(
-        run runId: Int64, interrupted: Bool, failure: RunFailed? = nil, metrics: MetricsStore, options store: StoreOptions, signal: Int32?
+        run runId: Int64, interrupted: Bool, failure: RunFailed? = nil, metrics: MetricsStore, options store: StoreOptions, signal: Int32?,
+        reported: (RunSummary, String) -> Void = { _, _ in }
     ) async throws {
         var summary = try await metrics.summary(run: runId)
         var status: RunStatus
@@ -212,6 +274,7 @@ struct RunCommand: AsyncParsableCommand {
         var folder = "(none)"
         do {
             folder = try ReportWriter.write(summary, into: store.reports)
+            reported(summary, folder)
         } catch {
             (status, code) = (.error, 1)
             problem = "the reports could not be written to \(store.reports) (\(error)); the figures are kept as run \(runId) in \(store.db): `kinesis-load report \(runId) --reports DIR` writes them"
@@ -224,12 +287,13 @@ struct RunCommand: AsyncParsableCommand {
 
     func execute(
         _ scenario: Scenario, api: any KinesisAPI, readAPI: (any KinesisAPI)? = nil, target: String, store: MetricsStore, stop: StopSignal,
-        mayCreateStream: Bool?
+        mayCreateStream: Bool?, session: LiveRun? = nil
     ) async throws -> RunResult {
         let runner = LoadRunner(
             scenario: scenario, api: api, target: target, store: store, scenarioPath: self.scenario, mayCreateStream: mayCreateStream,
             createHint: "run again with --create (or put \"create\": true in $.stream)", readAPI: readAPI,
-            segment: try segment.map(RunSegment.init(parsing:)), startAt: startAt.flatMap(Self.instant))
+            segment: try segment.map(RunSegment.init(parsing:)), startAt: startAt.flatMap(Self.instant), metricsFactory: session?.metrics?.factory)
+        if let session { session.began(runner) }
         let terminal = isatty(STDERR_FILENO) == 1
         let printer = ProgressPrinter(terminal: terminal, quiet: quiet)
         let result: RunResult
@@ -356,6 +420,56 @@ struct RunCommand: AsyncParsableCommand {
         if !failed.isEmpty { lines.append("failed thresholds: " + failed.map { "\($0.metric) \($0.expression)" }.joined(separator: ", ")) }
         lines.append("reports: \(folder)/summary.md, summary.json, index.html, junit.xml")
         return lines.joined(separator: "\n")
+    }
+}
+
+/// A run watched as it goes (`--metrics-port`, `--dashboard`): its servers, the runner once it
+/// exists, and the final report once it is written.
+final class LiveRun: Sendable {
+    private struct State {
+        var metrics: LiveServer?
+        var dashboard: LiveServer?
+        var runner: LoadRunner?
+        var final: (summary: RunSummary, folder: String)?
+    }
+    private let state = Mutex(State())
+
+    var metrics: LiveServer? { state.withLock { $0.metrics } }
+    var runner: LoadRunner? { state.withLock { $0.runner } }
+
+    /// Starts the servers asked for; nil when none is.
+    static func start(metrics: MetricsOptions, dashboard: Int?) async throws -> LiveRun? {
+        guard metrics.metricsPort != nil || dashboard != nil else { return nil }
+        let session = LiveRun()
+        if let port = metrics.metricsPort {
+            let server = try await LiveServer(host: metrics.metricsHost, port: port, what: "run metrics")
+            session.state.withLock { $0.metrics = server }
+        }
+        if let port = dashboard {
+            let server = try await LiveServer(host: "127.0.0.1", port: port, what: "live page", path: "/") { LivePage.routes($0, session: session) }
+            session.state.withLock { $0.dashboard = server }
+        }
+        return session
+    }
+
+    func began(_ runner: LoadRunner) { state.withLock { $0.runner = runner } }
+    func reported(_ summary: RunSummary, folder: String) { state.withLock { $0.final = (summary, folder) } }
+
+    /// What the live page shows now.
+    func snapshot() async -> LivePage.Snapshot {
+        let (runner, final) = state.withLock { ($0.runner, $0.final) }
+        if let final { return LivePage.snapshot(final.summary, state: "finished", report: final.folder) }
+        guard let runner, let id = runner.runId, let summary = try? await runner.store.summary(run: id) else {
+            return LivePage.Snapshot(state: "starting", seconds: 0, html: "<p>Waiting for the run's first figures.</p>")
+        }
+        return LivePage.snapshot(summary, state: "running", report: nil)
+    }
+
+    /// Stops serving.
+    func stop() async {
+        let (metrics, dashboard) = state.withLock { ($0.metrics, $0.dashboard) }
+        await metrics?.stop()
+        await dashboard?.stop()
     }
 }
 

@@ -46,6 +46,7 @@ struct ServeCommand: AsyncParsableCommand {
             "How long streams stay CREATING, UPDATING and DELETING, as creating=500ms,updating=1s,deleting=500ms (each optional).",
             discussion: "AWS takes seconds; the default answers at once, as a local test wants. 0 is allowed."))
     var delays: String?
+    @OptionGroup var live: MetricsOptions
 
     func run() async throws {
         let plan = try FaultSpec.parse(faults ?? "", flag: "--faults")
@@ -78,6 +79,14 @@ struct ServeCommand: AsyncParsableCommand {
                 FileHandle.standardError.write(
                     Data("serve: \(stream)/\(shard) is over --retain-per-shard \(budget) bytes: \(trimmed) oldest record\(trimmed == 1 ? "" : "s") trimmed so far\n".utf8))
             }
+        }
+        var server: LiveServer?
+        var metrics: EndpointMetrics?
+        if let port = live.metricsPort {
+            let started = try await LiveServer(host: live.metricsHost, port: port, what: "endpoint metrics")
+            let counted = EndpointMetrics(factory: started.factory)
+            engineConfiguration.onThrottle = { stream, shard, read in counted.throttled(stream: stream, shard: shard, read: read) }
+            (server, metrics) = (started, counted)
         }
         let engine: InMemoryKinesis
         if let dataDir {
@@ -113,7 +122,7 @@ struct ServeCommand: AsyncParsableCommand {
         let createdStreams = created
         let scheme = tls == nil ? "http" : "https"
         let app = try KinesisLocalServer.application(
-            endpoint: endpoint, host: host, port: port, headerTimeout: header, idleTimeout: idle, tls: tls
+            endpoint: endpoint, host: host, port: port, headerTimeout: header, idleTimeout: idle, tls: tls, metrics: metrics
         ) { port in
             // An IPv6 address goes in brackets in a URL: http://[::1]:4567.
             let authority = host.contains(":") ? "[\(host)]" : host
@@ -123,7 +132,13 @@ struct ServeCommand: AsyncParsableCommand {
             print(lines.joined(separator: "\n"))
             fflush(nil)
         }
-        try await app.runService()
+        do {
+            try await app.runService()
+        } catch {
+            await server?.stop()
+            throw error
+        }
+        await server?.stop()
     }
 
     /// The start-up line about what a data directory held.

@@ -35,6 +35,10 @@ public struct EngineConfiguration: Sendable {
     /// shard within ``maxRetainedBytesPerShard``, with the stream, the shard and how many
     /// records that shard has had trimmed so far.
     public var onBudgetTrim: (@Sendable (_ stream: String, _ shard: String, _ trimmedSoFar: Int) -> Void)?
+    /// Called (under the engine's lock: keep it short) each time a shard refuses a record
+    /// (`read` false: its write limit or a throttle fault) or a GetRecords call (`read` true)
+    /// with ProvisionedThroughputExceededException: what `serve --metrics-port` counts per shard.
+    public var onThrottle: (@Sendable (_ stream: String, _ shard: String, _ read: Bool) -> Void)?
 
     /// What one stored record counts against ``maxRetainedBytesPerShard``: its data, partition
     /// key and sequence number bytes and 64 bytes of bookkeeping, so that small records are

@@ -481,7 +481,8 @@ public final class InMemoryKinesis: KinesisAPI {
     // MARK: - Writing
 
     private func throttled(_ shard: ShardState, _ stream: StreamState) -> (code: String, message: String) {
-        (
+        configuration.onThrottle?(stream.name, shard.id, false)
+        return (
             KinesisError.Code.provisionedThroughputExceeded.rawValue,
             "Rate exceeded for shard \(shard.id) in stream \(stream.name) under account \(account)."
         )
@@ -802,6 +803,7 @@ public final class InMemoryKinesis: KinesisAPI {
                     let hasCall = stream.shards[index].readCalls!.take(1, now: now)
                     let hasBytes = stream.shards[index].readBytes!.take(0, now: now) && stream.shards[index].readBytes!.tokens > 0
                     if !hasCall || !hasBytes {
+                        configuration.onThrottle?(stream.name, stream.shards[index].id, true)
                         throw KinesisError(
                             code: .provisionedThroughputExceeded,
                             message: "Rate exceeded for Shard - \(stream.shards[index].id) in stream \(stream.name) under account \(account).",

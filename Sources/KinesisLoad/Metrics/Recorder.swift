@@ -105,7 +105,13 @@ package final class Recorder: Sendable {
     /// One lock for everything: an event costs one lock round trip here.
     private let state = Mutex(State())
 
-    package init(start: ContinuousClock.Instant = .now) { self.start = start }
+    /// Where the figures also go as they happen (`run --metrics-port`); told outside the lock.
+    let metrics: RunMetrics?
+
+    package init(start: ContinuousClock.Instant = .now, metrics: RunMetrics? = nil) {
+        self.start = start
+        self.metrics = metrics
+    }
 
     package func second(of instant: ContinuousClock.Instant) -> Int {
         Int(start.duration(to: instant).timeInterval.rounded(.down))
@@ -128,6 +134,7 @@ package final class Recorder: Sendable {
             state.totals.planned += 1
             state.totals.started += 1
         }
+        metrics?.started(type: type)
     }
 
     private static func update<T>(_ value: inout T, _ body: (inout T) -> Void) { body(&value) }
@@ -144,6 +151,7 @@ package final class Recorder: Sendable {
             state.totals.planned += 1
             state.totals.dropped += 1
         }
+        metrics?.dropped(type: type)
     }
 
     /// An event finished: `latency` from its intended start; `error` is the code when it
@@ -171,6 +179,7 @@ package final class Recorder: Sendable {
             if error == nil { state.totals.succeeded += 1 } else { state.totals.failed += 1 }
             state.recent.recordClamped(micros)
         }
+        metrics?.finished(type: type, micros: micros, failed: error != nil)
     }
 
     /// What Kinesis answered for records bound to `shard`.
@@ -189,6 +198,7 @@ package final class Recorder: Sendable {
             }
             state.totals.throttled += throttled
         }
+        metrics?.shard(shard, accepted: accepted, bytes: bytes, errors: errors)
     }
 
     /// One GetRecords call on `shard`: its records and bytes, or a throttle.
@@ -204,6 +214,7 @@ package final class Recorder: Sendable {
             }
             if let millisBehind { state.behind[shard] = millisBehind }
         }
+        metrics?.readCall(shard: shard, records: records, bytes: bytes, millisBehind: millisBehind, throttled: throttled)
     }
 
     /// User records handed to a consumer, and the end-to-end latencies of those matched to
@@ -217,6 +228,7 @@ package final class Recorder: Sendable {
             }
             state.consumed += userRecords
         }
+        metrics?.consumed(shard: shard, userRecords: userRecords, latencies: latencies)
     }
 
     package var currentTotals: Totals { state.withLock { $0.totals } }

@@ -522,6 +522,28 @@ package enum ReportWriter {
     }
 
     package static func html(_ s: RunSummary) -> String {
+        """
+            <!doctype html>
+            <html lang="en"><head><meta charset="utf-8"><title>Run \(s.run.id): \(xml(s.run.scenario))</title>
+            <style>\(htmlStyle)</style></head><body>
+            \(htmlBody(s))
+            </body></html>
+
+            """
+    }
+
+    /// The report's style sheet (the live page uses it too).
+    package static let htmlStyle = """
+        body{font-family:system-ui,sans-serif;max-width:1000px;margin:2em auto;padding:0 1em;color:#222}
+        table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}
+        td:first-child,th:first-child{text-align:left}figure{margin:1.2em 0}figcaption{font-weight:600;margin-bottom:4px}
+        code{background:#f3f3f3;padding:0 3px}.verdict{padding:.4em .8em;border-radius:4px;display:inline-block}
+        .verdict.pass{background:#e6f4ea}.verdict.fail{background:#fce8e6}
+        """
+
+    /// What the report's body holds: the verdict, the charts, the details (the live page shows
+    /// it, rebuilt every second from the running run's stored figures).
+    package static func htmlBody(_ s: RunSummary) -> String {
         typealias Line = (name: String, color: String, points: [(Double, Double)])
         let series = s.series
         func line(_ name: String, _ color: String, _ value: (RunSummary.Second) -> Double) -> Line {
@@ -578,21 +600,12 @@ package enum ReportWriter {
         let doc = document(s)
         let verdictClass = s.passed ? "pass" : "fail"
         return """
-            <!doctype html>
-            <html lang="en"><head><meta charset="utf-8"><title>Run \(s.run.id): \(xml(s.run.scenario))</title>
-            <style>body{font-family:system-ui,sans-serif;max-width:1000px;margin:2em auto;padding:0 1em;color:#222}
-            table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}
-            td:first-child,th:first-child{text-align:left}figure{margin:1.2em 0}figcaption{font-weight:600;margin-bottom:4px}
-            code{background:#f3f3f3;padding:0 3px}.verdict{padding:.4em .8em;border-radius:4px;display:inline-block}
-            .verdict.pass{background:#e6f4ea}.verdict.fail{background:#fce8e6}</style></head><body>
             <div class="verdict \(verdictClass)">
             \(doc.lead.map(\.html).joined(separator: "\n"))
             </div>
             <h2>Charts</h2>
             \(charts.joined(separator: "\n"))
             \(doc.details.map(\.html).joined(separator: "\n"))
-            </body></html>
-
             """
     }
 }

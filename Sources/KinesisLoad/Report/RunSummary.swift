@@ -572,7 +572,11 @@ struct RunSummaryBuilder {
         // No target rate without planned events over planned time: never an infinite or NaN accuracy.
         let target: Double? = plannedSeconds > 0 && plannedEvents > 0 ? Double(plannedEvents) / plannedSeconds : nil
         // A run stopped early is judged on the part of the schedule that ran.
-        let span = info.status == .interrupted || plannedSeconds == 0 ? generationSeconds : max(plannedSeconds, generationSeconds)
+        // A run still going (the live page) is judged on the seconds stored so far.
+        let span =
+            info.status == .running
+            ? Double((bySecond.keys.max() ?? 0) + 1)
+            : info.status == .interrupted || plannedSeconds == 0 ? generationSeconds : max(plannedSeconds, generationSeconds)
         let achieved = Double(totals.started) / max(span, 0.001)
         let rate = RunSummary.Rate(
             target: target, peakTarget: peakTarget, achieved: achieved,

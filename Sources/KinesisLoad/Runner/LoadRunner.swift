@@ -2,6 +2,7 @@ import Foundation
 import Histogram
 import Kinesis
 import KinesisProducer
+import CoreMetrics
 import Logging
 import Synchronization
 
@@ -88,7 +89,7 @@ package final class LoadRunner: Sendable {
     package init(
         scenario: Scenario, api: any KinesisAPI, target: String, store: MetricsStore, scenarioPath: String? = nil, logger: Logger? = nil,
         mayCreateStream: Bool? = nil, createHint: String = "add \"create\": true to $.stream", readAPI: (any KinesisAPI)? = nil,
-        segment: RunSegment? = nil, startAt: Date? = nil
+        segment: RunSegment? = nil, startAt: Date? = nil, metricsFactory: (any MetricsFactory)? = nil
     ) {
         self.scenario = scenario
         self.api = api
@@ -101,7 +102,18 @@ package final class LoadRunner: Sendable {
         self.createHint = createHint
         self.segment = segment
         self.startAt = startAt
+        self.metricsFactory = metricsFactory
     }
+
+    /// Where the run's figures also go as they happen (`run --metrics-port`): swift-metrics
+    /// handles made from this factory, labelled with the scenario, run id and segment.
+    package let metricsFactory: (any MetricsFactory)?
+    private let metricsOfRun = Mutex<RunMetrics?>(nil)
+    /// The running run's metrics, once it has an id (nil without a factory).
+    package var liveMetrics: RunMetrics? { metricsOfRun.withLock { $0 } }
+    private let idOfRun = Mutex<Int64?>(nil)
+    /// The running run's id in ``store``, once it has begun (what a live page reads).
+    package var runId: Int64? { idOfRun.withLock { $0 } }
 
     /// How late this worker starts its schedule against `--start-at`, in seconds (0 when it is
     /// on time or there is no `--start-at`): its events start late and their lateness counts it.
@@ -152,14 +164,19 @@ package final class LoadRunner: Sendable {
             startedAt = startAt
             lateStart = max(0, -wait)
         }
-        let recorder = Recorder(start: scheduleStart)
-        let observed = ObservedKinesis(base: api, recorder: recorder, shardMap: shardMap)
         let typeNames = scenario.events.map(\.type)
         let runId = try await store.beginRun(
             .init(
                 scenario: scenario, scenarioPath: scenarioPath, target: target, shardMap: shardMap,
                 plannedEvents: segment?.share(of: schedule.plannedCount) ?? schedule.plannedCount, plannedSeconds: schedule.duration,
                 startedAt: startedAt, segment: segment, lateStartSeconds: lateStart))
+        let runMetrics = metricsFactory.map {
+            RunMetrics(scenario: scenario.name, runId: runId, segment: segment?.description, typeNames: typeNames, factory: $0)
+        }
+        metricsOfRun.withLock { $0 = runMetrics }
+        idOfRun.withLock { $0 = runId }
+        let recorder = Recorder(start: scheduleStart, metrics: runMetrics)
+        let observed = ObservedKinesis(base: api, recorder: recorder, shardMap: shardMap)
         logger?.info("run started", metadata: ["run": "\(runId)", "scenario": "\(scenario.name)", "target": "\(target)"])
 
         // The read side: consumers during the publishing phase, and the verifier they report to.
@@ -319,7 +336,14 @@ package final class LoadRunner: Sendable {
                 failure = ReadSideFailure(description: "a consumer failed: \(error)")
             }
             let result = verifier.finish(caughtUp: caughtUp)
-            if spec.verify, handoff == nil { verification = result }
+            if spec.verify, handoff == nil {
+                verification = result
+                runMetrics?.readBack([
+                    ("acknowledged", result.acknowledged), ("read", result.read), ("lost", result.lost), ("not_verified", result.notVerified),
+                    ("duplicated", result.duplicated), ("reread", result.reread), ("out_of_order", result.outOfOrder),
+                    ("unexpected", result.unexpected),
+                ])
+            }
         }
         // Whatever happened, what ran is stored.
         let elapsed = recorder.start.duration(to: clock.now).timeInterval
