@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "KinesisCheckpointSQLite", targets: ["KinesisCheckpointSQLite"]),
         .library(name: "KinesisTesting", targets: ["KinesisTesting"]),
         .library(name: "KinesisLocal", targets: ["KinesisLocal"]),
+        .library(name: "KinesisCloudWatch", targets: ["KinesisCloudWatch"]),
         .executable(name: "kinesis-load", targets: ["kinesis-load"]),
     ],
     dependencies: [
@@ -65,6 +66,18 @@ let package = Package(
             dependencies: [
                 "KinesisConsumer",
                 .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Metrics to CloudWatch (PutMetricData, or Embedded Metric Format lines): a product of its
+        // own, so an app that sends its metrics elsewhere never builds it.
+        .target(
+            name: "KinesisCloudWatch",
+            dependencies: [
+                "Kinesis",
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -145,6 +158,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
+                "KinesisCloudWatch",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -211,6 +225,14 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "KinesisCloudWatchTests",
+            dependencies: [
+                "Kinesis", "KinesisCloudWatch", "KinesisProducer", "KinesisTesting",
+                .product(name: "CoreMetrics", package: "swift-metrics"),
             ],
             swiftSettings: swiftSettings
         ),

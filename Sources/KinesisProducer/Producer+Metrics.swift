@@ -8,6 +8,7 @@ struct ProducerMetrics: Sendable {
     let userRecordsPut: Counter
     let kinesisRecordsPut: Counter
     let bytesPut: Counter
+    let userBytesPut: Counter
     let retries: Counter
     let resentAfterReshard: Counter
     let expired: Counter
@@ -22,6 +23,7 @@ struct ProducerMetrics: Sendable {
         userRecordsPut = Counter(label: "kinesis_producer_user_records_put", dimensions: dimensions, factory: factory)
         kinesisRecordsPut = Counter(label: "kinesis_producer_kinesis_records_put", dimensions: dimensions, factory: factory)
         bytesPut = Counter(label: "kinesis_producer_kinesis_records_bytes", dimensions: dimensions, factory: factory)
+        userBytesPut = Counter(label: "kinesis_producer_user_records_bytes", dimensions: dimensions, factory: factory)
         retries = Counter(label: "kinesis_producer_retries", dimensions: dimensions, factory: factory)
         resentAfterReshard = Counter(label: "kinesis_producer_user_records_resent_after_reshard", dimensions: dimensions, factory: factory)
         expired = Counter(label: "kinesis_producer_user_records_expired", dimensions: dimensions, factory: factory)
@@ -42,6 +44,7 @@ struct ProducerMetrics: Sendable {
         if actions.kinesisRecordsPut > 0 { kinesisRecordsPut.increment(by: Int64(actions.kinesisRecordsPut)) }
         if actions.userRecordsPut > 0 { userRecordsPut.increment(by: Int64(actions.userRecordsPut)) }
         if actions.bytesPut > 0 { bytesPut.increment(by: Int64(actions.bytesPut)) }
+        if actions.userBytesPut > 0 { userBytesPut.increment(by: Int64(actions.userBytesPut)) }
     }
 }
 

@@ -127,6 +127,8 @@ struct ProducerStateMachine {
         var kinesisRecordsPut = 0
         var userRecordsPut = 0
         var bytesPut = 0
+        /// Data and partition key bytes of the user records put.
+        var userBytesPut = 0
 
         mutating func merge(_ other: Actions) {
             delivered += other.delivered
@@ -141,6 +143,7 @@ struct ProducerStateMachine {
             kinesisRecordsPut += other.kinesisRecordsPut
             userRecordsPut += other.userRecordsPut
             bytesPut += other.bytesPut
+            userBytesPut += other.userBytesPut
         }
     }
 
@@ -619,6 +622,7 @@ struct ProducerStateMachine {
                 actions.kinesisRecordsPut += 1
                 actions.userRecordsPut += record.tickets.count
                 actions.bytesPut += record.size
+                actions.userBytesPut += record.userBytes
             case .failure(let error):
                 actions.errors.append(error.code.rawValue)
                 record.lastError = error

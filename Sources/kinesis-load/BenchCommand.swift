@@ -29,6 +29,7 @@ struct BenchCommand: AsyncParsableCommand {
         @Flag(help: "Drop the Producer's per-key order, to measure what it costs.") var unordered = false
         @Option(help: "Records per put call: 1 uses put(data:partitionKey:), more use put(contentsOf:).") var batch = 1
         @Option(help: "Tasks putting records at once, each an equal share.") var concurrency = 1
+        @OptionGroup var cloudwatch: CloudWatchOptions
 
         func run() async throws {
             guard (1...1_000_000_000).contains(records) else { throw ValidationError("--records must be from 1 to 1000000000, got \(records)") }
@@ -39,21 +40,25 @@ struct BenchCommand: AsyncParsableCommand {
             guard (1...ServiceLimits.putRecordsMaxRecords * 100).contains(batch) else { throw ValidationError("--batch must be from 1 to 50000, got \(batch)") }
             guard (1...1024).contains(concurrency) else { throw ValidationError("--concurrency must be from 1 to 1024, got \(concurrency)") }
             let target = connection.endpoint ?? "in-process engine"
+            // With --cloudwatch-metrics, the Producer's metrics go to CloudWatch as it publishes: what that costs.
+            let metrics = try cloudwatch.start(try connection.configuration())
             if connection.endpoint != nil {
                 try await connection.withClient { client in
                     try await StreamManager(api: client, pollInterval: .milliseconds(100)).ensureExists(
                         stream, capacity: .provisioned(shards: shards))
-                    try await measure(api: client, target: target)
+                    try await measure(api: client, target: target, metrics: metrics)
                 }
             } else {
                 let engine = InMemoryKinesis(configuration: EngineConfiguration(callHistoryLimit: 1000))
                 try await engine.createStream(.init(streamName: stream, shardCount: shards))
-                try await measure(api: engine, target: target)
+                try await measure(api: engine, target: target, metrics: metrics)
             }
+            await metrics?.finish()
         }
 
-        func measure(api: any KinesisAPI, target: String) async throws {
+        func measure(api: any KinesisAPI, target: String, metrics: CloudWatchSession?) async throws {
             var configuration = Producer.Configuration(streamName: stream)
+            configuration.metricsFactory = metrics?.factory
             configuration.aggregation = aggregate
             configuration.rateLimitPercent = nil
             configuration.maxConcurrentRequests = 16
@@ -96,7 +101,7 @@ struct BenchCommand: AsyncParsableCommand {
             let rate = Double(statistics.delivered) / seconds
             if json {
                 print(
-                    #"{"tool":"swift-producer","target":"\#(target)","aggregate":\#(aggregate),"ordering":"\#(unordered ? "none" : "per-key")","batch":\#(batch),"concurrency":\#(concurrency),"records":\#(records),"delivered":\#(statistics.delivered),"failed":\#(statistics.failed),"seconds":\#(seconds),"recordsPerSecond":\#(Int(rate)),"kinesisRecords":\#(statistics.kinesisRecords),"requests":\#(statistics.requests)}"#
+                    #"{"tool":"swift-producer","target":"\#(target)","cloudwatch":\#(metrics == nil ? "false" : "true"),"aggregate":\#(aggregate),"ordering":"\#(unordered ? "none" : "per-key")","batch":\#(batch),"concurrency":\#(concurrency),"records":\#(records),"delivered":\#(statistics.delivered),"failed":\#(statistics.failed),"seconds":\#(seconds),"recordsPerSecond":\#(Int(rate)),"kinesisRecords":\#(statistics.kinesisRecords),"requests":\#(statistics.requests)}"#
                 )
             } else {
                 print(

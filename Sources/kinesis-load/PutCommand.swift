@@ -22,6 +22,7 @@ struct PutCommand: AsyncParsableCommand {
     )
 
     @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var cloudwatch: CloudWatchOptions
     @Argument(help: "Stream name (default: KINESIS_STREAM_NAME, or AWS_KINESIS_NAME as the NestJS module names it).")
     var stream: String?
     @Option(help: "JSON field holding each record's partition key, dotted for nested fields (user.id).")
@@ -61,7 +62,30 @@ struct PutCommand: AsyncParsableCommand {
         producerConfiguration.recordTTL = .seconds(ttlSeconds)
         let path = keyField?.split(separator: ".").map(String.init)
         let constant = key
-        let (sent, failed, statistics, problems) = try await connection.withClient { client in
+        let metrics = try cloudwatch.start(try connection.configuration())
+        producerConfiguration.metricsFactory = metrics?.factory
+        let outcome: (Int, Int, Producer.Statistics, [String])
+        do {
+            outcome = try await send(producerConfiguration, path: path, constant: constant)
+        } catch {
+            await metrics?.finish()
+            throw error
+        }
+        await metrics?.finish()
+        let (sent, failed, statistics, problems) = outcome
+        for problem in problems.prefix(20) { FileHandle.standardError.write(Data("\(problem)\n".utf8)) }
+        if problems.count > 20 { FileHandle.standardError.write(Data("... and \(problems.count - 20) more\n".utf8)) }
+        var summary = "sent: \(sent), failed: \(failed), retried: \(statistics.retried)"
+        if statistics.resentAfterReshard > 0 {
+            summary += " (\(statistics.resentAfterReshard) of them resent whole aggregates after a reshard)"
+        }
+        print(summary)
+        if failed > 0 { throw ExitCode(1) }
+    }
+
+    /// Publishes standard input's lines; returns what was delivered, failed, the statistics and the problems.
+    func send(_ producerConfiguration: Producer.Configuration, path: [String]?, constant: String?) async throws -> (Int, Int, Producer.Statistics, [String]) {
+        try await connection.withClient { client in
             let producer = Producer(api: client, configuration: producerConfiguration)
             let problems = try await producer.withRunning {
                 var tickets: [(line: Int, ticket: RecordTicket)] = []
@@ -107,14 +131,6 @@ struct PutCommand: AsyncParsableCommand {
             let statistics = producer.statistics
             return (statistics.delivered, problems.failed, statistics, problems.problems)
         }
-        for problem in problems.prefix(20) { FileHandle.standardError.write(Data("\(problem)\n".utf8)) }
-        if problems.count > 20 { FileHandle.standardError.write(Data("... and \(problems.count - 20) more\n".utf8)) }
-        var summary = "sent: \(sent), failed: \(failed), retried: \(statistics.retried)"
-        if statistics.resentAfterReshard > 0 {
-            summary += " (\(statistics.resentAfterReshard) of them resent whole aggregates after a reshard)"
-        }
-        print(summary)
-        if failed > 0 { throw ExitCode(1) }
     }
 
     enum Field: Equatable {

@@ -80,6 +80,7 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Start the schedule at this instant (ISO 8601, e.g. 2026-12-02T20:00:00Z), the same for every worker of a segmented run.")
     var startAt: String?
     @OptionGroup var live: MetricsOptions
+    @OptionGroup var cloudwatch: CloudWatchOptions
     @Option(help: "Serve a live page of the run on 127.0.0.1:PORT (0 or no value: a free port, printed), updated every second; at the end it shows the final report.")
     var dashboard: Int?
     @Option(help: "With --metrics-port or --dashboard: after the run, keep serving its final figures and report this long (30s, 5m), so that a last scrape or look sees them; a signal ends it sooner.")
@@ -155,7 +156,7 @@ struct RunCommand: AsyncParsableCommand {
         let stop = StopSignal()
         let signals = installStopHandlers(stop)
         defer { signals.forEach { $0.cancel() } }
-        let session = try await LiveRun.start(metrics: live, dashboard: dashboard)
+        let session = try await LiveRun.start(metrics: live, dashboard: dashboard, cloudwatch: try cloudwatch.start(try connection.configuration()))
         do {
             try await run(scenario, store: metrics, stop: stop, session: session)
         } catch {
@@ -292,7 +293,8 @@ struct RunCommand: AsyncParsableCommand {
         let runner = LoadRunner(
             scenario: scenario, api: api, target: target, store: store, scenarioPath: self.scenario, mayCreateStream: mayCreateStream,
             createHint: "run again with --create (or put \"create\": true in $.stream)", readAPI: readAPI,
-            segment: try segment.map(RunSegment.init(parsing:)), startAt: startAt.flatMap(Self.instant), metricsFactory: session?.metrics?.factory)
+            segment: try segment.map(RunSegment.init(parsing:)), startAt: startAt.flatMap(Self.instant), metricsFactory: session?.metrics?.factory,
+            clientMetricsFactory: session?.cloudwatch?.factory)
         if let session { session.began(runner) }
         let terminal = isatty(STDERR_FILENO) == 1
         let printer = ProgressPrinter(terminal: terminal, quiet: quiet)
@@ -435,12 +437,16 @@ final class LiveRun: Sendable {
     private let state = Mutex(State())
 
     var metrics: LiveServer? { state.withLock { $0.metrics } }
+    /// `--cloudwatch-metrics`: where the Producer's and the consumers' metrics go.
+    let cloudwatch: CloudWatchSession?
+
+    init(cloudwatch: CloudWatchSession?) { self.cloudwatch = cloudwatch }
     var runner: LoadRunner? { state.withLock { $0.runner } }
 
     /// Starts the servers asked for; nil when none is.
-    static func start(metrics: MetricsOptions, dashboard: Int?) async throws -> LiveRun? {
-        guard metrics.metricsPort != nil || dashboard != nil else { return nil }
-        let session = LiveRun()
+    static func start(metrics: MetricsOptions, dashboard: Int?, cloudwatch: CloudWatchSession?) async throws -> LiveRun? {
+        guard metrics.metricsPort != nil || dashboard != nil || cloudwatch != nil else { return nil }
+        let session = LiveRun(cloudwatch: cloudwatch)
         if let port = metrics.metricsPort {
             let server = try await LiveServer(host: metrics.metricsHost, port: port, what: "run metrics")
             session.state.withLock { $0.metrics = server }
@@ -467,6 +473,7 @@ final class LiveRun: Sendable {
 
     /// Stops serving.
     func stop() async {
+        await cloudwatch?.finish()
         let (metrics, dashboard) = state.withLock { ($0.metrics, $0.dashboard) }
         await metrics?.stop()
         await dashboard?.stop()

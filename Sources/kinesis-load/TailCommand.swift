@@ -24,6 +24,7 @@ struct TailCommand: AsyncParsableCommand {
             """)
 
     @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var cloudwatch: CloudWatchOptions
     @Argument(help: "Stream name.") var stream: String
     @Flag(help: "Read from the real AWS service (credentials from the usual chain).") var aws = false
     @Option(help: "Where to start: trim-horizon, latest, an ISO-8601 time (2026-11-29T12:00:00Z), or a sequence number (with --shard).")
@@ -100,7 +101,21 @@ struct TailCommand: AsyncParsableCommand {
         }
         let printer = RecordPrinter(json: json)
         let stopped = StopSignal()
-        let count = try await connection.withClient(cborReads: cbor) { client in
+        let metrics = try cloudwatch.start(configuration)
+        let count: Int
+        do {
+            count = try await tail(start: start, printer: printer, stopped: stopped, metrics: metrics)
+        } catch {
+            await metrics?.finish()
+            throw error
+        }
+        await metrics?.finish()
+        FileHandle.standardError.write(Data("\(count) record\(count == 1 ? "" : "s")\n".utf8))
+        if stopped.isRequested { throw ExitCode(130) }
+    }
+
+    func tail(start: StartingPosition, printer: RecordPrinter, stopped: StopSignal, metrics: CloudWatchSession?) async throws -> Int {
+        try await connection.withClient(cborReads: cbor) { client in
             let shards: [Shard]
             do {
                 shards = try await StreamManager(api: client).listAllShards(stream: stream)
@@ -125,7 +140,8 @@ struct TailCommand: AsyncParsableCommand {
             let result: Int
             do {
                 result = try await tailShards(
-                    shards, client: client, start: start, options: options, consumerARN: consumerARN, printer: printer, stopped: stopped)
+                    shards, client: client, start: start, options: options, consumerARN: consumerARN, printer: printer, stopped: stopped,
+                    metrics: metrics)
             } catch {
                 if let registered { try? await client.deregisterStreamConsumer(.init(consumerARN: registered)) }
                 throw error
@@ -133,14 +149,12 @@ struct TailCommand: AsyncParsableCommand {
             if let registered { try await client.deregisterStreamConsumer(.init(consumerARN: registered)) }
             return result
         }
-        FileHandle.standardError.write(Data("\(count) record\(count == 1 ? "" : "s")\n".utf8))
-        if stopped.isRequested { throw ExitCode(130) }
     }
 
     /// Every shard with a StreamConsumer, or the one of `--shard` with a reader alone.
     func tailShards(
         _ shards: [Shard], client: HTTPKinesisClient, start: StartingPosition, options: ShardReaderOptions, consumerARN: String?,
-        printer: RecordPrinter, stopped: StopSignal
+        printer: RecordPrinter, stopped: StopSignal, metrics: CloudWatchSession? = nil
     ) async throws -> Int {
         if let shard {
             guard let found = shards.first(where: { $0.shardId == shard }) else {
@@ -153,6 +167,7 @@ struct TailCommand: AsyncParsableCommand {
         consumerConfiguration.reader = options
         consumerConfiguration.shardSyncInterval = .seconds(10)
         consumerConfiguration.fanOutConsumerName = fanOut
+        if let metrics { consumerConfiguration.metricsFactory = metrics.factory }
         var quiet = Logger(label: "kinesis-load-tail", factory: { StreamLogHandler.standardError(label: $0) })
         quiet.logLevel = leaseTable == nil ? .warning : .info
         func consume() async throws {

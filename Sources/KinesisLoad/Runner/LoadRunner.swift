@@ -89,8 +89,10 @@ package final class LoadRunner: Sendable {
     package init(
         scenario: Scenario, api: any KinesisAPI, target: String, store: MetricsStore, scenarioPath: String? = nil, logger: Logger? = nil,
         mayCreateStream: Bool? = nil, createHint: String = "add \"create\": true to $.stream", readAPI: (any KinesisAPI)? = nil,
-        segment: RunSegment? = nil, startAt: Date? = nil, metricsFactory: (any MetricsFactory)? = nil
+        segment: RunSegment? = nil, startAt: Date? = nil, metricsFactory: (any MetricsFactory)? = nil,
+        clientMetricsFactory: (any MetricsFactory)? = nil
     ) {
+        self.clientMetricsFactory = clientMetricsFactory
         self.scenario = scenario
         self.api = api
         self.readAPI = readAPI ?? api
@@ -108,6 +110,9 @@ package final class LoadRunner: Sendable {
     /// Where the run's figures also go as they happen (`run --metrics-port`): swift-metrics
     /// handles made from this factory, labelled with the scenario, run id and segment.
     package let metricsFactory: (any MetricsFactory)?
+    /// Where the Producer's and the consumers' own metrics go (`--cloudwatch-metrics`): the
+    /// KPL's and KCL's figures; the process's factory when nil.
+    package let clientMetricsFactory: (any MetricsFactory)?
     private let metricsOfRun = Mutex<RunMetrics?>(nil)
     /// The running run's metrics, once it has an id (nil without a factory).
     package var liveMetrics: RunMetrics? { metricsOfRun.withLock { $0 } }
@@ -188,7 +193,8 @@ package final class LoadRunner: Sendable {
             ? ReadBackHandoff(runId: runId, recorder: recorder, runStartedAt: startedAt, base: scheduleStart, baseWall: startedAt) : nil
         let witness: (any ReadBackWitness)? = handoff ?? verifier
         let consumers = scenario.consume.map {
-            RunConsumers(scenario: scenario, spec: $0, runId: runId, api: readAPI, recorder: recorder, verifier: witness!, segment: segment, logger: logger)
+            RunConsumers(scenario: scenario, spec: $0, runId: runId, api: readAPI, recorder: recorder, verifier: witness!, segment: segment, logger: logger,
+                metricsFactory: clientMetricsFactory)
         }
         let ownShards = shardMap.entries.map(\.shardId).filter { segment?.reads(shard: $0) ?? true }
         let consumerFailure = Mutex<String?>(nil)
@@ -204,7 +210,8 @@ package final class LoadRunner: Sendable {
         if let witness {
             onAcknowledged = { event, intended, landed in witness.acknowledged(event, index: event.index, intended: intended, at: landed) }
         }
-        let publisher = RunPublisher(scenario: scenario, api: observed, recorder: recorder, logger: logger, onAcknowledged: onAcknowledged)
+        let publisher = RunPublisher(
+            scenario: scenario, api: observed, recorder: recorder, logger: logger, onAcknowledged: onAcknowledged, producerMetrics: clientMetricsFactory)
         let finished = StopSignal()
         let tally = KeyTally(limit: Self.trackedKeyLimit, samplesPerType: scenario.sampledRecordsPerType, types: typeNames.count)
 

@@ -1,3 +1,4 @@
+import CoreMetrics
 import Foundation
 import Kinesis
 import KinesisConsumer
@@ -129,7 +130,7 @@ final class RunConsumers: Sendable {
     }
 
     init(scenario: Scenario, spec: Scenario.ConsumeSpec, runId: Int64, api: any KinesisAPI, recorder: Recorder, verifier: any ReadBackWitness, segment: RunSegment? = nil,
-        logger: Logger?
+        logger: Logger?, metricsFactory: (any MetricsFactory)? = nil
     ) {
         self.spec = spec
         self.segment = segment
@@ -147,6 +148,7 @@ final class RunConsumers: Sendable {
             configuration.initialPosition = spec.from == .latest ? .latest : .trimHorizon
             configuration.shardSyncInterval = .seconds(2)
             configuration.maxConcurrentShards = 64
+            if let metricsFactory { configuration.metricsFactory = metricsFactory }
             // Throttled reads are measured, not fatal: the reader keeps backing off.
             configuration.reader.maxConsecutiveFailures = 1_000
             configuration.reader.maxRecordsPerCall = spec.maxRecordsPerCall

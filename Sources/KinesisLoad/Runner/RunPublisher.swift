@@ -1,3 +1,4 @@
+import CoreMetrics
 import Foundation
 import Kinesis
 import KinesisConsumer
@@ -24,14 +25,19 @@ final class RunPublisher: Sendable {
 
     init(
         scenario: Scenario, api: any KinesisAPI, recorder: Recorder, logger: Logger?,
-        onAcknowledged: (@Sendable (LoadEvent, ContinuousClock.Instant, PublishResult) -> Void)? = nil
+        onAcknowledged: (@Sendable (LoadEvent, ContinuousClock.Instant, PublishResult) -> Void)? = nil,
+        producerMetrics: (any MetricsFactory)? = nil
     ) {
+        self.producerMetrics = producerMetrics
         self.scenario = scenario
         self.api = api
         self.recorder = recorder
         self.logger = logger
         self.onAcknowledged = onAcknowledged
     }
+
+    /// Where the Producer's own metrics go (`--cloudwatch-metrics`); the process's factory when nil.
+    let producerMetrics: (any MetricsFactory)?
 
     typealias Publish = (LoadEvent, ContinuousClock.Instant) async throws -> Void
     typealias Idle = (ContinuousClock.Instant) async -> Void
@@ -192,6 +198,7 @@ final class RunPublisher: Sendable {
         // Above the runner's cap, so that the runner drops (and counts) before put would wait.
         configuration.maxInFlightRecords = scenario.load.maxInFlight + 1
         configuration.maxInFlightBytes = 1 << 30
+        configuration.metricsFactory = producerMetrics
         return Producer(api: api, configuration: configuration, logger: logger)
     }
 }
