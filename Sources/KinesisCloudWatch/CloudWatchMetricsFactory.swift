@@ -68,9 +68,10 @@ public final class CloudWatchMetricsFactory: MetricsFactory, Service, Sendable {
     let sink: any CloudWatchMetricsSink
     let logger: Logger
     private let series = Mutex<[String: Series]>([:])
+    /// Labels (with their dimensions) that are not sent.
+    private let ignored = Mutex<Set<String>>([])
     private let counts = Mutex(Statistics())
     private let stopping = Atomic<Bool>(false)
-    private let flushing = Mutex<Void>(())
 
     /// What the backend has done so far.
     public struct Statistics: Sendable, Hashable {
@@ -195,9 +196,14 @@ public final class CloudWatchMetricsFactory: MetricsFactory, Service, Sendable {
     private func handler(label: String, dimensions: [(String, String)], kind: Series.Kind) -> Series? {
         let key = ([label] + dimensions.map { "\($0.0)=\($0.1)" }).joined(separator: "\u{0}")
         let made: Series?? = series.withLock { table in
-            if let found = table[key] { return .some(found) }
+            if let found = table[key] { return .some(found.targets.isEmpty ? nil : found) }
+            if ignored.withLock({ $0.contains(key) }) { return .some(nil) }
             let targets = targets(label: label, dimensions: dimensions)
-            guard !targets.isEmpty else { return .some(nil) }
+            guard !targets.isEmpty else {
+                // Not sent: remembered (within the same bound), so that the next handler of it costs a lookup.
+                ignored.withLock { if $0.count < configuration.maxSeries { $0.insert(key) } }
+                return .some(nil)
+            }
             guard table.count < configuration.maxSeries else { return nil }
             let made = Series(kind: kind, targets: targets)
             table[key] = made

@@ -294,7 +294,7 @@ struct RunCommand: AsyncParsableCommand {
             scenario: scenario, api: api, target: target, store: store, scenarioPath: self.scenario, mayCreateStream: mayCreateStream,
             createHint: "run again with --create (or put \"create\": true in $.stream)", readAPI: readAPI,
             segment: try segment.map(RunSegment.init(parsing:)), startAt: startAt.flatMap(Self.instant), metricsFactory: session?.metrics?.factory,
-            clientMetricsFactory: session?.cloudwatch?.factory)
+            clientMetricsFactory: session?.clientMetrics)
         if let session { session.began(runner) }
         let terminal = isatty(STDERR_FILENO) == 1
         let printer = ProgressPrinter(terminal: terminal, quiet: quiet)
@@ -441,6 +441,15 @@ final class LiveRun: Sendable {
     let cloudwatch: CloudWatchSession?
 
     init(cloudwatch: CloudWatchSession?) { self.cloudwatch = cloudwatch }
+
+    /// Where the run's Producer and consumers send their own metrics (the KPL's and KCL's
+    /// figures): to /metrics beside the run's, to CloudWatch, or both.
+    var clientMetrics: (any MetricsFactory)? {
+        var factories: [any MetricsFactory] = []
+        if let prometheus = metrics?.factory { factories.append(prometheus) }
+        if let cloudwatch = cloudwatch?.factory { factories.append(cloudwatch) }
+        return factories.count > 1 ? MultiplexMetricsHandler(factories: factories) : factories.first
+    }
     var runner: LoadRunner? { state.withLock { $0.runner } }
 
     /// Starts the servers asked for; nil when none is.

@@ -134,3 +134,45 @@ def test_the_live_page_changes_during_the_run_and_ends_as_the_final_report(tmp_p
         browser.close()
         if run.poll() is None:
             run.kill()
+
+
+def test_the_live_page_names_the_hot_shard_while_the_run_goes_and_dashboard_takes_no_port(tmp_path):
+    """`--dashboard` with no port picks a free one and prints it; /live names the hot shard while
+    the run is still going, and at the end the same shards summary.json calls hot."""
+    scenario = json.loads((ROOT / "Scenarios" / "hot-shard.json").read_text())
+    scenario["load"] = {"executor": "constant-arrival-rate", "rate": 2000, "duration": "6s"}
+    path = tmp_path / "hot.json"
+    path.write_text(json.dumps(scenario))
+    run = subprocess.Popen(
+        [binary(), "run", str(path), "--db", str(tmp_path / "m.sqlite"), "--reports", str(tmp_path / "reports"),
+         "--dashboard", "--linger", "60s", "--quiet"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        line = run.stdout.readline()
+        assert line.startswith("live page at http://127.0.0.1:"), line
+        url = line.split(" at ", 1)[1].strip()
+
+        def live():
+            with urllib.request.urlopen(url + "live", timeout=5) as answer:
+                return json.load(answer)
+
+        hot_while_running = None
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            snapshot = live()
+            if snapshot["state"] == "running" and snapshot["hotShards"] and hot_while_running is None:
+                hot_while_running = snapshot
+            if snapshot["state"] == "finished":
+                break
+            time.sleep(0.3)
+        assert hot_while_running is not None, "the hot shard was not named while the run went"
+        assert hot_while_running["seconds"] < 7
+        summary = json.loads(next((tmp_path / "reports").glob("*/summary.json")).read_text())
+        hot = [s["shardId"] for s in summary["shards"] if s["hot"]]
+        assert hot and [h.split(" ", 1)[0] for h in snapshot["hotShards"]] == hot
+        assert [h.split(" ", 1)[0] for h in hot_while_running["hotShards"]][0] in hot
+        run.send_signal(signal.SIGTERM)
+        run.wait(timeout=20)
+    finally:
+        if run.poll() is None:
+            run.kill()

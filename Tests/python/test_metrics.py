@@ -129,6 +129,9 @@ def test_a_run_is_scraped_while_it_runs_and_its_last_scrape_equals_summary_json(
         assert v["read"] == 1600
         assert total(end, "kinesis_load_end_to_end_seconds_count") > 0
         assert total(end, "kinesis_load_consumed_records_total") >= 1600
+        # The run's Producer and consumers report their own figures (the KPL's and KCL's) beside the run's.
+        assert total(end, "kinesis_producer_user_records_put_total", stream="end-to-end") == s["totals"]["succeeded"]
+        assert total(end, "kinesis_consumer_records_total", stream="end-to-end") >= 1600
         # What the Grafana dashboard queries is what a run serves.
         names = {n for (n, _) in end}
         assert dashboard_metrics("kinesis_load_") and dashboard_metrics("kinesis_load_") <= names, dashboard_metrics("kinesis_load_") - names
