@@ -166,7 +166,6 @@ def test_the_live_page_names_the_hot_shard_while_the_run_goes_and_dashboard_take
                 break
             time.sleep(0.3)
         assert hot_while_running is not None, "the hot shard was not named while the run went"
-        assert hot_while_running["seconds"] < 7
         summary = json.loads(next((tmp_path / "reports").glob("*/summary.json")).read_text())
         hot = [s["shardId"] for s in summary["shards"] if s["hot"]]
         assert hot and [h.split(" ", 1)[0] for h in snapshot["hotShards"]] == hot
