@@ -16,28 +16,18 @@ minutes=${3:-10}
 work=$(mktemp -d)
 release_binary
 
-scenario() { # name, load JSON
-    cat >"$work/$1.json" <<JSON
-{"name": "$1", "seed": 1, "stream": {"name": "bench", "shards": 8},
- "load": $2,
- "publisher": {"mode": "aggregated", "maxBufferedTime": "100ms", "rateLimitPercent": null, "maxConcurrentRequests": 16},
- "keys": {"users": {"count": 1000}},
- "events": [{"type": "E", "partitionKey": {"strategy": "key", "pool": "users"},
-             "template": {"id": "{{seq}}", "user": "{{key users}}", "v": "{{int 1 1000}}"}}]}
-JSON
-}
 figure() { # summary.json, python expression over s
     python3 -c "import json,sys; s=json.load(open(sys.argv[1])); print($2)" "$1"
 }
 
 echo "==> 1. ceiling: $events events, unpaced, aggregated"
-scenario ceiling "{\"executor\": \"fixed-events\", \"events\": $events, \"maxInFlight\": 200000}"
+bench_scenario ceiling "{\"executor\": \"fixed-events\", \"events\": $events, \"maxInFlight\": 200000}"
 "$bin" run "$work/ceiling.json" --no-limits --quiet --db "$work/m.sqlite" --reports "$work/reports" >/dev/null
 summary="$work/reports/0001-ceiling/summary.json"
 figure "$summary" "f\"ceiling: {s['totals']['succeeded']} events delivered, started at {s['rate']['achieved']:.0f} events/s, delivered at {s['rate']['delivered']:.0f} events/s (whole run), p99 {s['latencyMs']['p99']:.1f} ms\""
 
 echo "==> 2. accuracy: 50,000 events/s for ${seconds} s"
-scenario accuracy "{\"executor\": \"constant-arrival-rate\", \"rate\": 50000, \"duration\": \"${seconds}s\"}"
+bench_scenario accuracy "{\"executor\": \"constant-arrival-rate\", \"rate\": 50000, \"duration\": \"${seconds}s\"}"
 "$bin" run "$work/accuracy.json" --no-limits --quiet --db "$work/m.sqlite" --reports "$work/reports" >/dev/null
 summary="$work/reports/0002-accuracy/summary.json"
 figure "$summary" "f\"accuracy: target {s['rate']['target']:.0f}/s, achieved {s['rate']['achieved']:.1f}/s ({s['rate']['accuracy']*100:.3f}%), dropped {s['totals']['dropped']}, lateness p50 {s['latenessMs']['p50']:.3f} ms p99 {s['latenessMs']['p99']:.3f} ms max {s['latenessMs']['max']:.1f} ms, latency p99 {s['latencyMs']['p99']:.1f} ms\""
@@ -45,7 +35,7 @@ figure "$summary" "'per-second started, min/max over full seconds: %d / %d' % (m
 
 if [ "$minutes" -gt 0 ]; then
     echo "==> 3. memory: 50,000 events/s for ${minutes} min, resident memory every 30 s"
-    scenario memory "{\"executor\": \"constant-arrival-rate\", \"rate\": 50000, \"duration\": \"${minutes}m\"}"
+    bench_scenario memory "{\"executor\": \"constant-arrival-rate\", \"rate\": 50000, \"duration\": \"${minutes}m\"}"
     "$bin" run "$work/memory.json" --no-limits --quiet --db "$work/m.sqlite" --reports "$work/reports" >/dev/null &
     pid=$!
     samples=()

@@ -94,3 +94,16 @@ check() {
     local name=$1; shift
     if "$@"; then passed=$((passed + 1)); echo "ok: $name"; else failed=$((failed + 1)); echo "FAILED: $name"; fi
 }
+
+# Writes $work/NAME.json, the load runner's benchmark scenario (8 shards, aggregated, limits
+# for the runner, one event type keyed by 1,000 users) with the given load section.
+bench_scenario() { # name, load JSON
+    cat >"$work/$1.json" <<JSON
+{"name": "$1", "seed": 1, "stream": {"name": "bench", "shards": 8},
+ "load": $2,
+ "publisher": {"mode": "aggregated", "maxBufferedTime": "100ms", "rateLimitPercent": null, "maxConcurrentRequests": 16},
+ "keys": {"users": {"count": 1000}},
+ "events": [{"type": "E", "partitionKey": {"strategy": "key", "pool": "users"},
+             "template": {"id": "{{seq}}", "user": "{{key users}}", "v": "{{int 1 1000}}"}}]}
+JSON
+}

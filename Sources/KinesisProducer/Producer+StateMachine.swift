@@ -59,7 +59,8 @@ struct ProducerStateMachine {
         var hashKey: UInt128
         /// Seconds since the producer's origin when `put` took it.
         var arrival: Double
-        var ticket: RecordTicket
+        /// How its outcome reaches whoever put it.
+        var completion: Completion
         /// Admission order, set when the record is taken: put order for one caller.
         var sequence: UInt64 = 0
         var bytes: Int { data.count + partitionKey.utf8.count }
@@ -70,9 +71,9 @@ struct ProducerStateMachine {
         var partitionKey: String
         var explicitHashKey: String?
         var data: Data
-        /// The tickets of the user records inside, which is all that is kept of them once the
-        /// record is built: payloads are not copied around again.
-        var tickets: [RecordTicket]
+        /// How the outcomes of the user records inside reach their callers, in order: all that is
+        /// kept of them once the aggregate is sealed, so payloads are not copied around again.
+        var completions: [Completion]
         /// Data plus partition key bytes of the user records, for the in-flight budget.
         var userBytes: Int
         /// When the oldest user record inside arrived.
@@ -87,12 +88,25 @@ struct ProducerStateMachine {
         var attempts = 0
         var notBefore = 0.0
         var lastError: KinesisError?
-        var size: Int { data.count + partitionKey.utf8.count }
+        /// The shard map it was routed by (``ProducerStateMachine/generation``).
+        var generation = 0
+        /// Whether its keys are counted in `inFlightKeys` (sent while order was kept key by key).
+        var keysInFlight = false
+        /// An aggregate not encoded yet: ``data`` is empty until ``encode()``.
+        var pending: AggregatedRecordBuilder?
+        var size: Int { (pending?.size ?? data.count) + partitionKey.utf8.count }
+
+        /// Encodes a pending aggregate into ``data`` (the MD5 included): done by the sending task.
+        mutating func encode() {
+            guard let builder = pending, let built = builder.build() else { return }
+            pending = nil
+            data = built.data
+        }
     }
 
     struct Buffer {
         var builder: AggregatedRecordBuilder
-        var tickets: [RecordTicket] = []
+        var completions: [Completion] = []
         var userBytes = 0
         var firstArrival: Double
         var firstKey: String
@@ -110,8 +124,9 @@ struct ProducerStateMachine {
     /// What the caller must do once the lock is released; metrics included, so the machine
     /// stays free of side effects.
     struct Actions {
-        var delivered: [(RecordTicket, PublishResult)] = []
-        var failed: [(RecordTicket, ProducerError)] = []
+        /// Outcomes to report, of records put with a ticket or a callback (counted ones only count).
+        var delivered: [(Completion, PublishResult)] = []
+        var failed: [(Completion, ProducerError)] = []
         /// Waiting callers whose records were admitted and buffered.
         var admitted: [Int] = []
         /// Waiting callers turned away (the producer stopped), with the error to throw.
@@ -177,6 +192,29 @@ struct ProducerStateMachine {
     private var blocked: [String: Deque<Outgoing>] = [:]
     /// Shards with an aggregate under way, with how many (per-key order only).
     private var inFlightShards: [String: Int] = [:]
+    /// Counts shard map installs: a record routed under an earlier map may sit on another shard
+    /// than newer records of its key.
+    private var generation = 0
+    /// An explicit hash key can send one partition key to two shards.
+    private var explicitHashKeysSeen = false
+    /// Records under way by the map they were routed by (-1: none), with how many.
+    private var inFlightGenerations: [Int: Int] = [:]
+
+    /// Whether per-key order can be kept shard by shard, which costs nothing per key: with
+    /// aggregation, every record of a key is routed by the current map to one shard, and a
+    /// shard's aggregates go out one at a time, oldest first, so its keys' records cannot
+    /// overtake each other. That holds while everything held was routed by the current map and
+    /// no explicit hash key was put; otherwise order is kept key by key.
+    private var ordersByShard: Bool {
+        guard configuration.ordered, configuration.aggregation, shardMap != nil, !explicitHashKeysSeen else { return false }
+        return inFlightGenerations.keys.allSatisfy { $0 == generation } && misrouted.isEmpty && !ready.contains(where: isStale)
+            && !retrying.contains(where: isStale)
+    }
+
+    private func isStale(_ record: Outgoing) -> Bool { record.generation != generation || record.shardId == nil }
+
+    /// The generation a record under way is counted under: -1 for one routed without a shard.
+    private static func routing(_ record: Outgoing) -> Int { record.shardId == nil ? -1 : record.generation }
 
     /// Whether a shard still waits for an aggregate of its own: its next one cannot go out yet.
     private func shardIsBusy(_ shard: Int) -> Bool {
@@ -235,6 +273,7 @@ struct ProducerStateMachine {
         inFlightRecords += 1
         inFlightBytes += user.bytes
         var user = user
+        if user.explicitHashKey != nil { explicitHashKeysSeen = true }
         user.sequence = nextSequence
         nextSequence += 1
         buffer(user)
@@ -281,34 +320,40 @@ struct ProducerStateMachine {
     // MARK: - Buffering
 
     private mutating func buffer(_ user: UserEntry) {
-        guard configuration.aggregation, let map = shardMap, let shard = map.index(forHashKey: user.hashKey) else {
+        guard configuration.aggregation, let shard = shardMap?.index(forHashKey: user.hashKey) else {
             ready.append(
                 Outgoing(
-                    partitionKey: user.partitionKey, explicitHashKey: user.explicitHashKey, data: user.data, tickets: [user.ticket],
+                    partitionKey: user.partitionKey, explicitHashKey: user.explicitHashKey, data: user.data, completions: [user.completion],
                     userBytes: user.bytes, oldest: user.arrival, firstKey: user.partitionKey,
                     shardId: shardMap?.shardId(forHashKey: user.hashKey), sequence: user.sequence,
-                    keys: configuration.ordered ? [user.partitionKey] : []))
+                    keys: configuration.ordered ? [user.partitionKey] : [], generation: generation))
             return
         }
-        let record = AggregatedRecord.UserRecord(partitionKey: user.partitionKey, explicitHashKey: user.explicitHashKey, data: user.data)
         let maximumSize = configuration.ordered ? configuration.orderedAggregateCeiling : configuration.aggregationMaxSize
-        if buffers[shard] == nil {
-            buffers[shard] = Buffer(
+        func fresh() -> Buffer {
+            Buffer(
                 builder: AggregatedRecordBuilder(maximumSize: maximumSize), firstArrival: user.arrival, firstKey: user.partitionKey,
                 sequence: user.sequence)
         }
-        if !buffers[shard]!.builder.append(record, hashKey: user.hashKey) {
+        // Taken out and put back, so that it is changed in place: reading it through the
+        // optional would copy it (and retain everything in it) for every record.
+        var current = buffers[shard].take() ?? fresh()
+        func append(to buffer: inout Buffer) -> Bool {
+            buffer.builder.append(partitionKey: user.partitionKey, explicitHashKey: user.explicitHashKey, data: user.data, hashKey: user.hashKey)
+        }
+        if !append(to: &current) {
+            buffers[shard] = current
             seal(shard)
-            buffers[shard] = Buffer(
-                builder: AggregatedRecordBuilder(maximumSize: maximumSize), firstArrival: user.arrival, firstKey: user.partitionKey,
-                sequence: user.sequence)
-            buffers[shard]!.builder.append(record, hashKey: user.hashKey)
+            current = fresh()
+            _ = append(to: &current)
         }
-        buffers[shard]!.tickets.append(user.ticket)
-        buffers[shard]!.userBytes += user.bytes
-        buffers[shard]!.sequence = min(buffers[shard]!.sequence, user.sequence)
+        current.completions.append(user.completion)
+        current.userBytes += user.bytes
+        current.sequence = min(current.sequence, user.sequence)
+        let large = current.builder.size >= configuration.aggregationMaxSize
+        buffers[shard] = consume current
         // Past the usual size, an aggregate goes out unless its shard is still busy with the last one.
-        if configuration.ordered, buffers[shard]!.builder.size >= configuration.aggregationMaxSize, !shardIsBusy(shard) {
+        if configuration.ordered, large, !shardIsBusy(shard) {
             seal(shard)
         }
     }
@@ -316,14 +361,20 @@ struct ProducerStateMachine {
     /// Turns a shard's aggregate into a record ready to send; `first` puts it ahead of what is
     /// ready (records sent again, which are older than anything ready that shares their keys).
     private mutating func seal(_ shard: Int, first: Bool = false) {
-        guard shard < buffers.count, let buffer = buffers[shard] else { return }
-        buffers[shard] = nil
-        guard let built = buffer.builder.build() else { return }
-        let outgoing = Outgoing(
-            partitionKey: built.partitionKey, explicitHashKey: built.explicitHashKey, data: built.data, tickets: buffer.tickets,
+        guard shard < buffers.count, let buffer = buffers[shard].take() else { return }
+        guard !buffer.builder.isEmpty else { return }
+        var outgoing = Outgoing(
+            partitionKey: "a", explicitHashKey: buffer.builder.aggregateHashKey, data: Data(), completions: buffer.completions,
             userBytes: buffer.userBytes, oldest: buffer.firstArrival, firstKey: buffer.firstKey,
             shardId: shardMap?.entries[shard].shardId, sequence: buffer.sequence,
-            keys: configuration.ordered ? buffer.builder.distinctPartitionKeys : [])
+            keys: configuration.ordered ? buffer.builder.distinctPartitionKeys : [], generation: generation)
+        if buffer.builder.count == 1, let built = buffer.builder.build() {
+            // One record goes plain, with its own keys: nothing to encode or digest.
+            (outgoing.partitionKey, outgoing.explicitHashKey, outgoing.data) = built
+        } else {
+            // Encoded and digested by the task that sends it, off the caller's path and the lock.
+            outgoing.pending = buffer.builder
+        }
         if first { ready.prepend(outgoing) } else { ready.append(outgoing) }
     }
 
@@ -333,6 +384,7 @@ struct ProducerStateMachine {
     mutating func install(_ map: ShardMap) -> Actions {
         for shard in buffers.indices { seal(shard) }
         shardMap = map
+        generation += 1
         buffers = Array(repeating: nil, count: map.count)
         mapIsStale = false
         return resolveMisrouted(with: map)
@@ -349,7 +401,7 @@ struct ProducerStateMachine {
     /// (`AggregatorUtil.deaggregate` drops every record of an aggregate at its first sub-record
     /// outside the shard's hash range): delivered if the shard it landed on covers every one of
     /// its records under `map`, otherwise every record is buffered again, re-aggregated by the new
-    /// map (keeping its ticket, its budget and its arrival time, so the TTL still counts from the
+    /// map (keeping its completion, its budget and its arrival time, so the TTL still counts from the
     /// first put), as the KPL does. Readers that do not check ranges then see the records of a
     /// mixed aggregate twice. Without a map, all are taken as delivered.
     private mutating func resolveMisrouted(with map: ShardMap?) -> Actions {
@@ -361,31 +413,31 @@ struct ProducerStateMachine {
         for item in items {
             let users = AggregatedRecord.deaggregate(item.record.data) ?? []
             let hashKeys = users.map { ShardMap.hashKey(forPartitionKey: $0.partitionKey, explicitHashKey: $0.explicitHashKey) }
-            guard let map, users.count == item.record.tickets.count,
+            guard let map, users.count == item.record.completions.count,
                 !hashKeys.allSatisfy({ map.shardId(forHashKey: $0) == item.landed })
             else {
-                let count = item.record.tickets.count
-                for (index, ticket) in item.record.tickets.enumerated() {
-                    actions.delivered.append((ticket, item.result.inAggregate(index: index, count: count)))
+                let count = item.record.completions.count
+                for (index, completion) in item.record.completions.enumerated() where completion.isTracked {
+                    actions.delivered.append((completion, item.result.inAggregate(index: index, count: count)))
                 }
-                releasedRecords += item.record.tickets.count
+                statistics.delivered += count
+                releasedRecords += item.record.completions.count
                 releasedBytes += item.record.userBytes
                 continue
             }
             statistics.retried += users.count
             statistics.resentAfterReshard += users.count
             actions.resentAfterReshard += users.count
-            for ((user, hashKey), ticket) in zip(zip(users, hashKeys), item.record.tickets) {
+            for ((user, hashKey), completion) in zip(zip(users, hashKeys), item.record.completions) {
                 buffer(
                     UserEntry(
                         partitionKey: user.partitionKey, explicitHashKey: user.explicitHashKey, data: user.data, hashKey: hashKey,
-                        arrival: item.record.oldest, ticket: ticket, sequence: item.record.sequence))
+                        arrival: item.record.oldest, completion: completion, sequence: item.record.sequence))
             }
             // Sealed at once and put first: newer records of these keys may be ready already
             // (sealed when the map was installed) and must not overtake them.
             for shard in buffers.indices.reversed() { seal(shard, first: true) }
         }
-        statistics.delivered += actions.delivered.count
         release(records: releasedRecords, bytes: releasedBytes, into: &actions)
         return actions
     }
@@ -451,7 +503,14 @@ struct ProducerStateMachine {
         // Per-key order: a key is busy while a request carrying it is under way, while a record
         // of it waits to be sent again, or once an earlier record of it stays behind this round.
         var busy = Set<String>()
-        if configuration.ordered {
+        // Or shard by shard, when that is exact (``ordersByShard``): a shard is busy while an
+        // aggregate of it is under way or waits to be sent again, or once one stays behind.
+        let byShard = ordersByShard
+        var busyShards = Set<String>()
+        if byShard {
+            busyShards.formUnion(inFlightShards.keys)
+            for record in retrying { if let shard = record.shardId { busyShards.insert(shard) } }
+        } else if configuration.ordered {
             busy.formUnion(inFlightKeys.keys)
             for record in retrying { busy.formUnion(record.keys) }
             for item in misrouted { busy.formUnion(item.record.keys) }
@@ -474,7 +533,11 @@ struct ProducerStateMachine {
             }
             current.append(record)
             bytes += record.size
-            if configuration.ordered { busy.formUnion(record.keys) }
+            if byShard {
+                busyShards.insert(record.shardId!)
+            } else if configuration.ordered {
+                busy.formUnion(record.keys)
+            }
             return true
         }
         // First the oldest held-back record of each key that is free again; one that cannot go
@@ -498,7 +561,11 @@ struct ProducerStateMachine {
                 busy.insert(record.firstKey)
             } else {
                 leftover.append(record)
-                if configuration.ordered { busy.formUnion(record.keys) }
+                if byShard {
+                    busyShards.insert(record.shardId!)
+                } else if configuration.ordered {
+                    busy.formUnion(record.keys)
+                }
             }
         }
         // Past this many records held back, the rest of the queue waits unexamined: with per-key
@@ -509,7 +576,7 @@ struct ProducerStateMachine {
         // rest of the queue is never touched.
         while !ready.isEmpty, !noRoom, scanned < scanLimit {
             let record = ready.removeFirst()
-            if configuration.ordered, record.keys.contains(where: busy.contains) {
+            if configuration.ordered, byShard ? busyShards.contains(record.shardId!) : record.keys.contains(where: busy.contains) {
                 holdBack(record)
                 if !configuration.queuesByKey { scanned += 1 }
                 continue
@@ -543,10 +610,14 @@ struct ProducerStateMachine {
         ready.prepend(contentsOf: leftover)
         inFlightRequests += requests.count
         if configuration.ordered {
-            for request in requests {
-                for record in request {
-                    for key in record.keys { inFlightKeys.add(key) }
-                    if let shard = record.shardId { inFlightShards.add(shard) }
+            for r in requests.indices {
+                for i in requests[r].indices {
+                    if !byShard {
+                        for key in requests[r][i].keys { inFlightKeys.add(key) }
+                        requests[r][i].keysInFlight = true
+                    }
+                    inFlightGenerations.add(Self.routing(requests[r][i]))
+                    if let shard = requests[r][i].shardId { inFlightShards.add(shard) }
                 }
             }
         }
@@ -555,13 +626,13 @@ struct ProducerStateMachine {
         var releasedRecords = 0
         var releasedBytes = 0
         for record in expired {
-            let count = record.tickets.count
+            let count = record.completions.count
             let error = ProducerError(
                 code: .expired,
                 message: "not delivered within the record TTL of \(configuration.recordTTL) (partition key '\(record.firstKey.prefix(40))'"
                     + (count > 1 ? " and \(count - 1) more records aggregated with it)" : ")"),
                 attempts: record.attempts, underlying: record.lastError)
-            for ticket in record.tickets { collected.actions.failed.append((ticket, error)) }
+            for completion in record.completions where completion.isTracked { collected.actions.failed.append((completion, error)) }
             collected.actions.expired += count
             collected.actions.errors.append(ProducerError.Code.expired.rawValue)
             releasedRecords += count
@@ -593,7 +664,11 @@ struct ProducerStateMachine {
             var record = sent
             record.attempts += 1
             if configuration.ordered {
-                for key in record.keys { inFlightKeys.remove(key) }
+                if record.keysInFlight {
+                    for key in record.keys { inFlightKeys.remove(key) }
+                    record.keysInFlight = false
+                }
+                inFlightGenerations.remove(Self.routing(record))
                 if let shard = record.shardId { inFlightShards.remove(shard) }
             }
             switch result {
@@ -605,22 +680,23 @@ struct ProducerStateMachine {
                     // The stream was resharded: predictions are wrong until the map is refreshed.
                     mapIsStale = true
                     actions.errors.append("WrongShard")
-                    if record.tickets.count > 1 {
+                    if record.completions.count > 1 {
                         // A KCL reader drops the records of an aggregate whose hash keys fall
                         // outside the shard it is read from: sort them out after the refresh.
+                        record.encode()  // a no-op when its sender encoded it
                         misrouted.append((record, shardId, landed))
                         continue
                     }
                 }
-                let count = record.tickets.count
-                for (index, ticket) in record.tickets.enumerated() {
-                    actions.delivered.append((ticket, landed.inAggregate(index: index, count: count)))
+                let count = record.completions.count
+                for (index, completion) in record.completions.enumerated() where completion.isTracked {
+                    actions.delivered.append((completion, landed.inAggregate(index: index, count: count)))
                 }
-                releasedRecords += record.tickets.count
+                releasedRecords += record.completions.count
                 releasedBytes += record.userBytes
-                statistics.delivered += record.tickets.count
+                statistics.delivered += record.completions.count
                 actions.kinesisRecordsPut += 1
-                actions.userRecordsPut += record.tickets.count
+                actions.userRecordsPut += record.completions.count
                 actions.bytesPut += record.size
                 actions.userBytesPut += record.userBytes
             case .failure(let error):
@@ -635,10 +711,10 @@ struct ProducerStateMachine {
                     record.notBefore = now + wait.timeInterval
                     retrying.append(record)
                 case .fail:
-                    statistics.failed += record.tickets.count
+                    statistics.failed += record.completions.count
                     let rejected = ProducerError(failedWith: error, attempts: record.attempts)
-                    for ticket in record.tickets { actions.failed.append((ticket, rejected)) }
-                    releasedRecords += record.tickets.count
+                    for completion in record.completions where completion.isTracked { actions.failed.append((completion, rejected)) }
+                    releasedRecords += record.completions.count
                     releasedBytes += record.userBytes
                 }
             }
@@ -677,8 +753,8 @@ struct ProducerStateMachine {
         var records = 0
         var bytes = 0
         for record in held {
-            for ticket in record.tickets { actions.failed.append((ticket, error)) }
-            records += record.tickets.count
+            for completion in record.completions where completion.isTracked { actions.failed.append((completion, error)) }
+            records += record.completions.count
             bytes += record.userBytes
         }
         statistics.failed += records

@@ -1,6 +1,9 @@
 import CoreMetrics
 import Foundation
 import Kinesis
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 import ServiceLifecycle
 import Synchronization
@@ -26,12 +29,16 @@ public final class Producer: Service, EventPublisher {
     private let logger: Logger?
     /// Seconds since the producer was made, read from the injected clock.
     private let now: @Sendable () -> Double
+    /// ``now``, or coarser where that is cheaper: when a record arrived.
+    private let arrivalNow: @Sendable () -> Double
     private let sleep: @Sendable (Duration) async throws -> Void
     private let state: Mutex<Shell>
     /// Set once the first shard map load was tried: lets `put` skip a lock.
     private let mapAttempted = Atomic<Bool>(false)
     private let nextWaiterID = Atomic<Int>(0)
     private let doorbell = Doorbell()
+    /// The MD5s of partition keys met lately: users, devices and tenants repeat.
+    private let hashKeys = HashKeyCache()
     private let metrics: ProducerMetrics
     private let encode: @Sendable (any Encodable) throws -> Data
 
@@ -48,8 +55,25 @@ public final class Producer: Service, EventPublisher {
         self.api = api
         self.configuration = configuration
         self.logger = logger
+        #if canImport(Glibc)
+        if clock is ContinuousClock {
+            // The usual case, spared the generic clock's indirection. A record's arrival is read
+            // on every put, from the coarse monotonic clock (a few nanoseconds, a few
+            // milliseconds' resolution: buffering and the TTL are counted in tens of
+            // milliseconds at least); everything else from the precise one, on the same timeline.
+            let origin = Self.monotonic(CLOCK_MONOTONIC)
+            self.now = { Self.monotonic(CLOCK_MONOTONIC) - origin }
+            self.arrivalNow = { max(0, Self.monotonic(CLOCK_MONOTONIC_COARSE) - origin) }
+        } else {
+            let origin = clock.now
+            self.now = { origin.duration(to: clock.now).timeInterval }
+            self.arrivalNow = self.now
+        }
+        #else
         let origin = clock.now
         self.now = { origin.duration(to: clock.now).timeInterval }
+        self.arrivalNow = self.now
+        #endif
         self.sleep = { try await clock.sleep(for: $0) }
         self.encode = { try encoder().encode($0) }
         self.state = Mutex(
@@ -92,8 +116,8 @@ public final class Producer: Service, EventPublisher {
 
         func perform(_ metrics: ProducerMetrics) {
             metrics.record(actions)
-            for (ticket, result) in actions.delivered { ticket.complete(.success(result)) }
-            for (ticket, error) in actions.failed { ticket.complete(.failure(error)) }
+            for (completion, result) in actions.delivered { completion.complete(.success(result)) }
+            for (completion, error) in actions.failed { completion.complete(.failure(error)) }
             admitted.forEach { $0.resume() }
             for (continuation, error) in turnedAway { continuation.resume(throwing: error) }
             flushed.forEach { $0.resume() }
@@ -116,18 +140,47 @@ public final class Producer: Service, EventPublisher {
     /// - Throws: ``PublishError`` with ``PublishError/Code/invalidRecord`` when the record
     ///   breaks a limit (nothing is buffered), or ``PublishError/Code/shutDown``.
     public func put(data: Data, partitionKey: String, explicitHashKey: String? = nil) async throws -> RecordTicket {
-        let entry = PublishEntry(data: data, partitionKey: partitionKey, explicitHashKey: explicitHashKey)
+        let ticket = RecordTicket()
+        try await take(PublishEntry(data: data, partitionKey: partitionKey, explicitHashKey: explicitHashKey), .ticket(ticket))
+        return ticket
+    }
+
+    /// ``put(data:partitionKey:explicitHashKey:)`` for callers that track many records and
+    /// cannot afford a ticket or a task per record (a load runner, a log shipper): `onCompletion`
+    /// is called once, with where the record landed or why it never will. It runs on the
+    /// producer's task: keep it short, and never wait in it.
+    ///
+    /// ```swift
+    /// try await producer.put(data: line, partitionKey: host) { result in
+    ///     if case .failure(let error) = result { failures.add(error.code) }
+    /// }
+    /// ```
+    public func put(
+        data: Data, partitionKey: String, explicitHashKey: String? = nil,
+        onCompletion: @escaping @Sendable (Result<PublishResult, ProducerError>) -> Void
+    ) async throws {
+        try await take(PublishEntry(data: data, partitionKey: partitionKey, explicitHashKey: explicitHashKey), .callback(onCompletion))
+    }
+
+    /// ``put(data:partitionKey:explicitHashKey:)`` whose outcome is only counted: in
+    /// ``statistics`` (delivered, failed) and the producer's metrics (errors by code). The
+    /// cheapest put, for fire-and-forget publishing where a count of failures is enough.
+    public func putCounted(data: Data, partitionKey: String, explicitHashKey: String? = nil) async throws {
+        try await take(PublishEntry(data: data, partitionKey: partitionKey, explicitHashKey: explicitHashKey), .counted)
+    }
+
+    /// Checks and buffers one record, waiting for room when the budget is full.
+    private func take(_ entry: PublishEntry, _ completion: Completion) async throws {
         if let problem = configuration.limits.problem(with: entry) {
             metrics.error(problem.reportedCode)
             throw problem
         }
         if !mapAttempted.load(ordering: .acquiring) { await ensureShardMap() }
-        let user = userEntry(entry, arrival: now())
+        let user = userEntry(entry, arrival: arrivalNow(), completion: completion)
         if try !state.withLock({ shell throws(ProducerError) in try shell.machine.admit(user) }) {
             try await waitForRoom(user)
         }
         metrics.received.increment()
-        return user.ticket
     }
 
     /// Hands many records to the producer under one lock where the budget allows: the same
@@ -136,7 +189,7 @@ public final class Producer: Service, EventPublisher {
     /// buffered whatever happens to it.
     public func put(contentsOf entries: [PublishEntry]) async throws -> [RecordTicket] {
         if !mapAttempted.load(ordering: .acquiring) { await ensureShardMap() }
-        let arrival = now()
+        let arrival = arrivalNow()
         var tickets: [RecordTicket] = []
         tickets.reserveCapacity(entries.count)
         var users: [ProducerStateMachine.UserEntry] = []
@@ -149,9 +202,9 @@ public final class Producer: Service, EventPublisher {
                 tickets.append(ticket)
                 continue
             }
-            let user = userEntry(entry, arrival: arrival)
-            tickets.append(user.ticket)
-            users.append(user)
+            let ticket = RecordTicket()
+            tickets.append(ticket)
+            users.append(userEntry(entry, arrival: arrival, completion: .ticket(ticket)))
         }
         var next = 0
         while next < users.count {
@@ -170,12 +223,11 @@ public final class Producer: Service, EventPublisher {
     }
 
     /// A checked record with its hash key (the limits already passed, so the key parses).
-    private func userEntry(_ entry: PublishEntry, arrival: Double) -> ProducerStateMachine.UserEntry {
-        let hashKey =
-            entry.explicitHashKey.flatMap { try? ShardMap.parseHashKey($0) } ?? ShardMap.hashKey(forPartitionKey: entry.partitionKey)
+    private func userEntry(_ entry: PublishEntry, arrival: Double, completion: Completion) -> ProducerStateMachine.UserEntry {
+        let hashKey = entry.explicitHashKey.flatMap { try? ShardMap.parseHashKey($0) } ?? hashKeys.hashKey(for: entry.partitionKey)
         return ProducerStateMachine.UserEntry(
             partitionKey: entry.partitionKey, explicitHashKey: entry.explicitHashKey, data: entry.data, hashKey: hashKey,
-            arrival: arrival, ticket: RecordTicket())
+            arrival: arrival, completion: completion)
     }
 
     /// Queues the record until the budget has room for it; the machine buffers it then.
@@ -347,7 +399,11 @@ public final class Producer: Service, EventPublisher {
     }
 
     /// Sends one PutRecords request and settles every user record in it.
-    private func send(_ records: [ProducerStateMachine.Outgoing]) async {
+    private func send(_ sealed: [ProducerStateMachine.Outgoing]) async {
+        // Aggregates are encoded and digested here, on the sending task: not on a caller's path
+        // and not under the lock, so with more than one core this overlaps with buffering.
+        var records = sealed
+        for index in records.indices { records[index].encode() }
         let started = now()
         for record in records { metrics.bufferingTime.recordSeconds(started - record.oldest) }
         let input = PutRecordsInput(
@@ -426,6 +482,17 @@ public final class Producer: Service, EventPublisher {
         }
     }
 }
+
+#if canImport(Glibc)
+extension Producer {
+    /// Seconds on a monotonic clock of the system's.
+    fileprivate static func monotonic(_ clock: clockid_t) -> Double {
+        var time = timespec()
+        clock_gettime(clock, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+    }
+}
+#endif
 
 /// Wakes the run loop early. A ring with nobody waiting is kept for the next wait, so none is lost.
 final class Doorbell: Sendable {

@@ -67,3 +67,26 @@ public final class RecordTicket: Sendable {
         for continuation in waiting { continuation.resume(with: result.mapError { $0 as any Error }) }
     }
 }
+
+/// How the fate of one user record reaches whoever put it: a ticket to await, a callback, or
+/// nothing but the producer's counts (``Producer/statistics`` and its metrics). The last two
+/// cost no allocation per record beyond the closure a caller passes.
+enum Completion: Sendable {
+    case ticket(RecordTicket)
+    case callback(@Sendable (Result<PublishResult, ProducerError>) -> Void)
+    case counted
+
+    /// Whether anyone hears of the outcome beyond the producer's counts.
+    var isTracked: Bool {
+        if case .counted = self { return false }
+        return true
+    }
+
+    func complete(_ result: Result<PublishResult, ProducerError>) {
+        switch self {
+        case .ticket(let ticket): ticket.complete(result)
+        case .callback(let body): body(result)
+        case .counted: break
+        }
+    }
+}

@@ -29,6 +29,8 @@ struct BenchCommand: AsyncParsableCommand {
         @Flag(help: "Drop the Producer's per-key order, to measure what it costs.") var unordered = false
         @Option(help: "Records per put call: 1 uses put(data:partitionKey:), more use put(contentsOf:).") var batch = 1
         @Option(help: "Tasks putting records at once, each an equal share.") var concurrency = 1
+        @Option(help: "How a put (--batch 1) learns its record's fate: ticket (put returns a RecordTicket), callback (put(...onCompletion:)) or counted (putCounted).")
+        var outcome = "ticket"
         @OptionGroup var cloudwatch: CloudWatchOptions
 
         func run() async throws {
@@ -39,6 +41,9 @@ struct BenchCommand: AsyncParsableCommand {
             guard KinesisConfiguration.shardCountRange.contains(shards) else { throw ValidationError("--shards must be from 1 to 100000, got \(shards)") }
             guard (1...ServiceLimits.putRecordsMaxRecords * 100).contains(batch) else { throw ValidationError("--batch must be from 1 to 50000, got \(batch)") }
             guard (1...1024).contains(concurrency) else { throw ValidationError("--concurrency must be from 1 to 1024, got \(concurrency)") }
+            guard ["ticket", "callback", "counted"].contains(outcome) else {
+                throw ValidationError("--outcome must be ticket, callback or counted, got '\(outcome)'")
+            }
             let target = connection.endpoint ?? "in-process engine"
             // With --cloudwatch-metrics, the Producer's metrics go to CloudWatch as it publishes: what that costs.
             let metrics = try cloudwatch.start(try connection.configuration())
@@ -70,6 +75,7 @@ struct BenchCommand: AsyncParsableCommand {
             let elapsed = try await producer.withRunning {
                 let start = clock.now
                 let batch = self.batch
+                let outcome = self.outcome  // not read through the option's wrapper on every put
                 let tasks = max(1, concurrency)
                 try await withThrowingTaskGroup(of: Void.self) { putters in
                     for task in 0..<tasks {
@@ -78,7 +84,12 @@ struct BenchCommand: AsyncParsableCommand {
                             var index = 0
                             while index < share {
                                 if batch <= 1 {
-                                    _ = try await producer.put(data: payload, partitionKey: keys[(index + task) % keys.count])
+                                    let key = keys[(index + task) % keys.count]
+                                    switch outcome {
+                                    case "callback": try await producer.put(data: payload, partitionKey: key) { _ in }
+                                    case "counted": try await producer.putCounted(data: payload, partitionKey: key)
+                                    default: _ = try await producer.put(data: payload, partitionKey: key)
+                                    }
                                     index += 1
                                 } else {
                                     let count = min(batch, share - index)
@@ -101,7 +112,7 @@ struct BenchCommand: AsyncParsableCommand {
             let rate = Double(statistics.delivered) / seconds
             if json {
                 print(
-                    #"{"tool":"swift-producer","target":"\#(target)","cloudwatch":\#(metrics == nil ? "false" : "true"),"aggregate":\#(aggregate),"ordering":"\#(unordered ? "none" : "per-key")","batch":\#(batch),"concurrency":\#(concurrency),"records":\#(records),"delivered":\#(statistics.delivered),"failed":\#(statistics.failed),"seconds":\#(seconds),"recordsPerSecond":\#(Int(rate)),"kinesisRecords":\#(statistics.kinesisRecords),"requests":\#(statistics.requests)}"#
+                    #"{"tool":"swift-producer","target":"\#(target)","cloudwatch":\#(metrics == nil ? "false" : "true"),"aggregate":\#(aggregate),"ordering":"\#(unordered ? "none" : "per-key")","batch":\#(batch),"outcome":"\#(outcome)","concurrency":\#(concurrency),"records":\#(records),"delivered":\#(statistics.delivered),"failed":\#(statistics.failed),"seconds":\#(seconds),"recordsPerSecond":\#(Int(rate)),"kinesisRecords":\#(statistics.kinesisRecords),"requests":\#(statistics.requests)}"#
                 )
             } else {
                 print(

@@ -154,6 +154,65 @@ struct ProducerTests {
         }
     }
 
+    @Test("a put with a callback hears each record's landing once; a counted put is delivered and only counted")
+    func callbackAndCountedPuts() async throws {
+        let engine = try await makeStream(shards: 4)
+        let producer = Producer(api: engine, configuration: Self.configuration())
+        let heard = Mutex<[Int: [PublishResult]]>([:])
+        try await producer.withRunning {
+            for index in 0..<2_000 {
+                let data = Data("event-\(index)".utf8)
+                if index.isMultiple(of: 2) {
+                    try await producer.put(data: data, partitionKey: "user-\(index % 50)") { result in
+                        heard.withLock { $0[index, default: []].append(try! result.get()) }
+                    }
+                } else {
+                    try await producer.putCounted(data: data, partitionKey: "user-\(index % 50)")
+                }
+            }
+            await producer.flush()
+        }
+        #expect(producer.statistics.delivered == 2_000)
+        #expect(producer.statistics.failed == 0)
+        let stored = storedUserRecords(engine)
+        #expect(stored.count == 2_000)
+        let shardOf = Dictionary(uniqueKeysWithValues: stored.map { (String(decoding: $0.record.data, as: UTF8.self), $0.shard) })
+        let landings = heard.withLock { $0 }
+        #expect(landings.count == 1_000)
+        for (index, heardOf) in landings {
+            #expect(heardOf.count == 1, "record \(index) was called back \(heardOf.count) times")
+            #expect(heardOf.first?.shardId == shardOf["event-\(index)"])
+        }
+    }
+
+    @Test("a failed record's callback gets the error; a counted one is counted as failed and by its error code")
+    func callbackAndCountedFailures() async throws {
+        let engine = InMemoryKinesis()   // no stream: ResourceNotFoundException, which no retry fixes
+        let metrics = TestMetrics()
+        let producer = Producer(api: engine, configuration: Self.configuration { $0.metricsFactory = metrics })
+        let heard = Mutex<[Result<PublishResult, ProducerError>]>([])
+        try await producer.withRunning {
+            try await producer.put(data: Data("x".utf8), partitionKey: "k") { result in heard.withLock { $0.append(result) } }
+            try await producer.putCounted(data: Data("y".utf8), partitionKey: "k")
+            await producer.flush()
+        }
+        let results = heard.withLock { $0 }
+        #expect(results.count == 1)
+        guard case .failure(let error) = results.first else {
+            Issue.record("the callback heard \(results)")
+            return
+        }
+        #expect(error.code == .rejected)
+        #expect(error.lastErrorCode == "ResourceNotFoundException")
+        #expect(producer.statistics.failed == 2)
+        #expect(producer.statistics.delivered == 0)
+        #expect(try metrics.expectCounter("kinesis_producer_errors", [("stream", "events"), ("error_code", "ResourceNotFoundException")]).totalValue >= 1)
+        // An invalid record is refused by the put itself: its callback is never called.
+        await #expect { try await producer.put(data: Data(count: 2_000_000), partitionKey: "k") { _ in Issue.record("called back") } } throws: {
+            ($0 as? ProducerError)?.code == .invalidRecord
+        }
+    }
+
     @Test("graceful shutdown through a ServiceGroup delivers what was accepted")
     func gracefulShutdown() async throws {
         let engine = try await makeStream(shards: 2)

@@ -163,21 +163,6 @@ public enum AggregatedRecord {
         }
         return size
     }
-
-    static func appendVarint(_ value: UInt64, to out: inout [UInt8]) {
-        var rest = value
-        while rest >= 0x80 {
-            out.append(UInt8(rest & 0x7F) | 0x80)
-            rest >>= 7
-        }
-        out.append(UInt8(rest))
-    }
-
-    static func appendBytes(field: UInt8, _ bytes: some Collection<UInt8>, to out: inout [UInt8]) {
-        out.append(field << 3 | 2)
-        appendVarint(UInt64(bytes.count), to: &out)
-        out.append(contentsOf: bytes)
-    }
 }
 
 /// Reads proto2 wire format from bytes it does not own (valid for the reader's lifetime).
@@ -246,7 +231,9 @@ public struct AggregatedRecordBuilder: Sendable {
     /// The largest aggregated record to build, magic and digest included (KPL default 51,200).
     public let maximumSize: Int
     private var partitionKeys: [String] = []
-    private var partitionKeyIndex: [String: Int] = [:]
+    /// Each distinct key's place in `partitionKeys`. A key the table could not hold (it bounds
+    /// its probing) is simply stored again: a longer key table, never a wrong one.
+    private var partitionKeyIndex = StringTable<Int>(capacity: 32)
     private var hashKeys: [String] = []
     private var hashKeyIndex: [String: Int] = [:]
     private var records: [(pk: Int, ehk: Int?, data: Data)] = []
@@ -262,8 +249,8 @@ public struct AggregatedRecordBuilder: Sendable {
 
     /// User records added since the last build.
     public var count: Int { records.count }
-    /// The distinct partition keys added since the last build, in first-seen order (the
-    /// aggregate's key table).
+    /// The partition keys added since the last build, in first-seen order (the aggregate's key
+    /// table): each once, but for the rare key the index could not hold, which is listed again.
     public var distinctPartitionKeys: [String] { partitionKeys }
     /// Whether nothing was added.
     public var isEmpty: Bool { records.isEmpty }
@@ -272,20 +259,25 @@ public struct AggregatedRecordBuilder: Sendable {
 
     /// Bytes `record` would add.
     public func addedSize(of record: AggregatedRecord.UserRecord) -> Int {
-        sizing(record).added
+        sizing(
+            partitionKey: record.partitionKey, explicitHashKey: record.explicitHashKey, dataCount: record.data.count,
+            fingerprint: StringTable<Int>.fingerprint(record.partitionKey)
+        ).added
     }
 
     /// What `record` would add, and the key-table indices it would use (new ones when nil).
-    private func sizing(_ record: AggregatedRecord.UserRecord) -> (added: Int, pk: Int?, ehk: Int??) {
+    private func sizing(
+        partitionKey: String, explicitHashKey: String?, dataCount: Int, fingerprint: UInt64
+    ) -> (added: Int, pk: Int?, ehk: Int??) {
         var added = 0
-        let existingKey = partitionKeyIndex[record.partitionKey]
+        let existingKey = partitionKeyIndex.value(forKey: partitionKey, fingerprint: fingerprint)
         if existingKey == nil {
-            let length = record.partitionKey.utf8.count
+            let length = partitionKey.utf8.count
             added += 1 + AggregatedRecord.varintSize(UInt64(length)) + length
         }
         var recordSize = 1 + AggregatedRecord.varintSize(UInt64(existingKey ?? partitionKeys.count))
         var existingHash: Int?? = .none
-        if let hashKey = record.explicitHashKey {
+        if let hashKey = explicitHashKey {
             let index = hashKeyIndex[hashKey]
             existingHash = .some(index)
             if index == nil {
@@ -293,7 +285,7 @@ public struct AggregatedRecordBuilder: Sendable {
             }
             recordSize += 1 + AggregatedRecord.varintSize(UInt64(index ?? hashKeys.count))
         }
-        recordSize += 1 + AggregatedRecord.varintSize(UInt64(record.data.count)) + record.data.count
+        recordSize += 1 + AggregatedRecord.varintSize(UInt64(dataCount)) + dataCount
         return (added + 1 + AggregatedRecord.varintSize(UInt64(recordSize)) + recordSize, existingKey, existingHash)
     }
 
@@ -301,7 +293,16 @@ public struct AggregatedRecordBuilder: Sendable {
     /// nothing) otherwise. An empty builder accepts any one record.
     @discardableResult
     public mutating func append(_ record: AggregatedRecord.UserRecord, hashKey: UInt128? = nil) -> Bool {
-        let (added, existingKey, existingHash) = sizing(record)
+        append(partitionKey: record.partitionKey, explicitHashKey: record.explicitHashKey, data: record.data, hashKey: hashKey)
+    }
+
+    /// ``append(_:hashKey:)`` without a ``AggregatedRecord/UserRecord`` to make first: the
+    /// producer's path, once per record.
+    @discardableResult
+    public mutating func append(partitionKey: String, explicitHashKey: String?, data: Data, hashKey: UInt128? = nil) -> Bool {
+        let fingerprint = StringTable<Int>.fingerprint(partitionKey)
+        let (added, existingKey, existingHash) = sizing(
+            partitionKey: partitionKey, explicitHashKey: explicitHashKey, dataCount: data.count, fingerprint: fingerprint)
         if !records.isEmpty, size + added > maximumSize { return false }
         messageSize += added
         let pk: Int
@@ -309,11 +310,11 @@ public struct AggregatedRecordBuilder: Sendable {
             pk = existingKey
         } else {
             pk = partitionKeys.count
-            partitionKeys.append(record.partitionKey)
-            partitionKeyIndex[record.partitionKey] = pk
+            partitionKeys.append(partitionKey)
+            partitionKeyIndex.insert(partitionKey, pk, fingerprint: fingerprint)
         }
         var ehk: Int?
-        if let hashKey = record.explicitHashKey {
+        if let hashKey = explicitHashKey {
             if case .some(.some(let index)) = existingHash {
                 ehk = index
             } else {
@@ -323,40 +324,60 @@ public struct AggregatedRecordBuilder: Sendable {
             }
         }
         if records.isEmpty {
-            firstHashKey = record.explicitHashKey ?? String(hashKey ?? ShardMap.hashKey(forPartitionKey: record.partitionKey))
+            firstHashKey = explicitHashKey ?? String(hashKey ?? ShardMap.hashKey(forPartitionKey: partitionKey))
         }
-        records.append((pk, ehk, record.data))
+        records.append((pk, ehk, data))
         return true
     }
 
+    /// The explicit hash key an aggregate of what was added carries: the first record's, so
+    /// that it lands on that record's shard. Nil when nothing was added.
+    public var aggregateHashKey: String? { firstHashKey }
+
     /// The Kinesis record to send: one user record is sent plain, with its own keys; more are
     /// aggregated under partition key `"a"` and the first record's hash key, as the KPL does.
+    ///
+    /// The bytes are written once, in place, at the exact ``size`` computed while appending,
+    /// and digested there: no intermediate buffers per record or per key.
     public func build() -> (partitionKey: String, explicitHashKey: String?, data: Data)? {
         guard let first = records.first else { return nil }
         if records.count == 1 {
             return (partitionKeys[first.pk], first.ehk.map { hashKeys[$0] }, first.data)
         }
-        var message: [UInt8] = []
-        message.reserveCapacity(messageSize)
-        for key in partitionKeys { AggregatedRecord.appendBytes(field: 1, Array(key.utf8), to: &message) }
-        for key in hashKeys { AggregatedRecord.appendBytes(field: 2, Array(key.utf8), to: &message) }
-        var record: [UInt8] = []
-        for entry in records {
-            record.removeAll(keepingCapacity: true)
-            record.append(0x08)
-            AggregatedRecord.appendVarint(UInt64(entry.pk), to: &record)
-            if let ehk = entry.ehk {
-                record.append(0x10)
-                AggregatedRecord.appendVarint(UInt64(ehk), to: &record)
+        let total = size
+        let messageEnd = total - AggregatedRecord.digestSize
+        // Not `Data(count:)`: an aggregate is up to a megabyte, and zero-filling it is wasted work.
+        let storage = UnsafeMutableRawBufferPointer.allocate(byteCount: total, alignment: 8)
+        do {
+            let raw = storage
+            var writer = ProtoWriter(raw)
+            for byte in AggregatedRecord.magic { writer.byte(byte) }
+            for key in partitionKeys { writer.string(field: 1, key) }
+            for key in hashKeys { writer.string(field: 2, key) }
+            for entry in records {
+                let length = entry.data.count
+                var inner = 1 + AggregatedRecord.varintSize(UInt64(entry.pk)) + 1 + AggregatedRecord.varintSize(UInt64(length)) + length
+                if let ehk = entry.ehk { inner += 1 + AggregatedRecord.varintSize(UInt64(ehk)) }
+                writer.byte(3 << 3 | 2)
+                writer.varint(UInt64(inner))
+                writer.byte(0x08)
+                writer.varint(UInt64(entry.pk))
+                if let ehk = entry.ehk {
+                    writer.byte(0x10)
+                    writer.varint(UInt64(ehk))
+                }
+                writer.byte(3 << 3 | 2)
+                writer.varint(UInt64(length))
+                entry.data.withUnsafeBytes { writer.bytes($0) }
             }
-            AggregatedRecord.appendBytes(field: 3, entry.data, to: &record)
-            AggregatedRecord.appendBytes(field: 3, record, to: &message)
+            // `size` is exact by construction; a mismatch would write a corrupt aggregate.
+            precondition(writer.index == messageEnd, "aggregate size mismatch: wrote \(writer.index) of \(messageEnd) bytes")
+            let message = UnsafeRawBufferPointer(rebasing: raw[AggregatedRecord.magic.count..<messageEnd])
+            let digest = Insecure.MD5.hash(data: message)
+            digest.withUnsafeBytes { writer.bytes($0) }
         }
-        var out = AggregatedRecord.magic
-        out.reserveCapacity(message.count + 20)
-        out.append(contentsOf: message)
-        out.append(contentsOf: Insecure.MD5.hash(data: message))
-        return ("a", firstHashKey, Data(out))
+        let out = Data(bytesNoCopy: storage.baseAddress!, count: total, deallocator: .custom { pointer, _ in pointer.deallocate() })
+        return ("a", firstHashKey, out)
     }
 
     /// The user records added, in order.
@@ -367,5 +388,43 @@ public struct AggregatedRecordBuilder: Sendable {
     /// Forgets what was added.
     public mutating func reset() {
         self = AggregatedRecordBuilder(maximumSize: maximumSize)
+    }
+}
+
+/// Writes proto2 wire format into a buffer sized beforehand.
+private struct ProtoWriter {
+    let base: UnsafeMutableRawBufferPointer
+    var index = 0
+
+    init(_ base: UnsafeMutableRawBufferPointer) { self.base = base }
+
+    mutating func byte(_ value: UInt8) {
+        base[index] = value
+        index += 1
+    }
+
+    mutating func varint(_ value: UInt64) {
+        var rest = value
+        while rest >= 0x80 {
+            byte(UInt8(rest & 0x7F) | 0x80)
+            rest >>= 7
+        }
+        byte(UInt8(rest))
+    }
+
+    mutating func bytes(_ bytes: UnsafeRawBufferPointer) {
+        guard let source = bytes.baseAddress, !bytes.isEmpty else { return }
+        precondition(index + bytes.count <= base.count)
+        (base.baseAddress! + index).copyMemory(from: source, byteCount: bytes.count)
+        index += bytes.count
+    }
+
+    mutating func string(field: UInt8, _ text: String) {
+        var text = text
+        text.withUTF8 { utf8 in
+            byte(field << 3 | 2)
+            varint(UInt64(utf8.count))
+            bytes(UnsafeRawBufferPointer(utf8))
+        }
     }
 }

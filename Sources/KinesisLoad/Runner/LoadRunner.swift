@@ -210,8 +210,12 @@ package final class LoadRunner: Sendable {
         if let witness {
             onAcknowledged = { event, intended, landed in witness.acknowledged(event, index: event.index, intended: intended, at: landed) }
         }
+        // A paced schedule runs on a thread of its own, away from the publisher's tasks.
+        let scheduleThread = schedule.unpaced ? nil : ScheduleThread()
+        defer { scheduleThread?.shutdown() }
         let publisher = RunPublisher(
-            scenario: scenario, api: observed, recorder: recorder, logger: logger, onAcknowledged: onAcknowledged, producerMetrics: clientMetricsFactory)
+            scenario: scenario, api: observed, recorder: recorder, logger: logger, onAcknowledged: onAcknowledged,
+            producerMetrics: clientMetricsFactory, scheduleThread: scheduleThread)
         let finished = StopSignal()
         let tally = KeyTally(limit: Self.trackedKeyLimit, samplesPerType: scenario.sampledRecordsPerType, types: typeNames.count)
 
@@ -279,7 +283,7 @@ package final class LoadRunner: Sendable {
             }
         }
         if failure == nil, !stop.isRequested { do {
-            try await publisher.withRunning(stop: stop) { publish, idle in
+            try await publisher.withRunning(stop: stop) { publish, idle in try await withTaskExecutorPreference(scheduleThread) {
                 while !stop.isRequested, let offset = schedule.next() {
                     if let segment, !segment.owns(nextIndex) {
                         // Another worker's event: made all the same, so that the random draws,
@@ -316,7 +320,7 @@ package final class LoadRunner: Sendable {
                 // A stop asked for after the last event started only waits for the drain.
                 stoppedEarly = stop.isRequested
                 generationSeconds = recorder.start.duration(to: clock.now).timeInterval
-            }
+            } }
         } catch {
             failure = error
             logger?.error("run failed", metadata: ["run": "\(runId)", "error": "\(error)"])

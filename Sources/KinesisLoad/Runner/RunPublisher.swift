@@ -26,14 +26,27 @@ final class RunPublisher: Sendable {
     init(
         scenario: Scenario, api: any KinesisAPI, recorder: Recorder, logger: Logger?,
         onAcknowledged: (@Sendable (LoadEvent, ContinuousClock.Instant, PublishResult) -> Void)? = nil,
-        producerMetrics: (any MetricsFactory)? = nil
+        producerMetrics: (any MetricsFactory)? = nil, scheduleThread: ScheduleThread? = nil
     ) {
         self.producerMetrics = producerMetrics
+        self.scheduleThread = scheduleThread
         self.scenario = scenario
         self.api = api
         self.recorder = recorder
         self.logger = logger
         self.onAcknowledged = onAcknowledged
+    }
+
+    /// The thread a paced schedule runs on: its waits block that thread for the last stretch.
+    let scheduleThread: ScheduleThread?
+
+    /// Waits for the schedule's next instant.
+    private func sleep(until instant: ContinuousClock.Instant) async {
+        if let scheduleThread {
+            await scheduleThread.wait(until: instant, clock: clock)
+        } else {
+            try? await clock.sleep(until: instant)
+        }
     }
 
     /// Where the Producer's own metrics go (`--cloudwatch-metrics`); the process's factory when nil.
@@ -87,9 +100,9 @@ final class RunPublisher: Sendable {
                         { event, intended in
                             self.counter.wrappingAdd(1, ordering: .relaxed)
                             do {
-                                let ticket = try await producer.put(
-                                    data: event.data, partitionKey: event.partitionKey, explicitHashKey: event.explicitHashKey)
-                                ticket.whenComplete { result in
+                                try await producer.put(
+                                    data: event.data, partitionKey: event.partitionKey, explicitHashKey: event.explicitHashKey
+                                ) { result in
                                     switch result {
                                     case .success(let landed): self.finish(event, intended, error: nil, landed: landed)
                                     case .failure(let error): self.finish(event, intended, error: error.reportedCode)
@@ -99,7 +112,7 @@ final class RunPublisher: Sendable {
                                 self.finish(event, intended, error: Self.code(of: error))
                             }
                         },
-                        { instant in try? await self.clock.sleep(until: instant) })
+                        { instant in await self.sleep(until: instant) })
                     await producer.flush()
                     producer.shutdown()
                 case .putRecord:
@@ -108,7 +121,8 @@ final class RunPublisher: Sendable {
                     try await body(
                         { event, intended in
                             self.counter.wrappingAdd(1, ordering: .relaxed)
-                            group.addTask {
+                            // Not on the schedule's thread, whose preference the body carries.
+                            group.addTask(executorPreference: globalConcurrentExecutor) {
                                 await permits.acquire()
                                 defer { permits.release() }
                                 do {
@@ -120,7 +134,7 @@ final class RunPublisher: Sendable {
                                 }
                             }
                         },
-                        { instant in try? await self.clock.sleep(until: instant) })
+                        { instant in await self.sleep(until: instant) })
                 case .putRecords:
                     var configured = KinesisService(api: api, streamName: scenario.stream.name, retry: retryPolicy, logger: logger)
                     configured.ordering = scenario.publisher.ordering ?? .none
@@ -135,7 +149,7 @@ final class RunPublisher: Sendable {
                             return batch
                         }
                         guard !entries.isEmpty else { return }
-                        group.addTask {
+                        group.addTask(executorPreference: globalConcurrentExecutor) {
                             await permits.acquire()
                             defer { permits.release() }
                             do {
@@ -166,10 +180,10 @@ final class RunPublisher: Sendable {
                         { instant in
                             // The oldest event of a partly filled batch waits at most `linger`.
                             if let first = self.batch.withLock({ $0.first?.intended }), first.advanced(by: linger) < instant {
-                                try? await self.clock.sleep(until: first.advanced(by: linger))
+                                await self.sleep(until: first.advanced(by: linger))
                                 send()
                             }
-                            try? await self.clock.sleep(until: instant)
+                            await self.sleep(until: instant)
                         })
                     send()
                 }
