@@ -33,17 +33,21 @@ url="http://127.0.0.1:$port"
 
 echo "==> over HTTP to kinesis-load serve ($url)"
 "$bin" bench producer --endpoint "$url" --stream swift --records "$http" --json | tee /tmp/bench-http-swift.json
+"$bin" bench producer --endpoint "$url" --stream swift-callback --records "$http" --outcome callback --json | tee /tmp/bench-http-swift-callback.json
 .venv-bench/bin/python Benchmarks/python_publishers.py boto3 "$url" boto3 "$python_records" 100 | tee /tmp/bench-http-boto3.json
 .venv-bench/bin/python Benchmarks/python_publishers.py aiokpl "$url" aiokpl "$python_records" 100 | tee /tmp/bench-http-aiokpl.json
 
 python3 - <<'PY'
 import json
 def load(name): return json.load(open(f"/tmp/bench-{name}.json"))
-inproc, plain, swift, boto, aiokpl = (load(n) for n in ["inprocess", "inprocess-plain", "http-swift", "http-boto3", "http-aiokpl"])
+inproc, plain, swift, callback, boto, aiokpl = (
+    load(n) for n in ["inprocess", "inprocess-plain", "http-swift", "http-swift-callback", "http-boto3", "http-aiokpl"])
 print()
 print(f"in process, aggregated:      {inproc['recordsPerSecond']:>10,} records/s")
 print(f"in process, not aggregated:  {plain['recordsPerSecond']:>10,} records/s")
-print(f"HTTP, Swift Producer:        {swift['recordsPerSecond']:>10,} records/s")
+print(f"HTTP, Swift Producer:        {swift['recordsPerSecond']:>10,} records/s (tickets; per-key order)")
+print(f"HTTP, Swift, callbacks:      {callback['recordsPerSecond']:>10,} records/s "
+      f"({callback['recordsPerSecond'] / max(1, boto['recordsPerSecond']):.1f}x boto3, {callback['recordsPerSecond'] / max(1, aiokpl['recordsPerSecond']):.1f}x aiokpl)")
 print(f"HTTP, boto3 put_records:     {boto['recordsPerSecond']:>10,} records/s   (Swift is {swift['recordsPerSecond'] / max(1, boto['recordsPerSecond']):.1f}x)")
 print(f"HTTP, aiokpl:                {aiokpl['recordsPerSecond']:>10,} records/s   (Swift is {swift['recordsPerSecond'] / max(1, aiokpl['recordsPerSecond']):.1f}x)")
 PY

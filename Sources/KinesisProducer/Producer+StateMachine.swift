@@ -124,8 +124,13 @@ struct ProducerStateMachine {
     /// What the caller must do once the lock is released; metrics included, so the machine
     /// stays free of side effects.
     struct Actions {
-        /// Outcomes to report, of records put with a ticket or a callback (counted ones only count).
-        var delivered: [(Completion, PublishResult)] = []
+        /// Kinesis records that landed, with the completions of the user records inside, in order:
+        /// told outside the lock, where each user record's result (its place in the aggregate)
+        /// is made, so settling an aggregate of thousands holds the lock for one append.
+        var delivered: [(completions: [Completion], landed: PublishResult)] = []
+        /// User records in ``delivered``.
+        var deliveredRecords: Int { delivered.reduce(0) { $0 + $1.completions.count } }
+        /// Outcomes of failed records put with a ticket or a callback (counted ones only count).
         var failed: [(Completion, ProducerError)] = []
         /// Waiting callers whose records were admitted and buffered.
         var admitted: [Int] = []
@@ -416,11 +421,8 @@ struct ProducerStateMachine {
             guard let map, users.count == item.record.completions.count,
                 !hashKeys.allSatisfy({ map.shardId(forHashKey: $0) == item.landed })
             else {
-                let count = item.record.completions.count
-                for (index, completion) in item.record.completions.enumerated() where completion.isTracked {
-                    actions.delivered.append((completion, item.result.inAggregate(index: index, count: count)))
-                }
-                statistics.delivered += count
+                actions.delivered.append((item.record.completions, item.result))
+                statistics.delivered += item.record.completions.count
                 releasedRecords += item.record.completions.count
                 releasedBytes += item.record.userBytes
                 continue
@@ -688,10 +690,7 @@ struct ProducerStateMachine {
                         continue
                     }
                 }
-                let count = record.completions.count
-                for (index, completion) in record.completions.enumerated() where completion.isTracked {
-                    actions.delivered.append((completion, landed.inAggregate(index: index, count: count)))
-                }
+                actions.delivered.append((record.completions, landed))
                 releasedRecords += record.completions.count
                 releasedBytes += record.userBytes
                 statistics.delivered += record.completions.count

@@ -116,7 +116,12 @@ public final class Producer: Service, EventPublisher {
 
         func perform(_ metrics: ProducerMetrics) {
             metrics.record(actions)
-            for (completion, result) in actions.delivered { completion.complete(.success(result)) }
+            for (completions, landed) in actions.delivered {
+                let count = completions.count
+                for (index, completion) in completions.enumerated() where completion.isTracked {
+                    completion.complete(.success(landed.inAggregate(index: index, count: count)))
+                }
+            }
             for (completion, error) in actions.failed { completion.complete(.failure(error)) }
             admitted.forEach { $0.resume() }
             for (continuation, error) in turnedAway { continuation.resume(throwing: error) }

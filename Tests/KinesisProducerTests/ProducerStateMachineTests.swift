@@ -68,7 +68,7 @@ struct ProducerStateMachineTests {
         #expect(try !machine.admit(Self.user("e")))
         let request = try #require(machine.collect(now: 1).requests.first)
         let actions = machine.settle(Self.landed(request), now: 1)
-        #expect(actions.delivered.count == 2)
+        #expect(actions.deliveredRecords == 2)
         #expect(actions.admitted == [1, 2])
         #expect(machine.inFlightRecords == 2)
         #expect(machine.collect(now: 2).requests.first?.reduce(0) { $0 + $1.completions.count } == 2)
@@ -208,7 +208,7 @@ struct ProducerStateMachineTests {
         let landed = request.map { ($0, Result<PutRecordsResultEntry, KinesisError>.success(.init(sequenceNumber: "9", shardId: "shardId-000000000002"))) }
         #expect(machine.settle(landed, now: 1).delivered.isEmpty)
         let installed = machine.install(merged)
-        #expect(installed.delivered.count == 20)
+        #expect(installed.deliveredRecords == 20)
         #expect(installed.resentAfterReshard == 0)
         #expect(machine.inFlightRecords == 0)
     }
