@@ -60,14 +60,20 @@ final class ScheduleThread: TaskExecutor, @unchecked Sendable {
     /// Asks the kernel to run this thread ahead of the publisher's: with more runnable threads
     /// than cores, a woken schedule otherwise waits out a busy thread's time slice (milliseconds
     /// late). First the lowest real-time priority (SCHED_FIFO 1: it runs as soon as it wakes;
-    /// the thread sleeps between events, and the kernel's real-time throttling keeps 5% of
-    /// every second for the rest should it ever not), else a nice value of -10. Both need
+    /// the thread sleeps between events, and with two cores or more the other threads keep at
+    /// least one, besides the 5% the kernel's real-time throttling keeps), else a nice value of -10. Both need
     /// privilege (root, or CAP_SYS_NICE); without it the thread keeps the normal priority, and
     /// the run's lateness figures show what that costs.
     private static func raisePriority() {
         #if canImport(Glibc)
+        // On one core a real-time schedule that falls behind (and so never sleeps) would leave
+        // the publisher almost nothing: there, only the nice value.
         var parameters = sched_param(sched_priority: 1)
-        if pthread_setschedparam(pthread_self(), Int32(SCHED_FIFO), &parameters) == 0 { return }
+        if ProcessInfo.processInfo.activeProcessorCount >= 2,
+            pthread_setschedparam(pthread_self(), Int32(SCHED_FIFO), &parameters) == 0
+        {
+            return
+        }
         // On Linux, process 0 is the calling thread alone.
         _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, -10)
         #endif
