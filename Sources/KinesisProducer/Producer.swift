@@ -27,7 +27,8 @@ public final class Producer: Service, EventPublisher {
     /// The settings the producer was made with.
     public let configuration: Configuration
     private let logger: Logger?
-    /// Seconds since the producer was made, read from the injected clock.
+    /// Seconds since the producer was made, read from the injected clock (from CLOCK_MONOTONIC
+    /// when that is the continuous clock, the same time without the generic indirection).
     private let now: @Sendable () -> Double
     /// ``now``, or coarser where that is cheaper: when a record arrived.
     private let arrivalNow: @Sendable () -> Double
