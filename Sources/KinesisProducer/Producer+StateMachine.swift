@@ -518,6 +518,14 @@ struct ProducerStateMachine {
             for item in misrouted { busy.formUnion(item.record.keys) }
         }
         var noRoom: Bool { inFlightRequests + requests.count >= configuration.maxConcurrentRequests }
+        /// Marks what `record` carries as busy for the rest of this round: its shard, or its keys.
+        func markBusy(_ record: Outgoing) {
+            if byShard {
+                busyShards.insert(record.shardId!)
+            } else if configuration.ordered {
+                busy.formUnion(record.keys)
+            }
+        }
         /// Takes `record` into the request being cut, if the rate limit allows; false if not.
         func take(_ record: Outgoing) -> Bool {
             if let percent = configuration.rateLimitPercent, let shard = record.shardId {
@@ -535,11 +543,7 @@ struct ProducerStateMachine {
             }
             current.append(record)
             bytes += record.size
-            if byShard {
-                busyShards.insert(record.shardId!)
-            } else if configuration.ordered {
-                busy.formUnion(record.keys)
-            }
+            markBusy(record)
             return true
         }
         // First the oldest held-back record of each key that is free again; one that cannot go
@@ -563,11 +567,7 @@ struct ProducerStateMachine {
                 busy.insert(record.firstKey)
             } else {
                 leftover.append(record)
-                if byShard {
-                    busyShards.insert(record.shardId!)
-                } else if configuration.ordered {
-                    busy.formUnion(record.keys)
-                }
+                markBusy(record)
             }
         }
         // Past this many records held back, the rest of the queue waits unexamined: with per-key

@@ -261,7 +261,7 @@ public struct AggregatedRecordBuilder: Sendable {
     public func addedSize(of record: AggregatedRecord.UserRecord) -> Int {
         sizing(
             partitionKey: record.partitionKey, explicitHashKey: record.explicitHashKey, dataCount: record.data.count,
-            fingerprint: StringTable<Int>.fingerprint(record.partitionKey)
+            fingerprint: FNV1a.hash(record.partitionKey)
         ).added
     }
 
@@ -300,7 +300,7 @@ public struct AggregatedRecordBuilder: Sendable {
     /// producer's path, once per record.
     @discardableResult
     public mutating func append(partitionKey: String, explicitHashKey: String?, data: Data, hashKey: UInt128? = nil) -> Bool {
-        let fingerprint = StringTable<Int>.fingerprint(partitionKey)
+        let fingerprint = FNV1a.hash(partitionKey)
         let (added, existingKey, existingHash) = sizing(
             partitionKey: partitionKey, explicitHashKey: explicitHashKey, dataCount: data.count, fingerprint: fingerprint)
         if !records.isEmpty, size + added > maximumSize { return false }

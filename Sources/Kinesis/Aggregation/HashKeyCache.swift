@@ -18,7 +18,7 @@ package final class HashKeyCache: Sendable {
 
     /// The MD5 of `partitionKey` as Kinesis routes by it.
     package func hashKey(for partitionKey: String) -> UInt128 {
-        let fingerprint = StringTable<UInt128>.fingerprint(partitionKey)
+        let fingerprint = FNV1a.hash(partitionKey)
         if let found = table.withLock({ $0.value(forKey: partitionKey, fingerprint: fingerprint) }) { return found }
         let hashKey = ShardMap.hashKey(forPartitionKey: partitionKey)
         table.withLock { table in

@@ -23,7 +23,7 @@ public struct PartitionKeyCache: Sendable {
     /// The key whose UTF-8 bytes are `bytes`, and its hash key: from the cache, or validated,
     /// hashed and remembered. Nil when the bytes are not UTF-8.
     mutating func key(for bytes: UnsafeRawBufferPointer) -> (key: String, hashKey: UInt128)? {
-        let fingerprint = Self.fingerprint(bytes)
+        let fingerprint = FNV1a.hash(bytes)
         if let found = entries[fingerprint], Self.equal(found.key, bytes) { return found }
         let utf8 = UnsafeBufferPointer(start: bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), count: bytes.count)
         guard let key = String(validating: utf8, as: UTF8.self) else { return nil }
@@ -31,13 +31,6 @@ public struct PartitionKeyCache: Sendable {
         if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
         entries[fingerprint] = entry
         return entry
-    }
-
-    /// FNV-1a over the bytes: a hash for the table, checked against the key itself on a hit.
-    private static func fingerprint(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        return hash
     }
 
     private static func equal(_ key: String, _ bytes: UnsafeRawBufferPointer) -> Bool {

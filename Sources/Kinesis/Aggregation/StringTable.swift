@@ -1,7 +1,7 @@
 /// A small open-addressing table from strings to values, for hot paths that look up the same
 /// short keys (partition keys) again and again: a lookup costs an FNV-1a pass over the key's
-/// UTF-8 bytes and, on a hit, one string comparison, where `Dictionary` pays SipHash and its
-/// generic machinery.
+/// UTF-8 bytes (``FNV1a``, which the caller computes once for a lookup and an insert) and, on a
+/// hit, one string comparison, where `Dictionary` pays SipHash and its generic machinery.
 ///
 /// Probing is bounded: a key that finds no free slot within ``maxProbes`` is not stored
 /// (``insert(_:_:fingerprint:)`` returns false) and the caller goes without, so keys crafted to
@@ -31,20 +31,10 @@ package struct StringTable<Value> {
         self.growable = growable
     }
 
-    /// FNV-1a over the key's UTF-8 bytes.
-    package static func fingerprint(_ key: String) -> UInt64 {
-        var key = key
-        return key.withUTF8 { bytes in
-            var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-            for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-            return hash
-        }
-    }
-
     @inline(__always)
     private func start(_ fingerprint: UInt64) -> Int { Int(truncatingIfNeeded: fingerprint ^ (fingerprint >> 29)) & mask }
 
-    /// The value stored for `key`, whose ``fingerprint(_:)`` is `fingerprint`.
+    /// The value stored for `key`, whose FNV-1a hash is `fingerprint`.
     package func value(forKey key: String, fingerprint: UInt64) -> Value? {
         var index = start(fingerprint)
         for _ in 0..<Self.maxProbes {

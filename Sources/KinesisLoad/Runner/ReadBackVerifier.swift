@@ -243,15 +243,12 @@ package final class ReadBackVerifier: Sendable {
     /// 64-bit FNV-1a of the key, a separator and the data: the same in every process, so that
     /// the workers of a segmented run can hand fingerprints to `merge`.
     static func fingerprint(partitionKey: String, data: Data) -> UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        func add(_ bytes: UnsafeRawBufferPointer) {
-            for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
-        }
+        var hasher = FNV1a()
         var key = partitionKey
-        key.withUTF8 { add(UnsafeRawBufferPointer($0)) }
-        hash = (hash ^ 0xff) &* 0x0000_0100_0000_01b3
-        data.withUnsafeBytes(add)
-        return hash
+        key.withUTF8 { hasher.combine(UnsafeRawBufferPointer($0)) }
+        hasher.combine(0xff)
+        data.withUnsafeBytes { hasher.combine($0) }
+        return hasher.value
     }
 
     /// The publisher's acknowledgement of event number `index` (publishing order).
